@@ -1,0 +1,1 @@
+//! Inputs shared by hotline's criterion benchmarks.

@@ -1,0 +1,13 @@
+//! hotline-core: every byte transformation of the hotline engine, as pure
+//! buffer-in/buffer-out state machines.
+//!
+//! The crate is `no_std` and never allocates: capacities are const generics,
+//! a full buffer is a typed error, and time and entropy are arguments. The
+//! host (`hotline` binary) owns sockets, clocks and threads and drives these
+//! machines; see `DESIGN.md` for the sans-IO contract.
+#![no_std]
+// Unsafe code is denied everywhere but in the modules that opt in for SIMD,
+// each block carrying a `// SAFETY:` line.
+#![deny(unsafe_code)]
+
+pub mod ws;
