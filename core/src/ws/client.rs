@@ -75,7 +75,11 @@ impl<'b> Client<'b> {
     /// Writes the upgrade request for `request` into `out` (send those
     /// bytes first) and returns the client and the request's length.
     /// Messages of up to `message_buffer.len()` bytes are accepted.
-    pub fn connect(request: &Request<'_>, out: &mut [u8], message_buffer: &'b mut [u8]) -> Result<(Self, usize), Error> {
+    pub fn connect(
+        request: &Request<'_>,
+        out: &mut [u8],
+        message_buffer: &'b mut [u8],
+    ) -> Result<(Self, usize), Error> {
         let (len, verifier) = write_request(request, out).map_err(Error::Handshake)?;
         let client = Self {
             state: State::Upgrading,

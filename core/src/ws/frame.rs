@@ -138,8 +138,7 @@ impl FrameHeader {
         let [b0, b1, ..] = *bytes else {
             return Ok(Status::Partial(2));
         };
-        let opcode = Opcode::from_bits(b0 & field::OPCODE)
-            .ok_or(HeaderError::ReservedOpcode(b0 & field::OPCODE))?;
+        let opcode = Opcode::from_bits(b0 & field::OPCODE).ok_or(HeaderError::ReservedOpcode(b0 & field::OPCODE))?;
         let masked = b1 & field::MASK != 0;
         let len7 = b1 & field::LEN7;
         let ext = match len7 {
@@ -167,13 +166,7 @@ impl FrameHeader {
             [a, b, c, d] => Some([a, b, c, d]),
             _ => None,
         };
-        let header = Self {
-            fin: b0 & field::FIN != 0,
-            rsv: (b0 & field::RSV) >> 4,
-            opcode,
-            mask,
-            payload_len,
-        };
+        let header = Self { fin: b0 & field::FIN != 0, rsv: (b0 & field::RSV) >> 4, opcode, mask, payload_len };
         Ok(Status::Complete(header, total))
     }
 
@@ -224,13 +217,7 @@ pub fn encode_frame(
         .checked_add(payload_len)
         .filter(|&end| end <= buf.len())
         .ok_or(EncodeError::PayloadOutOfBounds)?;
-    let header = FrameHeader {
-        fin,
-        rsv: 0,
-        opcode,
-        mask: Some(mask),
-        payload_len: payload_len as u64,
-    };
+    let header = FrameHeader { fin, rsv: 0, opcode, mask: Some(mask), payload_len: payload_len as u64 };
     let start = payload_start
         .checked_sub(header.encoded_len())
         .ok_or(EncodeError::Headroom { needed: header.encoded_len(), available: payload_start })?;
@@ -242,12 +229,7 @@ pub fn encode_frame(
 
 /// Copies a control payload (at most 125 bytes) into `out` behind the
 /// header and encodes the frame there, returning the frame's length.
-pub fn encode_control(
-    out: &mut [u8],
-    opcode: Opcode,
-    payload: &[u8],
-    mask: [u8; 4],
-) -> Result<usize, EncodeError> {
+pub fn encode_control(out: &mut [u8], opcode: Opcode, payload: &[u8], mask: [u8; 4]) -> Result<usize, EncodeError> {
     const START: usize = 6;
     if !opcode.is_control() || payload.len() > MAX_CONTROL_PAYLOAD {
         return Err(EncodeError::InvalidControl);
@@ -314,10 +296,7 @@ mod tests {
             encode_frame(&mut buf, 4, 200, Opcode::Binary, true, [0; 4]),
             Err(EncodeError::Headroom { needed: 8, available: 4 })
         );
-        assert_eq!(
-            encode_frame(&mut buf, 14, 287, Opcode::Binary, true, [0; 4]),
-            Err(EncodeError::PayloadOutOfBounds)
-        );
+        assert_eq!(encode_frame(&mut buf, 14, 287, Opcode::Binary, true, [0; 4]), Err(EncodeError::PayloadOutOfBounds));
         assert_eq!(encode_frame(&mut buf, 14, 126, Opcode::Ping, true, [0; 4]), Err(EncodeError::InvalidControl));
         assert_eq!(encode_frame(&mut buf, 14, 1, Opcode::Pong, false, [0; 4]), Err(EncodeError::InvalidControl));
         assert_eq!(encode_control(&mut buf, Opcode::Text, b"x", [0; 4]), Err(EncodeError::InvalidControl));

@@ -215,7 +215,12 @@ mod tests {
     const SAMPLE_KEY: [u8; 16] = *b"the sample nonce";
 
     fn request() -> Request<'static> {
-        Request { host: "server.example.com", path: "/chat?x=1", key: SAMPLE_KEY, headers: &[("Origin", "http://example.com")] }
+        Request {
+            host: "server.example.com",
+            path: "/chat?x=1",
+            key: SAMPLE_KEY,
+            headers: &[("Origin", "http://example.com")],
+        }
     }
 
     fn upgraded(response: &[u8]) -> Result<Progress, HandshakeError> {
@@ -252,7 +257,8 @@ mod tests {
         );
     }
 
-    const GOOD: &[u8] = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: WebSocket\r\nConnection: keep-alive, Upgrade\r\n\
+    const GOOD: &[u8] =
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: WebSocket\r\nConnection: keep-alive, Upgrade\r\n\
         Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x02hi";
 
     #[test]

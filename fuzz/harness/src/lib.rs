@@ -3,3 +3,5 @@
 //! (no panic, progress is bounded, round trips agree). The cargo-fuzz
 //! targets in `fuzz/fuzz_targets/` call these, and `tests/fuzz_corpus.rs`
 //! replays the checked-in corpus through them on stable Rust.
+
+pub mod ws;

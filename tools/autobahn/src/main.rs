@@ -29,10 +29,8 @@ fn run(url: &str) -> Result<(), String> {
     let authority = url.strip_prefix("ws://").ok_or_else(|| format!("{url}: only ws:// URLs are supported"))?;
     let authority = authority.trim_end_matches('/');
     let count_reply = session(authority, "/getCaseCount", false)?;
-    let count: u32 = count_reply
-        .trim()
-        .parse()
-        .map_err(|e| format!("case count {count_reply:?} from {authority}: {e}"))?;
+    let count: u32 =
+        count_reply.trim().parse().map_err(|e| format!("case count {count_reply:?} from {authority}: {e}"))?;
     eprintln!("autobahn-client: {count} cases at {authority}");
     for case in 1..=count {
         let path = format!("/runCase?case={case}&agent={AGENT}");
