@@ -1,0 +1,7 @@
+//! The `hotline` host library: the Linux machinery the binary's commands
+//! share — the io_uring transport and sockets ([`net`]) and the start-up
+//! tuning of the engine thread ([`tune`]). It moves bytes and time; the
+//! protocols are `hotline-core`'s.
+
+pub mod net;
+pub mod tune;

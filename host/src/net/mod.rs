@@ -1,0 +1,6 @@
+//! The host's network transport: sockets set up once with `nix`
+//! ([`socket`]) and moved by one io_uring with registered buffers and fixed
+//! files ([`ring`]). Bytes only: every protocol lives in `hotline-core`.
+
+pub mod ring;
+pub mod socket;

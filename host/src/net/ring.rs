@@ -1,0 +1,236 @@
+//! The io_uring transport: one ring, a fixed set of TCP connections
+//! registered as fixed files, and one registered receive and one registered
+//! send buffer per connection. The host's event loop arms receives, copies
+//! outgoing bytes into a connection's send buffer and submits them, and
+//! drains completions, all without allocating after start-up. Short writes
+//! are resubmitted here; a connection never has more than one receive and
+//! one send in flight, so buffers are never reused while the kernel owns
+//! them.
+
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd};
+
+use io_uring::{IoUring, opcode, squeue, types};
+
+/// How to build the ring.
+#[derive(Debug, Clone, Copy)]
+pub struct RingConfig {
+    /// Submission queue entries (a power of two).
+    pub entries: u32,
+    /// Kernel-side submission polling: a kernel thread picks up submissions
+    /// without a syscall, idling after this many milliseconds.
+    pub sqpoll_idle_ms: Option<u32>,
+    /// Bytes of each connection's receive and send buffer.
+    pub buffer_size: usize,
+}
+
+impl Default for RingConfig {
+    fn default() -> Self {
+        Self { entries: 64, sqpoll_idle_ms: None, buffer_size: 64 * 1024 }
+    }
+}
+
+/// A connection's index in the ring, in the order given to [`Ring::new`].
+pub type Conn = usize;
+
+/// A finished operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    /// `len` bytes arrived in [`Ring::received`]; 0 means the peer closed.
+    Received { conn: Conn, len: usize },
+    /// Everything submitted with [`Ring::send`] was written.
+    Sent { conn: Conn, len: usize },
+    /// An operation failed with this errno.
+    Failed { conn: Conn, op: Op, errno: i32 },
+}
+
+/// The kind of operation in a completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// A receive.
+    Recv,
+    /// A send.
+    Send,
+}
+
+/// Why a submission was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubmitError {
+    /// This connection already has that operation in flight.
+    Busy,
+    /// More bytes than the connection's send buffer holds.
+    TooLong,
+    /// The submission queue is full; drain completions first.
+    QueueFull,
+}
+
+struct Slot {
+    rx: Box<[u8]>,
+    tx: Box<[u8]>,
+    recv_in_flight: bool,
+    /// Bytes of the current send, and how many the kernel has written.
+    send_len: usize,
+    send_done: usize,
+}
+
+/// The ring and its connections' buffers.
+pub struct Ring {
+    ring: IoUring,
+    slots: Box<[Slot]>,
+    sqpoll: bool,
+}
+
+impl std::fmt::Debug for Ring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ring").field("connections", &self.slots.len()).field("sqpoll", &self.sqpoll).finish()
+    }
+}
+
+const OP_BITS: u64 = 1;
+
+impl Ring {
+    /// Builds the ring, registers `sockets` as fixed files and two buffers
+    /// per connection. The sockets must outlive the ring.
+    pub fn new(config: &RingConfig, sockets: &[BorrowedFd<'_>]) -> io::Result<Self> {
+        let mut builder = IoUring::builder();
+        if let Some(idle) = config.sqpoll_idle_ms {
+            builder.setup_sqpoll(idle);
+        }
+        let ring = builder.build(config.entries)?;
+        let fds: Vec<i32> = sockets.iter().map(AsRawFd::as_raw_fd).collect();
+        ring.submitter().register_files(&fds)?;
+        let slots: Box<[Slot]> = sockets
+            .iter()
+            .map(|_| Slot {
+                rx: vec![0; config.buffer_size].into_boxed_slice(),
+                tx: vec![0; config.buffer_size].into_boxed_slice(),
+                recv_in_flight: false,
+                send_len: 0,
+                send_done: 0,
+            })
+            .collect();
+        let iovecs: Vec<libc::iovec> = slots
+            .iter()
+            .flat_map(|s| [&s.rx, &s.tx])
+            .map(|b| libc::iovec { iov_base: b.as_ptr() as *mut libc::c_void, iov_len: b.len() })
+            .collect();
+        // SAFETY: the buffers are heap allocations owned by `slots`, which
+        // lives as long as the ring (dropped after it, field order) and is
+        // never resized, so the registered memory stays valid and in place.
+        unsafe { ring.submitter().register_buffers(&iovecs)? };
+        Ok(Self { ring, slots, sqpoll: config.sqpoll_idle_ms.is_some() })
+    }
+
+    /// Whether kernel-side submission polling is on.
+    pub fn sqpoll(&self) -> bool {
+        self.sqpoll
+    }
+
+    /// Arms a receive into the connection's receive buffer.
+    pub fn recv(&mut self, conn: Conn) -> Result<(), SubmitError> {
+        let slot = &mut self.slots[conn];
+        if slot.recv_in_flight {
+            return Err(SubmitError::Busy);
+        }
+        let entry = opcode::ReadFixed::new(
+            types::Fixed(conn as u32),
+            slot.rx.as_mut_ptr(),
+            slot.rx.len() as u32,
+            (conn * 2) as u16,
+        )
+        .build()
+        .user_data(user_data(conn, Op::Recv));
+        push(&mut self.ring, &entry)?;
+        self.slots[conn].recv_in_flight = true;
+        Ok(())
+    }
+
+    /// The bytes of the last [`Completion::Received`] on `conn`.
+    pub fn received(&self, conn: Conn, len: usize) -> &[u8] {
+        &self.slots[conn].rx[..len]
+    }
+
+    /// The connection's send buffer, to fill before [`Ring::send`]; `None`
+    /// while a send is in flight.
+    pub fn send_buffer(&mut self, conn: Conn) -> Option<&mut [u8]> {
+        let slot = &mut self.slots[conn];
+        (slot.send_len == 0).then_some(&mut slot.tx[..])
+    }
+
+    /// Sends the first `len` bytes of the connection's send buffer.
+    pub fn send(&mut self, conn: Conn, len: usize) -> Result<(), SubmitError> {
+        let slot = &self.slots[conn];
+        if slot.send_len != 0 {
+            return Err(SubmitError::Busy);
+        }
+        if len > slot.tx.len() {
+            return Err(SubmitError::TooLong);
+        }
+        self.submit_write(conn, 0, len)?;
+        let slot = &mut self.slots[conn];
+        slot.send_len = len;
+        slot.send_done = 0;
+        Ok(())
+    }
+
+    fn submit_write(&mut self, conn: Conn, from: usize, to: usize) -> Result<(), SubmitError> {
+        let slot = &self.slots[conn];
+        let entry = opcode::WriteFixed::new(
+            types::Fixed(conn as u32),
+            slot.tx[from..].as_ptr(),
+            (to - from) as u32,
+            (conn * 2 + 1) as u16,
+        )
+        .build()
+        .user_data(user_data(conn, Op::Send));
+        push(&mut self.ring, &entry)
+    }
+
+    /// Hands queued submissions to the kernel and waits for at least `want`
+    /// completions (0: do not wait). With SQPOLL this makes a syscall only
+    /// when the kernel thread sleeps.
+    pub fn submit(&mut self, want: usize) -> io::Result<usize> {
+        self.ring.submit_and_wait(want)
+    }
+
+    /// The next finished operation, if any. Short writes are resubmitted
+    /// here and not reported.
+    pub fn poll(&mut self) -> Result<Option<Completion>, SubmitError> {
+        loop {
+            let Some(cqe) = self.ring.completion().next() else { return Ok(None) };
+            let conn = (cqe.user_data() >> OP_BITS) as usize;
+            let result = cqe.result();
+            if cqe.user_data() & 1 == 0 {
+                self.slots[conn].recv_in_flight = false;
+                return Ok(Some(match usize::try_from(result) {
+                    Ok(len) => Completion::Received { conn, len },
+                    Err(_) => Completion::Failed { conn, op: Op::Recv, errno: -result },
+                }));
+            }
+            let slot = &mut self.slots[conn];
+            match usize::try_from(result) {
+                Ok(written) if slot.send_done + written < slot.send_len => {
+                    slot.send_done += written;
+                    let (from, to) = (slot.send_done, slot.send_len);
+                    self.submit_write(conn, from, to)?;
+                }
+                Ok(_) => return Ok(Some(Completion::Sent { conn, len: std::mem::take(&mut slot.send_len) })),
+                Err(_) => {
+                    slot.send_len = 0;
+                    return Ok(Some(Completion::Failed { conn, op: Op::Send, errno: -result }));
+                }
+            }
+        }
+    }
+}
+
+fn user_data(conn: Conn, op: Op) -> u64 {
+    ((conn as u64) << OP_BITS) | matches!(op, Op::Send) as u64
+}
+
+fn push(ring: &mut IoUring, entry: &squeue::Entry) -> Result<(), SubmitError> {
+    // SAFETY: every buffer an entry points at is a registered buffer owned
+    // by the ring's slots, and the in-flight flags keep it from being
+    // reused or refilled until its completion is reaped.
+    unsafe { ring.submission().push(entry) }.map_err(|_| SubmitError::QueueFull)
+}
