@@ -1,7 +1,9 @@
 //! The `hotline` host library: the Linux machinery the binary's commands
-//! share — the io_uring transport and sockets ([`net`]) and the start-up
+//! share — the io_uring transport and sockets ([`net`]), binary logging
+//! with defmt ([`log`]) and the start-up
 //! tuning of the engine thread ([`tune`]). It moves bytes and time; the
 //! protocols are `hotline-core`'s.
 
+pub mod log;
 pub mod net;
 pub mod tune;

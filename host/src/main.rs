@@ -3,6 +3,7 @@
 //! `hotline-core`.
 
 mod cpu;
+mod read_log;
 
 use std::process::ExitCode;
 
@@ -13,6 +14,9 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "hotline", version, about, long_about = None)]
 struct Cli {
+    /// Write a binary defmt log of this run to FILE (decode it with `hotline log FILE`).
+    #[arg(long, global = true, value_name = "FILE")]
+    log_file: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -21,18 +25,45 @@ struct Cli {
 enum Command {
     /// Print the CPU model and the instruction-set paths hotline uses on it.
     Cpu(cpu::Args),
+    /// Decode a binary log written by hotline.
+    Log(read_log::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let log = match cli.log_file.as_deref().map(hotline::log::LogFile::start).transpose() {
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!("hotline: --log-file: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    defmt::info!("hotline {=str} started: {=str}", env!("CARGO_PKG_VERSION"), command_name(&cli.command));
     let result = match cli.command {
         Command::Cpu(args) => cpu::run(&args),
+        Command::Log(args) => read_log::run(&args),
     };
+    defmt::info!("hotline finished: {=bool}", result.is_ok());
+    if let Some(log) = log {
+        match log.finish() {
+            Ok(summary) if summary.dropped > 0 => eprintln!("hotline: log: {} frames dropped", summary.dropped),
+            Ok(_) => {}
+            Err(e) => eprintln!("hotline: log: {e}"),
+        }
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("hotline: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The subcommand's name as typed, for the log.
+fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::Cpu(_) => "cpu",
+        Command::Log(_) => "log",
     }
 }
