@@ -9,8 +9,11 @@ use std::path::PathBuf;
 type Harness = fn(&[u8]);
 
 /// Every fuzz target and its harness body.
-const TARGETS: &[(&str, Harness)] =
-    &[("ws_handshake", hotline_fuzz::ws::ws_handshake), ("ws_frames", hotline_fuzz::ws::ws_frames)];
+const TARGETS: &[(&str, Harness)] = &[
+    ("ws_handshake", hotline_fuzz::ws::ws_handshake),
+    ("ws_frames", hotline_fuzz::ws::ws_frames),
+    ("tls_records", hotline_fuzz::tls::tls_records),
+];
 
 #[test]
 fn corpus_replays_without_panic() {

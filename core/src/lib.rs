@@ -10,4 +10,12 @@
 // each block carrying a `// SAFETY:` line.
 #![deny(unsafe_code)]
 
+pub mod btc;
+pub mod feed;
+pub mod order;
+pub mod risk;
+pub mod sign;
+pub mod strategy;
+pub mod tls;
+pub mod venue;
 pub mod ws;

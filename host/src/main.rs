@@ -3,7 +3,11 @@
 //! `hotline-core`.
 
 mod cpu;
+mod decode_tx;
+mod probe;
 mod read_log;
+mod sign;
+mod tls_verify;
 
 use std::process::ExitCode;
 
@@ -25,8 +29,16 @@ struct Cli {
 enum Command {
     /// Print the CPU model and the instruction-set paths hotline uses on it.
     Cpu(cpu::Args),
+    /// Decode a raw Bitcoin transaction (hex) and print it as one JSON object.
+    DecodeTx(decode_tx::Args),
+    /// Connect to a wss:// or https:// URL with hotline's TLS stack and print
+    /// what was negotiated, as one JSON object.
+    Probe(probe::Args),
     /// Decode a binary log written by hotline.
     Log(read_log::Args),
+    /// Print a venue's canonical signature payload and its signature for the
+    /// given params, to debug a rejected signature.
+    Sign(sign::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,7 +53,10 @@ fn main() -> ExitCode {
     defmt::info!("hotline {=str} started: {=str}", env!("CARGO_PKG_VERSION"), command_name(&cli.command));
     let result = match cli.command {
         Command::Cpu(args) => cpu::run(&args),
+        Command::DecodeTx(args) => decode_tx::run(&args),
         Command::Log(args) => read_log::run(&args),
+        Command::Probe(args) => probe::run(&args),
+        Command::Sign(args) => sign::run(&args),
     };
     defmt::info!("hotline finished: {=bool}", result.is_ok());
     if let Some(log) = log {
@@ -64,6 +79,9 @@ fn main() -> ExitCode {
 fn command_name(command: &Command) -> &'static str {
     match command {
         Command::Cpu(_) => "cpu",
+        Command::DecodeTx(_) => "decode-tx",
         Command::Log(_) => "log",
+        Command::Probe(_) => "probe",
+        Command::Sign(_) => "sign",
     }
 }

@@ -295,7 +295,7 @@ impl<'b> Decoder<'b> {
         let bytes = &self.message[..len];
         match self.fragmented.take() {
             Some(Data::Text) if validated == len => {
-                core::str::from_utf8(bytes).map(Message::Text).map_err(|_| ProtocolError::InvalidUtf8)
+                super::utf8::validate(bytes).map(Message::Text).map_err(|_| ProtocolError::InvalidUtf8)
             }
             // A sequence cut off at the end of the message.
             Some(Data::Text) => Err(ProtocolError::InvalidUtf8),
@@ -312,7 +312,7 @@ fn fits(start: usize, len: u64, available: usize) -> Option<usize> {
 /// Interprets a complete payload by opcode.
 fn complete(opcode: Opcode, payload: &[u8]) -> Result<Message<'_>, ProtocolError> {
     Ok(match opcode {
-        Opcode::Text => Message::Text(core::str::from_utf8(payload).map_err(|_| ProtocolError::InvalidUtf8)?),
+        Opcode::Text => Message::Text(super::utf8::validate(payload).map_err(|_| ProtocolError::InvalidUtf8)?),
         Opcode::Binary | Opcode::Continuation => Message::Binary(payload),
         Opcode::Ping => Message::Ping(payload),
         Opcode::Pong => Message::Pong(payload),

@@ -10,6 +10,7 @@ pub mod decode;
 pub mod frame;
 pub mod handshake;
 pub mod mask;
+mod utf8;
 
 pub use client::{Client, Error, Event, State};
 pub use decode::{CloseFrame, Decoder, Message, ProtocolError};

@@ -4,4 +4,8 @@
 //! targets in `fuzz/fuzz_targets/` call these, and `tests/fuzz_corpus.rs`
 //! replays the checked-in corpus through them on stable Rust.
 
+pub mod btc;
+pub mod feed;
+pub mod tls;
+pub mod venue;
 pub mod ws;

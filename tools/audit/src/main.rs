@@ -14,7 +14,10 @@ extern crate alloc;
 mod ws {
     use core::hint::black_box;
 
-    use hotline_core::ws::{Client, Decoder, FrameHeader, Opcode, Request, encode_frame, mask};
+    use hotline_core::ws::decode::is_valid_close_code;
+    use hotline_core::ws::frame::encode_control;
+    use hotline_core::ws::handshake::write_request;
+    use hotline_core::ws::{Client, Decoder, FrameHeader, Opcode, ProtocolError, Request, encode_frame, mask};
 
     pub(crate) fn exercise() {
         let mut out = [0u8; 512];
@@ -23,24 +26,281 @@ mod ws {
         if let Ok((mut client, _)) = Client::connect(&request, &mut out, &mut message) {
             let input = black_box([0u8; 64]);
             let _ = black_box(client.handle_input(&input).is_ok());
+            black_box(client.state());
             client.close(black_box(1000), black_box("bye"));
             let _ = black_box(client.poll_transmit(&mut out, black_box([1; 4])).is_some());
             let _ = black_box(client.encode(&mut out, 14, 8, Opcode::Text, true, black_box([1; 4])).is_ok());
         }
+        if let Ok((_, mut verifier)) = write_request(&request, &mut out) {
+            let _ = black_box(verifier.feed(&black_box(*b"HTTP/1.1 101 \r\n\r\n")));
+        }
         let mut buffer = [0u8; 64];
         let mut decoder = Decoder::new(&mut buffer);
         let _ = black_box(decoder.decode(&black_box([0x81, 1, b'a'])).is_ok());
-        let _ = black_box(FrameHeader::parse(&black_box([0x81, 0])).is_ok());
+        if let Ok(hotline_core::ws::frame::Status::Complete(header, _)) = FrameHeader::parse(&black_box([0x81, 0])) {
+            black_box(header.encoded_len());
+            black_box(header.emit(&mut out));
+        }
+        if let Some(opcode) = Opcode::from_bits(black_box(9)) {
+            black_box((opcode.bits(), opcode.is_control()));
+        }
+        black_box(ProtocolError::InvalidCloseCode(black_box(1)).close_code());
+        black_box(is_valid_close_code(black_box(1000)));
+        let _ = black_box(encode_control(&mut out, Opcode::Ping, &black_box([4; 8]), black_box([5; 4])));
         let _ = black_box(encode_frame(&mut out, 14, 10, Opcode::Binary, true, black_box([2; 4])).is_ok());
         mask::apply_mask(&mut out, black_box([3; 4]));
         black_box(&out);
     }
 }
 
+mod sign_order_venue {
+    use core::hint::black_box;
+
+    use hotline_core::order::{
+        Auth, Decimal, Instrument, OrderType, PlaceOrder, PreArmed, Session, Side, Slot, Template,
+        TimeInForce, TimeUnit,
+    };
+    use hotline_core::sign::{Ed25519Key, HmacKey, backend, base64_std, hex_lower, lanes, sign_many};
+    use hotline_core::venue::binance::decode;
+
+    pub(crate) fn exercise() {
+        let key = HmacKey::new(black_box(b"secret"));
+        let ed = Ed25519Key::from_seed(&black_box([7; 32]));
+        let dec = Decimal { int_digits: black_box(5), decimals: black_box(2) };
+        let order = PlaceOrder {
+            instrument: Instrument { symbol: black_box("BTCUSDT"), price: dec, quantity: dec },
+            side: Side::Sell,
+            order_type: OrderType::Limit(TimeInForce::Gtc),
+            resp_type: None,
+            client_order_id: Some(black_box(12)),
+        };
+        for auth in [
+            Auth::Hmac { api_key: black_box("k"), key: &key },
+            Auth::Ed25519 { api_key: black_box("k"), key: &ed },
+            Auth::Session,
+        ] {
+            let session = Session { auth, time: TimeUnit::Millis, recv_window: black_box(Some(100)) };
+            for mut t in [
+                Template::order_place(&order, &session),
+                Template::order_cancel(black_box("BTCUSDT"), 8, &session),
+                Template::order_status(black_box("BTCUSDT"), 8, &session),
+                Template::session_logon(&session),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let _ = black_box(t.set(Slot::Timestamp, black_box(1_700_000_000_000)));
+                let _ = black_box(t.sign());
+                black_box((t.has(Slot::Price), t.request(), t.payload()));
+                let mut armed = PreArmed::<8>::new(t);
+                let _ = black_box(armed.arm(black_box(1), &[(Slot::Price, black_box(5))]));
+                black_box(armed.first());
+                let _ = black_box(armed.fire(black_box(2), black_box(3)).map(|r| r.len()));
+            }
+        }
+        let from = key.midstate(&black_box([0u8; 64]));
+        black_box(sign_many(&key, &from, &black_box([&b"abc"[..]; 8])));
+        black_box((from.message_bytes(), key.sign(black_box(b"m")), key.sign_from(&from, black_box(b"m"))));
+        black_box((ed.public(), lanes()));
+        let mut out = [0u8; 128];
+        let _ = black_box(hex_lower(&black_box([1u8; 32]), &mut out[..64]));
+        let _ = black_box(base64_std(&ed.sign(black_box(b"m")), &mut out));
+        black_box(backend().name());
+        let _ = black_box(decode(&black_box(*b"{\"id\":\"1\",\"status\":200}")).is_ok());
+    }
+}
+
+mod feed {
+    use core::hint::black_box;
+
+    use hotline_core::feed::bitcoind::{self, Subscriber, Topic, emit_notification};
+    use hotline_core::feed::zmtp::{
+        self, FrameHeader, Greeting, Properties, SubSocket, emit_frame, emit_subscribe,
+    };
+
+    pub(crate) fn exercise() {
+        let mut out = [0u8; 256];
+        let input = black_box([0u8; 128]);
+        let _ = black_box(Greeting::parse(&input));
+        let _ = black_box(Greeting::emit_client(&mut out));
+        let _ = black_box(FrameHeader::parse(&input));
+        let _ = black_box(FrameHeader::emit(&mut out, black_box(true), black_box(false), black_box(9)));
+        let _ = black_box(emit_frame(&mut out, black_box(false), black_box(true), &input));
+        let _ = black_box(emit_subscribe(&mut out, black_box(b"rawtx")));
+        if let Ok(properties) = Properties::parse(&input) {
+            black_box(properties.get(black_box(b"Socket-Type")));
+            black_box(properties.iter().count());
+        }
+        let mut socket = SubSocket::new(black_box(1024));
+        black_box((socket.buffer_len(), socket.is_open()));
+        let _ = black_box(socket.poll_transmit(&mut out));
+        if let Ok((_, Some(zmtp::Event::Message(message)))) = socket.decode(&input) {
+            black_box((message.first_index(), message.frame_count(), message.ends_message()));
+            black_box((message.frames().count(), message.frame(black_box(1))));
+        }
+        crate::shown(format_args!("{}", zmtp::Error::BufferTooSmall));
+
+        let topics = black_box([Topic::RawTx, Topic::Sequence]);
+        let mut subscriber = Subscriber::new(&topics, black_box(4096));
+        let mut wide = [0u8; Subscriber::MIN_TRANSMIT_LEN];
+        let _ = black_box(subscriber.poll_transmit(&mut wide));
+        black_box(subscriber.buffer_len());
+        let _ = black_box(subscriber.handle(&input));
+        subscriber.reconnect();
+        black_box((Topic::from_name(black_box(b"rawtx")), black_box(Topic::HashBlock).name()));
+        let _ = black_box(emit_notification(&mut out, Topic::RawTx, &input, black_box(7)));
+        crate::shown(format_args!("{}", bitcoind::Error::from(black_box(zmtp::Error::BufferTooSmall))));
+    }
+}
+
+mod btc {
+    use core::hint::black_box;
+
+    use hotline_core::btc::script::ScriptType;
+    use hotline_core::btc::tx::{Error, Tx};
+
+    pub(crate) fn exercise() {
+        let bytes = black_box([0u8; 128]);
+        if let Ok(tx) = Tx::parse(&bytes) {
+            black_box((tx.as_bytes(), tx.version(), tx.lock_time(), tx.is_segwit(), tx.is_coinbase()));
+            black_box((tx.input_count(), tx.output_count(), tx.total_out_sat(), tx.max_out_sat()));
+            black_box((tx.size(), tx.stripped_size(), tx.weight(), tx.vsize()));
+            for input in tx.inputs() {
+                black_box((input.prevout.is_null(), input.script_sig, input.sequence));
+            }
+            for output in tx.outputs() {
+                black_box(output.script_type());
+            }
+            let (txid, wtxid) = (tx.txid(), tx.wtxid());
+            black_box(txid.to_display_bytes());
+            crate::shown(format_args!("{txid} {wtxid:x} {wtxid:?}"));
+        }
+        let kind = ScriptType::classify(&bytes[..black_box(22)]);
+        crate::shown(format_args!("{kind} {}", kind.name()));
+        crate::shown(format_args!("{}", black_box(Error::Truncated)));
+    }
+}
+
+mod strategy {
+    use core::hint::black_box;
+
+    use hotline_core::btc::tx::Tx;
+    use hotline_core::order::Side;
+    use hotline_core::strategy::whale::{Decision, Detector, Rules, Sizing, WatchEntry, WatchKind};
+
+    pub(crate) fn exercise() {
+        let watch = [WatchEntry { script: black_box(&[0u8; 22][..]), kind: WatchKind::ExchangeDeposit }];
+        let rules = Rules { watch: &watch, unlabeled_side: black_box(Some(Side::Buy)), ..Rules::default() };
+        let mut detector = Detector::<64>::new(rules);
+        black_box(detector.rules().max_strength);
+        detector.on_feed_gap(black_box(1));
+        let sizing = Sizing { base_qty: black_box(1), max_qty: black_box(10) };
+        if let Ok(tx) = Tx::parse(&black_box([0u8; 128])) {
+            if let Decision::Signal(signal) = detector.evaluate(black_box(2), &tx) {
+                black_box(sizing.quantity(&signal));
+            }
+        }
+    }
+}
+
+mod risk {
+    use core::hint::black_box;
+
+    use hotline_core::order::Side;
+    use hotline_core::risk::bucket::TokenBucket;
+    use hotline_core::risk::{Gate, Limits, OrderRequest};
+
+    pub(crate) fn exercise() {
+        let mut gate = Gate::new(Limits::new(black_box(10), black_box(1_000), black_box(20)));
+        black_box(gate.limits().max_open_orders);
+        let order = OrderRequest { side: black_box(Side::Buy), qty: black_box(2), price: black_box(3) };
+        if let Err(reason) = gate.check(black_box(1), &order) {
+            black_box(reason.code());
+        }
+        gate.on_ack();
+        gate.on_fill(Side::Buy, black_box(1));
+        gate.on_closed(Side::Buy, black_box(1));
+        gate.on_reject(black_box(2), Side::Sell, black_box(1));
+        gate.on_feed_gap(black_box(3));
+        gate.kill(black_box(4));
+        gate.rearm(black_box(5));
+        black_box((gate.killed(), gate.open_orders(), gate.position(), gate.events_dropped()));
+        while let Some(event) = gate.poll_event() {
+            black_box(event);
+        }
+        let mut bucket = TokenBucket::new(black_box(20), black_box(10_000_000_000));
+        if bucket.available(black_box(6)) {
+            bucket.take();
+        }
+        black_box((bucket.max_per_window(), bucket.tokens()));
+    }
+}
+
+mod tls {
+    use core::hint::black_box;
+    use core::pin::pin;
+
+    use hotline_core::tls::{
+        Aes128GcmSha256, Aes256GcmSha384, Config, ECDSA_ALGORITHMS, PkiVerifier, ServerVerifier, Storage,
+        TlsCipherSuite, connect, spki_sha256,
+    };
+
+    pub(crate) fn exercise() {
+        let pins = [spki_sha256(&black_box([0u8; 91]))];
+        let mut verifier = PkiVerifier::new(&[], &pins, &ECDSA_ALGORITHMS, black_box(1_700_000_000));
+        let cert = black_box([0u8; 64]);
+        let _ = black_box(verifier.verify_chain(black_box("example.com"), &[&cert[..]]));
+        let _ = black_box(verifier.verify_signature(&cert, black_box(0x0403), &cert, &cert));
+        black_box(verifier.offers_rsa());
+        engine::<Aes128GcmSha256, _>(verifier);
+        engine::<Aes256GcmSha384, _>(&mut verifier);
+    }
+
+    /// One connection with suite `S`, driven through the whole engine
+    /// surface.
+    fn engine<S: TlsCipherSuite + 'static, V: ServerVerifier>(verifier: V) {
+        let mut storage = Storage::default();
+        let config = Config { server_name: black_box("example.com") };
+        let mut engine = pin!(connect::<S, V>(&mut storage, config, verifier, black_box([1; 32])));
+        let mut buf = [0u8; 1024];
+        black_box(engine.as_mut().poll_output(&mut buf));
+        let _ = black_box(engine.as_mut().handle_input(&black_box([22u8, 3, 3, 0, 4, 2, 0, 0, 0])));
+        black_box((engine.wants_write(), engine.state(), engine.cipher_suite()));
+        let _ = black_box(engine.as_mut().send(black_box(b"order")));
+        let _ = black_box(engine.as_mut().recv(&mut buf));
+        let _ = black_box(engine.as_mut().close());
+        let _ = black_box(engine.as_mut().handle_eof());
+        if let Some(error) = engine.error() {
+            crate::shown(format_args!("{error} {engine:?}"));
+        }
+    }
+}
+
+/// Formats into a byte counter: the `Display`/`Debug` impls of the core
+/// take part in the link like every other entry point.
+fn shown(args: core::fmt::Arguments<'_>) {
+    struct Count(usize);
+    impl core::fmt::Write for Count {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            self.0 += s.len();
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = core::fmt::write(&mut count, args);
+    black_box(count.0);
+}
+
 /// The image's entry point; it never returns and is never run for real.
 #[unsafe(no_mangle)]
 pub extern "C" fn _start() -> ! {
     ws::exercise();
+    sign_order_venue::exercise();
+    feed::exercise();
+    btc::exercise();
+    strategy::exercise();
+    risk::exercise();
+    tls::exercise();
     #[cfg(feature = "canary")]
     black_box(alloc::vec::Vec::<u8>::with_capacity(black_box(8)));
     loop {

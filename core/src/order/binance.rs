@@ -1,0 +1,293 @@
+//! Binance Spot WebSocket API request templates (EXCHANGES.md §1.2, §1.6):
+//! `order.place`, `order.cancel`, `order.status` and `session.logon`,
+//! rendered from an instrument's rules with slots for the per-order values.
+
+use super::template::{Auth, BuildError, Format, Param, Slot, Template, Value};
+
+/// Digits of the request-id slot: a `u64` counter, zero-padded.
+pub const REQUEST_ID_WIDTH: u8 = 20;
+
+/// `side`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// `BUY`.
+    Buy,
+    /// `SELL`.
+    Sell,
+}
+
+/// `type` (and what it implies for `price` and `timeInForce`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderType {
+    /// `LIMIT`: price and time in force.
+    Limit(TimeInForce),
+    /// `LIMIT_MAKER`: price, no time in force.
+    LimitMaker,
+    /// `MARKET`: quantity only.
+    Market,
+}
+
+/// `timeInForce`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeInForce {
+    /// `GTC`.
+    Gtc,
+    /// `IOC`.
+    Ioc,
+    /// `FOK`.
+    Fok,
+}
+
+/// `newOrderRespType`; `Ack` is the low-latency answer (§1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RespType {
+    /// `ACK`.
+    Ack,
+    /// `RESULT`.
+    Result,
+    /// `FULL`.
+    Full,
+}
+
+/// The unit of `timestamp`, which fixes its width: 13 digits of
+/// milliseconds or 16 of microseconds cover the years 2001 to 2286.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeUnit {
+    /// Milliseconds since the Unix epoch.
+    Millis,
+    /// Microseconds since the Unix epoch.
+    Micros,
+}
+
+impl TimeUnit {
+    fn width(self) -> u8 {
+        match self {
+            Self::Millis => 13,
+            Self::Micros => 16,
+        }
+    }
+}
+
+/// A fixed-point field: from the exchange's tick or lot size, `decimals`
+/// fraction digits; `int_digits` integer digits bound the largest value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decimal {
+    /// Integer digits (zero-padded).
+    pub int_digits: u8,
+    /// Fraction digits.
+    pub decimals: u8,
+}
+
+impl Decimal {
+    fn slot(self, slot: Slot) -> Value<'static> {
+        let width = if self.decimals == 0 {
+            self.int_digits
+        } else {
+            self.int_digits.saturating_add(self.decimals).saturating_add(1)
+        };
+        Value::Slot(slot, Format::Decimal(self.decimals), width)
+    }
+}
+
+/// An instrument's rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instrument<'a> {
+    /// `symbol`, e.g. `BTCUSDT`.
+    pub symbol: &'a str,
+    /// `price` layout (tick size).
+    pub price: Decimal,
+    /// `quantity` layout (lot size).
+    pub quantity: Decimal,
+}
+
+/// Settings shared by every request on a connection.
+#[derive(Debug, Clone, Copy)]
+pub struct Session<'a> {
+    /// How requests authenticate.
+    pub auth: Auth<'a>,
+    /// Unit of `timestamp`.
+    pub time: TimeUnit,
+    /// `recvWindow` in milliseconds, if not the venue's default of 5000.
+    pub recv_window: Option<u32>,
+}
+
+/// An `order.place` request.
+#[derive(Debug, Clone, Copy)]
+pub struct PlaceOrder<'a> {
+    /// The instrument.
+    pub instrument: Instrument<'a>,
+    /// `side`.
+    pub side: Side,
+    /// `type`.
+    pub order_type: OrderType,
+    /// `newOrderRespType`, if not the venue's default.
+    pub resp_type: Option<RespType>,
+    /// Digits of a `newClientOrderId` slot, if orders carry one.
+    pub client_order_id: Option<u8>,
+}
+
+fn text<'a>(name: &'static str, value: &'a str) -> Param<'a> {
+    Param { name, value: Value::Text(value) }
+}
+
+fn slot(name: &'static str, value: Value<'static>) -> Param<'static> {
+    Param { name, value }
+}
+
+/// Appends the params every signed request has and renders.
+fn render(
+    method: &str,
+    mut params: heapless::Vec<Param<'_>, 12>,
+    session: &Session<'_>,
+) -> Result<Template, BuildError> {
+    let timestamp = Value::Slot(Slot::Timestamp, Format::Exact, session.time.width());
+    params.push(slot("timestamp", timestamp)).map_err(|_| BuildError::TooManyParams)?;
+    if let Some(window) = session.recv_window {
+        params
+            .push(Param { name: "recvWindow", value: Value::Number(u64::from(window)) })
+            .map_err(|_| BuildError::TooManyParams)?;
+    }
+    Template::render(method, REQUEST_ID_WIDTH, &params, session.auth)
+}
+
+impl Template {
+    /// `order.place` with slots for request id, timestamp, quantity, and the
+    /// price and client order id where the order has them.
+    pub fn order_place(order: &PlaceOrder<'_>, session: &Session<'_>) -> Result<Self, BuildError> {
+        let mut params = heapless::Vec::new();
+        let mut add = |p| params.push(p).map_err(|_| BuildError::TooManyParams);
+        add(text("symbol", order.instrument.symbol))?;
+        add(text(
+            "side",
+            match order.side {
+                Side::Buy => "BUY",
+                Side::Sell => "SELL",
+            },
+        ))?;
+        let (kind, tif, priced) = match order.order_type {
+            OrderType::Limit(tif) => ("LIMIT", Some(tif), true),
+            OrderType::LimitMaker => ("LIMIT_MAKER", None, true),
+            OrderType::Market => ("MARKET", None, false),
+        };
+        add(text("type", kind))?;
+        if let Some(tif) = tif {
+            add(text(
+                "timeInForce",
+                match tif {
+                    TimeInForce::Gtc => "GTC",
+                    TimeInForce::Ioc => "IOC",
+                    TimeInForce::Fok => "FOK",
+                },
+            ))?;
+        }
+        if priced {
+            add(slot("price", order.instrument.price.slot(Slot::Price)))?;
+        }
+        add(slot("quantity", order.instrument.quantity.slot(Slot::Quantity)))?;
+        if let Some(resp) = order.resp_type {
+            add(text(
+                "newOrderRespType",
+                match resp {
+                    RespType::Ack => "ACK",
+                    RespType::Result => "RESULT",
+                    RespType::Full => "FULL",
+                },
+            ))?;
+        }
+        if let Some(width) = order.client_order_id {
+            let id = Value::Slot(Slot::ClientOrderId, Format::Padded, width);
+            add(slot("newClientOrderId", id))?;
+        }
+        render("order.place", params, session)
+    }
+
+    /// `order.cancel` of the order whose client order id (of `id_width`
+    /// digits) goes in the [`Slot::OrigClientOrderId`] slot.
+    pub fn order_cancel(symbol: &str, id_width: u8, session: &Session<'_>) -> Result<Self, BuildError> {
+        Self::by_client_id("order.cancel", symbol, id_width, session)
+    }
+
+    /// `order.status` of the order whose client order id (of `id_width`
+    /// digits) goes in the [`Slot::OrigClientOrderId`] slot.
+    pub fn order_status(symbol: &str, id_width: u8, session: &Session<'_>) -> Result<Self, BuildError> {
+        Self::by_client_id("order.status", symbol, id_width, session)
+    }
+
+    fn by_client_id(method: &str, symbol: &str, id_width: u8, session: &Session<'_>) -> Result<Self, BuildError> {
+        let mut params = heapless::Vec::new();
+        let id = Value::Slot(Slot::OrigClientOrderId, Format::Padded, id_width);
+        params
+            .push(text("symbol", symbol))
+            .and_then(|()| params.push(slot("origClientOrderId", id)))
+            .map_err(|_| BuildError::TooManyParams)?;
+        render(method, params, session)
+    }
+
+    /// `session.logon` (§1.6): `apiKey`, `timestamp`, `signature`. Binance
+    /// takes only Ed25519 keys here; HMAC renders the documented example.
+    pub fn session_logon(session: &Session<'_>) -> Result<Self, BuildError> {
+        if matches!(session.auth, Auth::Session) {
+            return Err(BuildError::NeedsKey);
+        }
+        render("session.logon", heapless::Vec::new(), session)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::order::PatchError;
+    use crate::sign::HmacKey;
+
+    fn place(symbol: &str, client_order_id: Option<u8>, price: Decimal) -> PlaceOrder<'_> {
+        PlaceOrder {
+            instrument: Instrument { symbol, price, quantity: Decimal { int_digits: 3, decimals: 0 } },
+            side: Side::Buy,
+            order_type: OrderType::LimitMaker,
+            resp_type: None,
+            client_order_id,
+        }
+    }
+
+    const PRICE: Decimal = Decimal { int_digits: 5, decimals: 2 };
+
+    #[test]
+    fn refuses_what_it_cannot_render_exactly() {
+        let key = HmacKey::new(b"k");
+        let session =
+            Session { auth: Auth::Hmac { api_key: "key", key: &key }, time: TimeUnit::Micros, recv_window: None };
+        let build = |order: &PlaceOrder<'_>| Template::order_place(order, &session).err();
+        assert_eq!(build(&place("BTC\"USDT", None, PRICE)), Some(BuildError::NeedsEscape("symbol")));
+        assert_eq!(build(&place("BTC\\", None, PRICE)), Some(BuildError::NeedsEscape("symbol")));
+        assert_eq!(build(&place("BTCUSDT", Some(0), PRICE)), Some(BuildError::Width(Slot::ClientOrderId)));
+        assert_eq!(build(&place("BTCUSDT", Some(21), PRICE)), Some(BuildError::Width(Slot::ClientOrderId)));
+        let no_integer = Decimal { int_digits: 0, decimals: 2 };
+        assert_eq!(build(&place("BTCUSDT", None, no_integer)), Some(BuildError::Width(Slot::Price)));
+        let long = [b'A'; 600];
+        let long = core::str::from_utf8(&long).unwrap();
+        assert_eq!(build(&place(long, None, PRICE)), Some(BuildError::TooLong));
+        let after_logon = Session { auth: Auth::Session, ..session };
+        assert_eq!(Template::session_logon(&after_logon).err(), Some(BuildError::NeedsKey));
+    }
+
+    #[test]
+    fn session_orders_carry_no_key_or_signature() {
+        let session = Session { auth: Auth::Session, time: TimeUnit::Millis, recv_window: None };
+        let mut t = Template::order_place(&place("ETHBTC", Some(4), PRICE), &session).unwrap();
+        for (slot, value) in [
+            (Slot::RequestId, 9),
+            (Slot::ClientOrderId, 12),
+            (Slot::Price, 123),
+            (Slot::Quantity, 5),
+            (Slot::Timestamp, 1_700_000_000_000),
+        ] {
+            t.set(slot, value).unwrap();
+        }
+        t.sign().unwrap();
+        assert_eq!(
+            t.request(),
+            br#"{"id":"00000000000000000009","method":"order.place","params":{"newClientOrderId":"0012","price":"00001.23","quantity":"005","side":"BUY","symbol":"ETHBTC","timestamp":1700000000000,"type":"LIMIT_MAKER"}}"#
+        );
+        assert_eq!(t.set(Slot::OrigClientOrderId, 1), Err(PatchError::NoSlot(Slot::OrigClientOrderId)));
+    }
+}

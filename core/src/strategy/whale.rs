@@ -1,0 +1,468 @@
+//! Whale detection: one validated mempool transaction turns into a
+//! [`Decision`]: ignore it, signal (txid, value, matched rule, side and a
+//! strength that sizing maps to a capped quantity), or suppress it with a
+//! reason. The heuristics are the public ones MEMPOOL-FEED.md §6 lists
+//! (large single or total outputs, transfers into watch-listed exchange
+//! deposit or cold-storage scripts, no coinbases, no repeats) and are
+//! heuristics, not a specification.
+//!
+//! bitcoind publishes a transaction again when its block connects, and a
+//! BIP 125 replacement spends the same inputs under a new txid; both are
+//! recognised in a fixed-capacity ring of recent whales (no allocation,
+//! oldest evicted first), keyed by txid and by the first outpoint spent.
+//! Thresholds are checked before any hashing, so the common case (not a
+//! whale) costs no SHA-256.
+
+use crate::btc::tx::{Tx, TxHash};
+use crate::order::Side;
+
+/// What a watch-listed output script belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchKind {
+    /// An exchange deposit or hot-wallet script: coins arriving there are
+    /// commonly sold, so an inflow signals `Sell`.
+    ExchangeDeposit,
+    /// A known cold-storage script: coins withdrawn into it leave the
+    /// market, so an inflow signals `Buy`.
+    ColdStorage,
+}
+
+/// One watch-listed output script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WatchEntry<'a> {
+    /// The exact scriptPubKey.
+    pub script: &'a [u8],
+    /// Whose it is.
+    pub kind: WatchKind,
+}
+
+/// The rule that made a transaction a whale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Outputs to exchange-deposit scripts reached `min_watch_sat`.
+    ExchangeInflow,
+    /// Outputs to cold-storage scripts reached `min_watch_sat`.
+    ColdStorage,
+    /// One output reached `min_output_sat`.
+    SingleOutput,
+    /// The outputs together reached `min_total_sat`.
+    TotalValue,
+}
+
+/// Detector configuration. A `None` threshold disables its rule.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    /// Minimum sum of all outputs (rule [`Rule::TotalValue`]).
+    pub min_total_sat: Option<u64>,
+    /// Minimum single output (rule [`Rule::SingleOutput`]).
+    pub min_output_sat: Option<u64>,
+    /// Minimum sum paid to watch-listed scripts of one kind.
+    pub min_watch_sat: Option<u64>,
+    /// Labelled output scripts.
+    pub watch: &'a [WatchEntry<'a>],
+    /// Side for whales no watch entry explains; `None` observes them only.
+    pub unlabeled_side: Option<Side>,
+    /// Ignore coinbase transactions (they reach `rawtx` with every block).
+    pub skip_coinbase: bool,
+    /// Minimum time between two signals of the same side, in nanoseconds.
+    pub cooldown_ns: u64,
+    /// After a feed gap or node restart, suppress signals this long: the
+    /// original of a replacement may have been lost, so a replacement could
+    /// pass for a new whale.
+    pub gap_holdoff_ns: u64,
+    /// Strength is value / threshold, capped here.
+    pub max_strength: u32,
+}
+
+impl Default for Rules<'_> {
+    /// 1 000 BTC in total or 500 BTC in one output, 100 BTC to a watched
+    /// script; unlabeled whales read as selling pressure; 5 s cooldown.
+    fn default() -> Self {
+        const BTC: u64 = 100_000_000;
+        Self {
+            min_total_sat: Some(1_000 * BTC),
+            min_output_sat: Some(500 * BTC),
+            min_watch_sat: Some(100 * BTC),
+            watch: &[],
+            unlabeled_side: Some(Side::Sell),
+            skip_coinbase: true,
+            cooldown_ns: 5_000_000_000,
+            gap_holdoff_ns: 2_000_000_000,
+            max_strength: 8,
+        }
+    }
+}
+
+/// A trading signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signal {
+    /// The whale transaction.
+    pub txid: TxHash,
+    /// The value that met the rule, in satoshis.
+    pub value_sat: u64,
+    /// The rule met.
+    pub rule: Rule,
+    /// Which way to trade.
+    pub side: Side,
+    /// `value / threshold`, from 1 to `max_strength`.
+    pub strength: u32,
+}
+
+/// Order sizing from signal strength, in the instrument's quantity steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sizing {
+    /// Quantity per unit of strength.
+    pub base_qty: u64,
+    /// Hard cap on one order's quantity.
+    pub max_qty: u64,
+}
+
+impl Sizing {
+    /// `base_qty × strength`, never above `max_qty`.
+    pub fn quantity(&self, signal: &Signal) -> u64 {
+        self.base_qty.saturating_mul(u64::from(signal.strength)).min(self.max_qty)
+    }
+}
+
+/// Why a whale produced no signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Suppression {
+    /// Seen before (bitcoind republishes at block connection).
+    Duplicate,
+    /// A replacement of the whale `replaced` (same first outpoint).
+    Replacement {
+        /// The txid of the transaction it replaces.
+        replaced: TxHash,
+    },
+    /// A signal of the same side fired less than `cooldown_ns` ago.
+    Cooldown,
+    /// Inside the hold-off after a feed gap or node restart.
+    FeedGap,
+    /// An unlabeled whale and `unlabeled_side` is `None`.
+    NoSide,
+}
+
+/// The detector's verdict on one transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Not a whale, or a skipped coinbase.
+    Ignore,
+    /// Act on this.
+    Signal(Signal),
+    /// A whale, deliberately not signalled.
+    Suppressed {
+        /// The whale transaction.
+        txid: TxHash,
+        /// Why.
+        reason: Suppression,
+    },
+}
+
+/// A whale seen recently: its txid and the first outpoint it spends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Seen {
+    txid: TxHash,
+    spends: ([u8; 32], u32),
+}
+
+/// The whale detector, remembering the last `N` whales.
+#[derive(Debug, Clone)]
+pub struct Detector<'a, const N: usize> {
+    rules: Rules<'a>,
+    seen: [Option<Seen>; N],
+    next: usize,
+    last_signal: [Option<u64>; 2],
+    holdoff_until: u64,
+}
+
+impl<'a, const N: usize> Detector<'a, N> {
+    /// A detector with an empty memory.
+    pub fn new(rules: Rules<'a>) -> Self {
+        Self { rules, seen: [None; N], next: 0, last_signal: [None; 2], holdoff_until: 0 }
+    }
+
+    /// The rules in force.
+    pub fn rules(&self) -> &Rules<'a> {
+        &self.rules
+    }
+
+    /// The feed lost messages or the node restarted at `now_ns`.
+    pub fn on_feed_gap(&mut self, now_ns: u64) {
+        self.holdoff_until = now_ns.saturating_add(self.rules.gap_holdoff_ns);
+    }
+
+    /// Decides on one transaction seen at `now_ns`.
+    pub fn evaluate(&mut self, now_ns: u64, tx: &Tx<'_>) -> Decision {
+        if self.rules.skip_coinbase && tx.is_coinbase() {
+            return Decision::Ignore;
+        }
+        let Some((rule, side, value_sat, threshold)) = self.classify(tx) else {
+            return Decision::Ignore;
+        };
+        let txid = tx.txid();
+        if let Some(reason) = self.remember(txid, tx) {
+            return Decision::Suppressed { txid, reason };
+        }
+        let suppress = |reason| Decision::Suppressed { txid, reason };
+        if now_ns < self.holdoff_until {
+            return suppress(Suppression::FeedGap);
+        }
+        let Some(side) = side else {
+            return suppress(Suppression::NoSide);
+        };
+        let last = &mut self.last_signal[side_index(side)];
+        if last.is_some_and(|t| now_ns < t.saturating_add(self.rules.cooldown_ns)) {
+            return suppress(Suppression::Cooldown);
+        }
+        *last = Some(now_ns);
+        let strength = (value_sat / threshold.max(1)).clamp(1, u64::from(self.rules.max_strength));
+        Decision::Signal(Signal {
+            txid,
+            value_sat,
+            rule,
+            side,
+            strength: u32::try_from(strength).unwrap_or(self.rules.max_strength),
+        })
+    }
+
+    /// The rule a transaction meets, if any: watch-list inflows first
+    /// (they carry a direction), then the single-output and total rules.
+    fn classify(&self, tx: &Tx<'_>) -> Option<(Rule, Option<Side>, u64, u64)> {
+        if let (Some(min), false) = (self.rules.min_watch_sat, self.rules.watch.is_empty()) {
+            let (mut deposit, mut cold) = (0u64, 0u64);
+            for output in tx.outputs() {
+                let kind = self.rules.watch.iter().find(|w| w.script == output.script_pubkey).map(|w| w.kind);
+                // Values are at most MAX_MONEY in total, so sums cannot wrap.
+                match kind {
+                    Some(WatchKind::ExchangeDeposit) => deposit += output.value_sat,
+                    Some(WatchKind::ColdStorage) => cold += output.value_sat,
+                    None => {}
+                }
+            }
+            if deposit.max(cold) >= min {
+                return Some(if deposit >= cold {
+                    (Rule::ExchangeInflow, Some(Side::Sell), deposit, min)
+                } else {
+                    (Rule::ColdStorage, Some(Side::Buy), cold, min)
+                });
+            }
+        }
+        let side = self.rules.unlabeled_side;
+        if let Some(min) = self.rules.min_output_sat
+            && tx.max_out_sat() >= min
+        {
+            return Some((Rule::SingleOutput, side, tx.max_out_sat(), min));
+        }
+        if let Some(min) = self.rules.min_total_sat
+            && tx.total_out_sat() >= min
+        {
+            return Some((Rule::TotalValue, side, tx.total_out_sat(), min));
+        }
+        None
+    }
+
+    /// Records a whale; says why not to signal it if it is a repeat or a
+    /// replacement of one already recorded.
+    fn remember(&mut self, txid: TxHash, tx: &Tx<'_>) -> Option<Suppression> {
+        let spends = tx.inputs().next().map(|input| (*input.prevout.txid, input.prevout.vout))?;
+        for seen in self.seen.iter_mut().flatten() {
+            if seen.txid == txid {
+                return Some(Suppression::Duplicate);
+            }
+            if seen.spends == spends {
+                let replaced = seen.txid;
+                seen.txid = txid;
+                return Some(Suppression::Replacement { replaced });
+            }
+        }
+        if let Some(slot) = self.seen.get_mut(self.next) {
+            *slot = Some(Seen { txid, spends });
+        }
+        self.next = if self.next + 1 >= N { 0 } else { self.next + 1 };
+        None
+    }
+}
+
+fn side_index(side: Side) -> usize {
+    match side {
+        Side::Buy => 0,
+        Side::Sell => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BTC: u64 = 100_000_000;
+    const SECOND: u64 = 1_000_000_000;
+    const EXCHANGE: [u8; 22] = {
+        let mut s = [0x11u8; 22];
+        s[0] = 0x00;
+        s[1] = 0x14;
+        s
+    };
+    const COLD: [u8; 34] = {
+        let mut s = [0x22u8; 34];
+        s[0] = 0x00;
+        s[1] = 0x20;
+        s
+    };
+
+    /// A legacy one-input transaction spending `(prev, 0)` to two outputs.
+    struct Built {
+        bytes: [u8; 256],
+        len: usize,
+    }
+
+    fn build(prev: u8, outputs: &[(u64, &[u8])]) -> Built {
+        let mut b = [0u8; 256];
+        b[..4].copy_from_slice(&2u32.to_le_bytes());
+        b[4] = 1;
+        b[5..37].fill(prev);
+        // vout 0 and an empty scriptSig are the zeroes already there.
+        b[42..46].copy_from_slice(&0xffff_fffdu32.to_le_bytes());
+        b[46] = outputs.len() as u8;
+        let mut at = 47;
+        for (value, script) in outputs {
+            b[at..at + 8].copy_from_slice(&value.to_le_bytes());
+            b[at + 8] = script.len() as u8;
+            b[at + 9..at + 9 + script.len()].copy_from_slice(script);
+            at += 9 + script.len();
+        }
+        Built { bytes: b, len: at + 4 }
+    }
+
+    impl Built {
+        fn tx(&self) -> Tx<'_> {
+            Tx::parse(&self.bytes[..self.len]).expect("valid test transaction")
+        }
+    }
+
+    const WATCH: [WatchEntry<'static>; 2] = [
+        WatchEntry { script: &EXCHANGE, kind: WatchKind::ExchangeDeposit },
+        WatchEntry { script: &COLD, kind: WatchKind::ColdStorage },
+    ];
+
+    fn rules() -> Rules<'static> {
+        Rules { watch: &WATCH, ..Rules::default() }
+    }
+
+    #[test]
+    fn small_transfers_are_ignored() {
+        let mut d = Detector::<'_, 8>::new(rules());
+        let t = build(1, &[(10 * BTC, &[0x51]), (5 * BTC, &EXCHANGE)]);
+        assert_eq!(d.evaluate(0, &t.tx()), Decision::Ignore);
+    }
+
+    #[test]
+    fn exchange_inflow_signals_sell_with_capped_strength() {
+        let mut d = Detector::<'_, 8>::new(rules());
+        let t = build(1, &[(450 * BTC, &EXCHANGE), (BTC, &[0x51])]);
+        let Decision::Signal(s) = d.evaluate(0, &t.tx()) else { panic!("expected a signal") };
+        assert_eq!((s.rule, s.side, s.value_sat, s.strength), (Rule::ExchangeInflow, Side::Sell, 450 * BTC, 4));
+        assert_eq!(s.txid, t.tx().txid());
+        let sizing = Sizing { base_qty: 10, max_qty: 25 };
+        assert_eq!(sizing.quantity(&s), 25);
+        let huge = build(2, &[(20_000 * BTC, &COLD)]);
+        let Decision::Signal(s) = d.evaluate(0, &huge.tx()) else { panic!("expected a signal") };
+        assert_eq!((s.rule, s.side, s.strength), (Rule::ColdStorage, Side::Buy, 8));
+    }
+
+    #[test]
+    fn unlabeled_rules_single_then_total() {
+        let mut d = Detector::<'_, 8>::new(rules());
+        let single = build(1, &[(600 * BTC, &[0x51])]);
+        assert!(matches!(
+            d.evaluate(0, &single.tx()),
+            Decision::Signal(Signal { rule: Rule::SingleOutput, side: Side::Sell, .. })
+        ));
+        let spread = build(2, &[(400 * BTC, &[0x51]), (400 * BTC, &[0x52]), (300 * BTC, &[0x53])]);
+        let mut d = Detector::<'_, 8>::new(rules());
+        assert!(
+            matches!(d.evaluate(0, &spread.tx()), Decision::Signal(Signal { rule: Rule::TotalValue, value_sat: v, .. }) if v == 1_100 * BTC)
+        );
+        let mut quiet = Detector::<'_, 8>::new(Rules { unlabeled_side: None, ..rules() });
+        assert!(matches!(quiet.evaluate(0, &single.tx()), Decision::Suppressed { reason: Suppression::NoSide, .. }));
+    }
+
+    #[test]
+    fn block_republish_is_a_duplicate_and_replacement_is_recognised() {
+        let mut d = Detector::<'_, 8>::new(rules());
+        let t = build(1, &[(600 * BTC, &[0x51])]);
+        assert!(matches!(d.evaluate(0, &t.tx()), Decision::Signal(_)));
+        assert_eq!(
+            d.evaluate(600 * SECOND, &t.tx()),
+            Decision::Suppressed { txid: t.tx().txid(), reason: Suppression::Duplicate }
+        );
+        // Same input, higher fee: a BIP 125 replacement.
+        let r = build(1, &[(599 * BTC, &[0x51])]);
+        assert_eq!(
+            d.evaluate(700 * SECOND, &r.tx()),
+            Decision::Suppressed { txid: r.tx().txid(), reason: Suppression::Replacement { replaced: t.tx().txid() } }
+        );
+        // The replacement's own block republish is a duplicate too.
+        assert!(matches!(
+            d.evaluate(800 * SECOND, &r.tx()),
+            Decision::Suppressed { reason: Suppression::Duplicate, .. }
+        ));
+    }
+
+    #[test]
+    fn memory_is_bounded_and_evicts_oldest() {
+        let mut d = Detector::<'_, 2>::new(Rules { cooldown_ns: 0, ..rules() });
+        let a = build(1, &[(600 * BTC, &[0x51])]);
+        let b = build(2, &[(600 * BTC, &[0x51])]);
+        let c = build(3, &[(600 * BTC, &[0x51])]);
+        for t in [&a, &b, &c] {
+            assert!(matches!(d.evaluate(0, &t.tx()), Decision::Signal(_)));
+        }
+        assert!(matches!(d.evaluate(0, &c.tx()), Decision::Suppressed { reason: Suppression::Duplicate, .. }));
+        // `a` was evicted by `c`, so it is new again.
+        assert!(matches!(d.evaluate(0, &a.tx()), Decision::Signal(_)));
+    }
+
+    #[test]
+    fn cooldown_is_per_side() {
+        let mut d = Detector::<'_, 8>::new(rules());
+        let sell = build(1, &[(600 * BTC, &[0x51])]);
+        let sell2 = build(2, &[(600 * BTC, &[0x51])]);
+        let buy = build(3, &[(600 * BTC, &COLD)]);
+        assert!(matches!(d.evaluate(SECOND, &sell.tx()), Decision::Signal(_)));
+        assert!(matches!(
+            d.evaluate(2 * SECOND, &sell2.tx()),
+            Decision::Suppressed { reason: Suppression::Cooldown, .. }
+        ));
+        assert!(matches!(d.evaluate(2 * SECOND, &buy.tx()), Decision::Signal(Signal { side: Side::Buy, .. })));
+        let sell3 = build(4, &[(600 * BTC, &[0x51])]);
+        assert!(matches!(d.evaluate(6 * SECOND, &sell3.tx()), Decision::Signal(_)));
+    }
+
+    #[test]
+    fn feed_gap_holds_off_signals() {
+        let mut d = Detector::<'_, 8>::new(rules());
+        d.on_feed_gap(10 * SECOND);
+        let t = build(1, &[(600 * BTC, &[0x51])]);
+        assert!(matches!(d.evaluate(11 * SECOND, &t.tx()), Decision::Suppressed { reason: Suppression::FeedGap, .. }));
+        let u = build(2, &[(600 * BTC, &[0x51])]);
+        assert!(matches!(d.evaluate(12 * SECOND, &u.tx()), Decision::Signal(_)));
+    }
+
+    #[test]
+    fn coinbase_is_skipped() {
+        let mut b = build(0, &[(5_000 * BTC, &[0x51])]);
+        b.bytes[37..41].copy_from_slice(&u32::MAX.to_le_bytes());
+        // A coinbase scriptSig must be 2..=100 bytes: rebuild with one.
+        let mut cb = [0u8; 256];
+        cb[..41].copy_from_slice(&b.bytes[..41]);
+        cb[41] = 2;
+        cb[42..44].copy_from_slice(&[0x51, 0x51]);
+        cb[44..b.len + 2].copy_from_slice(&b.bytes[42..b.len]);
+        let tx = Tx::parse(&cb[..b.len + 2]).expect("coinbase parses");
+        assert!(tx.is_coinbase());
+        let mut d = Detector::<'_, 8>::new(rules());
+        assert_eq!(d.evaluate(0, &tx), Decision::Ignore);
+        let mut keep = Detector::<'_, 8>::new(Rules { skip_coinbase: false, ..rules() });
+        assert!(matches!(keep.evaluate(0, &tx), Decision::Signal(_)));
+    }
+}

@@ -1,0 +1,321 @@
+//! `hotline probe URL`: connects to a `wss://` or `https://` endpoint the
+//! way the engine will (TCP, `core::tls` TLS 1.3 with the configured anchors
+//! and pins, and for `wss` the RFC 6455 upgrade through `core::ws`) and
+//! prints one JSON object: address, cipher suite, chain subjects and SPKI
+//! hashes, pin result and the time each step took. A blocking std socket
+//! carries the bytes until the io_uring host exists.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
+use std::pin::{Pin, pin};
+use std::time::{Duration, Instant, SystemTime};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hotline_core::tls::{self, Aes128GcmSha256, Aes256GcmSha384, Engine, State, Storage};
+use hotline_core::ws::handshake::{self, Progress, Request};
+
+use crate::tls_verify::{HostVerifier, certs_from_pem, contain};
+
+/// Options of `hotline probe`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// `wss://host[:port]/path` or `https://host[:port]/path`.
+    pub(crate) url: String,
+    /// Require this base64 SHA-256 of a SubjectPublicKeyInfo in the chain
+    /// (repeatable; any one matching suffices).
+    #[arg(long = "pin-spki", value_name = "BASE64")]
+    pub(crate) pin_spki: Vec<String>,
+    /// Trust the PEM certificates in FILE instead of the Mozilla roots.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca: Option<PathBuf>,
+    /// Skip chain and hostname validation. INSECURE: diagnostics only.
+    #[arg(long)]
+    pub(crate) insecure_skip_verify: bool,
+    /// Cipher suite to offer.
+    #[arg(long, value_enum, default_value_t = Suite::Aes128)]
+    pub(crate) suite: Suite,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum Suite {
+    /// TLS_AES_128_GCM_SHA256
+    Aes128,
+    /// TLS_AES_256_GCM_SHA384
+    Aes256,
+}
+
+/// A parsed probe target.
+#[derive(Debug)]
+struct Target {
+    websocket: bool,
+    host: String,
+    port: u16,
+    path: String,
+}
+
+fn parse_url(url: &str) -> Result<Target, String> {
+    let (websocket, rest) = if let Some(r) = url.strip_prefix("wss://") {
+        (true, r)
+    } else if let Some(r) = url.strip_prefix("https://") {
+        (false, r)
+    } else {
+        return Err(format!("{url}: only wss:// and https:// URLs are probed"));
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse().map_err(|_| format!("{url}: bad port {p:?}"))?),
+        None => (authority, 443),
+    };
+    if host.is_empty() {
+        return Err(format!("{url}: no host"));
+    }
+    Ok(Target {
+        websocket,
+        host: host.to_owned(),
+        port,
+        path: if path.is_empty() { "/".to_owned() } else { path.to_owned() },
+    })
+}
+
+/// Bytes from the kernel's CSPRNG.
+fn entropy<const N: usize>() -> Result<[u8; N], String> {
+    let mut out = [0u8; N];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut out))
+        .map_err(|e| format!("/dev/urandom: {e}"))?;
+    Ok(out)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Moves bytes between `stream` and `engine` until `done` holds, the
+/// connection ends or `deadline` passes; plaintext received on the way is
+/// appended to `plain`. Engine calls run under [`contain`].
+pub(crate) fn pump<F>(
+    mut engine: Pin<&mut Engine<'_, F>>,
+    stream: &mut TcpStream,
+    plain: &mut Vec<u8>,
+    deadline: Instant,
+    mut done: impl FnMut(&Engine<'_, F>, &[u8]) -> bool,
+) -> Result<(), String>
+where
+    F: Future<Output = Result<(), tls::Error>>,
+{
+    let mut buf = vec![0u8; 32 * 1024];
+    loop {
+        loop {
+            let n = contain(|| engine.as_mut().poll_output(&mut buf))?;
+            if n == 0 {
+                break;
+            }
+            stream.write_all(buf.get(..n).unwrap_or_default()).map_err(|e| format!("send: {e}"))?;
+        }
+        loop {
+            let n = contain(|| engine.as_mut().recv(&mut buf))?.map_err(|e| e.to_string())?;
+            if n == 0 {
+                break;
+            }
+            plain.extend_from_slice(buf.get(..n).unwrap_or_default());
+        }
+        if done(&engine, plain) {
+            return Ok(());
+        }
+        if engine.state() == State::Closed {
+            return Err(engine.error().map_or_else(|| "connection closed".to_owned(), ToString::to_string));
+        }
+        let left = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()).ok_or("timed out")?;
+        stream.set_read_timeout(Some(left)).map_err(|e| format!("socket: {e}"))?;
+        let n = match stream.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                return Err("timed out".to_owned());
+            }
+            Err(e) => return Err(format!("recv: {e}")),
+        };
+        if n == 0 {
+            contain(|| engine.as_mut().handle_eof())?.map_err(|e| e.to_string())?;
+            continue;
+        }
+        let mut input = buf.get(..n).unwrap_or_default().to_vec();
+        while !input.is_empty() {
+            let used = contain(|| engine.as_mut().handle_input(&input))?.map_err(|e| e.to_string())?;
+            input.drain(..used);
+            let mut app = [0u8; 4096];
+            let got = contain(|| engine.as_mut().recv(&mut app))?.map_err(|e| e.to_string())?;
+            plain.extend_from_slice(app.get(..got).unwrap_or_default());
+            if used == 0 && got == 0 {
+                return Err("engine stalled".to_owned());
+            }
+        }
+    }
+}
+
+pub(crate) fn run(args: &Args) -> Result<(), String> {
+    println!("{}", probe(args)?);
+    Ok(())
+}
+
+/// Performs the probe and returns its report.
+pub(crate) fn probe(args: &Args) -> Result<serde_json::Value, String> {
+    let target = parse_url(&args.url)?;
+    let deadline = Instant::now() + Duration::from_secs(args.timeout_secs);
+    let pins = args
+        .pin_spki
+        .iter()
+        .map(|p| {
+            STANDARD
+                .decode(p)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .ok_or_else(|| format!("--pin-spki {p}: not the base64 of 32 bytes"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let ca = match &args.ca {
+        Some(path) => {
+            let pem = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            Some(certs_from_pem(&pem)?)
+        }
+        None => None,
+    };
+    let mut verifier = HostVerifier::new(ca.as_deref(), pins, unix_now())?;
+    if args.insecure_skip_verify {
+        eprintln!(
+            "hotline probe: WARNING: --insecure-skip-verify: the certificate chain and hostname are NOT \
+             verified; anyone on the path can impersonate {}. Never trade over such a connection.",
+            target.host
+        );
+        verifier = verifier.insecure();
+    }
+
+    let started = Instant::now();
+    let addrs: Vec<SocketAddr> = (target.host.as_str(), target.port)
+        .to_socket_addrs()
+        .map_err(|e| format!("resolve {}: {e}", target.host))?
+        .collect();
+    let mut last = format!("resolve {}: no address", target.host);
+    let (mut stream, addr) = addrs
+        .iter()
+        .find_map(|a| match TcpStream::connect_timeout(a, Duration::from_secs(args.timeout_secs)) {
+            Ok(s) => Some((s, *a)),
+            Err(e) => {
+                last = format!("connect {a}: {e}");
+                None
+            }
+        })
+        .ok_or(last)?;
+    stream.set_nodelay(true).map_err(|e| format!("socket: {e}"))?;
+    let tcp = started.elapsed();
+
+    let mut storage = Box::new(Storage::new());
+    let config = tls::Config { server_name: &target.host };
+    let seed = entropy::<32>()?;
+    let mut report = Report::default();
+    match args.suite {
+        Suite::Aes128 => {
+            let engine = pin!(tls::connect::<Aes128GcmSha256, _>(&mut storage, config, &mut verifier, seed));
+            session(engine, &mut stream, &target, deadline, &mut report)?;
+        }
+        Suite::Aes256 => {
+            let engine = pin!(tls::connect::<Aes256GcmSha384, _>(&mut storage, config, &mut verifier, seed));
+            session(engine, &mut stream, &target, deadline, &mut report)?;
+        }
+    }
+
+    let chain: Vec<serde_json::Value> = verifier
+        .chain
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "subject": c.subject,
+                "spki_sha256": STANDARD.encode(c.spki_sha256),
+            })
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "url": args.url,
+        "address": addr.to_string(),
+        "cipher_suite": report.suite,
+        "verified": !args.insecure_skip_verify,
+        "chain": chain,
+        "pins_matched": verifier.pins_matched(),
+        "timings_us": {
+            "tcp_connect": tcp.as_micros(),
+            "tls_handshake": report.handshake.as_micros(),
+            "upgrade": report.upgrade.map(|d| d.as_micros()),
+        },
+    }))
+}
+
+/// What one probe measured.
+#[derive(Debug, Default)]
+struct Report {
+    suite: &'static str,
+    handshake: Duration,
+    upgrade: Option<Duration>,
+}
+
+/// Handshake, optional WebSocket upgrade, then close_notify.
+fn session<F>(
+    mut engine: Pin<&mut Engine<'_, F>>,
+    stream: &mut TcpStream,
+    target: &Target,
+    deadline: Instant,
+    report: &mut Report,
+) -> Result<(), String>
+where
+    F: Future<Output = Result<(), tls::Error>>,
+{
+    let mut plain = Vec::new();
+    let started = Instant::now();
+    pump(engine.as_mut(), stream, &mut plain, deadline, |e, _| e.state() == State::Established)
+        .map_err(|e| format!("TLS handshake with {}: {e}", target.host))?;
+    report.handshake = started.elapsed();
+    report.suite = engine.cipher_suite();
+
+    if target.websocket {
+        let started = Instant::now();
+        let host = if target.port == 443 { target.host.clone() } else { format!("{}:{}", target.host, target.port) };
+        let request = Request {
+            host: &host,
+            path: &target.path,
+            key: entropy::<16>()?,
+            headers: &[("User-Agent", "hotline-probe")],
+        };
+        let mut out = [0u8; 1024];
+        let (len, mut verifier) =
+            handshake::write_request(&request, &mut out).map_err(|e| format!("upgrade request: {e:?}"))?;
+        let mut request = out.get(..len).unwrap_or_default();
+        while !request.is_empty() {
+            let n = contain(|| engine.as_mut().send(request))?.map_err(|e| e.to_string())?;
+            request = request.get(n..).unwrap_or_default();
+            pump(engine.as_mut(), stream, &mut plain, deadline, |_, _| true)?;
+        }
+        let mut fed = 0;
+        let upgraded = std::cell::Cell::new(None);
+        pump(engine.as_mut(), stream, &mut plain, deadline, |_, p| {
+            let fresh = p.get(fed..).unwrap_or_default();
+            if fresh.is_empty() {
+                return false;
+            }
+            upgraded.set(Some(verifier.feed(fresh)));
+            fed = p.len();
+            !matches!(upgraded.get(), Some(Ok(Progress::NeedMore)))
+        })
+        .map_err(|e| format!("WebSocket upgrade: {e}"))?;
+        match upgraded.get() {
+            Some(Ok(Progress::Upgraded { .. })) => {}
+            other => return Err(format!("WebSocket upgrade refused: {other:?}")),
+        }
+        report.upgrade = Some(started.elapsed());
+    }
+
+    contain(|| engine.as_mut().close())?.map_err(|e| e.to_string())?;
+    pump(engine, stream, &mut plain, deadline, |e, _| e.state() == State::Closed && !e.wants_write())
+}

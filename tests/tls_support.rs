@@ -1,0 +1,381 @@
+//! Shared by the TLS tests: certificate chains made at test time with
+//! rcgen, a rustls echo server over std sockets, an `openssl s_server`
+//! process, and a blocking client that drives `hotline_core::tls` through
+//! the host's own pump (`probe::pump`, panics contained).
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::pin::pin;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use hotline_core::tls::{self, ServerVerifier, State, Storage, TlsCipherSuite};
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+use crate::probe;
+
+/// Key algorithm of a generated chain.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Alg {
+    P256,
+    P384,
+    Rsa2048,
+}
+
+/// What to get wrong in a generated chain.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Flaws {
+    pub(crate) expired: bool,
+    pub(crate) not_yet_valid: bool,
+    pub(crate) intermediate_not_ca: bool,
+}
+
+/// Root, intermediate and leaf (for `localhost`), DER and PEM.
+pub(crate) struct Chain {
+    pub(crate) root: CertificateDer<'static>,
+    pub(crate) root_pem: String,
+    pub(crate) intermediate_pem: String,
+    pub(crate) leaf_pem: String,
+    pub(crate) intermediate: CertificateDer<'static>,
+    pub(crate) leaf: CertificateDer<'static>,
+    pub(crate) leaf_key: PrivatePkcs8KeyDer<'static>,
+    pub(crate) leaf_key_pem: String,
+}
+
+fn key(alg: Alg) -> KeyPair {
+    match alg {
+        Alg::P256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("P-256 key"),
+        Alg::P384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).expect("P-384 key"),
+        Alg::Rsa2048 => {
+            // ring cannot generate RSA keys; openssl can.
+            let out = Command::new("openssl")
+                .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
+                .output()
+                .expect("openssl genpkey");
+            let pem = String::from_utf8(out.stdout).expect("PEM");
+            KeyPair::from_pem_and_sign_algo(&pem, &rcgen::PKCS_RSA_SHA256).expect("RSA key")
+        }
+    }
+}
+
+fn named(cn: &str) -> CertificateParams {
+    let mut p = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, cn);
+    dn.push(DnType::OrganizationName, "hotline test");
+    p.distinguished_name = dn;
+    p
+}
+
+/// Generates a three-certificate chain for `localhost` with `flaws`.
+pub(crate) fn chain(alg: Alg, flaws: Flaws) -> Chain {
+    // Distinct root names, so that a chain under another root is "unknown
+    // issuer" rather than a signature failure under a namesake.
+    static ROOTS: AtomicUsize = AtomicUsize::new(0);
+    let root_key = key(alg);
+    let mut root = named(&format!("hotline test root {}", ROOTS.fetch_add(1, Ordering::Relaxed)));
+    root.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    root.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let root_cert = root.self_signed(&root_key).expect("root");
+    let root_issuer = Issuer::new(root, root_key);
+
+    let inter_key = key(alg);
+    let mut inter = named("hotline test intermediate");
+    inter.is_ca =
+        if flaws.intermediate_not_ca { IsCa::ExplicitNoCa } else { IsCa::Ca(BasicConstraints::Constrained(0)) };
+    inter.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
+    let inter_cert = inter.signed_by(&inter_key, &root_issuer).expect("intermediate");
+    let inter_issuer = Issuer::new(inter, inter_key);
+
+    let leaf_key = key(alg);
+    let mut leaf = CertificateParams::new(vec!["localhost".to_owned()]).expect("leaf params");
+    leaf.distinguished_name = named("localhost").distinguished_name;
+    leaf.is_ca = IsCa::ExplicitNoCa;
+    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    let now = time::OffsetDateTime::now_utc();
+    if flaws.expired {
+        leaf.not_before = now - time::Duration::days(30);
+        leaf.not_after = now - time::Duration::days(1);
+    } else if flaws.not_yet_valid {
+        leaf.not_before = now + time::Duration::days(1);
+        leaf.not_after = now + time::Duration::days(30);
+    }
+    let leaf_cert = leaf.signed_by(&leaf_key, &inter_issuer).expect("leaf");
+
+    Chain {
+        root: root_cert.der().clone(),
+        root_pem: root_cert.pem(),
+        intermediate: inter_cert.der().clone(),
+        leaf: leaf_cert.der().clone(),
+        leaf_key: PrivatePkcs8KeyDer::from(leaf_key.serialize_der()),
+        leaf_key_pem: leaf_key.serialize_pem(),
+        intermediate_pem: inter_cert.pem(),
+        leaf_pem: leaf_cert.pem(),
+    }
+}
+
+/// SHA-256 of the DER SubjectPublicKeyInfo of `cert`.
+pub(crate) fn spki_pin(cert: &[u8]) -> [u8; 32] {
+    let der = CertificateDer::from(cert);
+    let anchor = webpki::anchor_from_trusted_cert(&der).expect("certificate parses");
+    tls::spki_sha256(anchor.subject_public_key_info.as_ref())
+}
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).expect("clock").as_secs()
+}
+
+/// How a rustls test server behaves.
+#[derive(Clone)]
+pub(crate) struct RustlsServer {
+    pub(crate) provider: rustls::crypto::CryptoProvider,
+    pub(crate) versions: Vec<&'static rustls::SupportedProtocolVersion>,
+    /// Write TLS bytes in TCP segments of at most this many bytes.
+    pub(crate) segment: Option<usize>,
+    /// After echoing the first message, end the connection this way.
+    pub(crate) end_after_first: Option<Ending>,
+}
+
+/// How a test server ends a connection on its own.
+#[derive(Clone, Copy)]
+pub(crate) enum Ending {
+    /// close_notify, then TCP FIN.
+    CloseNotify,
+    /// TCP FIN with no close_notify.
+    Truncate,
+}
+
+impl RustlsServer {
+    /// TLS 1.3 with ring's defaults.
+    pub(crate) fn tls13() -> Self {
+        Self {
+            provider: rustls::crypto::ring::default_provider(),
+            versions: vec![&rustls::version::TLS13],
+            segment: None,
+            end_after_first: None,
+        }
+    }
+
+    /// Serves one connection: echoes every byte until the client closes.
+    pub(crate) fn spawn(self, chain: &Chain) -> (SocketAddr, JoinHandle<Result<(), String>>) {
+        let certs = vec![chain.leaf.clone(), chain.intermediate.clone()];
+        let key = PrivateKeyDer::Pkcs8(chain.leaf_key.clone_key());
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(self.provider))
+            .with_protocol_versions(&self.versions)
+            .expect("versions")
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .expect("server config");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let segment = self.segment;
+        let ending = self.end_after_first;
+        let handle = std::thread::spawn(move || {
+            let (tcp, _) = listener.accept().map_err(|e| e.to_string())?;
+            tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+            tcp.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+            let mut sock = Segmenting { tcp, segment };
+            let mut conn = rustls::ServerConnection::new(Arc::new(config)).map_err(|e| e.to_string())?;
+            let mut tls = rustls::Stream::new(&mut conn, &mut sock);
+            let mut buf = vec![0u8; 32 * 1024];
+            loop {
+                // `Ok(0)` only after the client's close_notify; a bare EOF
+                // is an error, so a passing echo proves the client sent it.
+                match tls.read(&mut buf) {
+                    Ok(0) => return Ok(()),
+                    Ok(n) => tls.write_all(&buf[..n]).map_err(|e| e.to_string())?,
+                    Err(e) => return Err(e.to_string()),
+                }
+                match ending {
+                    Some(Ending::CloseNotify) => {
+                        tls.conn.send_close_notify();
+                        tls.flush().map_err(|e| e.to_string())?;
+                        return Ok(());
+                    }
+                    Some(Ending::Truncate) => {
+                        // FIN without close_notify, then wait for the client
+                        // to hang up so that it reads the FIN, not a reset.
+                        sock.tcp.shutdown(std::net::Shutdown::Write).map_err(|e| e.to_string())?;
+                        while sock.tcp.read(&mut buf).is_ok_and(|n| n > 0) {}
+                        return Ok(());
+                    }
+                    None => {}
+                }
+            }
+        });
+        (addr, handle)
+    }
+}
+
+/// A TCP stream that writes at most `segment` bytes per `write` call.
+struct Segmenting {
+    tcp: TcpStream,
+    segment: Option<usize>,
+}
+
+impl Read for Segmenting {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.tcp.read(buf)
+    }
+}
+
+impl Write for Segmenting {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.segment {
+            Some(k) => {
+                let n = self.tcp.write(&buf[..buf.len().min(k)])?;
+                std::thread::sleep(Duration::from_micros(50));
+                Ok(n)
+            }
+            None => self.tcp.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.tcp.flush()
+    }
+}
+
+/// An `openssl s_server -rev` process (a line echo that reverses each
+/// line), killed on drop.
+pub(crate) struct OpensslServer {
+    child: Child,
+    pub(crate) addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl OpensslServer {
+    /// Starts a server for `chain` with extra s_server arguments.
+    pub(crate) fn start(chain: &Chain, extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let write = |name: &str, text: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).expect("write PEM");
+            p
+        };
+        let cert = write("leaf.pem", &chain.leaf_pem);
+        let intermediate = write("intermediate.pem", &chain.intermediate_pem);
+        let key = write("key.pem", &chain.leaf_key_pem);
+        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let child = Command::new("openssl")
+            .arg("s_server")
+            .args(["-accept", &addr.to_string(), "-rev", "-quiet"])
+            .arg("-cert")
+            .arg(path_str(&cert))
+            .arg("-cert_chain")
+            .arg(path_str(&intermediate))
+            .arg("-key")
+            .arg(path_str(&key))
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openssl s_server");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(addr).is_err() {
+            assert!(Instant::now() < deadline, "openssl s_server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self { child, addr, _dir: dir }
+    }
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 temp path")
+}
+
+impl Drop for OpensslServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Connects with suite `S` and `verifier` in `storage`, sends each payload
+/// and checks that `expect(payload)` comes back; closes with close_notify.
+/// Returns the negotiated suite name.
+pub(crate) fn echo<S, V>(
+    storage: &mut Storage,
+    addr: SocketAddr,
+    server_name: &str,
+    verifier: V,
+    payloads: &[Vec<u8>],
+    expect: impl Fn(&[u8]) -> Vec<u8>,
+) -> Result<&'static str, String>
+where
+    S: TlsCipherSuite + 'static,
+    V: ServerVerifier,
+{
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    let config = tls::Config { server_name };
+    let mut engine = pin!(tls::connect::<S, V>(storage, config, verifier, rand_seed()));
+    let mut plain = Vec::new();
+    probe::pump(engine.as_mut(), &mut stream, &mut plain, deadline, |e, _| e.state() == State::Established)?;
+    for payload in payloads {
+        let want = expect(payload);
+        plain.clear();
+        let mut rest = payload.as_slice();
+        while !rest.is_empty() {
+            let n = engine.as_mut().send(rest).map_err(|e| format!("send: {e}"))?;
+            rest = &rest[n..];
+            probe::pump(engine.as_mut(), &mut stream, &mut plain, deadline, |_, _| true)?;
+        }
+        probe::pump(engine.as_mut(), &mut stream, &mut plain, deadline, |_, p| p.len() >= want.len())?;
+        if plain != want {
+            return Err(format!("echo of {} bytes came back as {} different bytes", payload.len(), plain.len()));
+        }
+    }
+    let suite = engine.cipher_suite();
+    engine.as_mut().close().map_err(|e| e.to_string())?;
+    probe::pump(engine.as_mut(), &mut stream, &mut plain, deadline, |e, _| !e.wants_write())?;
+    Ok(suite)
+}
+
+/// Fresh entropy for one handshake.
+pub(crate) fn rand_seed() -> [u8; 32] {
+    let mut seed = [0u8; 32];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut seed)).expect("/dev/urandom");
+    seed
+}
+
+/// Payload sizes from 1 byte to one full 16 KiB record, and one that
+/// takes three records.
+pub(crate) fn sizes() -> Vec<Vec<u8>> {
+    [1usize, 2, 100, 400, 1400, 4096, 16_383, 16_384, 40_000]
+        .iter()
+        .map(|&n| (0..n).map(|i| b'a' + (i % 26) as u8).collect())
+        .collect()
+}
+
+/// Connects with AES-128-GCM and reads until the connection fails, the
+/// server goes quiet for the deadline, or it ends. Returns the failure and
+/// every plaintext byte that was delivered.
+pub(crate) fn read_until_failure<V: ServerVerifier>(
+    storage: &mut Storage,
+    addr: SocketAddr,
+    verifier: V,
+) -> (String, Vec<u8>) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut plain = Vec::new();
+    let Ok(mut stream) = TcpStream::connect(addr) else {
+        return ("connect failed".to_owned(), plain);
+    };
+    let config = tls::Config { server_name: "localhost" };
+    let mut engine = pin!(tls::connect::<tls::Aes128GcmSha256, V>(storage, config, verifier, rand_seed()));
+    let err = probe::pump(engine.as_mut(), &mut stream, &mut plain, deadline, |_, _| false)
+        .expect_err("a hostile server cannot make the pump succeed");
+    (err, plain)
+}

@@ -1,0 +1,184 @@
+//! hotline-sim: a simulated exchange that turns TLS 1.3 WebSocket requests
+//! in the Binance Spot WebSocket API subset hotline trades on (EXCHANGES.md
+//! §1: `order.place`, `order.cancel`, `order.status`, `session.logon`,
+//! `time`) into the documented answers, verifies every signature and
+//! timestamp the way the exchange does (§1.3), pings with the echo rule
+//! (§1.1), journals each accepted order, and injects the faults a trading
+//! engine must survive. It deliberately does not depend on `hotline-core`:
+//! it is an independent peer built on rustls, tungstenite, `hmac` and
+//! `ed25519-dalek`.
+//!
+//! ```no_run
+//! let sim = hotline_sim::Sim::start(hotline_sim::SimConfig::default())?;
+//! println!("{} (CA: {} bytes)", sim.url(), sim.ca_der().len());
+//! let accepted = sim.orders();
+//! sim.shutdown();
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod api;
+mod auth;
+mod book;
+mod config;
+mod conn;
+mod error;
+mod pki;
+
+use std::fs::File;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::watch;
+
+pub use book::AcceptedOrder;
+pub use config::{CertAlgorithm, DOC_API_KEY, DOC_SECRET_KEY, Ed25519Key, Faults, HmacKey, SimClock, SimConfig};
+
+/// State every connection shares.
+pub(crate) struct Shared {
+    pub(crate) config: SimConfig,
+    pub(crate) keys: auth::Keys,
+    pub(crate) book: Mutex<book::Book>,
+    /// Bumped once per `serverShutdown` announcement; each connection
+    /// sends the event when it sees a new value.
+    announce: watch::Sender<u64>,
+    next_conn: AtomicU64,
+}
+
+impl Shared {
+    /// The sim's clock in Unix milliseconds.
+    pub(crate) fn now_ms(&self) -> i64 {
+        match self.config.clock {
+            SimClock::Fixed { unix_ms } => unix_ms,
+            SimClock::System { skew_ms } => {
+                let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+                i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX).saturating_add(skew_ms)
+            }
+        }
+    }
+
+    /// Sends `serverShutdown` to every open connection.
+    pub(crate) fn announce_shutdown(&self) {
+        self.announce.send_modify(|n| *n += 1);
+    }
+
+    pub(crate) fn next_conn_id(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
+/// A running simulator on its own thread and tokio runtime. Dropping it
+/// stops it, like [`Sim::shutdown`].
+pub struct Sim {
+    addr: SocketAddr,
+    ca_der: Vec<u8>,
+    ca_pem: String,
+    leaf_spki_sha256: [u8; 32],
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Sim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sim").field("addr", &self.addr).finish_non_exhaustive()
+    }
+}
+
+impl Sim {
+    /// Generates the CA and server certificate, opens the journal, binds
+    /// the listener and starts serving on a new thread.
+    pub fn start(config: SimConfig) -> io::Result<Sim> {
+        let pki = pki::generate(config.cert_algorithm)?;
+        let keys = auth::Keys::new(&config)?;
+        let journal = config.journal.as_deref().map(File::create).transpose()?;
+        let listener = std::net::TcpListener::bind(config.listen)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+
+        let (announce, _) = watch::channel(0);
+        let shared = Arc::new(Shared {
+            config,
+            keys,
+            book: Mutex::new(book::Book::new(journal)),
+            announce,
+            next_conn: AtomicU64::new(0),
+        });
+        let (stop, stop_rx) = watch::channel(false);
+        let server = conn::Server { shared: Arc::clone(&shared), tls: pki.server, stop: stop_rx };
+        let thread = std::thread::Builder::new()
+            .name("hotline-sim".to_owned())
+            .spawn(move || runtime.block_on(server.run(listener)))?;
+        Ok(Sim {
+            addr,
+            ca_der: pki.ca_der,
+            ca_pem: pki.ca_pem,
+            leaf_spki_sha256: pki.leaf_spki_sha256,
+            shared,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// The address the sim listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The WebSocket API URL, `wss://127.0.0.1:PORT/ws-api/v3` (the
+    /// certificate names both `localhost` and `127.0.0.1`).
+    pub fn url(&self) -> String {
+        format!("wss://{}/ws-api/v3", self.addr)
+    }
+
+    /// The CA certificate, DER, for the client's trust store.
+    pub fn ca_der(&self) -> &[u8] {
+        &self.ca_der
+    }
+
+    /// The CA certificate, PEM.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// SHA-256 of the server certificate's DER SubjectPublicKeyInfo, for
+    /// SPKI pinning.
+    pub fn leaf_spki_sha256(&self) -> [u8; 32] {
+        self.leaf_spki_sha256
+    }
+
+    /// Every order accepted so far, in acceptance order.
+    pub fn orders(&self) -> Vec<AcceptedOrder> {
+        self.shared.book.lock().unwrap_or_else(PoisonError::into_inner).accepted()
+    }
+
+    /// Sends the `serverShutdown` event to every open connection now.
+    pub fn send_server_shutdown(&self) {
+        self.shared.announce_shutdown();
+    }
+
+    /// Closes every connection (WebSocket close 1001) and stops the server.
+    pub fn shutdown(mut self) {
+        self.stop_and_join();
+    }
+
+    fn stop_and_join(&mut self) {
+        // The server may already have stopped; then there is nobody to tell.
+        let _ = self.stop.send(true);
+        if let Some(thread) = self.thread.take() {
+            // A panic on the sim thread has been printed already; stopping
+            // must not turn it into a second one.
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.stop_and_join();
+    }
+}
