@@ -57,8 +57,8 @@ mod sign_order_venue {
     use core::hint::black_box;
 
     use hotline_core::order::{
-        Auth, Decimal, Instrument, OrderType, PlaceOrder, PreArmed, Session, Side, Slot, Template,
-        TimeInForce, TimeUnit,
+        Auth, Decimal, Instrument, OrderType, PlaceOrder, PreArmed, Session, Side, Slot, Template, TimeInForce,
+        TimeUnit,
     };
     use hotline_core::sign::{Ed25519Key, HmacKey, backend, base64_std, hex_lower, lanes, sign_many};
     use hotline_core::venue::binance::decode;
@@ -102,6 +102,7 @@ mod sign_order_venue {
         black_box(sign_many(&key, &from, &black_box([&b"abc"[..]; 8])));
         black_box((from.message_bytes(), key.sign(black_box(b"m")), key.sign_from(&from, black_box(b"m"))));
         black_box((ed.public(), lanes()));
+        crate::shown(format_args!("{key:?} {from:?} {ed:?}"));
         let mut out = [0u8; 128];
         let _ = black_box(hex_lower(&black_box([1u8; 32]), &mut out[..64]));
         let _ = black_box(base64_std(&ed.sign(black_box(b"m")), &mut out));
@@ -114,9 +115,7 @@ mod feed {
     use core::hint::black_box;
 
     use hotline_core::feed::bitcoind::{self, Subscriber, Topic, emit_notification};
-    use hotline_core::feed::zmtp::{
-        self, FrameHeader, Greeting, Properties, SubSocket, emit_frame, emit_subscribe,
-    };
+    use hotline_core::feed::zmtp::{self, FrameHeader, Greeting, Properties, SubSocket, emit_frame, emit_subscribe};
 
     pub(crate) fn exercise() {
         let mut out = [0u8; 256];
@@ -195,10 +194,10 @@ mod strategy {
         black_box(detector.rules().max_strength);
         detector.on_feed_gap(black_box(1));
         let sizing = Sizing { base_qty: black_box(1), max_qty: black_box(10) };
-        if let Ok(tx) = Tx::parse(&black_box([0u8; 128])) {
-            if let Decision::Signal(signal) = detector.evaluate(black_box(2), &tx) {
-                black_box(sizing.quantity(&signal));
-            }
+        if let Ok(tx) = Tx::parse(&black_box([0u8; 128]))
+            && let Decision::Signal(signal) = detector.evaluate(black_box(2), &tx)
+        {
+            black_box(sizing.quantity(&signal));
         }
     }
 }
