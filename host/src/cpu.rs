@@ -39,12 +39,19 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
     if args.json {
         let mut out = serde_json::Map::new();
         out.insert("model".into(), model.into());
+        out.insert("sha256_backend".into(), hotline_core::sign::backend().name().into());
+        out.insert("sign_lanes".into(), hotline_core::sign::lanes().into());
         for (name, present) in features {
             out.insert(name.into(), present.into());
         }
         println!("{}", serde_json::Value::Object(out));
     } else {
         println!("cpu: {model}");
+        println!(
+            "  sha256 path: {} (multi-buffer signing lanes: {})",
+            hotline_core::sign::backend().name(),
+            hotline_core::sign::lanes()
+        );
         for (name, present) in features {
             println!("  {name:<10} {}", if present { "yes" } else { "no" });
         }
