@@ -10,13 +10,7 @@
 //! hangs.
 
 #[allow(dead_code)]
-#[path = "../host/src/probe.rs"]
-mod probe;
-#[allow(dead_code)]
 mod tls_support;
-#[allow(dead_code)]
-#[path = "../host/src/tls_verify.rs"]
-mod tls_verify;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

@@ -7,15 +7,10 @@
 //! against `openssl s_server` with a pinned P-384 chain.
 
 #[allow(dead_code)]
-#[path = "../host/src/probe.rs"]
-mod probe;
-#[allow(dead_code)]
 mod tls_support;
-#[allow(dead_code)]
-#[path = "../host/src/tls_verify.rs"]
-mod tls_verify;
 
 use base64::Engine as _;
+use hotline::{probe, tls_verify};
 use hotline_core::tls::{Aes128GcmSha256, Aes256GcmSha384, ECDSA_ALGORITHMS, PkiVerifier, Storage};
 use rustls::crypto::ring as ring_provider;
 use rustls::pki_types::CertificateDer;

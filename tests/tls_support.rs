@@ -20,7 +20,7 @@ use rcgen::{
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use crate::probe;
+use hotline::probe;
 
 /// Key algorithm of a generated chain.
 #[derive(Debug, Clone, Copy)]

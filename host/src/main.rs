@@ -4,10 +4,8 @@
 
 mod cpu;
 mod decode_tx;
-mod probe;
 mod read_log;
 mod sign;
-mod tls_verify;
 
 use std::process::ExitCode;
 
@@ -33,7 +31,7 @@ enum Command {
     DecodeTx(decode_tx::Args),
     /// Connect to a wss:// or https:// URL with hotline's TLS stack and print
     /// what was negotiated, as one JSON object.
-    Probe(probe::Args),
+    Probe(hotline::probe::Args),
     /// Decode a binary log written by hotline.
     Log(read_log::Args),
     /// Print a venue's canonical signature payload and its signature for the
@@ -55,7 +53,7 @@ fn main() -> ExitCode {
         Command::Cpu(args) => cpu::run(&args),
         Command::DecodeTx(args) => decode_tx::run(&args),
         Command::Log(args) => read_log::run(&args),
-        Command::Probe(args) => probe::run(&args),
+        Command::Probe(args) => hotline::probe::run(&args),
         Command::Sign(args) => sign::run(&args),
     };
     defmt::info!("hotline finished: {=bool}", result.is_ok());

@@ -20,29 +20,29 @@ use crate::tls_verify::{HostVerifier, certs_from_pem, contain};
 
 /// Options of `hotline probe`.
 #[derive(Debug, clap::Args)]
-pub(crate) struct Args {
+pub struct Args {
     /// `wss://host[:port]/path` or `https://host[:port]/path`.
-    pub(crate) url: String,
+    pub url: String,
     /// Require this base64 SHA-256 of a SubjectPublicKeyInfo in the chain
     /// (repeatable; any one matching suffices).
     #[arg(long = "pin-spki", value_name = "BASE64")]
-    pub(crate) pin_spki: Vec<String>,
+    pub pin_spki: Vec<String>,
     /// Trust the PEM certificates in FILE instead of the Mozilla roots.
     #[arg(long, value_name = "FILE")]
-    pub(crate) ca: Option<PathBuf>,
+    pub ca: Option<PathBuf>,
     /// Skip chain and hostname validation. INSECURE: diagnostics only.
     #[arg(long)]
-    pub(crate) insecure_skip_verify: bool,
+    pub insecure_skip_verify: bool,
     /// Cipher suite to offer.
     #[arg(long, value_enum, default_value_t = Suite::Aes128)]
-    pub(crate) suite: Suite,
+    pub suite: Suite,
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 10)]
-    pub(crate) timeout_secs: u64,
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub(crate) enum Suite {
+pub enum Suite {
     /// TLS_AES_128_GCM_SHA256
     Aes128,
     /// TLS_AES_256_GCM_SHA384
@@ -98,7 +98,7 @@ fn unix_now() -> u64 {
 /// Moves bytes between `stream` and `engine` until `done` holds, the
 /// connection ends or `deadline` passes; plaintext received on the way is
 /// appended to `plain`. Engine calls run under [`contain`].
-pub(crate) fn pump<F>(
+pub fn pump<F>(
     mut engine: Pin<&mut Engine<'_, F>>,
     stream: &mut TcpStream,
     plain: &mut Vec<u8>,
@@ -157,13 +157,13 @@ where
     }
 }
 
-pub(crate) fn run(args: &Args) -> Result<(), String> {
+pub fn run(args: &Args) -> Result<(), String> {
     println!("{}", probe(args)?);
     Ok(())
 }
 
 /// Performs the probe and returns its report.
-pub(crate) fn probe(args: &Args) -> Result<serde_json::Value, String> {
+pub fn probe(args: &Args) -> Result<serde_json::Value, String> {
     let target = parse_url(&args.url)?;
     let deadline = Instant::now() + Duration::from_secs(args.timeout_secs);
     let pins = args

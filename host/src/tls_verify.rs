@@ -17,7 +17,7 @@ use x509_cert::der::{Decode, Encode};
 /// Every algorithm ring offers through webpki, and the TLS 1.3 schemes a
 /// CertificateVerify may use (RSA-PSS with rsaEncryption keys, ECDSA with
 /// the matching curve, Ed25519).
-pub(crate) static RING_ALGORITHMS: Algorithms<'static> = Algorithms {
+pub static RING_ALGORITHMS: Algorithms<'static> = Algorithms {
     chain: webpki::ALL_VERIFICATION_ALGS,
     tls13: &[
         (scheme::ECDSA_P256_SHA256, webpki::ring::ECDSA_P256_SHA256),
@@ -31,15 +31,15 @@ pub(crate) static RING_ALGORITHMS: Algorithms<'static> = Algorithms {
 
 /// One certificate as the server sent it.
 #[derive(Debug, Clone)]
-pub(crate) struct ChainEntry {
+pub struct ChainEntry {
     /// RFC 4514 subject, or `?` when the certificate does not parse.
-    pub(crate) subject: String,
+    pub subject: String,
     /// SHA-256 of the DER SubjectPublicKeyInfo.
-    pub(crate) spki_sha256: [u8; 32],
+    pub spki_sha256: [u8; 32],
 }
 
 /// Runs `f`, turning a panic into `Err` with its message.
-pub(crate) fn contain<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+pub fn contain<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
         payload
             .downcast_ref::<&str>()
@@ -50,7 +50,7 @@ pub(crate) fn contain<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 }
 
 /// Parses PEM text holding one or more certificates into DER.
-pub(crate) fn certs_from_pem(pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+pub fn certs_from_pem(pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
     use rustls_pki_types::pem::PemObject;
     CertificateDer::pem_slice_iter(pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
@@ -58,7 +58,7 @@ pub(crate) fn certs_from_pem(pem: &str) -> Result<Vec<CertificateDer<'static>>, 
 }
 
 /// The subject and SPKI hash of a DER certificate.
-pub(crate) fn describe(der: &[u8]) -> ChainEntry {
+pub fn describe(der: &[u8]) -> ChainEntry {
     match x509_cert::Certificate::from_der(der) {
         Ok(cert) => {
             let tbs = cert.tbs_certificate;
@@ -72,22 +72,18 @@ pub(crate) fn describe(der: &[u8]) -> ChainEntry {
 /// Validates like [`PkiVerifier`] with ring's algorithms, remembers the
 /// chain it saw, and contains panics.
 #[derive(Debug)]
-pub(crate) struct HostVerifier {
+pub struct HostVerifier {
     anchors: Vec<TrustAnchor<'static>>,
     pins: Vec<[u8; 32]>,
     now_unix_secs: u64,
     insecure: bool,
     /// The chain the server presented, leaf first.
-    pub(crate) chain: Vec<ChainEntry>,
+    pub chain: Vec<ChainEntry>,
 }
 
 impl HostVerifier {
     /// Trusts the certificates in `ca_pem` if given, else the Mozilla roots.
-    pub(crate) fn new(
-        ca: Option<&[CertificateDer<'_>]>,
-        pins: Vec<[u8; 32]>,
-        now_unix_secs: u64,
-    ) -> Result<Self, String> {
+    pub fn new(ca: Option<&[CertificateDer<'_>]>, pins: Vec<[u8; 32]>, now_unix_secs: u64) -> Result<Self, String> {
         let anchors = match ca {
             Some(certs) => certs
                 .iter()
@@ -105,13 +101,13 @@ impl HostVerifier {
     /// Accepts any chain for any name; configured pins and the
     /// CertificateVerify signature over the leaf key are still checked.
     /// For diagnostics only.
-    pub(crate) fn insecure(mut self) -> Self {
+    pub fn insecure(mut self) -> Self {
         self.insecure = true;
         self
     }
 
     /// Whether any configured pin is in the recorded chain.
-    pub(crate) fn pins_matched(&self) -> Option<bool> {
+    pub fn pins_matched(&self) -> Option<bool> {
         (!self.pins.is_empty()).then(|| self.chain.iter().any(|c| self.pins.contains(&c.spki_sha256)))
     }
 
