@@ -217,3 +217,16 @@ fn ed25519_session_logon_verifies() {
     let signature = ed25519_dalek::Signature::from_slice(&signature).unwrap();
     verifying.verify(payload.as_bytes(), &signature).unwrap();
 }
+
+/// The SHA-256 path and the multi-buffer lane count follow what std's own
+/// CPU detection reports: SHA-NI when the CPU has it, AVX2 lanes only
+/// without SHA-NI (measured faster here).
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn dispatch_follows_std_cpu_detection() {
+    use hotline_core::sign::{Backend, LANES, backend, lanes};
+    let sha_ni = std::arch::is_x86_feature_detected!("sha") && std::arch::is_x86_feature_detected!("sse4.1");
+    let avx2 = std::arch::is_x86_feature_detected!("avx2");
+    assert_eq!(backend() == Backend::ShaNi, sha_ni);
+    assert_eq!(lanes(), if avx2 && !sha_ni { LANES } else { 1 });
+}

@@ -12,8 +12,8 @@
 //! error, and a stream that ends without close_notify is reported as
 //! truncated (§6.1). One panic inside the library is out of reach from
 //! here: a post-handshake Certificate or other message it does not expect
-//! from an already authenticated server hits its `unimplemented!()`; the
-//! host contains that with `catch_unwind` and reconnects.
+//! from an already authenticated server reaches an unimplemented branch that
+//! panics; the host contains that with `catch_unwind` and reconnects.
 
 mod io;
 mod verify;
