@@ -11,6 +11,7 @@
 #![deny(unsafe_code)]
 
 pub mod btc;
+pub mod engine;
 pub mod feed;
 pub mod order;
 pub mod risk;

@@ -2,14 +2,21 @@
 //! clock and the command line; every protocol byte is handled by
 //! `hotline-core`.
 
+mod check_config;
 mod cpu;
 mod decode_tx;
+mod demo;
 mod read_log;
 mod sign;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+// Counts allocations per thread, so the engine thread can prove its hot
+// path allocates nothing.
+#[global_allocator]
+static ALLOCATOR: hotline::alloc_count::CountingAlloc = hotline::alloc_count::CountingAlloc;
 
 /// Mempool-to-exchange execution engine: Bitcoin mempool transactions in,
 /// signed exchange orders out over TLS 1.3 WebSocket.
@@ -25,6 +32,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the whole engine against a simulated exchange and a replayed
+    /// mempool on this machine, in paper mode, and print its latencies.
+    Demo(demo::Args),
+    /// Validate a config file and name the offending field.
+    CheckConfig(check_config::Args),
     /// Print the CPU model and the instruction-set paths hotline uses on it.
     Cpu(cpu::Args),
     /// Decode a raw Bitcoin transaction (hex) and print it as one JSON object.
@@ -40,7 +52,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if matches!(cli.command, Command::Demo(_)) && cli.log_file.is_none() {
+        cli.log_file = Some(std::env::temp_dir().join("hotline-demo.defmt"));
+    }
     let log = match cli.log_file.as_deref().map(hotline::log::LogFile::start).transpose() {
         Ok(log) => log,
         Err(e) => {
@@ -50,8 +65,10 @@ fn main() -> ExitCode {
     };
     defmt::info!("hotline {=str} started: {=str}", env!("CARGO_PKG_VERSION"), command_name(&cli.command));
     let result = match cli.command {
+        Command::CheckConfig(args) => check_config::run(&args),
         Command::Cpu(args) => cpu::run(&args),
         Command::DecodeTx(args) => decode_tx::run(&args),
+        Command::Demo(args) => demo::run(&args, cli.log_file.as_deref()),
         Command::Log(args) => read_log::run(&args),
         Command::Probe(args) => hotline::probe::run(&args),
         Command::Sign(args) => sign::run(&args),
@@ -76,7 +93,9 @@ fn main() -> ExitCode {
 /// The subcommand's name as typed, for the log.
 fn command_name(command: &Command) -> &'static str {
     match command {
+        Command::CheckConfig(_) => "check-config",
         Command::Cpu(_) => "cpu",
+        Command::Demo(_) => "demo",
         Command::DecodeTx(_) => "decode-tx",
         Command::Log(_) => "log",
         Command::Probe(_) => "probe",

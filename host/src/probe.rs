@@ -82,15 +82,6 @@ fn parse_url(url: &str) -> Result<Target, String> {
     })
 }
 
-/// Bytes from the kernel's CSPRNG.
-fn entropy<const N: usize>() -> Result<[u8; N], String> {
-    let mut out = [0u8; N];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut out))
-        .map_err(|e| format!("/dev/urandom: {e}"))?;
-    Ok(out)
-}
-
 fn unix_now() -> u64 {
     SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
@@ -215,7 +206,7 @@ pub fn probe(args: &Args) -> Result<serde_json::Value, String> {
 
     let mut storage = Box::new(Storage::new());
     let config = tls::Config { server_name: &target.host };
-    let seed = entropy::<32>()?;
+    let seed = crate::entropy::<32>()?;
     let mut report = Report::default();
     match args.suite {
         Suite::Aes128 => {
@@ -285,7 +276,7 @@ where
         let request = Request {
             host: &host,
             path: &target.path,
-            key: entropy::<16>()?,
+            key: crate::entropy::<16>()?,
             headers: &[("User-Agent", "hotline-probe")],
         };
         let mut out = [0u8; 1024];

@@ -4,13 +4,10 @@
 //! `signature`, by name, `k=v` joined by `&`, no percent-encoding) and
 //! signed with `hotline-core`'s HMAC-SHA256.
 
-use std::fs;
-use std::io::Read as _;
-use std::os::unix::fs::PermissionsExt as _;
 use std::path::PathBuf;
 
+use hotline::secret;
 use hotline_core::sign::{HEX_TAG, HmacKey, hex_lower};
-use zeroize::Zeroizing;
 
 /// The venue whose signature rules apply.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -35,37 +32,6 @@ pub(crate) struct Args {
     /// The request params as `k=v` pairs joined by `&`, in any order.
     #[arg(long, value_name = "PARAMS")]
     params: String,
-}
-
-fn secret_from_env(var: &str) -> Result<Zeroizing<Vec<u8>>, String> {
-    let value = std::env::var_os(var).ok_or_else(|| format!("environment variable {var} (--secret-env) is not set"))?;
-    let secret = Zeroizing::new(value.into_encoded_bytes());
-    if secret.is_empty() {
-        return Err(format!("environment variable {var} (--secret-env) is empty"));
-    }
-    Ok(secret)
-}
-
-fn secret_from_file(path: &PathBuf) -> Result<Zeroizing<Vec<u8>>, String> {
-    let shown = path.display();
-    let mut file = fs::File::open(path).map_err(|e| format!("secret file {shown}: {e}"))?;
-    let mode = file.metadata().map_err(|e| format!("secret file {shown}: {e}"))?.permissions().mode();
-    if mode & 0o077 != 0 {
-        return Err(format!(
-            "secret file {shown} is accessible by group or others (mode {:o}); run `chmod 600 {shown}`",
-            mode & 0o777
-        ));
-    }
-    let mut secret = Zeroizing::new(Vec::new());
-    file.read_to_end(&mut secret).map_err(|e| format!("secret file {shown}: {e}"))?;
-    // Editors end files with a newline that is no part of the secret.
-    while secret.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-        secret.pop();
-    }
-    if secret.is_empty() {
-        return Err(format!("secret file {shown} is empty"));
-    }
-    Ok(secret)
 }
 
 /// The canonical payload: params but `signature`, sorted by name.
@@ -93,8 +59,8 @@ fn canonical(params: &str) -> Result<String, String> {
 
 pub(crate) fn run(args: &Args) -> Result<(), String> {
     let secret = match (&args.secret_env, &args.secret_file) {
-        (Some(var), _) => secret_from_env(var)?,
-        (None, Some(path)) => secret_from_file(path)?,
+        (Some(var), _) => secret::from_env(var, "--secret-env")?,
+        (None, Some(path)) => secret::from_file(path, "--secret-file")?,
         (None, None) => return Err("give --secret-env VAR or --secret-file PATH".to_owned()),
     };
     let payload = canonical(&args.params)?;

@@ -6,7 +6,7 @@
 //! signed into the `signature` slot.
 
 mod binance;
-mod digits;
+pub(crate) mod digits;
 mod prearm;
 mod template;
 

@@ -173,6 +173,12 @@ pub(crate) struct Io<const RX: usize, const TX: usize, const APP: usize> {
     pub(crate) closing: Cell<bool>,
     /// The server is authenticated and the handshake complete.
     pub(crate) established: Cell<bool>,
+    /// Entropy for the next connection: set by the host to start one.
+    pub(crate) start: Cell<Option<[u8; 32]>>,
+    /// The host abandons the connection in progress.
+    pub(crate) abort: Cell<bool>,
+    /// How the last connection ended, until the engine takes it.
+    pub(crate) finished: RefCell<Option<Result<(), Error>>>,
 }
 
 impl<const RX: usize, const TX: usize, const APP: usize> Io<RX, TX, APP> {
@@ -186,7 +192,23 @@ impl<const RX: usize, const TX: usize, const APP: usize> Io<RX, TX, APP> {
             eof_seen: Cell::new(false),
             closing: Cell::new(false),
             established: Cell::new(false),
+            start: Cell::new(None),
+            abort: Cell::new(false),
+            finished: RefCell::new(None),
         }
+    }
+
+    /// Empties the queues and clears every flag for a new connection.
+    pub(crate) fn reset(&self) {
+        *self.rx.borrow_mut() = Fifo::new();
+        *self.tx.borrow_mut() = Fifo::new();
+        *self.app_rx.borrow_mut() = Fifo::new();
+        *self.app_tx.borrow_mut() = Fifo::new();
+        for flag in [&self.eof, &self.eof_seen, &self.closing, &self.established, &self.abort] {
+            flag.set(false);
+        }
+        self.start.set(None);
+        *self.finished.borrow_mut() = None;
     }
 }
 

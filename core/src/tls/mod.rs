@@ -224,7 +224,9 @@ impl<F> fmt::Debug for Engine<'_, F> {
 /// Starts a connection with cipher suite `S` (AES-128-GCM-SHA256 or
 /// AES-256-GCM-SHA384): the ClientHello is ready in
 /// [`poll_output`](Engine::poll_output) at once. `seed` is 32 bytes of
-/// fresh entropy from the host (ECDHE key and client random).
+/// fresh entropy from the host (ECDHE key and client random). The engine
+/// outlives its connection: [`reconnect`](Engine::reconnect) starts the
+/// next one on the same storage and verifier.
 pub fn connect<'a, S, V>(
     storage: &'a mut Storage,
     config: Config<'a>,
@@ -237,6 +239,7 @@ where
 {
     let Storage { read, write, io } = storage;
     *io = Io::new();
+    io.start.set(Some(seed));
     let io: &'a Io<RX, TX, APP> = io;
     Engine {
         io,
@@ -244,7 +247,7 @@ where
         outcome: None,
         polled: false,
         suite: suite_name::<S>(),
-        session: session::<S, V>(io, read, write, config, verifier, seed),
+        session: connections::<S, V>(io, read, write, config, verifier),
     }
 }
 
@@ -366,22 +369,44 @@ impl<F: Future<Output = Result<(), Error>>> Engine<'_, F> {
         self.suite
     }
 
-    /// Polls the session future until it waits for the host; never after it
-    /// has finished.
-    fn drive(self: Pin<&mut Self>) -> Result<(), Error> {
-        let this = self.project();
-        if let Some(outcome) = this.outcome {
+    /// Abandons the connection in progress, if any, and starts a new one
+    /// for a new TCP stream: every queue is emptied and the ClientHello,
+    /// from the fresh entropy `seed`, is ready in
+    /// [`poll_output`](Self::poll_output).
+    pub fn reconnect(mut self: Pin<&mut Self>, seed: [u8; 32]) {
+        self.io.abort.set(true);
+        self.as_mut().poll_session();
+        self.io.reset();
+        self.io.start.set(Some(seed));
+        let this = self.as_mut().project();
+        *this.framer = RecordFramer::default();
+        *this.outcome = None;
+        *this.polled = false;
+    }
+
+    /// Polls the session until it waits for the host; once a connection
+    /// has ended, only reports how.
+    fn drive(mut self: Pin<&mut Self>) -> Result<(), Error> {
+        if let Some(outcome) = &self.outcome {
             return outcome.clone();
         }
-        *this.polled = true;
-        let mut cx = Context::from_waker(Waker::noop());
-        match this.session.poll(&mut cx) {
-            Poll::Pending => Ok(()),
-            Poll::Ready(result) => {
-                *this.outcome = Some(result.clone());
+        self.as_mut().poll_session();
+        let finished = self.io.finished.borrow_mut().take();
+        match finished {
+            Some(result) => {
+                *self.as_mut().project().outcome = Some(result.clone());
                 result
             }
+            None => Ok(()),
         }
+    }
+
+    /// Polls the connections future once; it never completes.
+    fn poll_session(self: Pin<&mut Self>) {
+        let this = self.project();
+        *this.polled = true;
+        let mut cx = Context::from_waker(Waker::noop());
+        let _ = this.session.poll(&mut cx);
     }
 }
 
@@ -505,6 +530,32 @@ enum Stop {
     Shutdown,
     /// The server sent close_notify.
     PeerClosed,
+}
+
+/// Every connection of an engine as one future that never ends: it waits
+/// for the host's entropy, runs one [`session`] (abandoned when the host
+/// aborts it), leaves its result for the engine, and waits again. The
+/// buffers and verifier are lent to each session in turn.
+async fn connections<'a, S, V>(
+    io: &'a Io<RX, TX, APP>,
+    read: &'a mut [u8],
+    write: &'a mut [u8],
+    config: Config<'a>,
+    mut verifier: V,
+) -> Result<(), Error>
+where
+    S: TlsCipherSuite + 'static,
+    V: ServerVerifier + 'a,
+{
+    loop {
+        let seed = poll_fn(|_| io.start.take().map_or(Poll::Pending, Poll::Ready)).await;
+        let result = {
+            let mut one = core::pin::pin!(session::<S, _>(io, read, write, config, &mut verifier, seed));
+            poll_fn(|cx| if io.abort.get() { Poll::Ready(Err(Error::ShuttingDown)) } else { one.as_mut().poll(cx) })
+                .await
+        };
+        *io.finished.borrow_mut() = Some(result);
+    }
 }
 
 /// The whole connection as one future: handshake, authentication gate,

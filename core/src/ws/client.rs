@@ -92,6 +92,18 @@ impl<'b> Client<'b> {
         Ok((client, len))
     }
 
+    /// Starts over on a new transport with the same message buffer: writes
+    /// the upgrade request for `request` into `out` and returns its length.
+    pub fn reconnect(&mut self, request: &Request<'_>, out: &mut [u8]) -> Result<usize, Error> {
+        let (len, verifier) = write_request(request, out).map_err(Error::Handshake)?;
+        self.state = State::Upgrading;
+        self.verifier = verifier;
+        self.decoder.reset();
+        self.pong_len = None;
+        self.close = None;
+        Ok(len)
+    }
+
     /// The connection's state.
     pub fn state(&self) -> State {
         self.state

@@ -148,6 +148,16 @@ impl<'b> Decoder<'b> {
         }
     }
 
+    /// Forgets every partial frame and message, for a new connection.
+    pub fn reset(&mut self) {
+        self.message_len = 0;
+        self.validated = 0;
+        self.fragmented = None;
+        self.header_len = 0;
+        self.frame = None;
+        self.control_len = 0;
+    }
+
     /// Consumes bytes from `input` up to the end of the first complete
     /// message or control frame, returning how many were consumed and that
     /// message. Call again with the unconsumed rest.

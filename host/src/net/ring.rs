@@ -92,15 +92,27 @@ impl Ring {
     /// Builds the ring, registers `sockets` as fixed files and two buffers
     /// per connection. The sockets must outlive the ring.
     pub fn new(config: &RingConfig, sockets: &[BorrowedFd<'_>]) -> io::Result<Self> {
+        let ring = Self::build(config, sockets.len())?;
+        let fds: Vec<i32> = sockets.iter().map(AsRawFd::as_raw_fd).collect();
+        ring.ring.submitter().register_files(&fds)?;
+        Ok(ring)
+    }
+
+    /// Builds the ring with `conns` empty connection slots: sockets come
+    /// and go with [`Ring::attach`] and [`Ring::detach`].
+    pub fn sparse(config: &RingConfig, conns: usize) -> io::Result<Self> {
+        let ring = Self::build(config, conns)?;
+        ring.ring.submitter().register_files_sparse(conns as u32)?;
+        Ok(ring)
+    }
+
+    fn build(config: &RingConfig, conns: usize) -> io::Result<Self> {
         let mut builder = IoUring::builder();
         if let Some(idle) = config.sqpoll_idle_ms {
             builder.setup_sqpoll(idle);
         }
         let ring = builder.build(config.entries)?;
-        let fds: Vec<i32> = sockets.iter().map(AsRawFd::as_raw_fd).collect();
-        ring.submitter().register_files(&fds)?;
-        let slots: Box<[Slot]> = sockets
-            .iter()
+        let slots: Box<[Slot]> = (0..conns)
             .map(|_| Slot {
                 rx: vec![0; config.buffer_size].into_boxed_slice(),
                 tx: vec![0; config.buffer_size].into_boxed_slice(),
@@ -119,6 +131,27 @@ impl Ring {
         // never resized, so the registered memory stays valid and in place.
         unsafe { ring.submitter().register_buffers(&iovecs)? };
         Ok(Self { ring, slots, sqpoll: config.sqpoll_idle_ms.is_some() })
+    }
+
+    /// Puts `socket` in slot `conn`. The slot must be [`idle`](Ring::idle);
+    /// the socket must stay open until it is detached.
+    pub fn attach(&mut self, conn: Conn, socket: BorrowedFd<'_>) -> io::Result<()> {
+        self.ring.submitter().register_files_update(conn as u32, &[socket.as_raw_fd()])?;
+        let slot = &mut self.slots[conn];
+        slot.send_len = 0;
+        slot.send_done = 0;
+        Ok(())
+    }
+
+    /// Empties slot `conn`; wait until it is [`idle`](Ring::idle) first.
+    pub fn detach(&mut self, conn: Conn) -> io::Result<()> {
+        self.ring.submitter().register_files_update(conn as u32, &[-1]).map(drop)
+    }
+
+    /// Whether no operation on `conn` is in flight.
+    pub fn idle(&self, conn: Conn) -> bool {
+        let slot = &self.slots[conn];
+        !slot.recv_in_flight && slot.send_len == 0
     }
 
     /// Whether kernel-side submission polling is on.
@@ -191,6 +224,17 @@ impl Ring {
     /// when the kernel thread sleeps.
     pub fn submit(&mut self, want: usize) -> io::Result<usize> {
         self.ring.submit_and_wait(want)
+    }
+
+    /// Like [`Ring::submit`] with `want` = 1, but gives up after `timeout`.
+    pub fn submit_and_wait_for(&mut self, timeout: std::time::Duration) -> io::Result<()> {
+        let ts = types::Timespec::from(timeout);
+        let args = types::SubmitArgs::new().timespec(&ts);
+        match self.ring.submitter().submit_with_args(1, &args) {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ETIME | libc::EINTR)) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// The next finished operation, if any. Short writes are resubmitted

@@ -19,20 +19,24 @@
 use std::fmt::Write as _;
 
 /// The first line of every capture.
-pub(crate) const MAGIC: &str = "# hotline-capture v1";
+pub const MAGIC: &str = "# hotline-capture v1";
 
 /// One recorded notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Entry {
-    pub(crate) offset_us: u64,
-    pub(crate) topic: String,
-    pub(crate) sequence: u32,
-    pub(crate) body: Vec<u8>,
+pub struct Entry {
+    /// Microseconds since the start of the capture.
+    pub offset_us: u64,
+    /// bitcoind's topic name (`rawtx`, `hashtx`, …).
+    pub topic: String,
+    /// The notifier's message counter for this topic.
+    pub sequence: u32,
+    /// The frame body (a serialized transaction for `rawtx`).
+    pub body: Vec<u8>,
 }
 
 impl Entry {
     /// The entry as one capture line (no newline).
-    pub(crate) fn to_line(&self) -> String {
+    pub fn to_line(&self) -> String {
         let mut line = String::with_capacity(32 + 2 * self.body.len());
         let _ = write!(line, "{} {} {} ", self.offset_us, self.topic, self.sequence);
         line.push_str(&hex::encode(&self.body));
@@ -41,7 +45,7 @@ impl Entry {
 }
 
 /// Parses a whole capture.
-pub(crate) fn parse(text: &str) -> Result<Vec<Entry>, String> {
+pub fn parse(text: &str) -> Result<Vec<Entry>, String> {
     let mut lines = text.lines().enumerate();
     match lines.next() {
         Some((_, first)) if first.trim_end() == MAGIC => {}

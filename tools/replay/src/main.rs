@@ -3,9 +3,9 @@
 //! does (three frames: topic, body, u32 little-endian sequence), at the
 //! recorded pace or as fast as possible; `record` subscribes to a live
 //! node and writes what it publishes into a capture; `synth` builds the
-//! demo capture shipped in `captures/`. The format is in `capture.rs`.
+//! demo capture shipped in `captures/`. The format is in `capture.rs`,
+//! the player in `player.rs` (the library `hotline demo` embeds).
 
-mod capture;
 mod synth;
 
 use std::fs::File;
@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
+use hotline_replay::{Pace, PlayConfig, Player, capture};
 
 /// Mempool replayer: bitcoind-shaped ZMQ notifications from a capture file.
 #[derive(Debug, Parser)]
@@ -47,6 +48,10 @@ enum Command {
         /// connect before publishing (a PUB drops what nobody receives).
         #[arg(long, default_value_t = 1000)]
         start_delay_ms: u64,
+        /// Play the capture this many times; later loops continue the
+        /// sequence numbers and make every transaction a new one.
+        #[arg(long, default_value_t = 1)]
+        loops: u32,
     },
     /// Subscribe to a live node and record its notifications.
     Record {
@@ -75,45 +80,13 @@ enum Command {
     },
 }
 
-fn play(
-    capture: &PathBuf,
-    bind: &str,
-    fast: bool,
-    hwm: i32,
-    wait_subscriber: bool,
-    start_delay_ms: u64,
-) -> Result<(), String> {
+fn play(capture: &PathBuf, config: PlayConfig) -> Result<(), String> {
     let text = std::fs::read_to_string(capture).map_err(|e| format!("{}: {e}", capture.display()))?;
-    let entries = capture::parse(&text)?;
-    let ctx = zmq::Context::new();
-    let kind = if wait_subscriber { zmq::XPUB } else { zmq::PUB };
-    let socket = ctx.socket(kind).map_err(|e| format!("socket: {e}"))?;
-    socket.set_sndhwm(hwm).map_err(|e| format!("hwm: {e}"))?;
-    // Unlike bitcoind (linger 0), let the tail of the capture drain on exit.
-    socket.set_linger(2000).map_err(|e| format!("linger: {e}"))?;
-    socket.bind(bind).map_err(|e| format!("bind {bind}: {e}"))?;
-    let endpoint =
-        socket.get_last_endpoint().map_err(|e| format!("endpoint: {e}"))?.unwrap_or_else(|_| bind.to_owned());
-    println!("listening on {endpoint}");
+    let player = Player::start(capture::parse(&text)?, config)?;
+    println!("listening on {}", player.endpoint());
     std::io::stdout().flush().map_err(|e| e.to_string())?;
-    if wait_subscriber {
-        socket.recv_bytes(0).map_err(|e| format!("waiting for a subscriber: {e}"))?;
-    } else {
-        std::thread::sleep(Duration::from_millis(start_delay_ms));
-    }
-    let start = Instant::now();
-    for entry in &entries {
-        if !fast {
-            let due = start + Duration::from_micros(entry.offset_us);
-            std::thread::sleep(due.saturating_duration_since(Instant::now()));
-        }
-        socket
-            .send(entry.topic.as_bytes(), zmq::SNDMORE)
-            .and_then(|()| socket.send(&entry.body, zmq::SNDMORE))
-            .and_then(|()| socket.send(&entry.sequence.to_le_bytes()[..], 0))
-            .map_err(|e| format!("send: {e}"))?;
-    }
-    eprintln!("published {} notifications in {:?}", entries.len(), start.elapsed());
+    let stats = player.join()?;
+    eprintln!("published {} notifications in {:?}", stats.published, stats.elapsed);
     Ok(())
 }
 
@@ -158,8 +131,10 @@ fn record(connect: &str, out: &PathBuf, topics: &[String], count: Option<u64>) -
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
-        Command::Play { capture, bind, fast, hwm, wait_subscriber, start_delay_ms } => {
-            play(&capture, &bind, fast, hwm, wait_subscriber, start_delay_ms)
+        Command::Play { capture, bind, fast, hwm, wait_subscriber, start_delay_ms, loops } => {
+            let pace = if fast { Pace::Fast } else { Pace::Recorded };
+            let start_delay = Duration::from_millis(start_delay_ms);
+            play(&capture, PlayConfig { bind, pace, hwm, wait_subscriber, loops, start_delay })
         }
         Command::Record { connect, out, topics, count } => record(&connect, &out, &topics, count),
         Command::Synth { out, shared } => synth::demo_capture(&shared)

@@ -13,7 +13,7 @@ use bitcoin::{Amount, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, T
 use hotline_core::btc::tx::Tx;
 use serde_json::Value;
 
-use crate::capture::{Entry, MAGIC};
+use hotline_replay::capture::{Entry, MAGIC};
 
 const BTC: u64 = 100_000_000;
 /// Time between two entries of the demo capture.
@@ -143,7 +143,7 @@ mod tests {
     use hotline_core::strategy::whale::{Decision, Detector, Rule, Rules, Suppression, WatchEntry, WatchKind};
 
     use super::*;
-    use crate::capture::parse;
+    use hotline_replay::capture::parse;
 
     fn root() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,0 +1,173 @@
+//! Every order the engine sent, by client order id, from the request to a
+//! final outcome: sent → acked or rejected, or unknown (a 5xx, -1007, a
+//! request timeout, a lost connection) → queried with `order.status` →
+//! reconciled. A fixed table: a full table of unresolved orders refuses
+//! new ones instead of forgetting one.
+
+use crate::order::Side;
+
+/// Orders tracked at once (resolved ones are evicted oldest first).
+pub const CAPACITY: usize = 64;
+
+/// Where one order stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderState {
+    /// Sent; no answer yet.
+    Sent,
+    /// Accepted by the venue.
+    Acked,
+    /// Refused by the venue: it does not exist there.
+    Rejected,
+    /// The outcome is unknown; an `order.status` query is due.
+    Unknown,
+    /// An `order.status` query is in flight.
+    Querying,
+    /// `order.status` found it (it was placed).
+    ReconciledPlaced,
+    /// `order.status` found no such order (it was never placed).
+    ReconciledAbsent,
+}
+
+impl OrderState {
+    /// Whether the outcome is settled.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Acked | Self::Rejected | Self::ReconciledPlaced | Self::ReconciledAbsent)
+    }
+}
+
+/// Why an order's outcome became unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownCause {
+    /// Status 5xx or error -1007 (EXCHANGES.md §1.5).
+    Venue,
+    /// No answer within the request timeout.
+    Timeout,
+    /// The connection was lost with the order in flight.
+    ConnectionLost,
+}
+
+/// One order and what is known of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Order {
+    /// `newClientOrderId`: the idempotency key, never reused.
+    pub client_order_id: u64,
+    /// The `order.place` request id.
+    pub request_id: u64,
+    /// The `order.status` request id while one is in flight.
+    pub status_request: Option<u64>,
+    /// Buy or sell.
+    pub side: Side,
+    /// Quantity in steps.
+    pub qty: u64,
+    /// Price in ticks (0 for a market order).
+    pub price: u64,
+    /// The `timestamp` it was signed with.
+    pub timestamp: u64,
+    /// When it was sent (or last queried), host nanoseconds.
+    pub sent_ns: u64,
+    /// Where it stands.
+    pub state: OrderState,
+}
+
+/// The table of orders.
+#[derive(Debug, Clone)]
+pub struct Orders {
+    slots: [Option<Order>; CAPACITY],
+}
+
+impl Default for Orders {
+    fn default() -> Self {
+        Self { slots: [None; CAPACITY] }
+    }
+}
+
+impl Orders {
+    /// Records a new order; `false` when every slot holds an unresolved
+    /// order.
+    pub fn insert(&mut self, order: Order) -> bool {
+        let slot = match self.slots.iter().position(Option::is_none) {
+            Some(i) => i,
+            None => {
+                // Evict the oldest resolved order.
+                let oldest = self
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, o)| o.filter(|o| o.state.is_final()).map(|o| (i, o.client_order_id)))
+                    .min_by_key(|&(_, id)| id);
+                match oldest {
+                    Some((i, _)) => i,
+                    None => return false,
+                }
+            }
+        };
+        if let Some(s) = self.slots.get_mut(slot) {
+            *s = Some(order);
+        }
+        true
+    }
+
+    /// The order whose place or status request is `request_id`.
+    pub fn by_request(&mut self, request_id: u64) -> Option<&mut Order> {
+        self.iter_mut().find(|o| o.request_id == request_id || o.status_request == Some(request_id))
+    }
+
+    /// The order with this client order id.
+    pub fn get(&self, client_order_id: u64) -> Option<&Order> {
+        self.slots.iter().flatten().find(|o| o.client_order_id == client_order_id)
+    }
+
+    /// Every order, mutably.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Order> {
+        self.slots.iter_mut().flatten()
+    }
+
+    /// Every order.
+    pub fn iter(&self) -> impl Iterator<Item = &Order> {
+        self.slots.iter().flatten()
+    }
+
+    /// Orders whose outcome is not settled.
+    pub fn unresolved(&self) -> usize {
+        self.iter().filter(|o| !o.state.is_final()).count()
+    }
+
+    /// Orders sent and not answered (sent, or being queried).
+    pub fn in_flight(&self) -> usize {
+        self.iter().filter(|o| matches!(o.state, OrderState::Sent | OrderState::Querying)).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(id: u64, state: OrderState) -> Order {
+        Order {
+            client_order_id: id,
+            request_id: id + 100,
+            status_request: None,
+            side: Side::Buy,
+            qty: 1,
+            price: 0,
+            timestamp: 0,
+            sent_ns: 0,
+            state,
+        }
+    }
+
+    #[test]
+    fn full_table_evicts_only_resolved_orders() {
+        let mut orders = Orders::default();
+        for id in 0..CAPACITY as u64 {
+            assert!(orders.insert(order(id, OrderState::Sent)));
+        }
+        assert!(!orders.insert(order(1000, OrderState::Sent)), "no unresolved order may be forgotten");
+        orders.by_request(105).unwrap().state = OrderState::Acked;
+        orders.by_request(103).unwrap().state = OrderState::ReconciledAbsent;
+        assert!(orders.insert(order(1000, OrderState::Sent)));
+        assert!(orders.get(3).is_none(), "the oldest resolved order goes first");
+        assert!(orders.get(5).is_some());
+        assert_eq!(orders.unresolved(), CAPACITY - 1);
+    }
+}

@@ -1,0 +1,39 @@
+//! `hotline check-config FILE`: a configuration file turns into "config
+//! OK" and a short summary, or into errors that each name the field at
+//! fault. It reads the secrets the file names, so a missing variable or a
+//! group-readable key file shows up here rather than at start-up, and it
+//! never prints them.
+
+use std::path::PathBuf;
+
+use hotline::config::{self, AuthMode};
+
+/// Options of `hotline check-config`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The TOML configuration file.
+    file: PathBuf,
+}
+
+pub(crate) fn run(args: &Args) -> Result<(), String> {
+    let config = config::load(&args.file)?;
+    let shown = args.file.display();
+    config.venue.ca_certs().map_err(|e| format!("{shown}: {e}"))?;
+    config.secrets().map_err(|e| format!("{shown}: {e}"))?;
+    let venue = &config.venue;
+    let mode = if config.is_live() { "LIVE: real orders, needs --live" } else { "paper" };
+    let trust = match (&venue.ca_file, venue.pin_spki.len()) {
+        (Some(ca), pins) => format!("CA {}, {pins} pin(s)", ca.display()),
+        (None, pins) => format!("Mozilla roots, {pins} pin(s)"),
+    };
+    let auth = match config.auth.mode {
+        AuthMode::Hmac => "hmac",
+        AuthMode::Ed25519 => "ed25519",
+    };
+    println!("node:     {}", config.node.endpoint);
+    println!("venue:    {} ({}, {mode}; {trust})", venue.url, venue.network.name());
+    println!("auth:     {auth}");
+    println!("symbol:   {}", config.instrument.symbol);
+    println!("config OK");
+    Ok(())
+}

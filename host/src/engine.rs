@@ -1,0 +1,423 @@
+//! The engine thread: `hotline-core`'s [`Engine`] driven by one io_uring
+//! with registered buffers and fixed files, run to completion. Each turn
+//! reaps completions and hands their bytes to the engine, sends what it
+//! sealed at once, acts on its events (connect, close, order records,
+//! metrics, the binary log), runs its timers, and waits in the kernel until
+//! the next completion or deadline. Sockets are opened with `nix` when the
+//! engine asks; DNS was resolved before the loop starts.
+//!
+//! The hot path (feed bytes in → sealed order out → ack in) is measured in
+//! allocations as well as nanoseconds: with [`crate::alloc_count`]'s
+//! allocator installed, every allocation made inside an engine call or its
+//! event handling on this thread is counted in the report.
+
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, OwnedFd};
+use std::pin::pin;
+use std::time::Duration;
+
+use hotline_core::engine::{Counters, Engine, Event, Link, Settings, Stamp, Stream, VenueState};
+use hotline_core::risk::Limits;
+use hotline_core::strategy::whale::Rules;
+use hotline_core::tls::{self, Aes128GcmSha256, Aes256GcmSha384, Storage};
+use rustls_pki_types::CertificateDer;
+
+use crate::alloc_count;
+use crate::clock::Clock;
+use crate::metrics::{Metrics, Stage};
+use crate::net::ring::{Completion, Conn, Ring, RingConfig};
+use crate::net::socket::{self, SocketOptions};
+use crate::tls_verify::{HostVerifier, contain};
+
+const FEED: Conn = 0;
+const VENUE: Conn = 1;
+/// Venue messages reassembled up to this size.
+const MESSAGE_BUFFER: usize = 64 * 1024;
+/// The longest the loop sleeps, so signals and the controller are seen.
+const MAX_WAIT: Duration = Duration::from_millis(20);
+
+/// Where and how to connect.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The node's ZMQ endpoint.
+    pub feed: SocketAddr,
+    /// The venue's address.
+    pub venue: SocketAddr,
+    /// The venue's DNS name (SNI and certificate check).
+    pub server_name: String,
+    /// Trust these CA certificates instead of the Mozilla roots.
+    pub ca: Option<Vec<CertificateDer<'static>>>,
+    /// SPKI SHA-256 pins; any one must match when given.
+    pub pins: Vec<[u8; 32]>,
+    /// Offer AES-256-GCM-SHA384 instead of AES-128-GCM-SHA256.
+    pub aes256: bool,
+    /// Socket options for both connections.
+    pub sockets: SocketOptions,
+    /// The ring.
+    pub ring: RingConfig,
+}
+
+/// What the controller tells the loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Keep going.
+    Continue,
+    /// Drain and stop (graceful shutdown).
+    Shutdown,
+    /// Engage the kill switch.
+    Kill,
+}
+
+/// What the controller sees on each turn.
+#[derive(Debug)]
+pub struct Status<'a> {
+    /// The engine's totals.
+    pub counters: &'a Counters,
+    /// The venue session.
+    pub venue: VenueState,
+    /// Orders without a settled outcome.
+    pub unresolved: usize,
+    /// Stage latencies so far.
+    pub metrics: &'a Metrics,
+    /// Hot-path allocations so far.
+    pub hot_path_allocations: u64,
+}
+
+/// Decides, between turns, whether to stop (signals, a finished demo).
+pub trait Control {
+    /// Called after every turn of the loop (at least every 20 ms).
+    fn turn(&mut self, status: &Status<'_>) -> Command;
+    /// Called for every event, after the loop has acted on it.
+    fn event(&mut self, _event: &Event) {}
+}
+
+/// What a run did.
+#[derive(Debug)]
+pub struct Report {
+    /// The engine's totals.
+    pub counters: Counters,
+    /// Orders whose outcome was never settled: lost.
+    pub unresolved: usize,
+    /// Stage latencies.
+    pub metrics: Metrics,
+    /// Allocations on the hot path; `None` without the counting allocator.
+    pub hot_path_allocations: Option<u64>,
+    /// Events the loop did not poll in time.
+    pub events_dropped: u64,
+    /// The venue clock offset at the end (server − local), nanoseconds.
+    pub venue_offset_ns: i64,
+    /// The TLS cipher suite.
+    pub cipher_suite: &'static str,
+}
+
+/// The engine's stage stamps come from the host clock's raw ticks.
+impl Stamp for &Clock {
+    fn stamp(&self) -> u64 {
+        self.ticks()
+    }
+}
+
+/// Runs the engine until the controller's shutdown has drained it.
+pub fn run(
+    plan: &Plan,
+    settings: Settings<'_>,
+    rules: Rules<'_>,
+    limits: Limits,
+    clock: &Clock,
+    control: &mut dyn Control,
+) -> Result<Report, String> {
+    let mut verifier = HostVerifier::new(plan.ca.as_deref(), plan.pins.clone(), unix_secs())?;
+    let mut storage = Box::new(Storage::new());
+    let config = tls::Config { server_name: &plan.server_name };
+    let seed = crate::entropy::<32>()?;
+    if plan.aes256 {
+        let link = pin!(tls::connect::<Aes256GcmSha384, _>(&mut storage, config, &mut verifier, seed));
+        let suite = link.cipher_suite();
+        drive(plan, settings, rules, limits, clock, control, link, suite)
+    } else {
+        let link = pin!(tls::connect::<Aes128GcmSha256, _>(&mut storage, config, &mut verifier, seed));
+        let suite = link.cipher_suite();
+        drive(plan, settings, rules, limits, clock, control, link, suite)
+    }
+}
+
+fn unix_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// One TCP connection slot of the ring.
+#[derive(Debug, Default)]
+struct Socket {
+    fd: Option<OwnedFd>,
+    /// The engine asked to close it; done once no send is in flight.
+    close_requested: bool,
+    /// Shut down; detached once the ring is idle on it.
+    closing: bool,
+    /// The engine asked for a new connection.
+    connect_requested: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn drive<L: Link>(
+    plan: &Plan,
+    settings: Settings<'_>,
+    rules: Rules<'_>,
+    limits: Limits,
+    clock: &Clock,
+    control: &mut dyn Control,
+    link: L,
+    cipher_suite: &'static str,
+) -> Result<Report, String> {
+    let mut feed_buffer = vec![0u8; settings.max_tx_bytes + 64 * 1024].into_boxed_slice();
+    let mut message_buffer = vec![0u8; MESSAGE_BUFFER].into_boxed_slice();
+    let seed = crate::entropy::<32>()?;
+    let mut engine = Engine::new(settings, rules, limits, link, clock, &mut feed_buffer, &mut message_buffer, seed)
+        .map_err(|e| format!("engine: {e:?}"))?;
+    let mut ring = Ring::sparse(&plan.ring, 2).map_err(|e| format!("io_uring: {e}"))?;
+    let mut sockets = [Socket::default(), Socket::default()];
+    let mut metrics = Metrics::new();
+    let counting = alloc_count::installed();
+    let mut hot_allocs = 0u64;
+    let mut submitted_at = 0u64;
+    let mut shutting_down = false;
+
+    loop {
+        // Completions: bytes in, straight through the engine and out.
+        while let Some(done) = ring.poll().map_err(|e| format!("io_uring: {e:?}"))? {
+            let now = clock.now_ns();
+            match done {
+                Completion::Received { conn, len } if len > 0 && !sockets[conn].closing => {
+                    // Warm path only: connection set-up (the handshake's
+                    // certificate checks) allocates and is not timed either.
+                    let warm = engine.venue_state() == VenueState::Trading;
+                    let before = alloc_count::allocations();
+                    let data = ring.received(conn, len);
+                    let result = contain(|| {
+                        if conn == FEED {
+                            let _ = engine.handle_feed(now, data);
+                        } else {
+                            engine.handle_venue(now, data);
+                        }
+                    });
+                    result.map_err(|e| format!("engine: {e}"))?;
+                    submitted_at = transmit(&mut engine, &mut ring, &sockets, clock)?.unwrap_or(submitted_at);
+                    if warm {
+                        hot_allocs += alloc_count::allocations() - before;
+                    }
+                    if !sockets[conn].closing {
+                        ring.recv(conn).map_err(|e| format!("io_uring recv: {e:?}"))?;
+                    }
+                }
+                Completion::Received { conn, .. } | Completion::Failed { conn, .. } => {
+                    if !sockets[conn].closing {
+                        // The peer closed or the socket failed.
+                        sockets[conn].close_requested = true;
+                        if conn == FEED {
+                            engine.feed_closed(now);
+                        } else {
+                            engine.venue_closed(now);
+                        }
+                    }
+                }
+                Completion::Sent { .. } => {}
+            }
+        }
+        // Events: connections, records, metrics.
+        let warm = engine.venue_state() == VenueState::Trading;
+        let before = alloc_count::allocations();
+        while let Some(event) = engine.poll_event() {
+            match &event {
+                Event::FeedConnect => sockets[FEED].connect_requested = true,
+                Event::VenueConnect => sockets[VENUE].connect_requested = true,
+                Event::VenueClose => sockets[VENUE].close_requested = true,
+                Event::FeedFailed(_) => sockets[FEED].close_requested = true,
+                Event::OrderSent { stages, .. } => record_stages(&mut metrics, clock, stages, submitted_at),
+                Event::OrderAcked { rtt_ns, .. } => metrics.record(Stage::WireToAck, *rtt_ns),
+                _ => {}
+            }
+            log_event(&event);
+            control.event(&event);
+        }
+        if warm {
+            hot_allocs += alloc_count::allocations() - before;
+        }
+        // Sockets: close, then connect, outside the hot path.
+        for conn in [FEED, VENUE] {
+            let socket = &mut sockets[conn];
+            if socket.close_requested && ring.send_buffer(conn).is_some() {
+                socket.close_requested = false;
+                if let Some(fd) = &socket.fd {
+                    let _ = nix::sys::socket::shutdown(
+                        std::os::fd::AsRawFd::as_raw_fd(fd),
+                        nix::sys::socket::Shutdown::Both,
+                    );
+                    socket.closing = true;
+                }
+            }
+            if socket.closing && ring.idle(conn) {
+                ring.detach(conn).map_err(|e| format!("io_uring: {e}"))?;
+                socket.fd = None;
+                socket.closing = false;
+            }
+            if socket.connect_requested && socket.fd.is_none() && !shutting_down {
+                socket.connect_requested = false;
+                let now = clock.now_ns();
+                let addr = if conn == FEED { plan.feed } else { plan.venue };
+                match socket::connect(addr, &plan.sockets).and_then(|fd| ring.attach(conn, fd.as_fd()).map(|()| fd)) {
+                    Ok(fd) => {
+                        socket.fd = Some(fd);
+                        ring.recv(conn).map_err(|e| format!("io_uring recv: {e:?}"))?;
+                        if conn == FEED {
+                            engine.feed_connected(now);
+                        } else {
+                            engine.venue_connected(now, crate::entropy::<32>()?);
+                        }
+                    }
+                    Err(e) => {
+                        defmt::warn!("connect failed: {=str}", if conn == FEED { "feed" } else { "venue" });
+                        let _ = e;
+                        if conn == FEED {
+                            engine.feed_closed(now);
+                        } else {
+                            engine.venue_closed(now);
+                        }
+                    }
+                }
+            }
+        }
+        // Timers, then anything they produced.
+        let now = clock.now_ns();
+        if engine.poll_timeout().is_some_and(|t| t <= now) {
+            engine.handle_timeout(now);
+        }
+        transmit(&mut engine, &mut ring, &sockets, clock)?;
+
+        let status = Status {
+            counters: engine.counters(),
+            venue: engine.venue_state(),
+            unresolved: engine.orders().unresolved(),
+            metrics: &metrics,
+            hot_path_allocations: hot_allocs,
+        };
+        match control.turn(&status) {
+            Command::Continue => {}
+            Command::Kill => engine.kill(now),
+            Command::Shutdown if !shutting_down => {
+                shutting_down = true;
+                engine.shutdown(now);
+                sockets[FEED].close_requested = true;
+                transmit(&mut engine, &mut ring, &sockets, clock)?;
+            }
+            Command::Shutdown => {}
+        }
+        if shutting_down && engine.is_finished() && sockets.iter().all(|s| s.fd.is_none()) {
+            break;
+        }
+        let wait = engine
+            .poll_timeout()
+            .map_or(MAX_WAIT, |t| Duration::from_nanos(t.saturating_sub(clock.now_ns())).min(MAX_WAIT));
+        ring.submit_and_wait_for(wait.max(Duration::from_micros(1))).map_err(|e| format!("io_uring: {e}"))?;
+    }
+    Ok(Report {
+        counters: *engine.counters(),
+        unresolved: engine.orders().unresolved(),
+        metrics,
+        hot_path_allocations: counting.then_some(hot_allocs),
+        events_dropped: engine.events_dropped(),
+        venue_offset_ns: engine.venue_offset_ns(),
+        cipher_suite,
+    })
+}
+
+/// Moves whatever the engine has to send into the ring and submits it;
+/// returns the submit time when venue bytes left.
+fn transmit<L: Link>(
+    engine: &mut Engine<'_, L, &Clock>,
+    ring: &mut Ring,
+    sockets: &[Socket; 2],
+    clock: &Clock,
+) -> Result<Option<u64>, String> {
+    let mut venue_sent = false;
+    for (conn, stream) in [(VENUE, Stream::Venue), (FEED, Stream::Feed)] {
+        if sockets[conn].fd.is_none() || sockets[conn].closing {
+            continue;
+        }
+        let now = clock.now_ns();
+        let Some(buf) = ring.send_buffer(conn) else { continue };
+        if let Some(n) = engine.poll_transmit(now, stream, buf) {
+            ring.send(conn, n).map_err(|e| format!("io_uring send: {e:?}"))?;
+            venue_sent |= conn == VENUE;
+        }
+    }
+    ring.submit(0).map_err(|e| format!("io_uring: {e}"))?;
+    Ok(venue_sent.then(|| clock.ticks()))
+}
+
+fn record_stages(metrics: &mut Metrics, clock: &Clock, s: &hotline_core::engine::Stages, submitted: u64) {
+    let ns = |from: u64, to: u64| clock.ticks_to_ns(to.saturating_sub(from));
+    metrics.record(Stage::FeedDecode, ns(s.start, s.decoded));
+    metrics.record(Stage::Strategy, ns(s.decoded, s.decided));
+    metrics.record(Stage::Risk, ns(s.decided, s.checked));
+    metrics.record(Stage::Sign, ns(s.checked, s.signed));
+    metrics.record(Stage::Frame, ns(s.signed, s.framed));
+    metrics.record(Stage::Seal, ns(s.framed, s.sealed));
+    if submitted >= s.sealed {
+        metrics.record(Stage::Submit, ns(s.sealed, submitted));
+        metrics.record(Stage::TickToWire, ns(s.start, submitted));
+    }
+}
+
+/// One binary log record per event worth keeping. No secret is in any
+/// event, so none can reach the log.
+fn log_event(event: &Event) {
+    match event {
+        Event::FeedConnect => defmt::info!("feed: connecting"),
+        Event::FeedUp => defmt::info!("feed: subscribed"),
+        Event::FeedGap { expected, got } => defmt::warn!("feed: gap, expected {=u32} got {=u32}", *expected, *got),
+        Event::FeedRestart => defmt::warn!("feed: node restarted"),
+        Event::FeedOversized { len } => defmt::warn!("feed: skipped a {=u64}-byte transaction", *len),
+        Event::FeedFailed(_) => defmt::error!("feed: protocol error"),
+        Event::FeedSilent => defmt::warn!("feed: silent"),
+        Event::VenueConnect => defmt::info!("venue: connecting"),
+        Event::VenueClose => defmt::info!("venue: closing the connection"),
+        Event::VenueState(s) => defmt::info!("venue: {=str}", venue_state_name(*s)),
+        Event::VenueLost { delay_ns, .. } => defmt::warn!("venue: lost, reconnecting in {=u64} ns", *delay_ns),
+        Event::Rotating => defmt::info!("venue: rotating the connection"),
+        Event::ClockOffset { offset_ns } => defmt::info!("venue: clock offset {=i64} ns", *offset_ns),
+        Event::Suppressed { .. } => defmt::info!("whale suppressed"),
+        Event::Skipped { .. } => defmt::warn!("signal skipped"),
+        Event::Risk(_) => defmt::warn!("risk gate event"),
+        Event::OrderSent { client_order_id, qty, .. } => {
+            defmt::info!("order {=u64} sent, qty {=u64}", *client_order_id, *qty);
+        }
+        Event::OrderAcked { client_order_id, rtt_ns, .. } => {
+            defmt::info!("order {=u64} acked in {=u64} ns", *client_order_id, *rtt_ns);
+        }
+        Event::OrderRejected { client_order_id, code } => {
+            defmt::warn!("order {=u64} rejected: {=i32}", *client_order_id, *code);
+        }
+        Event::OrderUnknown { client_order_id, .. } => defmt::warn!("order {=u64} outcome unknown", *client_order_id),
+        Event::OrderReconciled { client_order_id, placed } => {
+            defmt::info!("order {=u64} reconciled, placed: {=bool}", *client_order_id, *placed);
+        }
+        Event::RateLimited { until_ns } => defmt::warn!("venue: rate limited until {=u64}", *until_ns),
+        Event::UnmatchedResponse { status } => defmt::warn!("venue: unmatched response {=u16}", *status),
+        Event::BadFrame(_) => defmt::warn!("venue: unreadable frame"),
+    }
+}
+
+/// A venue state's name for logs and progress lines.
+pub fn venue_state_name(state: VenueState) -> &'static str {
+    match state {
+        VenueState::Connecting => "connecting",
+        VenueState::Tls => "tls",
+        VenueState::Upgrading => "upgrading",
+        VenueState::LoggingOn => "logging on",
+        VenueState::Syncing => "syncing",
+        VenueState::Trading => "trading",
+        VenueState::Draining => "draining",
+        VenueState::Closing => "closing",
+        VenueState::Backoff => "backoff",
+        VenueState::Closed => "closed",
+    }
+}
