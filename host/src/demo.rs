@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use hotline::clock::Clock;
 use hotline::engine::{self, Command, Control, Plan, Report, Status};
-use hotline::metrics::{self, Counters};
+use hotline::metrics;
 use hotline::net::ring::RingConfig;
 use hotline::net::socket::SocketOptions;
 use hotline::signals::Signals;
@@ -100,7 +100,7 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
         max_tx_bytes: 4_000_000,
         timers: Timers::default(),
         unix_offset_ns: i64::try_from(clock.unix_offset_ns()).unwrap_or(0),
-        first_client_order_id: first_client_order_id(),
+        first_client_order_id: engine::first_client_order_id(16),
     };
     let limits = Limits {
         max_open_orders: 10_000,
@@ -192,14 +192,6 @@ fn demo_exchange_script() -> Vec<u8> {
     script
 }
 
-/// Client order ids never repeat across runs: microseconds since the epoch
-/// (16 digits until the year 2286).
-fn first_client_order_id() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| u64::try_from(d.as_micros()).unwrap_or(1))
-}
-
 fn summarize(
     args: &Args,
     report: &Report,
@@ -208,22 +200,7 @@ fn summarize(
     journal: &std::path::Path,
     log: Option<&std::path::Path>,
 ) -> Result<(), String> {
-    let c = &report.counters;
-    let counters = Counters {
-        txs_seen: c.txs_seen,
-        whales_detected: c.whales_detected,
-        signals: c.signals,
-        denied: c.denied,
-        orders_sent: c.orders_sent,
-        orders_acked: c.orders_acked,
-        orders_rejected: c.orders_rejected,
-        orders_unknown: c.orders_unknown,
-        orders_reconciled: c.orders_reconciled,
-        orders_lost: report.unresolved as u64,
-        feed_gaps: c.feed_gaps,
-        venue_reconnects: c.venue_connects.saturating_sub(1),
-        hot_path_allocations: report.hot_path_allocations.unwrap_or(0),
-    };
+    let counters = report.summary_counters();
     let log_path = log.map(|p| p.display().to_string());
     if args.json {
         let mut json = metrics::summary_json(&report.metrics, &counters);
@@ -244,15 +221,10 @@ fn summarize(
         }
         println!("hotline is an execution engine, not a promise of profit: this run traded nothing real.");
     }
-    let placed = c.orders_acked + c.orders_reconciled - c.orders_reconciled_absent;
-    if report.unresolved > 0 {
-        return Err(format!("{} orders lost: neither acknowledged, rejected nor reconciled", report.unresolved));
-    }
+    report.check()?;
+    let placed = report.orders_placed();
     if placed != venue_accepted {
         return Err(format!("the venue accepted {venue_accepted} orders but the engine counts {placed} as placed"));
-    }
-    if report.hot_path_allocations.is_some_and(|n| n > 0) {
-        return Err(format!("{} allocations on the hot path", report.hot_path_allocations.unwrap_or(0)));
     }
     Ok(())
 }

@@ -110,6 +110,64 @@ pub struct Report {
     pub cipher_suite: &'static str,
 }
 
+impl Report {
+    /// The totals as the summary prints them.
+    pub fn summary_counters(&self) -> crate::metrics::Counters {
+        summary_counters(&self.counters, self.unresolved, self.hot_path_allocations)
+    }
+
+    /// Orders the venue holds by the engine's account: acknowledged, or
+    /// found by `order.status`.
+    pub fn orders_placed(&self) -> u64 {
+        let c = &self.counters;
+        c.orders_acked + c.orders_reconciled - c.orders_reconciled_absent
+    }
+
+    /// Fails a run that lost an order or allocated on its hot path.
+    pub fn check(&self) -> Result<(), String> {
+        if self.unresolved > 0 {
+            return Err(format!("{} orders lost: neither acknowledged, rejected nor reconciled", self.unresolved));
+        }
+        match self.hot_path_allocations {
+            Some(n) if n > 0 => Err(format!("{n} allocations on the hot path")),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The engine's totals as the summary prints them.
+pub fn summary_counters(
+    c: &Counters,
+    unresolved: usize,
+    hot_path_allocations: Option<u64>,
+) -> crate::metrics::Counters {
+    crate::metrics::Counters {
+        txs_seen: c.txs_seen,
+        whales_detected: c.whales_detected,
+        signals: c.signals,
+        denied: c.denied,
+        orders_sent: c.orders_sent,
+        orders_acked: c.orders_acked,
+        orders_rejected: c.orders_rejected,
+        orders_unknown: c.orders_unknown,
+        orders_reconciled: c.orders_reconciled,
+        orders_lost: unresolved as u64,
+        feed_gaps: c.feed_gaps,
+        venue_reconnects: c.venue_connects.saturating_sub(1),
+        hot_path_allocations: hot_path_allocations.unwrap_or(0),
+    }
+}
+
+/// The first client order id of a run: microseconds since the epoch,
+/// modulo what `digits` digits hold, so ids do not repeat across runs (16
+/// digits wrap in the year 2286).
+pub fn first_client_order_id(digits: u8) -> u64 {
+    let micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| u64::try_from(d.as_micros()).unwrap_or(1));
+    10u64.checked_pow(u32::from(digits)).map_or(micros, |m| micros % m)
+}
+
 /// The engine's stage stamps come from the host clock's raw ticks.
 impl Stamp for &Clock {
     fn stamp(&self) -> u64 {

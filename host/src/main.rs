@@ -7,6 +7,7 @@ mod cpu;
 mod decode_tx;
 mod demo;
 mod read_log;
+mod run;
 mod sign;
 
 use std::process::ExitCode;
@@ -44,6 +45,8 @@ enum Command {
     /// Connect to a wss:// or https:// URL with hotline's TLS stack and print
     /// what was negotiated, as one JSON object.
     Probe(hotline::probe::Args),
+    /// Run the engine with a config file (paper trading unless --live).
+    Run(run::Args),
     /// Decode a binary log written by hotline.
     Log(read_log::Args),
     /// Print a venue's canonical signature payload and its signature for the
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args, cli.log_file.as_deref()),
         Command::Log(args) => read_log::run(&args),
         Command::Probe(args) => hotline::probe::run(&args),
+        Command::Run(args) => run::run(&args, log.is_some()),
         Command::Sign(args) => sign::run(&args),
     };
     defmt::info!("hotline finished: {=bool}", result.is_ok());
@@ -99,6 +103,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::DecodeTx(_) => "decode-tx",
         Command::Log(_) => "log",
         Command::Probe(_) => "probe",
+        Command::Run(_) => "run",
         Command::Sign(_) => "sign",
     }
 }

@@ -26,7 +26,7 @@ use rand_core::{RngCore, SeedableRng};
 use crate::btc::tx::{Tx, TxHash};
 use crate::feed::bitcoind::{self, Subscriber, Topic};
 use crate::order::{
-    Auth, BuildError, OrderType, PatchError, PlaceOrder, REQUEST_CAP, Session, Slot, Template, TimeUnit,
+    Auth, BuildError, OrderType, PatchError, PlaceOrder, REQUEST_CAP, Session, Side, Slot, Template, TimeUnit,
 };
 use crate::risk::{self, Gate, Limits, OrderRequest};
 use crate::strategy::whale::{Decision, Detector, Rules, Signal, Sizing, Suppression};
@@ -117,7 +117,8 @@ pub struct Settings<'a> {
     pub host: &'a str,
     /// Request target of the upgrade, e.g. `/ws-api/v3`.
     pub path: &'a str,
-    /// The order every signal places; `client_order_id` must be set.
+    /// The order every signal places, on the signal's side (`side` here is
+    /// ignored); `client_order_id` must be set.
     pub order: PlaceOrder<'a>,
     /// HMAC keys sign every request; Ed25519 keys log the session on.
     pub auth: Auth<'a>,
@@ -465,7 +466,8 @@ pub struct Engine<'a, L, C> {
 struct State<'a, C> {
     clock: C,
     settings: Settings<'a>,
-    place: Template,
+    /// `order.place` for a buy and for a sell.
+    place: [Template; 2],
     status: Template,
     logon: Option<Template>,
     detector: Detector<'a, WHALE_MEMORY>,
@@ -535,7 +537,10 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
         let signing = Session { auth: settings.auth, time: settings.time_unit, recv_window: settings.recv_window };
         let trading = if logon { Session { auth: Auth::Session, ..signing } } else { signing };
         let id_width = settings.order.client_order_id.unwrap_or(0);
-        let place = Template::order_place(&settings.order, &trading).map_err(SetupError::Template)?;
+        let build = |side| {
+            Template::order_place(&PlaceOrder { side, ..settings.order }, &trading).map_err(SetupError::Template)
+        };
+        let place = [build(Side::Buy)?, build(Side::Sell)?];
         let status = Template::order_status(settings.order.instrument.symbol, id_width, &trading)
             .map_err(SetupError::Template)?;
         let logon = if logon { Some(Template::session_logon(&signing).map_err(SetupError::Template)?) } else { None };
@@ -945,14 +950,14 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
     /// §1.3), rebuilt from what was sent, to show beside a -1022.
     pub fn canonical_payload(&mut self, client_order_id: u64) -> Option<&[u8]> {
         let o = *self.st.orders.get(client_order_id)?;
-        let t = &mut self.st.place;
+        let t = &mut self.st.place[side_index(o.side)];
         let mut set = |slot, value| if t.has(slot) { t.set(slot, value) } else { Ok(()) };
         set(Slot::ClientOrderId, o.client_order_id)
             .and(set(Slot::Price, o.price))
             .and(set(Slot::Quantity, o.qty))
             .and(set(Slot::Timestamp, o.timestamp))
             .ok()?;
-        Some(self.st.place.payload())
+        Some(self.st.place[side_index(o.side)].payload())
     }
 
     // ----- the session machine ------------------------------------------
@@ -1265,7 +1270,7 @@ impl<C: Stamp> State<'_, C> {
         }
         self.next_client_order_id += 1;
         self.next_request += 1;
-        let t = &mut self.place;
+        let t = &mut self.place[side_index(signal.side)];
         let patched = t
             .set(Slot::RequestId, order.request_id)
             .and_then(|()| t.set(Slot::ClientOrderId, client_order_id))
@@ -1280,7 +1285,7 @@ impl<C: Stamp> State<'_, C> {
             return fail(self, Skip::Patch(e));
         }
         let signed = self.clock.stamp();
-        let request = self.place.request();
+        let request = self.place[side_index(signal.side)].request();
         let end = MAX_HEADER_LEN + request.len();
         if let Some(dst) = io.frame.get_mut(MAX_HEADER_LEN..end) {
             dst.copy_from_slice(request);
@@ -1446,6 +1451,13 @@ impl<C: Stamp> State<'_, C> {
             TimeUnit::Millis => 1,
             TimeUnit::Micros => 1_000,
         }
+    }
+}
+
+fn side_index(side: Side) -> usize {
+    match side {
+        Side::Buy => 0,
+        Side::Sell => 1,
     }
 }
 

@@ -1,0 +1,202 @@
+//! `hotline run --config FILE`: the engine as a trader runs it. The config
+//! (`hotline check-config` validates the same way) names the node, the
+//! venue and its trust anchors, the keys (by environment variable or 0600
+//! file), the instrument, strategy and risk limits, and this machine's
+//! tuning. Paper trading is the default: a `live` venue needs `--live`,
+//! and the banner says which it is. SIGINT/SIGTERM drain and stop (a second
+//! one exits at once), SIGUSR1 prints the running summary, and the summary
+//! at the end says whether any order was lost.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use hotline::clock::Clock;
+use hotline::config::{self, Network, SecretKey};
+use hotline::engine::{self, Command, Control, Plan, Status};
+use hotline::log::LogFile;
+use hotline::metrics;
+use hotline::net::ring::RingConfig;
+use hotline::net::socket::{self, SocketOptions};
+use hotline::signals::Signals;
+use hotline::tune;
+use hotline_core::engine::{Settings, Timers, VenueState};
+use hotline_core::order::{Auth, PlaceOrder, Side};
+use hotline_core::sign::{Ed25519Key, HmacKey};
+use hotline_core::strategy::whale::WatchEntry;
+
+/// Options of `hotline run`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The configuration file (see config/hotline.example.toml).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// Trade on a live venue with real money. Required when
+    /// venue.network = "live", refused otherwise.
+    #[arg(long)]
+    live: bool,
+    /// Print the final summary as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn run(args: &Args, logging: bool) -> Result<(), String> {
+    let config = config::load(&args.config)?;
+    // host.log_file applies when --log-file did not already start a log.
+    let log = match (&config.host.log_file, logging) {
+        (Some(path), false) => {
+            Some(LogFile::start(path).map_err(|e| format!("host.log_file {}: {e}", path.display()))?)
+        }
+        _ => None,
+    };
+    let result = trade(args, &config);
+    if let Some(log) = log {
+        let path = log.path().display().to_string();
+        let summary = log.finish().map_err(|e| format!("log: {e}"))?;
+        eprintln!("binary log: {path} ({} bytes, {} frames dropped)", summary.bytes, summary.dropped);
+    }
+    result
+}
+
+fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
+    match (config.is_live(), args.live) {
+        (true, false) => {
+            return Err("venue.network is \"live\": orders would trade real money; pass --live to mean it".to_owned());
+        }
+        (false, true) => {
+            return Err(format!(
+                "--live given, but venue.network is \"{}\": set network = \"live\" in the config as well",
+                config.venue.network.name()
+            ));
+        }
+        _ => {}
+    }
+    let secrets = config.secrets()?;
+    let url = config.venue.wss_url().map_err(|e| format!("venue.url: {e}"))?;
+    let (node_host, node_port) = config.node.host_port().map_err(|e| format!("node.endpoint: {e}"))?;
+    // DNS once, before the loop.
+    let feed = socket::resolve(&format!("{node_host}:{node_port}")).map_err(|e| format!("node.endpoint: {e}"))?;
+    let venue = socket::resolve(&format!("{}:{}", url.host, url.port)).map_err(|e| format!("venue.url: {e}"))?;
+
+    let mode = match config.venue.network {
+        Network::Live => "LIVE TRADING: real orders, real money",
+        Network::Testnet => "paper trading on the venue's testnet",
+        Network::Sim => "paper trading against the simulated exchange",
+    };
+    eprintln!("hotline run: {mode}");
+    eprintln!(
+        "  venue {} ({venue}), node {} ({feed}), symbol {}",
+        config.venue.url, config.node.endpoint, config.instrument.symbol
+    );
+    for step in tune::apply(&config.host.tuning()) {
+        eprintln!("  {step}");
+    }
+
+    let hmac;
+    let ed25519;
+    let auth = match &secrets.key {
+        SecretKey::Hmac(secret) => {
+            hmac = HmacKey::new(secret);
+            Auth::Hmac { api_key: &secrets.api_key, key: &hmac }
+        }
+        SecretKey::Ed25519(seed) => {
+            ed25519 = Ed25519Key::from_seed(seed);
+            Auth::Ed25519 { api_key: &secrets.api_key, key: &ed25519 }
+        }
+    };
+    let scripts = config.strategy.watch_scripts()?;
+    let watch: Vec<WatchEntry<'_>> = scripts.iter().map(|(script, kind)| WatchEntry { script, kind: *kind }).collect();
+    let clock = Clock::new();
+    let host = if url.port == 443 { url.host.to_owned() } else { format!("{}:{}", url.host, url.port) };
+    let v = &config.venue;
+    let ms = |n: u64| n.saturating_mul(1_000_000);
+    let settings = Settings {
+        host: &host,
+        path: url.path,
+        order: PlaceOrder {
+            instrument: config.instrument.core(),
+            side: Side::Buy,
+            order_type: config.instrument.order_type.into(),
+            resp_type: None,
+            client_order_id: Some(config.instrument.client_order_id_digits),
+        },
+        auth,
+        time_unit: v.time_unit.into(),
+        recv_window: v.recv_window_ms,
+        sizing: config.strategy.sizing(),
+        limit_price: config.instrument.limit_price_ticks.unwrap_or(0),
+        reference_price: config.instrument.reference_price_ticks,
+        max_tx_bytes: config.node.max_tx_bytes,
+        timers: Timers {
+            request_timeout_ns: ms(v.request_timeout_ms),
+            ping_interval_ns: ms(v.ping_interval_secs.saturating_mul(1000)),
+            venue_silence_ns: ms(v.silence_secs.saturating_mul(1000)),
+            feed_silence_ns: ms(config.node.silence_secs.saturating_mul(1000)),
+            reconnect_min_ns: ms(v.reconnect_min_ms),
+            reconnect_max_ns: ms(v.reconnect_max_ms),
+            rotate_after_ns: ms(v.rotate_after_secs.saturating_mul(1000)),
+            ..Timers::default()
+        },
+        unix_offset_ns: i64::try_from(clock.unix_offset_ns()).unwrap_or(0),
+        first_client_order_id: engine::first_client_order_id(config.instrument.client_order_id_digits),
+    };
+    let plan = Plan {
+        feed,
+        venue,
+        server_name: url.host.to_owned(),
+        ca: v.ca_certs()?,
+        pins: v.pins()?,
+        aes256: matches!(v.suite, config::Suite::Aes256),
+        sockets: SocketOptions {
+            nodelay: true,
+            busy_poll_us: config.host.busy_poll_us,
+            recv_buffer: config.host.rcvbuf,
+            send_buffer: config.host.sndbuf,
+        },
+        ring: RingConfig { sqpoll_idle_ms: config.host.sqpoll.then_some(1000), ..RingConfig::default() },
+    };
+    let signals = Signals::install().map_err(|e| format!("signals: {e}"))?;
+    let mut control = RunControl { signals: &signals, venue: None, since: Instant::now(), stopping: false };
+    let report = engine::run(&plan, settings, config.strategy.rules(&watch), config.limits(), &clock, &mut control)?;
+    let counters = report.summary_counters();
+    if args.json {
+        println!("{}", metrics::summary_json(&report.metrics, &counters));
+    } else {
+        println!("{}", metrics::summary_table(&report.metrics, &counters));
+    }
+    report.check()
+}
+
+/// Stops on SIGINT/SIGTERM, prints the summary on SIGUSR1, and reports
+/// the venue session's changes.
+struct RunControl<'a> {
+    signals: &'a Signals,
+    venue: Option<VenueState>,
+    since: Instant,
+    stopping: bool,
+}
+
+impl Control for RunControl<'_> {
+    fn turn(&mut self, status: &Status<'_>) -> Command {
+        if self.venue != Some(status.venue) {
+            self.venue = Some(status.venue);
+            eprintln!(
+                "hotline run: venue {} ({:.1} s in)",
+                engine::venue_state_name(status.venue),
+                self.since.elapsed().as_secs_f64()
+            );
+        }
+        if self.signals.take_dump() {
+            let counters =
+                engine::summary_counters(status.counters, status.unresolved, Some(status.hot_path_allocations));
+            eprintln!("{}", metrics::summary_table(status.metrics, &counters));
+        }
+        if self.signals.stop_requested() {
+            if !self.stopping {
+                self.stopping = true;
+                eprintln!("hotline run: stopping: draining outstanding orders (a second signal exits at once)");
+            }
+            return Command::Shutdown;
+        }
+        Command::Continue
+    }
+}
