@@ -448,6 +448,9 @@ pub struct Host {
     /// io_uring submission-queue polling thread.
     #[serde(default)]
     pub sqpoll: bool,
+    /// Busy-poll for completions instead of sleeping (a whole CPU, warm).
+    #[serde(default)]
+    pub spin: bool,
     /// `SO_BUSY_POLL` microseconds on both sockets.
     pub busy_poll_us: Option<u32>,
     /// `SO_RCVBUF` bytes.
@@ -465,6 +468,7 @@ impl Default for Host {
             mlock: true,
             sched_fifo: None,
             sqpoll: false,
+            spin: false,
             busy_poll_us: None,
             rcvbuf: None,
             sndbuf: None,

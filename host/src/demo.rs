@@ -42,6 +42,10 @@ pub(crate) struct Args {
     /// Submit with a kernel polling thread (io_uring SQPOLL).
     #[arg(long)]
     sqpoll: bool,
+    /// Busy-poll for completions instead of sleeping in the kernel (keeps
+    /// the engine's core warm; takes a whole CPU).
+    #[arg(long)]
+    spin: bool,
     /// Give up waiting for the run to finish after this many seconds.
     #[arg(long, default_value_t = 60)]
     timeout_secs: u64,
@@ -116,6 +120,7 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
         aes256: false,
         sockets: SocketOptions::default(),
         ring: RingConfig { sqpoll_idle_ms: args.sqpoll.then_some(1000), ..RingConfig::default() },
+        spin: args.spin,
     };
     let signals = Signals::install().map_err(|e| format!("signals: {e}"))?;
     let mut control = DemoControl {

@@ -153,6 +153,7 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
             send_buffer: config.host.sndbuf,
         },
         ring: RingConfig { sqpoll_idle_ms: config.host.sqpoll.then_some(1000), ..RingConfig::default() },
+        spin: config.host.spin,
     };
     let signals = Signals::install().map_err(|e| format!("signals: {e}"))?;
     let mut control = RunControl { signals: &signals, venue: None, since: Instant::now(), stopping: false };
