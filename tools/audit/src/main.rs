@@ -30,6 +30,7 @@ mod ws {
             client.close(black_box(1000), black_box("bye"));
             let _ = black_box(client.poll_transmit(&mut out, black_box([1; 4])).is_some());
             let _ = black_box(client.encode(&mut out, 14, 8, Opcode::Text, true, black_box([1; 4])).is_ok());
+            let _ = black_box(client.reconnect(&request, &mut out).is_ok());
         }
         if let Ok((_, mut verifier)) = write_request(&request, &mut out) {
             let _ = black_box(verifier.feed(&black_box(*b"HTTP/1.1 101 \r\n\r\n")));
@@ -37,6 +38,7 @@ mod ws {
         let mut buffer = [0u8; 64];
         let mut decoder = Decoder::new(&mut buffer);
         let _ = black_box(decoder.decode(&black_box([0x81, 1, b'a'])).is_ok());
+        decoder.reset();
         if let Ok(hotline_core::ws::frame::Status::Complete(header, _)) = FrameHeader::parse(&black_box([0x81, 0])) {
             black_box(header.encoded_len());
             black_box(header.emit(&mut out));
@@ -269,9 +271,95 @@ mod tls {
         let _ = black_box(engine.as_mut().recv(&mut buf));
         let _ = black_box(engine.as_mut().close());
         let _ = black_box(engine.as_mut().handle_eof());
+        engine.as_mut().reconnect(black_box([2; 32]));
         if let Some(error) = engine.error() {
             crate::shown(format_args!("{error} {engine:?}"));
         }
+    }
+}
+
+mod engine {
+    use core::hint::black_box;
+    use core::pin::pin;
+
+    use hotline_core::engine::{Engine, NoStamp, Settings, Stream, Timers};
+    use hotline_core::order::{Auth, Decimal, Instrument, OrderType, PlaceOrder, Side, TimeUnit};
+    use hotline_core::risk::Limits;
+    use hotline_core::sign::{Ed25519Key, HmacKey};
+    use hotline_core::strategy::whale::{Rules, Sizing};
+    use hotline_core::tls::{Aes128GcmSha256, Config, ECDSA_ALGORITHMS, PkiVerifier, Storage, connect};
+
+    pub(crate) fn exercise() {
+        let hmac = HmacKey::new(black_box(b"secret"));
+        let ed25519 = Ed25519Key::from_seed(&black_box([7; 32]));
+        run(Auth::Hmac { api_key: black_box("key"), key: &hmac });
+        run(Auth::Ed25519 { api_key: black_box("key"), key: &ed25519 });
+    }
+
+    /// The whole engine surface over a real TLS engine.
+    fn run(auth: Auth<'_>) {
+        let mut storage = Storage::default();
+        let verifier = PkiVerifier::new(&[], &[], &ECDSA_ALGORITHMS, black_box(1_700_000_000));
+        let link = pin!(connect::<Aes128GcmSha256, _>(
+            &mut storage,
+            Config { server_name: black_box("example.com") },
+            verifier,
+            black_box([1; 32])
+        ));
+        let settings = Settings {
+            host: black_box("example.com"),
+            path: black_box("/ws-api/v3"),
+            order: PlaceOrder {
+                instrument: Instrument {
+                    symbol: black_box("BTCUSDT"),
+                    price: Decimal { int_digits: 7, decimals: 2 },
+                    quantity: Decimal { int_digits: 3, decimals: 5 },
+                },
+                side: Side::Buy,
+                order_type: black_box(OrderType::Market),
+                resp_type: None,
+                client_order_id: Some(16),
+            },
+            auth,
+            time_unit: TimeUnit::Millis,
+            recv_window: None,
+            sizing: Sizing { base_qty: 1, max_qty: 10 },
+            limit_price: black_box(0),
+            reference_price: black_box(1),
+            max_tx_bytes: black_box(4096),
+            timers: Timers::default(),
+            unix_offset_ns: black_box(0),
+            first_client_order_id: black_box(1),
+        };
+        let mut feed = [0u8; 8192];
+        let mut message = [0u8; 4096];
+        let limits = Limits::new(black_box(10), black_box(1_000), black_box(20));
+        let Ok(mut engine) =
+            Engine::new(settings, Rules::default(), limits, link, NoStamp, &mut feed, &mut message, black_box([3; 32]))
+        else {
+            return;
+        };
+        let mut out = [0u8; 2048];
+        engine.feed_connected(black_box(1));
+        engine.venue_connected(black_box(1), black_box([4; 32]));
+        black_box(engine.poll_transmit(black_box(2), Stream::Feed, &mut out));
+        black_box(engine.poll_transmit(black_box(2), Stream::Venue, &mut out));
+        let _ = black_box(engine.handle_feed(black_box(3), &black_box([0u8; 64])));
+        engine.handle_venue(black_box(4), &black_box([22u8, 3, 3, 0, 4, 2, 0, 0, 0]));
+        if let Some(deadline) = engine.poll_timeout() {
+            engine.handle_timeout(deadline);
+        }
+        engine.kill(black_box(5));
+        engine.shutdown(black_box(6));
+        engine.venue_closed(black_box(7));
+        engine.feed_closed(black_box(7));
+        while let Some(event) = engine.poll_event() {
+            crate::shown(format_args!("{event:?}"));
+        }
+        black_box((engine.is_finished(), engine.venue_state(), engine.events_dropped(), engine.venue_offset_ns()));
+        black_box((engine.counters().orders_sent, engine.orders().unresolved(), engine.gate().open_orders()));
+        black_box(engine.canonical_payload(black_box(1)).map(<[u8]>::len));
+        crate::shown(format_args!("{engine:?}"));
     }
 }
 
@@ -300,6 +388,7 @@ pub extern "C" fn _start() -> ! {
     strategy::exercise();
     risk::exercise();
     tls::exercise();
+    engine::exercise();
     #[cfg(feature = "canary")]
     black_box(alloc::vec::Vec::<u8>::with_capacity(black_box(8)));
     loop {
