@@ -482,6 +482,8 @@ struct State<'a, C> {
     failures: u32,
     jitter: u64,
     drain_until: u64,
+    /// The drain deadline was extended once to query unanswered orders.
+    drain_extended: bool,
     rotate: bool,
     logon_request: Option<u64>,
     logged_on: bool,
@@ -568,6 +570,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             // Never zero: xorshift stays at zero forever.
             jitter: u64::from_le_bytes([seed[0], seed[1], seed[2], seed[3], seed[4], seed[5], seed[6], seed[7]]) | 1,
             drain_until: 0,
+            drain_extended: false,
             rotate: false,
             logon_request: None,
             logged_on: false,
@@ -864,20 +867,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
                     st.rotate = true;
                     st.push(Event::Rotating);
                 }
-                for o in st.orders.iter_mut() {
-                    let late = now.saturating_sub(o.sent_ns) >= timers.request_timeout_ns;
-                    if late && matches!(o.state, OrderState::Sent | OrderState::Querying) {
-                        if o.state == OrderState::Sent {
-                            st.counters.orders_unknown += 1;
-                            let _ = st.events.push_back(Event::OrderUnknown {
-                                client_order_id: o.client_order_id,
-                                cause: UnknownCause::Timeout,
-                            });
-                        }
-                        o.state = OrderState::Unknown;
-                        o.status_request = None;
-                    }
-                }
+                st.unknown_in_flight(UnknownCause::Timeout, now.saturating_sub(timers.request_timeout_ns));
             }
         }
         self.advance(now);
@@ -900,6 +890,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             VenueState::Closing | VenueState::Closed | VenueState::Draining => {}
             VenueState::LoggingOn | VenueState::Syncing | VenueState::Trading => {
                 st.drain_until = now.saturating_add(st.settings.timers.drain_timeout_ns);
+                st.drain_extended = false;
                 st.set_venue(VenueState::Draining);
             }
         }
@@ -1016,6 +1007,13 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
                         send(io, &request)?;
                         st.time_request = Some((id, now));
                     }
+                    // Shutting down and out of patience: what is still
+                    // unanswered is queried once before the connection goes.
+                    if st.venue == VenueState::Draining && now >= st.drain_until && !st.drain_extended {
+                        st.drain_extended = true;
+                        st.drain_until = now.saturating_add(st.settings.timers.request_timeout_ns);
+                        st.unknown_in_flight(UnknownCause::Timeout, u64::MAX);
+                    }
                     // Reconcile before trading: every unknown order is
                     // queried by its client order id.
                     for o in st.orders.iter_mut().filter(|o| o.state == OrderState::Unknown) {
@@ -1040,9 +1038,11 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
                     }
                     if st.venue == VenueState::Trading && (st.rotate || st.shutting_down) {
                         st.drain_until = now.saturating_add(st.settings.timers.drain_timeout_ns);
+                        st.drain_extended = false;
                         st.set_venue(VenueState::Draining);
                     }
-                    if st.venue == VenueState::Draining && (st.orders.in_flight() == 0 || now >= st.drain_until) {
+                    let out_of_time = now >= st.drain_until && st.drain_extended;
+                    if st.venue == VenueState::Draining && (st.orders.in_flight() == 0 || out_of_time) {
                         io.ws.close(ws::decode::close_code::NORMAL, "");
                         io.flush().map_err(VenueLoss::Tls)?;
                         io.link.close().map_err(VenueLoss::Tls)?;
@@ -1061,7 +1061,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
     fn finish_close(&mut self, now: u64) {
         let st = &mut self.st;
         st.push(Event::VenueClose);
-        st.mark_lost_in_flight();
+        st.unknown_in_flight(UnknownCause::ConnectionLost, u64::MAX);
         if st.shutting_down {
             st.set_venue(VenueState::Closed);
         } else {
@@ -1160,16 +1160,17 @@ impl<C: Stamp> State<'_, C> {
         self.gate.on_feed_gap(now);
     }
 
-    /// Every order in flight becomes unknown: it may have executed.
-    fn mark_lost_in_flight(&mut self) {
+    /// Every order in flight since `sent_by` or earlier becomes unknown: it
+    /// may have executed. Its status is queried on the next chance.
+    fn unknown_in_flight(&mut self, cause: UnknownCause, sent_by: u64) {
         for o in self.orders.iter_mut() {
-            if matches!(o.state, OrderState::Sent | OrderState::Querying) {
+            if matches!(o.state, OrderState::Sent | OrderState::Querying) && o.sent_ns <= sent_by {
                 if o.state == OrderState::Sent {
                     self.counters.orders_unknown += 1;
-                    let _ = self.events.push_back(Event::OrderUnknown {
-                        client_order_id: o.client_order_id,
-                        cause: UnknownCause::ConnectionLost,
-                    });
+                    let event = Event::OrderUnknown { client_order_id: o.client_order_id, cause };
+                    if self.events.push_back(event).is_err() {
+                        self.events_dropped += 1;
+                    }
                 }
                 o.state = OrderState::Unknown;
                 o.status_request = None;
@@ -1180,7 +1181,7 @@ impl<C: Stamp> State<'_, C> {
     /// The connection is gone: orders in flight become unknown, and a
     /// reconnect follows after a jittered, doubling backoff.
     fn lost(&mut self, now: u64, cause: VenueLoss) {
-        self.mark_lost_in_flight();
+        self.unknown_in_flight(UnknownCause::ConnectionLost, u64::MAX);
         self.push(Event::VenueClose);
         if self.shutting_down {
             self.push(Event::VenueLost { cause, delay_ns: 0 });
