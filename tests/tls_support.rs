@@ -1,7 +1,7 @@
 //! Shared by the TLS tests: certificate chains made at test time with
 //! rcgen, a rustls echo server over std sockets, an `openssl s_server`
 //! process, and a blocking client that drives `hotline_core::tls` through
-//! the host's own pump (`probe::pump`, panics contained).
+//! the host's own pump (`probe::pump` over io_uring, panics contained).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -20,6 +20,7 @@ use rcgen::{
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
+use hotline::net::ring::{RingConfig, RingStream};
 use hotline::probe;
 
 /// Key algorithm of a generated chain.
@@ -318,8 +319,9 @@ where
     V: ServerVerifier,
 {
     let deadline = Instant::now() + Duration::from_secs(15);
-    let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    let mut stream = RingStream::new(stream.into(), &RingConfig::default()).map_err(|e| e.to_string())?;
     let config = tls::Config { server_name };
     let mut engine = pin!(tls::connect::<S, V>(storage, config, verifier, rand_seed()));
     let mut plain = Vec::new();
@@ -370,7 +372,8 @@ pub(crate) fn read_until_failure<V: ServerVerifier>(
 ) -> (String, Vec<u8>) {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut plain = Vec::new();
-    let Ok(mut stream) = TcpStream::connect(addr) else {
+    let Ok(mut stream) = TcpStream::connect(addr).and_then(|s| RingStream::new(s.into(), &RingConfig::default()))
+    else {
         return ("connect failed".to_owned(), plain);
     };
     let config = tls::Config { server_name: "localhost" };

@@ -2,10 +2,9 @@
 //! way the engine will (TCP, `core::tls` TLS 1.3 with the configured anchors
 //! and pins, and for `wss` the RFC 6455 upgrade through `core::ws`) and
 //! prints one JSON object: address, cipher suite, chain subjects and SPKI
-//! hashes, pin result and the time each step took. A blocking std socket
-//! carries the bytes until the io_uring host exists.
+//! hashes, pin result and the time each step took. The bytes move through
+//! io_uring with registered buffers, as in the engine's loop.
 
-use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::pin::{Pin, pin};
@@ -16,6 +15,7 @@ use base64::engine::general_purpose::STANDARD;
 use hotline_core::tls::{self, Aes128GcmSha256, Aes256GcmSha384, Engine, State, Storage};
 use hotline_core::ws::handshake::{self, Progress, Request};
 
+use crate::net::ring::{RingConfig, RingStream};
 use crate::tls_verify::{HostVerifier, certs_from_pem, contain};
 
 /// Options of `hotline probe`.
@@ -86,12 +86,13 @@ fn unix_now() -> u64 {
     SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// Moves bytes between `stream` and `engine` until `done` holds, the
-/// connection ends or `deadline` passes; plaintext received on the way is
-/// appended to `plain`. Engine calls run under [`contain`].
+/// Moves bytes between `stream` (io_uring, as the engine's loop does) and
+/// `engine` until `done` holds, the connection ends or `deadline` passes;
+/// plaintext received on the way is appended to `plain`. Engine calls run
+/// under [`contain`].
 pub fn pump<F>(
     mut engine: Pin<&mut Engine<'_, F>>,
-    stream: &mut TcpStream,
+    stream: &mut RingStream,
     plain: &mut Vec<u8>,
     deadline: Instant,
     mut done: impl FnMut(&Engine<'_, F>, &[u8]) -> bool,
@@ -106,7 +107,7 @@ where
             if n == 0 {
                 break;
             }
-            stream.write_all(buf.get(..n).unwrap_or_default()).map_err(|e| format!("send: {e}"))?;
+            stream.send_all(buf.get(..n).unwrap_or_default(), deadline).map_err(|e| format!("send: {e}"))?;
         }
         loop {
             let n = contain(|| engine.as_mut().recv(&mut buf))?.map_err(|e| e.to_string())?;
@@ -121,23 +122,18 @@ where
         if engine.state() == State::Closed {
             return Err(engine.error().map_or_else(|| "connection closed".to_owned(), ToString::to_string));
         }
-        let left = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()).ok_or("timed out")?;
-        stream.set_read_timeout(Some(left)).map_err(|e| format!("socket: {e}"))?;
-        let n = match stream.read(&mut buf) {
-            Ok(n) => n,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
-                return Err("timed out".to_owned());
-            }
+        let mut input = match stream.recv(deadline) {
+            Ok(data) => data,
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => return Err("timed out".to_owned()),
             Err(e) => return Err(format!("recv: {e}")),
         };
-        if n == 0 {
+        if input.is_empty() {
             contain(|| engine.as_mut().handle_eof())?.map_err(|e| e.to_string())?;
             continue;
         }
-        let mut input = buf.get(..n).unwrap_or_default().to_vec();
         while !input.is_empty() {
-            let used = contain(|| engine.as_mut().handle_input(&input))?.map_err(|e| e.to_string())?;
-            input.drain(..used);
+            let used = contain(|| engine.as_mut().handle_input(input))?.map_err(|e| e.to_string())?;
+            input = input.get(used..).unwrap_or_default();
             let mut app = [0u8; 4096];
             let got = contain(|| engine.as_mut().recv(&mut app))?.map_err(|e| e.to_string())?;
             plain.extend_from_slice(app.get(..got).unwrap_or_default());
@@ -191,7 +187,7 @@ pub fn probe(args: &Args) -> Result<serde_json::Value, String> {
         .map_err(|e| format!("resolve {}: {e}", target.host))?
         .collect();
     let mut last = format!("resolve {}: no address", target.host);
-    let (mut stream, addr) = addrs
+    let (stream, addr) = addrs
         .iter()
         .find_map(|a| match TcpStream::connect_timeout(a, Duration::from_secs(args.timeout_secs)) {
             Ok(s) => Some((s, *a)),
@@ -202,6 +198,7 @@ pub fn probe(args: &Args) -> Result<serde_json::Value, String> {
         })
         .ok_or(last)?;
     stream.set_nodelay(true).map_err(|e| format!("socket: {e}"))?;
+    let mut stream = RingStream::new(stream.into(), &RingConfig::default()).map_err(|e| format!("io_uring: {e}"))?;
     let tcp = started.elapsed();
 
     let mut storage = Box::new(Storage::new());
@@ -255,7 +252,7 @@ struct Report {
 /// Handshake, optional WebSocket upgrade, then close_notify.
 fn session<F>(
     mut engine: Pin<&mut Engine<'_, F>>,
-    stream: &mut TcpStream,
+    stream: &mut RingStream,
     target: &Target,
     deadline: Instant,
     report: &mut Report,

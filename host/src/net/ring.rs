@@ -8,7 +8,8 @@
 //! them.
 
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::time::Instant;
 
 use io_uring::{IoUring, opcode, squeue, types};
 
@@ -277,4 +278,88 @@ fn push(ring: &mut IoUring, entry: &squeue::Entry) -> Result<(), SubmitError> {
     // by the ring's slots, and the in-flight flags keep it from being
     // reused or refilled until its completion is reaped.
     unsafe { ring.submission().push(entry) }.map_err(|_| SubmitError::QueueFull)
+}
+
+/// One TCP connection on a ring of its own, used as a blocking stream with
+/// deadlines: the engine's transport for paths that run before or outside
+/// its loop (`hotline probe`, the TLS peer tests).
+pub struct RingStream {
+    ring: Ring,
+    /// A receive that completed while a send was awaited.
+    ready: Option<usize>,
+    // Dropped after the ring, which holds it as a fixed file.
+    _socket: OwnedFd,
+}
+
+impl std::fmt::Debug for RingStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RingStream").field("ring", &self.ring).finish_non_exhaustive()
+    }
+}
+
+impl RingStream {
+    /// Puts `socket` (a connected TCP stream) on a new ring.
+    pub fn new(socket: OwnedFd, config: &RingConfig) -> io::Result<Self> {
+        let ring = Ring::new(config, &[socket.as_fd()])?;
+        Ok(Self { ring, ready: None, _socket: socket })
+    }
+
+    /// Sends all of `data`, waiting for each write to complete.
+    pub fn send_all(&mut self, mut data: &[u8], deadline: Instant) -> io::Result<()> {
+        while !data.is_empty() {
+            let buf = self.ring.send_buffer(0).ok_or_else(|| io::Error::other("a send is already in flight"))?;
+            let n = buf.len().min(data.len());
+            buf[..n].copy_from_slice(&data[..n]);
+            self.ring.send(0, n).map_err(submit_error)?;
+            loop {
+                match self.next(deadline)? {
+                    Completion::Sent { .. } => break,
+                    Completion::Received { len, .. } => self.ready = Some(len),
+                    Completion::Failed { errno, .. } => return Err(io::Error::from_raw_os_error(errno)),
+                }
+            }
+            data = &data[n..];
+        }
+        Ok(())
+    }
+
+    /// The next bytes received (empty at end of stream), valid until the
+    /// next call; [`io::ErrorKind::TimedOut`] once `deadline` passes.
+    pub fn recv(&mut self, deadline: Instant) -> io::Result<&[u8]> {
+        let len = match self.ready.take() {
+            Some(len) => len,
+            None => {
+                match self.ring.recv(0) {
+                    Ok(()) | Err(SubmitError::Busy) => {}
+                    Err(e) => return Err(submit_error(e)),
+                }
+                loop {
+                    match self.next(deadline)? {
+                        Completion::Received { len, .. } => break len,
+                        Completion::Sent { .. } => {}
+                        Completion::Failed { errno, .. } => return Err(io::Error::from_raw_os_error(errno)),
+                    }
+                }
+            }
+        };
+        Ok(self.ring.received(0, len))
+    }
+
+    /// The next completion, waiting in the kernel up to `deadline`.
+    fn next(&mut self, deadline: Instant) -> io::Result<Completion> {
+        loop {
+            if let Some(done) = self.ring.poll().map_err(submit_error)? {
+                return Ok(done);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(io::Error::new(io::ErrorKind::TimedOut, "timed out"));
+            }
+            self.ring.submit_and_wait_for(left)?;
+        }
+    }
+}
+
+fn submit_error(e: SubmitError) -> io::Error {
+    io::Error::other(format!("io_uring: {e:?}"))
 }
