@@ -213,12 +213,17 @@ fn summarize(
         json["venue_accepted"] = venue_accepted.into();
         json["hot_path_allocations"] = report.hot_path_allocations.into();
         json["cipher_suite"] = report.cipher_suite.into();
+        json["multishot_receive"] = report.multishot.into();
         json["journal"] = journal.display().to_string().into();
         json["log_file"] = log_path.into();
         println!("{json}");
     } else {
         println!("{}", metrics::summary_table(&report.metrics, &counters));
-        println!("cipher suite: {}", report.cipher_suite);
+        println!(
+            "cipher suite: {}, receive: {}",
+            report.cipher_suite,
+            if report.multishot { "multishot" } else { "single-shot" }
+        );
         println!("venue journal: {} ({venue_accepted} orders accepted)", journal.display());
         match &log_path {
             Some(p) => println!("binary log: {p} (read it with `hotline log {p}`)"),

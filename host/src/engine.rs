@@ -92,6 +92,9 @@ pub trait Control {
     fn turn(&mut self, status: &Status<'_>) -> Command;
     /// Called for every event, after the loop has acted on it.
     fn event(&mut self, _event: &Event) {}
+    /// The venue refused an order's signature (-1022); `payload` is what
+    /// the engine signed (EXCHANGES.md §1.3), to compare with `hotline sign`.
+    fn signature_rejected(&mut self, _client_order_id: u64, _payload: &[u8]) {}
 }
 
 /// What a run did.
@@ -111,6 +114,8 @@ pub struct Report {
     pub venue_offset_ns: i64,
     /// The TLS cipher suite.
     pub cipher_suite: &'static str,
+    /// Whether receives were multishot (the kernel has buffer rings).
+    pub multishot: bool,
 }
 
 impl Report {
@@ -298,6 +303,11 @@ fn drive<L: Link>(
             }
             log_event(&event);
             control.event(&event);
+            if let Event::OrderRejected { client_order_id, code: -1022 } = event
+                && let Some(payload) = engine.canonical_payload(client_order_id)
+            {
+                control.signature_rejected(client_order_id, payload);
+            }
         }
         if warm {
             hot_allocs += alloc_count::allocations() - before;
@@ -335,12 +345,12 @@ fn drive<L: Link>(
                         }
                     }
                     Err(e) => {
-                        defmt::warn!("connect failed: {=str}", if conn == FEED { "feed" } else { "venue" });
-                        let _ = e;
+                        let stream = if conn == FEED { "feed" } else { "venue" };
+                        defmt::warn!("{=str}: connect failed, errno {=i32}", stream, e.raw_os_error().unwrap_or(0));
                         if conn == FEED {
                             engine.feed_closed(now);
                         } else {
-                            engine.venue_closed(now);
+                            engine.venue_connect_failed(now);
                         }
                     }
                 }
@@ -391,6 +401,7 @@ fn drive<L: Link>(
         events_dropped: engine.events_dropped(),
         venue_offset_ns: engine.venue_offset_ns(),
         cipher_suite,
+        multishot: ring.multishot(),
     })
 }
 

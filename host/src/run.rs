@@ -177,6 +177,15 @@ struct RunControl<'a> {
 }
 
 impl Control for RunControl<'_> {
+    fn signature_rejected(&mut self, client_order_id: u64, payload: &[u8]) {
+        eprintln!(
+            "hotline run: order {client_order_id}: the venue refused its signature (-1022); the kill switch is \
+             engaged. hotline signed this payload:\n  {}\ncheck it with `hotline sign --venue binance --secret-env VAR \
+             --params '…'`",
+            String::from_utf8_lossy(payload)
+        );
+    }
+
     fn turn(&mut self, status: &Status<'_>) -> Command {
         if self.venue != Some(status.venue) {
             self.venue = Some(status.venue);

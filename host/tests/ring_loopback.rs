@@ -76,3 +76,37 @@ fn echo_through_registered_buffers() {
 fn echo_with_kernel_submission_polling() {
     round_trips(RingConfig { sqpoll_idle_ms: Some(50), ..RingConfig::default() });
 }
+
+#[test]
+fn echo_with_single_shot_reads() {
+    round_trips(RingConfig { multishot: false, ..RingConfig::default() });
+}
+
+/// One multishot receive, armed once, delivers every later arrival, more
+/// of them than it has buffers (each is given back at the next poll).
+#[test]
+fn one_multishot_receive_delivers_many_arrivals() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let socket = connect(addr, &SocketOptions::default()).unwrap();
+    let (mut peer, _) = listener.accept().unwrap();
+    let mut ring = Ring::new(&RingConfig { buffer_size: 4096, ..RingConfig::default() }, &[socket.as_fd()]).unwrap();
+    assert!(ring.multishot(), "this kernel has buffer rings (6.0+)");
+    ring.recv(0).unwrap();
+    let mut got = Vec::new();
+    for i in 0..40u8 {
+        peer.write_all(&[i; 100]).unwrap();
+        while got.len() < usize::from(i + 1) * 100 {
+            ring.submit(1).unwrap();
+            while let Some(completion) = ring.poll().unwrap() {
+                match completion {
+                    Completion::Received { conn: 0, len } if len > 0 => got.extend_from_slice(ring.received(0, len)),
+                    other => panic!("unexpected {other:?}"),
+                }
+                // Never re-armed: a single-shot read would deliver once.
+            }
+        }
+    }
+    let want: Vec<u8> = (0..40u8).flat_map(|i| [i; 100]).collect();
+    assert_eq!(got, want);
+}

@@ -493,6 +493,7 @@ struct State<'a, C> {
     paused_until: u64,
     feed_up: bool,
     feed_retry_at: Option<u64>,
+    feed_failures: u32,
     last_feed_rx: u64,
     feed_silent: bool,
     next_request: u64,
@@ -580,6 +581,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             paused_until: 0,
             feed_up: false,
             feed_retry_at: None,
+            feed_failures: 0,
             last_feed_rx: 0,
             feed_silent: false,
             next_request: 1,
@@ -616,12 +618,16 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
     }
 
     /// The feed connection ended or could not be opened; a reconnect is
-    /// asked for after the minimum backoff.
+    /// asked for after a backoff that doubles until the node answers.
     pub fn feed_closed(&mut self, now: u64) {
-        self.st.feed_up = false;
+        let st = &mut self.st;
+        st.feed_up = false;
         self.feed_len = 0;
-        if !self.st.shutting_down {
-            self.st.feed_retry_at = Some(now.saturating_add(self.st.settings.timers.reconnect_min_ns));
+        if !st.shutting_down {
+            let t = &st.settings.timers;
+            let delay = t.reconnect_min_ns.saturating_mul(1 << st.feed_failures.min(20)).min(t.reconnect_max_ns);
+            st.feed_failures = st.feed_failures.saturating_add(1);
+            st.feed_retry_at = Some(now.saturating_add(delay));
         }
     }
 
@@ -682,12 +688,21 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
         st.set_venue(VenueState::Tls);
     }
 
-    /// The venue's TCP connection ended (EOF or error) or could not be
-    /// opened.
+    /// The host could not open the TCP connection [`Event::VenueConnect`]
+    /// asked for: a reconnect follows after the backoff.
+    pub fn venue_connect_failed(&mut self, now: u64) {
+        if self.st.venue == VenueState::Connecting {
+            self.st.lost(now, VenueLoss::Transport);
+        }
+    }
+
+    /// The venue's TCP connection ended (EOF or error).
     pub fn venue_closed(&mut self, now: u64) {
         match self.st.venue {
             VenueState::Closing => self.finish_close(now),
-            VenueState::Backoff | VenueState::Closed => {}
+            // The end of a connection already given up, arriving after the
+            // engine asked for the next one.
+            VenueState::Connecting | VenueState::Backoff | VenueState::Closed => {}
             _ => {
                 let cause = match self.io.link.handle_eof() {
                     Err(e) if !matches!(e, tls::Error::Truncated) => VenueLoss::Tls(e),
@@ -1100,7 +1115,10 @@ fn drain<L: Link, C: Stamp>(
                 t0 = st.clock.stamp();
             }
             bitcoind::Event::Notification(_) | bitcoind::Event::Ping | bitcoind::Event::IgnoredCommand { .. } => {}
-            bitcoind::Event::Connected { .. } => st.push(Event::FeedUp),
+            bitcoind::Event::Connected { .. } => {
+                st.feed_failures = 0;
+                st.push(Event::FeedUp);
+            }
             bitcoind::Event::Gap { expected, got, .. } => {
                 st.on_gap(now);
                 st.push(Event::FeedGap { expected, got });
@@ -1418,7 +1436,7 @@ impl<C: Stamp> State<'_, C> {
         }
         if let Event::OrderRejected { code: BAD_SIGNATURE, .. } = event {
             // Nothing else signed with this key will pass either.
-            self.gate.kill(now);
+            self.gate.on_bad_signature(now);
         }
         self.push(event);
     }

@@ -128,6 +128,9 @@ pub enum KillCause {
     ConsecutiveRejects(u32),
     /// The feed lost messages or the node restarted.
     FeedGap,
+    /// The venue refused a signature (-1022): every order signed with this
+    /// key would be refused too.
+    BadSignature,
 }
 
 /// Something the operator must see.
@@ -298,6 +301,11 @@ impl Gate {
         if self.limits.kill_on_feed_gap {
             self.engage(now_ns, KillCause::FeedGap);
         }
+    }
+
+    /// The venue refused a signature.
+    pub fn on_bad_signature(&mut self, now_ns: u64) {
+        self.engage(now_ns, KillCause::BadSignature);
     }
 
     /// The operator's kill switch.

@@ -2,5 +2,6 @@
 //! ([`socket`]) and moved by one io_uring with registered buffers and fixed
 //! files ([`ring`]). Bytes only: every protocol lives in `hotline-core`.
 
+mod provided;
 pub mod ring;
 pub mod socket;

@@ -11,7 +11,9 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::time::Instant;
 
-use io_uring::{IoUring, opcode, squeue, types};
+use io_uring::{IoUring, cqueue, opcode, squeue, types};
+
+use super::provided::Provided;
 
 /// How to build the ring.
 #[derive(Debug, Clone, Copy)]
@@ -23,13 +25,20 @@ pub struct RingConfig {
     pub sqpoll_idle_ms: Option<u32>,
     /// Bytes of each connection's receive and send buffer.
     pub buffer_size: usize,
+    /// Receive with one multishot submission per connection into provided
+    /// buffers, where the kernel has it (6.0+); otherwise one `ReadFixed`
+    /// into the registered buffer per arrival.
+    pub multishot: bool,
 }
 
 impl Default for RingConfig {
     fn default() -> Self {
-        Self { entries: 64, sqpoll_idle_ms: None, buffer_size: 64 * 1024 }
+        Self { entries: 64, sqpoll_idle_ms: None, buffer_size: 64 * 1024, multishot: true }
     }
 }
+
+/// Provided buffers per connection for multishot receive.
+const PROVIDED: u16 = 16;
 
 /// A connection's index in the ring, in the order given to [`Ring::new`].
 pub type Conn = usize;
@@ -67,6 +76,10 @@ pub enum SubmitError {
 
 struct Slot {
     rx: Box<[u8]>,
+    /// Multishot receive's buffers, if the kernel took them.
+    provided: Option<Provided>,
+    /// The provided buffer the last completion delivered, until given back.
+    held: Option<u16>,
     tx: Box<[u8]>,
     recv_in_flight: bool,
     /// Bytes of the current send, and how many the kernel has written.
@@ -116,6 +129,8 @@ impl Ring {
         let slots: Box<[Slot]> = (0..conns)
             .map(|_| Slot {
                 rx: vec![0; config.buffer_size].into_boxed_slice(),
+                provided: None,
+                held: None,
                 tx: vec![0; config.buffer_size].into_boxed_slice(),
                 recv_in_flight: false,
                 send_len: 0,
@@ -131,7 +146,33 @@ impl Ring {
         // lives as long as the ring (dropped after it, field order) and is
         // never resized, so the registered memory stays valid and in place.
         unsafe { ring.submitter().register_buffers(&iovecs)? };
-        Ok(Self { ring, slots, sqpoll: config.sqpoll_idle_ms.is_some() })
+        let mut ring = Self { ring, slots, sqpoll: config.sqpoll_idle_ms.is_some() };
+        if config.multishot {
+            ring.provide(config.buffer_size);
+        }
+        Ok(ring)
+    }
+
+    /// Gives every connection its provided buffers; on a kernel without
+    /// buffer rings, none (receives stay single-shot).
+    fn provide(&mut self, size: usize) {
+        for (group, slot) in self.slots.iter_mut().enumerate() {
+            let provided = Provided::new(PROVIDED, size).and_then(|p| p.register(&self.ring, group as u16).map(|()| p));
+            match provided {
+                Ok(p) => slot.provided = Some(p),
+                Err(_) => {
+                    for slot in self.slots.iter_mut() {
+                        slot.provided = None;
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Whether receives are multishot.
+    pub fn multishot(&self) -> bool {
+        self.slots.iter().all(|s| s.provided.is_some())
     }
 
     /// Puts `socket` in slot `conn`. The slot must be [`idle`](Ring::idle);
@@ -160,28 +201,36 @@ impl Ring {
         self.sqpoll
     }
 
-    /// Arms a receive into the connection's receive buffer.
+    /// Arms a receive on `conn` unless one is armed: a multishot receive
+    /// stays armed across completions.
     pub fn recv(&mut self, conn: Conn) -> Result<(), SubmitError> {
         let slot = &mut self.slots[conn];
         if slot.recv_in_flight {
-            return Err(SubmitError::Busy);
+            return Ok(());
         }
-        let entry = opcode::ReadFixed::new(
-            types::Fixed(conn as u32),
-            slot.rx.as_mut_ptr(),
-            slot.rx.len() as u32,
-            (conn * 2) as u16,
-        )
-        .build()
-        .user_data(user_data(conn, Op::Recv));
-        push(&mut self.ring, &entry)?;
+        let entry = match &slot.provided {
+            Some(_) => opcode::RecvMulti::new(types::Fixed(conn as u32), conn as u16).build(),
+            None => opcode::ReadFixed::new(
+                types::Fixed(conn as u32),
+                slot.rx.as_mut_ptr(),
+                slot.rx.len() as u32,
+                (conn * 2) as u16,
+            )
+            .build(),
+        };
+        push(&mut self.ring, &entry.user_data(user_data(conn, Op::Recv)))?;
         self.slots[conn].recv_in_flight = true;
         Ok(())
     }
 
-    /// The bytes of the last [`Completion::Received`] on `conn`.
+    /// The bytes of the last [`Completion::Received`] on `conn`, valid
+    /// until the next [`Ring::poll`].
     pub fn received(&self, conn: Conn, len: usize) -> &[u8] {
-        &self.slots[conn].rx[..len]
+        let slot = &self.slots[conn];
+        match (&slot.provided, slot.held) {
+            (Some(p), Some(bid)) => p.buffer(bid, len),
+            _ => &slot.rx[..len],
+        }
     }
 
     /// The connection's send buffer, to fill before [`Ring::send`]; `None`
@@ -241,12 +290,28 @@ impl Ring {
     /// The next finished operation, if any. Short writes are resubmitted
     /// here and not reported.
     pub fn poll(&mut self) -> Result<Option<Completion>, SubmitError> {
+        // The host is done with the buffers of earlier completions.
+        for slot in self.slots.iter_mut() {
+            if let (Some(p), Some(bid)) = (&mut slot.provided, slot.held.take()) {
+                p.give_back(bid);
+            }
+        }
         loop {
             let Some(cqe) = self.ring.completion().next() else { return Ok(None) };
             let conn = (cqe.user_data() >> OP_BITS) as usize;
             let result = cqe.result();
             if cqe.user_data() & 1 == 0 {
-                self.slots[conn].recv_in_flight = false;
+                let slot = &mut self.slots[conn];
+                if slot.provided.is_none() || !cqueue::more(cqe.flags()) {
+                    slot.recv_in_flight = false;
+                }
+                if slot.provided.is_some() && result == -libc::ENOBUFS {
+                    // Every buffer was taken before the host gave one back:
+                    // nothing is lost (the data waits in the socket); arm again.
+                    self.recv(conn)?;
+                    continue;
+                }
+                slot.held = cqueue::buffer_select(cqe.flags());
                 return Ok(Some(match usize::try_from(result) {
                     Ok(len) => Completion::Received { conn, len },
                     Err(_) => Completion::Failed { conn, op: Op::Recv, errno: -result },

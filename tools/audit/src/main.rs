@@ -352,6 +352,7 @@ mod engine {
         engine.kill(black_box(5));
         engine.shutdown(black_box(6));
         engine.venue_closed(black_box(7));
+        engine.venue_connect_failed(black_box(8));
         engine.feed_closed(black_box(7));
         while let Some(event) = engine.poll_event() {
             crate::shown(format_args!("{event:?}"));

@@ -1,0 +1,401 @@
+//! One end-to-end run of the engine: the real io_uring loop
+//! (`hotline::engine::run`) on the test thread, trading against the
+//! simulated exchange (`hotline-sim`: rustls + tungstenite, an independent
+//! Binance Spot WebSocket API) and fed by the mempool replayer
+//! (`hotline-replay`: a real libzmq publisher on loopback). A recording
+//! controller keeps every event, starts the feed only once the venue
+//! session trades (so no whale meets a session still logging on), and
+//! stops the run when the scenario says so or a generous deadline passes.
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::{Duration, Instant};
+
+use hotline::clock::Clock;
+use hotline::engine::{self, Command, Control, Plan, Report, Status};
+use hotline::net::ring::RingConfig;
+use hotline::net::socket::SocketOptions;
+use hotline_core::engine::{Event, Settings, Timers, VenueState};
+use hotline_core::order::{Auth, Decimal, Instrument, OrderType, PlaceOrder, Side, TimeUnit};
+use hotline_core::risk::{Limits, RateLimit};
+use hotline_core::sign::{Ed25519Key, HmacKey};
+use hotline_core::strategy::whale::{Rules, Sizing};
+use hotline_replay::capture::{self, Entry};
+use hotline_replay::{Pace, PlayConfig, Player};
+use hotline_sim::{AcceptedOrder, DOC_API_KEY, DOC_SECRET_KEY, Sim, SimConfig};
+
+/// BTCUSDT with Binance's precisions: prices to the cent, quantities in
+/// steps of 0.00001 BTC.
+const INSTRUMENT: Instrument<'static> = Instrument {
+    symbol: "BTCUSDT",
+    price: Decimal { int_digits: 7, decimals: 2 },
+    quantity: Decimal { int_digits: 3, decimals: 5 },
+};
+/// Digits of a client order id on the wire (`newClientOrderId`).
+pub(crate) const ID_WIDTH: u8 = 16;
+/// The first client order id of every run.
+pub(crate) const FIRST_ID: u64 = 1_000;
+/// Long enough for any scenario on a loaded machine; only a hang meets it.
+const DEADLINE: Duration = Duration::from_secs(60);
+/// How long everything must stay settled before a run is called done.
+const QUIET: Duration = Duration::from_millis(300);
+/// Events kept without growing the record: growing it would allocate
+/// inside the loop's counted hot path.
+const EVENT_ROOM: usize = 16_384;
+/// The demo capture's whales each loop: 1 500 BTC over four outputs, 800
+/// BTC in one, and Bitcoin Core's 21 million BTC test vector (the 800's
+/// repeat and replacement are suppressed, and the watch-list whale needs a
+/// watch list these runs do not have).
+pub(crate) const WHALES_PER_LOOP: u64 = 3;
+
+/// How the engine signs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Key {
+    /// The documentation's HMAC key, which the sim registers.
+    Doc,
+    /// The documentation's API key with a secret the sim does not know.
+    WrongSecret,
+    /// An Ed25519 key from this seed, registered with the sim under
+    /// `api_key`; the session logs on with it.
+    Ed25519 {
+        /// The API key.
+        api_key: &'static str,
+        /// The private key's seed.
+        seed: [u8; 32],
+    },
+}
+
+/// What the replayer publishes once the venue trades.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Feed {
+    /// The bundled demo capture, `loops` times, at ten times its pace.
+    Capture {
+        /// How many times.
+        loops: u32,
+    },
+    /// The bundled demo capture once, with the sequence number `skip`
+    /// never published: every later notification is numbered one higher.
+    Gap {
+        /// The sequence number that goes missing.
+        skip: u32,
+    },
+}
+
+/// One scenario's configuration; [`Scenario::new`] gives the defaults.
+#[derive(Debug, Clone)]
+pub(crate) struct Scenario {
+    /// The simulated exchange.
+    pub(crate) sim: SimConfig,
+    /// The feed.
+    pub(crate) feed: Feed,
+    /// The engine's key.
+    pub(crate) key: Key,
+    /// The engine's timers.
+    pub(crate) timers: Timers,
+    /// The risk limits.
+    pub(crate) limits: Limits,
+    /// The whale rules.
+    pub(crate) rules: Rules<'static>,
+}
+
+impl Scenario {
+    /// The sim with its defaults, `loops` passes of the demo capture, the
+    /// documentation's HMAC key, short reconnect delays, no cooldown, and
+    /// limits that let every whale through.
+    pub(crate) fn new(loops: u32) -> Self {
+        Self {
+            sim: SimConfig::default(),
+            feed: Feed::Capture { loops },
+            key: Key::Doc,
+            timers: Timers { reconnect_min_ns: 20_000_000, reconnect_max_ns: 200_000_000, ..Timers::default() },
+            limits: Limits {
+                max_open_orders: 1_000,
+                short_rate: RateLimit { capacity: 1_000, window_ns: 10_000_000_000 },
+                ..Limits::new(1_000, u128::MAX, 1_000_000)
+            },
+            rules: Rules { cooldown_ns: 0, ..Rules::default() },
+        }
+    }
+}
+
+/// What a controller sees each turn.
+#[derive(Debug)]
+pub(crate) struct Progress<'a> {
+    /// Every event so far, oldest first.
+    pub(crate) events: &'a [Event],
+    /// The feed is all published, no order is unsettled, and it has been
+    /// so for a moment (the last whale may still have been in flight).
+    pub(crate) settled: bool,
+}
+
+/// Shut down once settled: the usual end of a scenario.
+pub(crate) fn until_settled(p: &Progress<'_>) -> Command {
+    if p.settled { Command::Shutdown } else { Command::Continue }
+}
+
+/// What a run did.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    /// The loop's report.
+    pub(crate) report: Report,
+    /// Every event, oldest first.
+    pub(crate) events: Vec<Event>,
+    /// The sim's journal of accepted orders.
+    pub(crate) journal: Vec<AcceptedOrder>,
+    /// Where in `events` the controller engaged the kill switch, if it did.
+    pub(crate) killed_at: Option<usize>,
+    /// Notifications the replayer published.
+    pub(crate) published: u64,
+    /// The payload each order refused with -1022 was signed over.
+    pub(crate) signature_payloads: Vec<(u64, String)>,
+}
+
+impl Outcome {
+    /// Client order ids of `OrderSent`, in order.
+    pub(crate) fn sent(&self) -> Vec<u64> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::OrderSent { client_order_id, .. } => Some(*client_order_id),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Client order ids of `OrderAcked`, in order.
+    pub(crate) fn acked(&self) -> Vec<u64> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::OrderAcked { client_order_id, .. } => Some(*client_order_id),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The journal's client order ids as numbers; each must be the
+    /// engine's zero-padded decimal form.
+    pub(crate) fn journal_ids(&self) -> Vec<u64> {
+        self.journal
+            .iter()
+            .map(|o| {
+                let id = &o.client_order_id;
+                assert!(
+                    id.len() == usize::from(ID_WIDTH) && id.bytes().all(|b| b.is_ascii_digit()),
+                    "journal id {id:?}"
+                );
+                id.parse().expect("digits")
+            })
+            .collect()
+    }
+
+    /// The events that settle order `id` or mark it unknown, in order.
+    pub(crate) fn fate(&self, id: u64) -> Vec<&Event> {
+        self.events.iter().filter(|e| settles(e) == Some(id)).collect()
+    }
+
+    /// Checks what every scenario owes: each order sent is settled exactly
+    /// once (acked, rejected, or unknown and then reconciled), none is
+    /// lost, and the venue's journal holds exactly the orders the engine
+    /// counts as placed, each once.
+    pub(crate) fn assert_accounting(&self) {
+        let c = &self.report.counters;
+        assert_eq!(self.report.unresolved, 0, "orders lost: {:?}", self.events);
+        assert_eq!(self.report.events_dropped, 0, "events dropped");
+        let sent = self.sent();
+        assert_eq!(u64::try_from(sent.len()).ok(), Some(c.orders_sent));
+        let mut unique = sent.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), sent.len(), "a client order id was sent twice: {sent:?}");
+        let mut placed = Vec::new();
+        for &id in &sent {
+            match self.fate(id).as_slice() {
+                [Event::OrderAcked { .. }]
+                | [Event::OrderUnknown { .. }, Event::OrderReconciled { placed: true, .. }] => {
+                    placed.push(id);
+                }
+                [Event::OrderRejected { .. }]
+                | [Event::OrderUnknown { .. }, Event::OrderReconciled { placed: false, .. }] => {}
+                other => panic!("order {id} settled as {other:?}"),
+            }
+        }
+        assert_eq!(c.orders_acked + c.orders_rejected + c.orders_reconciled, c.orders_sent, "{c:?}");
+        assert_eq!(c.orders_acked + c.orders_reconciled - c.orders_reconciled_absent, placed.len() as u64);
+        let mut journal = self.journal_ids();
+        journal.sort_unstable();
+        let before = journal.len();
+        journal.dedup();
+        assert_eq!(journal.len(), before, "the venue accepted a client order id twice");
+        placed.sort_unstable();
+        assert_eq!(journal, placed, "the venue's journal disagrees with the engine");
+    }
+}
+
+/// The order an event settles or marks unknown.
+fn settles(event: &Event) -> Option<u64> {
+    match event {
+        Event::OrderAcked { client_order_id, .. }
+        | Event::OrderRejected { client_order_id, .. }
+        | Event::OrderUnknown { client_order_id, .. }
+        | Event::OrderReconciled { client_order_id, .. } => Some(*client_order_id),
+        _ => None,
+    }
+}
+
+/// A loopback port for the feed, below Linux's ephemeral range: the
+/// engine dials it before the replayer listens, and a port from the
+/// ephemeral range could connect to itself (TCP simultaneous open).
+fn feed_port() -> u16 {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    const FIRST: u16 = 20_000;
+    const SPAN: u16 = 12_000;
+    let start = u16::try_from(std::process::id() % u32::from(SPAN)).unwrap_or(0);
+    for _ in 0..1_000 {
+        let port = FIRST + start.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed)) % SPAN;
+        if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port for the feed");
+}
+
+/// The replayer's entries and how many notifications they make.
+fn entries(feed: Feed) -> (Vec<Entry>, u32) {
+    let mut entries = capture::parse(hotline_replay::demo_capture_text()).expect("demo capture");
+    match feed {
+        Feed::Capture { loops } => (entries, loops),
+        Feed::Gap { skip } => {
+            for e in entries.iter_mut().filter(|e| e.sequence >= skip) {
+                e.sequence += 1;
+            }
+            (entries, 1)
+        }
+    }
+}
+
+/// The recording controller.
+struct Recorder<'a, F> {
+    decide: F,
+    events: Vec<Event>,
+    killed_at: Option<usize>,
+    signature_payloads: Vec<(u64, String)>,
+    feed: Option<(Vec<Entry>, u32)>,
+    bind: String,
+    player: Option<Player>,
+    total: u64,
+    settled_since: Option<Instant>,
+    started: Instant,
+    sim: &'a Sim,
+}
+
+impl<F: FnMut(&Progress<'_>) -> Command> Control for Recorder<'_, F> {
+    fn turn(&mut self, status: &Status<'_>) -> Command {
+        if status.venue == VenueState::Trading
+            && let Some((entries, loops)) = self.feed.take()
+        {
+            let config =
+                PlayConfig { bind: self.bind.clone(), pace: Pace::Scaled(10.0), loops, ..PlayConfig::default() };
+            self.player = Some(Player::start(entries, config).expect("replayer starts"));
+        }
+        let published = self.player.as_ref().is_some_and(|p| p.progress() >= self.total);
+        let settled = published && status.unresolved == 0;
+        self.settled_since = if settled { self.settled_since.or_else(|| Some(Instant::now())) } else { None };
+        let progress =
+            Progress { events: &self.events, settled: self.settled_since.is_some_and(|t| t.elapsed() >= QUIET) };
+        assert!(
+            self.started.elapsed() < DEADLINE,
+            "no end in sight: {:?}, journal {:?}, events {:?}",
+            status.counters,
+            self.sim.orders(),
+            self.events
+        );
+        let command = (self.decide)(&progress);
+        if command == Command::Kill && self.killed_at.is_none() {
+            self.killed_at = Some(self.events.len());
+        }
+        command
+    }
+
+    fn event(&mut self, event: &Event) {
+        self.events.push(event.clone());
+    }
+
+    fn signature_rejected(&mut self, client_order_id: u64, payload: &[u8]) {
+        self.signature_payloads.push((client_order_id, String::from_utf8_lossy(payload).into_owned()));
+    }
+}
+
+/// Runs `scenario` until `decide` shuts it down.
+pub(crate) fn run(scenario: Scenario, decide: impl FnMut(&Progress<'_>) -> Command) -> Outcome {
+    let sim = Sim::start(scenario.sim).expect("sim starts");
+    let port = feed_port();
+    let (entries, loops) = entries(scenario.feed);
+    let total = entries.len() as u64 * u64::from(loops);
+    let hmac = HmacKey::new(match scenario.key {
+        Key::WrongSecret => b"not the secret the venue holds".as_slice(),
+        Key::Doc | Key::Ed25519 { .. } => DOC_SECRET_KEY.as_bytes(),
+    });
+    let ed25519 = match scenario.key {
+        Key::Ed25519 { api_key, seed } => Some((api_key, Ed25519Key::from_seed(&seed))),
+        Key::Doc | Key::WrongSecret => None,
+    };
+    let auth = match &ed25519 {
+        Some((api_key, key)) => Auth::Ed25519 { api_key, key },
+        None => Auth::Hmac { api_key: DOC_API_KEY, key: &hmac },
+    };
+    let clock = Clock::new();
+    let host = sim.addr().to_string();
+    let settings = Settings {
+        host: &host,
+        path: "/ws-api/v3",
+        order: PlaceOrder {
+            instrument: INSTRUMENT,
+            side: Side::Buy,
+            order_type: OrderType::Market,
+            resp_type: None,
+            client_order_id: Some(ID_WIDTH),
+        },
+        auth,
+        time_unit: TimeUnit::Millis,
+        recv_window: None,
+        sizing: Sizing { base_qty: 100, max_qty: 1_000 },
+        limit_price: 0,
+        reference_price: 9_500_000,
+        max_tx_bytes: 4_000_000,
+        timers: scenario.timers,
+        unix_offset_ns: i64::try_from(clock.unix_offset_ns()).expect("offset"),
+        first_client_order_id: FIRST_ID,
+    };
+    let plan = Plan {
+        feed: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+        venue: sim.addr(),
+        server_name: "localhost".to_owned(),
+        ca: Some(vec![sim.ca_der().to_vec().into()]),
+        pins: vec![sim.leaf_spki_sha256()],
+        aes256: false,
+        sockets: SocketOptions::default(),
+        ring: RingConfig::default(),
+        spin: false,
+    };
+    let mut recorder = Recorder {
+        decide,
+        events: Vec::with_capacity(EVENT_ROOM),
+        killed_at: None,
+        signature_payloads: Vec::new(),
+        feed: Some((entries, loops)),
+        bind: format!("tcp://127.0.0.1:{port}"),
+        player: None,
+        total,
+        settled_since: None,
+        started: Instant::now(),
+        sim: &sim,
+    };
+    let report = engine::run(&plan, settings, scenario.rules, scenario.limits, &clock, &mut recorder).expect("run");
+    let published = recorder.player.take().map_or(0, |p| p.stop().expect("replayer stops").published);
+    assert!(recorder.events.len() < EVENT_ROOM, "the event record outgrew its room");
+    let Recorder { events, killed_at, signature_payloads, .. } = recorder;
+    let journal = sim.orders();
+    sim.shutdown();
+    Outcome { report, events, journal, killed_at, published, signature_payloads }
+}
