@@ -5,6 +5,7 @@
 //! replays the checked-in corpus through them on stable Rust.
 
 pub mod btc;
+pub mod engine;
 pub mod feed;
 pub mod tls;
 pub mod venue;

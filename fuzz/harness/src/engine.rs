@@ -1,0 +1,104 @@
+//! Fuzz body for the whole engine facade: any interleaving of feed bytes,
+//! venue bytes, timer firings, reconnects, shutdown and the kill switch.
+//! Nothing may panic, the event queue stays bounded, and since no server
+//! in the input can authenticate, no order may ever leave.
+
+use hotline_core::engine::{Engine, NoStamp, Settings, Stream, Timers};
+use hotline_core::order::{Auth, Decimal, Instrument, OrderType, PlaceOrder, Side, TimeUnit};
+use hotline_core::risk::Limits;
+use hotline_core::sign::HmacKey;
+use hotline_core::strategy::whale::Rules;
+use hotline_core::tls::{self, Aes128GcmSha256, ECDSA_ALGORITHMS, PkiVerifier, Storage};
+
+/// Commands of three bytes' header: operation, then a big-endian length of
+/// the bytes that follow (feed and venue input) or an argument.
+pub fn engine_streams(data: &[u8]) {
+    let key = HmacKey::new(b"fuzz");
+    let settings = Settings {
+        host: "example.com",
+        path: "/ws-api/v3",
+        order: PlaceOrder {
+            instrument: Instrument {
+                symbol: "BTCUSDT",
+                price: Decimal { int_digits: 7, decimals: 2 },
+                quantity: Decimal { int_digits: 3, decimals: 5 },
+            },
+            side: Side::Buy,
+            order_type: OrderType::Market,
+            resp_type: None,
+            client_order_id: Some(16),
+        },
+        auth: Auth::Hmac { api_key: "key", key: &key },
+        time_unit: TimeUnit::Millis,
+        recv_window: None,
+        sizing: hotline_core::strategy::whale::Sizing { base_qty: 1, max_qty: 10 },
+        limit_price: 0,
+        reference_price: 1,
+        max_tx_bytes: 4096,
+        timers: Timers::default(),
+        unix_offset_ns: 1_700_000_000_000_000_000,
+        first_client_order_id: 1,
+    };
+    let mut storage = Box::new(Storage::new());
+    let verifier = PkiVerifier::new(&[], &[], &ECDSA_ALGORITHMS, 1_700_000_000);
+    let link = core::pin::pin!(tls::connect::<Aes128GcmSha256, _>(
+        &mut storage,
+        tls::Config { server_name: "example.com" },
+        verifier,
+        [7; 32]
+    ));
+    let mut feed = vec![0u8; 8192];
+    let mut message = vec![0u8; 4096];
+    let Ok(mut engine) = Engine::new(
+        settings,
+        Rules { cooldown_ns: 0, ..Rules::default() },
+        Limits::new(10, u128::MAX, 100),
+        link,
+        NoStamp,
+        &mut feed,
+        &mut message,
+        [9; 32],
+    ) else {
+        panic!("the engine builds");
+    };
+    let mut now = 1_000_000_000u64;
+    engine.feed_connected(now);
+    engine.venue_connected(now, [3; 32]);
+    let mut out = vec![0u8; 64 * 1024];
+    let mut rest = data;
+    while let [op, hi, lo, tail @ ..] = rest {
+        let len = usize::from(u16::from_be_bytes([*hi, *lo]));
+        let (input, next) = tail.split_at(len.min(tail.len()));
+        rest = next;
+        now += 1_000;
+        match op % 8 {
+            0 => {
+                let _ = engine.handle_feed(now, input);
+            }
+            1 => engine.handle_venue(now, input),
+            2 => now += (len as u64) * 1_000_000,
+            3 => engine.feed_closed(now),
+            4 => engine.feed_connected(now),
+            5 => engine.venue_closed(now),
+            6 => engine.venue_connected(now, [*hi; 32]),
+            _ if len % 2 == 0 => engine.shutdown(now),
+            _ => engine.kill(now),
+        }
+        if engine.poll_timeout().is_some_and(|t| t <= now) {
+            engine.handle_timeout(now);
+        }
+        for stream in [Stream::Feed, Stream::Venue] {
+            let mut rounds = 0;
+            while engine.poll_transmit(now, stream, &mut out).is_some() {
+                rounds += 1;
+                assert!(rounds < 1_000, "poll_transmit never runs dry");
+            }
+        }
+        let mut events = 0;
+        while engine.poll_event().is_some() {
+            events += 1;
+        }
+        assert!(events <= 64 + 32, "more events than the queues hold");
+        assert_eq!(engine.counters().orders_sent, 0, "an order left over an unauthenticated connection");
+    }
+}
