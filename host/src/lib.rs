@@ -6,6 +6,7 @@
 //! are `hotline-core`'s.
 
 pub mod alloc_count;
+pub mod bench;
 pub mod clock;
 pub mod config;
 pub mod engine;

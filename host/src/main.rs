@@ -2,6 +2,7 @@
 //! clock and the command line; every protocol byte is handled by
 //! `hotline-core`.
 
+mod bench_cmd;
 mod check_config;
 mod cpu;
 mod decode_tx;
@@ -33,6 +34,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Time tick-to-wire in process (hotline, pre-armed, and the
+    /// conventional Rust stack) and a loopback round trip on this machine.
+    Bench(bench_cmd::Args),
     /// Run the whole engine against a simulated exchange and a replayed
     /// mempool on this machine, in paper mode, and print its latencies.
     Demo(demo::Args),
@@ -68,6 +72,7 @@ fn main() -> ExitCode {
     };
     defmt::info!("hotline {=str} started: {=str}", env!("CARGO_PKG_VERSION"), command_name(&cli.command));
     let result = match cli.command {
+        Command::Bench(args) => bench_cmd::run(&args),
         Command::CheckConfig(args) => check_config::run(&args),
         Command::Cpu(args) => cpu::run(&args),
         Command::DecodeTx(args) => decode_tx::run(&args),
@@ -97,6 +102,7 @@ fn main() -> ExitCode {
 /// The subcommand's name as typed, for the log.
 fn command_name(command: &Command) -> &'static str {
     match command {
+        Command::Bench(_) => "bench",
         Command::CheckConfig(_) => "check-config",
         Command::Cpu(_) => "cpu",
         Command::Demo(_) => "demo",

@@ -139,8 +139,19 @@ impl Metrics {
 
     /// The distribution of `stage`, or `None` before its first sample.
     pub fn quantiles(&self, stage: Stage) -> Option<Quantiles> {
-        let h = &self.stages[stage.index()];
-        (!h.is_empty()).then(|| Quantiles {
+        Quantiles::of(self.histogram(stage))
+    }
+
+    /// The histogram of `stage` (for percentile curves).
+    pub fn histogram(&self, stage: Stage) -> &Histogram<u64> {
+        &self.stages[stage.index()]
+    }
+}
+
+impl Quantiles {
+    /// The distribution in `h`, or `None` without samples.
+    pub fn of(h: &Histogram<u64>) -> Option<Self> {
+        (!h.is_empty()).then(|| Self {
             count: h.len(),
             p50: h.value_at_quantile(0.50),
             p99: h.value_at_quantile(0.99),

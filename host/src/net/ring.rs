@@ -363,9 +363,12 @@ impl std::fmt::Debug for RingStream {
 }
 
 impl RingStream {
-    /// Puts `socket` (a connected TCP stream) on a new ring.
+    /// Puts `socket` (a connected TCP stream) on a new ring. Receives are
+    /// single-shot: a receive that completes while a send is awaited must
+    /// keep its bytes until [`RingStream::recv`], and a provided buffer
+    /// would go back to the kernel at the next poll.
     pub fn new(socket: OwnedFd, config: &RingConfig) -> io::Result<Self> {
-        let ring = Ring::new(config, &[socket.as_fd()])?;
+        let ring = Ring::new(&RingConfig { multishot: false, ..*config }, &[socket.as_fd()])?;
         Ok(Self { ring, ready: None, _socket: socket })
     }
 
