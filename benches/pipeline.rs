@@ -1,0 +1,70 @@
+//! Tick-to-wire in one run (issue 7 §2): a whale's bitcoind ZMQ message
+//! bytes in, the TLS record of its signed `order.place` out, for hotline's
+//! engine, hotline with the order pre-armed, and the conventional Rust
+//! stack (rust-bitcoin, serde_json, BTreeMap, `hmac`, `hex`, tungstenite,
+//! rustls); and the inbound path, a TLS record with the venue's ack in and
+//! the order's state updated, for hotline and the baseline. All through
+//! `hotline::bench` against an in-memory rustls + tungstenite venue that
+//! checks every order's signature.
+//!
+//! Criterion times each pipeline end to end (`iter_custom` over the sum of
+//! single iterations, so the venue's untimed work between them is left
+//! out); per stage, every iteration criterion ran is also kept in
+//! histograms, printed at the end as p50/p99 per stage with the
+//! baseline/hotline ratio. Before timing, a short run checks that hotline
+//! and the baseline sign byte-identical orders.
+
+use std::time::Duration;
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
+use hotline::bench::baseline::Baseline;
+use hotline::bench::report::{Runs, in_process};
+use hotline::bench::{Harness, Pki, Tally, pipeline};
+use hotline::clock::Clock;
+use hotline::metrics::Stage;
+
+/// Orders in the identity check before timing.
+const CHECKED: u64 = 256;
+
+/// Registers the end-to-end bench of `name`, and its inbound path if it has one.
+fn bench(g: &mut BenchmarkGroup<'_, WallTime>, name: &str, h: &mut dyn Harness, tally: &mut Tally, inbound: bool) {
+    g.bench_function(format!("tick_to_wire/{name}"), |b| {
+        b.iter_custom(|iters| {
+            let before = tally.sum(Stage::TickToWire);
+            h.run(iters, tally).expect("the pipeline runs");
+            tally.sum(Stage::TickToWire) - before
+        })
+    });
+    if inbound {
+        g.bench_function(format!("inbound/{name}"), |b| {
+            b.iter_custom(|iters| {
+                let before = tally.inbound_sum();
+                h.run(iters, tally).expect("the pipeline runs");
+                tally.inbound_sum() - before
+            })
+        });
+    }
+}
+
+fn pipelines(c: &mut Criterion) {
+    let clock = Clock::new();
+    let identical = in_process(CHECKED, &clock).expect("hotline and the baseline sign alike").identical;
+    let pki = Pki::generate().expect("certificates");
+    let mut runs =
+        Runs { hotline: Tally::new(false), pre_armed: Tally::new(false), baseline: Tally::new(false), identical };
+    let mut g = c.benchmark_group("pipeline");
+    // Between timed iterations the venue decrypts, checks and answers
+    // every order: wall time runs several times the time measured.
+    g.warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3)).sample_size(50);
+    pipeline::hotline(&pki, &clock, |h| bench(&mut g, "hotline", h, &mut runs.hotline, true)).expect("hotline");
+    pipeline::pre_armed(&pki, &clock, |h| bench(&mut g, "pre-armed", h, &mut runs.pre_armed, false))
+        .expect("pre-armed");
+    let mut baseline = Baseline::new(&pki, &clock).expect("baseline");
+    bench(&mut g, "baseline", &mut baseline, &mut runs.baseline, true);
+    g.finish();
+    eprintln!("\nper stage, over every iteration above (clock: {}):\n{}", clock.source(), runs.table());
+}
+
+criterion_group!(benches, pipelines);
+criterion_main!(benches);

@@ -1,0 +1,289 @@
+//! In-process tick-to-wire benchmarks (issue 7): bitcoind's ZMQ message
+//! bytes of a whale transaction turn into the TLS record of a signed
+//! Binance `order.place`, and the venue's TLS record of its answer turns
+//! into an updated order state, timed one iteration at a time. Three
+//! pipelines run over the same whales: hotline's engine ([`pipeline`]),
+//! hotline with the order pre-armed ([`pipeline::pre_armed`]), and the
+//! conventional Rust stack ([`baseline`]). Each talks over memory to a venue
+//! built from other people's code (rustls server, tungstenite WebSocket,
+//! serde_json answers), which decrypts and decodes every order, so what is
+//! timed is what a real exchange would accept; [`compare`] proves that
+//! hotline and the baseline signed byte-identical payloads.
+//!
+//! Every whale is fresh (the first input's prevout index differs, so no
+//! duplicate, replacement or cooldown suppresses it) and the risk limits
+//! deny nothing: each iteration sends exactly one order.
+
+pub mod baseline;
+pub mod cpu;
+pub mod pipeline;
+pub mod report;
+pub(crate) mod venue;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bitcoin::consensus::serialize;
+use bitcoin::hashes::Hash;
+use bitcoin::{Amount, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid, Witness, absolute, transaction};
+use hdrhistogram::Histogram;
+use hotline_core::feed::bitcoind::{Topic, emit_notification};
+use hotline_core::order::{Decimal, Instrument};
+use hotline_core::risk::{Limits, RateLimit};
+use hotline_core::strategy::whale::{Rules, Sizing};
+
+use crate::metrics::{Metrics, Stage};
+
+/// The documented Binance HMAC test key (EXCHANGES.md §1.3 vector A).
+pub const API_KEY: &str = hotline_sim::DOC_API_KEY;
+/// Its secret.
+pub const SECRET: &str = hotline_sim::DOC_SECRET_KEY;
+/// BTCUSDT with Binance's precisions, as the demo trades it.
+pub const INSTRUMENT: Instrument<'static> = Instrument {
+    symbol: "BTCUSDT",
+    price: Decimal { int_digits: 7, decimals: 2 },
+    quantity: Decimal { int_digits: 3, decimals: 5 },
+};
+/// Digits of `newClientOrderId`.
+pub const ID_WIDTH: u8 = 16;
+/// The first client order id of every pipeline.
+pub const FIRST_CLIENT_ORDER_ID: u64 = 1_000_000;
+/// Signal strength to quantity.
+pub const SIZING: Sizing = Sizing { base_qty: 100, max_qty: 1_000 };
+/// The reference price (ticks) the risk gate values orders at.
+pub const REFERENCE_PRICE: u64 = 9_500_000;
+/// Largest transaction the feed reads.
+pub const MAX_TX_BYTES: usize = 100_000;
+/// The whale's single big output: three times the 500 BTC rule.
+const WHALE_SAT: u64 = 1_500 * 100_000_000;
+/// The quantity every whale is sized to: strength 3 under [`SIZING`].
+pub const WHALE_QTY: u64 = SIZING.base_qty * 3;
+/// Distinct whales cycled through: more than the detector's 64-entry
+/// memory, so none is ever a repeat.
+const VARIANTS: u32 = 256;
+/// Orders in flight before the venue answers them (the engine tracks 64).
+pub const SETTLE_EVERY: u64 = 32;
+
+/// The whale rules every pipeline applies: the defaults without cooldown.
+pub fn rules() -> Rules<'static> {
+    Rules { cooldown_ns: 0, ..Rules::default() }
+}
+
+/// Risk limits that deny nothing a benchmark sends.
+pub fn limits() -> Limits {
+    let unlimited = RateLimit { capacity: u32::MAX, window_ns: 1 };
+    Limits {
+        max_open_orders: u32::MAX,
+        short_rate: unlimited,
+        daily_rate: unlimited,
+        kill_after_rejects: None,
+        kill_on_feed_gap: false,
+        ..Limits::new(u64::MAX, u128::MAX, u64::MAX)
+    }
+}
+
+/// bitcoind `rawtx` notifications of fresh whales, each as the three ZMTP
+/// frames (topic, body, sequence) its PUB socket sends, numbered
+/// contiguously.
+#[derive(Debug, Clone)]
+pub struct Whales {
+    messages: Vec<Vec<u8>>,
+    next: usize,
+    sequence: u32,
+}
+
+impl Whales {
+    /// 256 whales: a one-input P2WPKH spend of 1 500 BTC to one
+    /// output plus change, spending prevout index `i`.
+    pub fn new() -> Self {
+        let messages = (0..VARIANTS)
+            .map(|i| {
+                let body = serialize(&whale(i));
+                let mut out = vec![0u8; body.len() + 64];
+                let n = emit_notification(&mut out, Topic::RawTx, &body, 0).expect("room for the frames");
+                out.truncate(n);
+                out
+            })
+            .collect();
+        Self { messages, next: 0, sequence: 0 }
+    }
+
+    /// The next notification, with the next sequence number.
+    pub fn next_message(&mut self) -> &[u8] {
+        let i = self.next;
+        self.next = (self.next + 1) % self.messages.len();
+        let sequence = self.sequence;
+        self.sequence = self.sequence.wrapping_add(1);
+        let message = &mut self.messages[i];
+        // The sequence frame's four little-endian bytes end the message.
+        let at = message.len() - 4;
+        message[at..].copy_from_slice(&sequence.to_le_bytes());
+        message
+    }
+}
+
+impl Default for Whales {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn whale(i: u32) -> Transaction {
+    Transaction {
+        version: transaction::Version::TWO,
+        lock_time: absolute::LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint { txid: Txid::from_byte_array([0x5c; 32]), vout: i },
+            script_sig: ScriptBuf::new(),
+            sequence: Sequence::ENABLE_RBF_NO_LOCKTIME,
+            witness: Witness::from_slice(&[[0x30u8; 71].as_slice(), [0x02u8; 33].as_slice()]),
+        }],
+        output: [(WHALE_SAT, 0x11u8), (12_345_678, 0x22)]
+            .into_iter()
+            .map(|(sat, fill)| TxOut {
+                value: Amount::from_sat(sat),
+                script_pubkey: ScriptBuf::from_bytes([&[0x00, 0x14][..], &[fill; 20]].concat()),
+            })
+            .collect(),
+    }
+}
+
+/// One order as signed: what [`compare`] checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentOrder {
+    /// `newClientOrderId`.
+    pub client_order_id: u64,
+    /// `timestamp` (milliseconds).
+    pub timestamp: u64,
+    /// The canonical payload signed (EXCHANGES.md §1.3).
+    pub payload: Vec<u8>,
+    /// The hex signature on the wire.
+    pub signature: String,
+}
+
+/// Checks that two pipelines signed the same orders byte for byte;
+/// returns how many.
+pub fn compare(hotline: &[SentOrder], baseline: &[SentOrder]) -> Result<usize, String> {
+    if hotline.len() != baseline.len() {
+        return Err(format!("hotline sent {} orders, the baseline {}", hotline.len(), baseline.len()));
+    }
+    for (h, b) in hotline.iter().zip(baseline) {
+        if h != b {
+            return Err(format!(
+                "order {} differs:\n  hotline  {} {}\n  baseline {} {}",
+                h.client_order_id,
+                String::from_utf8_lossy(&h.payload),
+                h.signature,
+                String::from_utf8_lossy(&b.payload),
+                b.signature
+            ));
+        }
+    }
+    Ok(hotline.len())
+}
+
+/// The timings of a run: per stage (the host's [`Stage`]s, end to end as
+/// [`Stage::TickToWire`]) and of the inbound path, as histograms and as
+/// sums for criterion; optionally every order sent.
+#[derive(Debug)]
+pub struct Tally {
+    /// Outbound stage histograms.
+    pub metrics: Metrics,
+    /// TLS record with an ack in → order state updated, nanoseconds.
+    pub inbound: Histogram<u64>,
+    sums_ns: [u64; Stage::ALL.len()],
+    inbound_sum_ns: u64,
+    /// The orders sent, when kept.
+    pub orders: Option<Vec<SentOrder>>,
+}
+
+impl Tally {
+    /// An empty tally; `keep_orders` records every order for [`compare`].
+    pub fn new(keep_orders: bool) -> Self {
+        let inbound = Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("constant bounds are valid");
+        Self {
+            metrics: Metrics::new(),
+            inbound,
+            sums_ns: [0; Stage::ALL.len()],
+            inbound_sum_ns: 0,
+            orders: keep_orders.then(Vec::new),
+        }
+    }
+
+    pub(crate) fn record(&mut self, stage: Stage, ns: u64) {
+        self.metrics.record(stage, ns);
+        if let Some(i) = Stage::ALL.iter().position(|s| *s == stage) {
+            self.sums_ns[i] += ns;
+        }
+    }
+
+    pub(crate) fn record_inbound(&mut self, ns: u64) {
+        self.inbound.saturating_record(ns);
+        self.inbound_sum_ns += ns;
+    }
+
+    /// Time spent in `stage` over all iterations.
+    pub fn sum(&self, stage: Stage) -> Duration {
+        let i = Stage::ALL.iter().position(|s| *s == stage).unwrap_or(0);
+        Duration::from_nanos(self.sums_ns[i])
+    }
+
+    /// Time spent on the inbound path over all acks.
+    pub fn inbound_sum(&self) -> Duration {
+        Duration::from_nanos(self.inbound_sum_ns)
+    }
+}
+
+/// A pipeline under test, behind a trait object: hotline's TLS engine is
+/// a future whose type cannot be named outside the function that pins it.
+pub trait Harness {
+    /// Sends `n` orders, one fresh whale each, timing every iteration into
+    /// `tally`; the venue answers every [`SETTLE_EVERY`] orders (untimed)
+    /// and the answers' inbound path is timed too, where the pipeline has one.
+    fn run(&mut self, n: u64, tally: &mut Tally) -> Result<(), String>;
+}
+
+/// A throwaway CA and a `localhost` leaf for the in-memory venue.
+#[derive(Debug, Clone)]
+pub struct Pki {
+    /// The CA certificate, DER.
+    pub ca: rustls::pki_types::CertificateDer<'static>,
+    /// The venue's rustls configuration (TLS 1.3, ring).
+    pub server: Arc<rustls::ServerConfig>,
+}
+
+impl Pki {
+    /// Generates the certificates (ECDSA P-256, as Binance's).
+    pub fn generate() -> Result<Self, String> {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+        let err = |e: rcgen::Error| format!("certificate generation: {e}");
+        let named = |cn: &str| {
+            let mut params = CertificateParams::default();
+            params.distinguished_name.push(DnType::CommonName, cn);
+            params
+        };
+        let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(err)?;
+        let mut ca = named("hotline bench CA");
+        ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca_cert = ca.self_signed(&ca_key).map_err(err)?;
+        let issuer = Issuer::new(ca, ca_key);
+        let leaf_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(err)?;
+        let mut leaf = CertificateParams::new(vec!["localhost".to_owned()]).map_err(err)?;
+        leaf.distinguished_name.push(DnType::CommonName, "localhost");
+        let leaf_cert = leaf.signed_by(&leaf_key, &issuer).map_err(err)?;
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
+        let server = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .map_err(|e| format!("rustls: {e}"))?
+            .with_no_client_auth()
+            .with_single_cert(vec![leaf_cert.der().clone()], key)
+            .map_err(|e| format!("rustls: {e}"))?;
+        Ok(Self { ca: ca_cert.der().clone(), server: Arc::new(server) })
+    }
+}
+
+/// Unix time in milliseconds.
+pub(crate) fn unix_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}

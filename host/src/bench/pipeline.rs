@@ -1,0 +1,434 @@
+//! hotline's side of the in-process benchmark. [`hotline`]: the real
+//! [`Engine`] (the one `hotline run` drives) whose TLS link is connected
+//! over memory to the rustls venue: one iteration is a whale's ZMQ message
+//! into [`Engine::handle_feed`] and the sealed record out of
+//! [`Engine::poll_transmit`]; the venue's acks go back through
+//! [`Engine::handle_venue`], timed one record at a time. [`pre_armed`]:
+//! the same feed decode, whale decision and risk check, then a
+//! [`PreArmed`] order fired, framed and sealed by hotline's TLS engine — the
+//! bytes a pre-armed order puts on the wire.
+//!
+//! Stage stamps are the host clock's raw ticks ([`Clock::ticks`]), as in
+//! `hotline run`; each iteration's end-to-end time runs from before
+//! `handle_feed` to after the record is copied out.
+
+use std::pin::pin;
+
+use hotline_core::btc::tx::Tx;
+use hotline_core::engine::{Engine, Event, Link, Settings, Stages, Stream, Timers, VenueState};
+use hotline_core::feed::bitcoind::{self, Subscriber, Topic};
+use hotline_core::feed::zmtp;
+use hotline_core::order::{
+    Auth, OrderType, PlaceOrder, PreArmed, REQUEST_CAP, Session, Side, Slot, Template, TimeUnit,
+};
+use hotline_core::risk::{Gate, OrderRequest};
+use hotline_core::sign::HmacKey;
+use hotline_core::strategy::whale::{Decision, Detector};
+use hotline_core::tls::{self, Aes128GcmSha256, Storage};
+use hotline_core::ws::{MAX_HEADER_LEN, Opcode, encode_frame};
+use rand_chacha::ChaCha20Rng;
+use rand_core::{RngCore, SeedableRng};
+
+use super::venue::Venue;
+use super::{
+    API_KEY, FIRST_CLIENT_ORDER_ID, Harness, ID_WIDTH, INSTRUMENT, MAX_TX_BYTES, Pki, REFERENCE_PRICE, SECRET,
+    SETTLE_EVERY, SIZING, SentOrder, Tally, WHALE_QTY, Whales, limits, rules,
+};
+use crate::clock::Clock;
+use crate::metrics::Stage;
+use crate::tls_verify::HostVerifier;
+
+/// Venue messages reassembled up to this size.
+const MESSAGE_BUFFER: usize = 64 * 1024;
+/// Room for one poll of ciphertext.
+const OUT: usize = 64 * 1024;
+/// Steps allowed for connecting before giving up.
+const CONNECT_STEPS: usize = 64;
+
+/// The order every signal places: a market order on the signal's side.
+fn place_order() -> PlaceOrder<'static> {
+    PlaceOrder {
+        instrument: INSTRUMENT,
+        side: Side::Sell,
+        order_type: OrderType::Market,
+        resp_type: None,
+        client_order_id: Some(ID_WIDTH),
+    }
+}
+
+/// libzmq's PUB greeting and READY, built with hotline's ZMTP emitters
+/// (only the NULL mechanism and the socket type matter to a subscriber).
+fn pub_hello() -> Result<Vec<u8>, String> {
+    let mut out = vec![0u8; 128];
+    let err = |e: zmtp::Error| format!("ZMTP greeting: {e:?}");
+    let mut n = zmtp::Greeting::emit_client(&mut out).map_err(err)?;
+    n += zmtp::emit_frame(&mut out[n..], false, true, b"\x05READY\x0bSocket-Type\x00\x00\x00\x03PUB").map_err(err)?;
+    out.truncate(n);
+    Ok(out)
+}
+
+fn unix_secs() -> u64 {
+    super::unix_ms() / 1_000
+}
+
+/// Runs `f` with hotline's engine connected to a fresh in-memory venue
+/// and trading.
+pub fn hotline<R>(pki: &Pki, clock: &Clock, f: impl FnOnce(&mut dyn Harness) -> R) -> Result<R, String> {
+    let mut verifier = HostVerifier::new(Some(std::slice::from_ref(&pki.ca)), Vec::new(), unix_secs())?;
+    let mut storage = Box::new(Storage::new());
+    let config = tls::Config { server_name: "localhost" };
+    let link = pin!(tls::connect::<Aes128GcmSha256, _>(&mut storage, config, &mut verifier, crate::entropy()?));
+    let key = HmacKey::new(SECRET.as_bytes());
+    let settings = Settings {
+        host: "localhost",
+        path: "/ws-api/v3",
+        order: place_order(),
+        auth: Auth::Hmac { api_key: API_KEY, key: &key },
+        time_unit: TimeUnit::Millis,
+        recv_window: None,
+        sizing: SIZING,
+        limit_price: 0,
+        reference_price: REFERENCE_PRICE,
+        max_tx_bytes: MAX_TX_BYTES,
+        timers: Timers::default(),
+        unix_offset_ns: i64::try_from(clock.unix_offset_ns()).unwrap_or(0),
+        first_client_order_id: FIRST_CLIENT_ORDER_ID,
+    };
+    let mut feed_buffer = vec![0u8; MAX_TX_BYTES + 64 * 1024].into_boxed_slice();
+    let mut message_buffer = vec![0u8; MESSAGE_BUFFER].into_boxed_slice();
+    let engine =
+        Engine::new(settings, rules(), limits(), link, clock, &mut feed_buffer, &mut message_buffer, crate::entropy()?)
+            .map_err(|e| format!("engine: {e:?}"))?;
+    let mut h = Hotline {
+        engine,
+        venue: Venue::new(pki.server.clone(), true)?,
+        clock,
+        whales: Whales::new(),
+        out: vec![0u8; OUT].into_boxed_slice(),
+        wire: Vec::new(),
+        in_flight: 0,
+        unsigned_from: 0,
+    };
+    h.connect()?;
+    Ok(f(&mut h))
+}
+
+struct Hotline<'a, 'c, L> {
+    engine: Engine<'a, L, &'c Clock>,
+    venue: Venue,
+    clock: &'c Clock,
+    whales: Whales,
+    out: Box<[u8]>,
+    /// Records sent and not yet delivered to the venue.
+    wire: Vec<u8>,
+    in_flight: u64,
+    /// The first kept order whose signature the venue has not yet seen.
+    unsigned_from: usize,
+}
+
+impl<L: Link> Hotline<'_, '_, L> {
+    /// Opens both streams and runs the venue session up to trading.
+    fn connect(&mut self) -> Result<(), String> {
+        let now = self.clock.now_ns();
+        self.engine.feed_connected(now);
+        self.engine.venue_connected(now, crate::entropy()?);
+        while self.engine.poll_transmit(now, Stream::Feed, &mut self.out).is_some() {}
+        self.engine.handle_feed(now, &pub_hello()?).map_err(|e| format!("feed: {e:?}"))?;
+        while self.engine.poll_transmit(now, Stream::Feed, &mut self.out).is_some() {}
+        for _ in 0..CONNECT_STEPS {
+            if self.engine.venue_state() == VenueState::Trading {
+                return self.drain_events(|_| Ok(()));
+            }
+            let now = self.clock.now_ns();
+            while let Some(n) = self.engine.poll_transmit(now, Stream::Venue, &mut self.out) {
+                self.venue.receive(&self.out[..n])?;
+            }
+            while let Some(record) = self.venue.pop_record() {
+                self.engine.handle_venue(now, &record);
+            }
+            self.drain_events(|_| Ok(()))?;
+        }
+        Err(format!("the venue session is {:?}, not trading", self.engine.venue_state()))
+    }
+
+    /// Polls every event, failing on a lost connection or a lost order.
+    fn drain_events(&mut self, mut on: impl FnMut(&Event) -> Result<(), String>) -> Result<(), String> {
+        while let Some(event) = self.engine.poll_event() {
+            match &event {
+                Event::VenueLost { cause, .. } => return Err(format!("venue lost: {cause:?}")),
+                Event::FeedFailed(e) => return Err(format!("feed failed: {e:?}")),
+                Event::OrderRejected { code, .. } => return Err(format!("order rejected: {code}")),
+                Event::OrderUnknown { .. } | Event::Skipped { .. } | Event::Suppressed { .. } => {
+                    return Err(format!("unexpected {event:?}"));
+                }
+                _ => on(&event)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Delivers the sent records to the venue and times its answers'
+    /// way back through the engine.
+    fn settle(&mut self, tally: &mut Tally) -> Result<(), String> {
+        self.venue.receive(&self.wire)?;
+        self.wire.clear();
+        if let Some(orders) = &mut tally.orders {
+            sign_kept(orders, &mut self.unsigned_from, self.venue.placed.drain(..))?;
+        } else {
+            self.venue.placed.clear();
+        }
+        while let Some(record) = self.venue.pop_record() {
+            let now = self.clock.now_ns();
+            let t0 = self.clock.ticks();
+            self.engine.handle_venue(now, &record);
+            let t1 = self.clock.ticks();
+            tally.record_inbound(self.clock.ticks_to_ns(t1.saturating_sub(t0)));
+        }
+        let mut acked = 0;
+        self.drain_events(|e| {
+            acked += u64::from(matches!(e, Event::OrderAcked { .. }));
+            Ok(())
+        })?;
+        if acked != self.in_flight {
+            return Err(format!("{} orders sent, {acked} acked", self.in_flight));
+        }
+        self.in_flight = 0;
+        Ok(())
+    }
+}
+
+impl<L: Link> Harness for Hotline<'_, '_, L> {
+    fn run(&mut self, n: u64, tally: &mut Tally) -> Result<(), String> {
+        for _ in 0..n {
+            let now = self.clock.now_ns();
+            let message = self.whales.next_message();
+            let t0 = self.clock.ticks();
+            let fed = self.engine.handle_feed(now, message);
+            let sent = self.engine.poll_transmit(now, Stream::Venue, &mut self.out);
+            let t1 = self.clock.ticks();
+            fed.map_err(|e| format!("feed: {e:?}"))?;
+            let len = sent.ok_or("the whale put no record on the wire")?;
+            self.wire.extend_from_slice(&self.out[..len]);
+            let mut order = None;
+            self.drain_events(|e| {
+                if let Event::OrderSent { client_order_id, stages, .. } = e {
+                    order = Some((*client_order_id, *stages));
+                }
+                Ok(())
+            })?;
+            let (client_order_id, stages) = order.ok_or("the whale sent no order")?;
+            record_stages(tally, self.clock, &stages, t0, t1);
+            if let Some(orders) = &mut tally.orders {
+                let timestamp = self.engine.orders().get(client_order_id).map(|o| o.timestamp).unwrap_or(0);
+                let payload = self.engine.canonical_payload(client_order_id).unwrap_or_default().to_vec();
+                orders.push(SentOrder { client_order_id, timestamp, payload, signature: String::new() });
+            }
+            self.in_flight += 1;
+            if self.in_flight >= SETTLE_EVERY {
+                self.settle(tally)?;
+            }
+        }
+        self.settle(tally)
+    }
+}
+
+/// Fills in kept orders' signatures from what the venue received.
+fn sign_kept(
+    orders: &mut [SentOrder],
+    from: &mut usize,
+    placed: impl Iterator<Item = serde_json::Value>,
+) -> Result<(), String> {
+    for params in placed {
+        let order = orders.get_mut(*from).ok_or("the venue received an order nobody sent")?;
+        let id = params["newClientOrderId"].as_str().and_then(|s| s.parse::<u64>().ok());
+        if id != Some(order.client_order_id) {
+            return Err(format!("the venue received order {id:?}, expected {}", order.client_order_id));
+        }
+        order.signature = params["signature"].as_str().unwrap_or_default().to_owned();
+        *from += 1;
+    }
+    Ok(())
+}
+
+/// Records one iteration's stages: the engine's stamps inside, `t0` and
+/// `t1` around the whole call.
+fn record_stages(tally: &mut Tally, clock: &Clock, s: &Stages, t0: u64, t1: u64) {
+    let ns = |from: u64, to: u64| clock.ticks_to_ns(to.saturating_sub(from));
+    tally.record(Stage::FeedDecode, ns(s.start, s.decoded));
+    tally.record(Stage::Strategy, ns(s.decoded, s.decided));
+    tally.record(Stage::Risk, ns(s.decided, s.checked));
+    tally.record(Stage::Sign, ns(s.checked, s.signed));
+    tally.record(Stage::Frame, ns(s.signed, s.framed));
+    tally.record(Stage::Seal, ns(s.framed, s.sealed));
+    tally.record(Stage::Submit, ns(s.sealed, t1));
+    tally.record(Stage::TickToWire, ns(t0, t1));
+}
+
+/// Copies signed for this many consecutive timestamps per arming.
+const ARMED: usize = 8;
+
+/// Runs `f` with the pre-armed pipeline connected to a fresh in-memory
+/// venue.
+pub fn pre_armed<R>(pki: &Pki, clock: &Clock, f: impl FnOnce(&mut dyn Harness) -> R) -> Result<R, String> {
+    let mut verifier = HostVerifier::new(Some(std::slice::from_ref(&pki.ca)), Vec::new(), unix_secs())?;
+    let mut storage = Box::new(Storage::new());
+    let config = tls::Config { server_name: "localhost" };
+    let mut link = pin!(tls::connect::<Aes128GcmSha256, _>(&mut storage, config, &mut verifier, crate::entropy()?));
+    let mut venue = Venue::new(pki.server.clone(), false)?;
+    let mut out = vec![0u8; OUT].into_boxed_slice();
+    let mut connected = false;
+    for _ in 0..CONNECT_STEPS {
+        let n = link.as_mut().poll_output(&mut out);
+        venue.receive(&out[..n])?;
+        while let Some(record) = venue.pop_record() {
+            let mut rest = &record[..];
+            while !rest.is_empty() {
+                let used = link.as_mut().handle_input(rest).map_err(|e| format!("TLS: {e:?}"))?;
+                rest = &rest[used..];
+                if used == 0 {
+                    return Err("TLS took no bytes".to_owned());
+                }
+            }
+        }
+        if link.state() == tls::State::Established && venue.established() {
+            connected = true;
+            break;
+        }
+    }
+    if !connected {
+        return Err("the pre-armed TLS handshake did not finish".to_owned());
+    }
+    let key = HmacKey::new(SECRET.as_bytes());
+    let session =
+        Session { auth: Auth::Hmac { api_key: API_KEY, key: &key }, time: TimeUnit::Millis, recv_window: None };
+    let template = Template::order_place(&place_order(), &session).map_err(|e| format!("template: {e:?}"))?;
+    let mut sub = Subscriber::new(&[Topic::RawTx], MAX_TX_BYTES);
+    while sub.poll_transmit(&mut out).map_err(|e| format!("feed: {e:?}"))?.is_some() {}
+    let hello = pub_hello()?;
+    let mut at = 0;
+    while at < hello.len() {
+        let (used, _) = sub.handle(&hello[at..]).map_err(|e| format!("feed: {e:?}"))?;
+        at += used;
+        if used == 0 {
+            return Err("the subscriber took no greeting bytes".to_owned());
+        }
+    }
+    while sub.poll_transmit(&mut out).map_err(|e| format!("feed: {e:?}"))?.is_some() {}
+    let mut h = Armed {
+        link,
+        venue,
+        sub,
+        detector: Detector::new(rules()),
+        gate: Gate::new(limits()),
+        armed: Box::new(PreArmed::new(template)),
+        clock,
+        whales: Whales::new(),
+        rng: ChaCha20Rng::from_seed(crate::entropy()?),
+        frame: [0u8; MAX_HEADER_LEN + REQUEST_CAP],
+        out,
+        wire: Vec::new(),
+        next_client_order_id: FIRST_CLIENT_ORDER_ID,
+        next_request: 1,
+        in_flight: 0,
+    };
+    Ok(f(&mut h))
+}
+
+struct Armed<'c, L> {
+    link: L,
+    venue: Venue,
+    sub: Subscriber<'static>,
+    detector: Detector<'static, 64>,
+    gate: Gate,
+    armed: Box<PreArmed<ARMED>>,
+    clock: &'c Clock,
+    whales: Whales,
+    rng: ChaCha20Rng,
+    frame: [u8; MAX_HEADER_LEN + REQUEST_CAP],
+    out: Box<[u8]>,
+    wire: Vec<u8>,
+    next_client_order_id: u64,
+    next_request: u64,
+    in_flight: u64,
+}
+
+/// Why a pre-armed iteration sent nothing.
+fn no_order(what: &str) -> String {
+    format!("pre-armed: {what}")
+}
+
+impl<L: Link> Armed<'_, L> {
+    /// Delivers the sent records; the venue checks each order's signature.
+    fn settle(&mut self) -> Result<(), String> {
+        self.venue.receive(&self.wire)?;
+        self.wire.clear();
+        let placed = self.venue.placed.len() as u64;
+        self.venue.placed.clear();
+        while self.venue.pop_record().is_some() {}
+        if placed != self.in_flight {
+            return Err(format!("pre-armed: {} orders sent, the venue read {placed}", self.in_flight));
+        }
+        self.in_flight = 0;
+        Ok(())
+    }
+}
+
+impl<L: Link> Harness for Armed<'_, L> {
+    fn run(&mut self, n: u64, tally: &mut Tally) -> Result<(), String> {
+        // The response fixed in advance: this size on the signal's side.
+        let qty = WHALE_QTY;
+        for _ in 0..n {
+            let timestamp = super::unix_ms();
+            let client_order_id = self.next_client_order_id;
+            self.next_client_order_id += 1;
+            self.armed
+                .arm(timestamp, &[(Slot::Quantity, qty), (Slot::ClientOrderId, client_order_id)])
+                .map_err(|e| no_order(&format!("arm: {e:?}")))?;
+            let request_id = self.next_request;
+            self.next_request += 1;
+            let now = self.clock.now_ns();
+            let message = self.whales.next_message();
+            let clock = self.clock;
+
+            let t0 = clock.ticks();
+            let (_, event) = self.sub.handle(message).map_err(|e| no_order(&format!("feed: {e:?}")))?;
+            let Some(bitcoind::Event::Notification(note)) = event else { return Err(no_order("no notification")) };
+            let tx = Tx::parse(note.body).map_err(|e| no_order(&format!("tx: {e:?}")))?;
+            let decoded = clock.ticks();
+            let Decision::Signal(signal) = self.detector.evaluate(now, &tx) else {
+                return Err(no_order("no signal"));
+            };
+            let decided = clock.ticks();
+            if SIZING.quantity(&signal) != qty {
+                return Err(no_order("the signal is not the armed response"));
+            }
+            let request = OrderRequest { side: signal.side, qty, price: REFERENCE_PRICE };
+            self.gate.check(now, &request).map_err(|e| no_order(&format!("risk: {e:?}")))?;
+            let checked = clock.ticks();
+            let request = self.armed.fire(timestamp, request_id).map_err(|e| no_order(&format!("fire: {e:?}")))?;
+            let end = MAX_HEADER_LEN + request.len();
+            self.frame[MAX_HEADER_LEN..end].copy_from_slice(request);
+            let signed = clock.ticks();
+            let mask = self.rng.next_u32().to_ne_bytes();
+            let start = encode_frame(&mut self.frame, MAX_HEADER_LEN, end - MAX_HEADER_LEN, Opcode::Text, true, mask)
+                .map_err(|e| no_order(&format!("frame: {e:?}")))?;
+            let framed = clock.ticks();
+            let taken = self.link.send(&self.frame[start..end]).map_err(|e| no_order(&format!("seal: {e:?}")))?;
+            let sealed = clock.ticks();
+            let len = self.link.poll_output(&mut self.out);
+            let t1 = clock.ticks();
+
+            if taken != end - start || len == 0 {
+                return Err(no_order("the record did not leave whole"));
+            }
+            let stages = Stages { start: t0, decoded, decided, checked, signed, framed, sealed };
+            record_stages(tally, clock, &stages, t0, t1);
+            self.wire.extend_from_slice(&self.out[..len]);
+            self.in_flight += 1;
+            if self.in_flight >= SETTLE_EVERY {
+                self.settle()?;
+            }
+        }
+        self.settle()
+    }
+}

@@ -1,0 +1,228 @@
+//! `hotline bench`: qualifies this machine. A fixed count of whale
+//! notifications runs through three in-process pipelines (hotline's
+//! engine, hotline pre-armed, and the conventional Rust stack; see
+//! [`hotline::bench`]), each iteration timed alone into a histogram, after
+//! a warm-up; hotline's and the baseline's orders are checked to be signed
+//! byte for byte alike. Then the real io_uring loop trades against the
+//! simulated exchange over loopback, fed by the libzmq replayer, until
+//! enough orders are acknowledged: its wire-to-ack round trip and the
+//! engine's own tick-to-wire in the same run. The result is a table, or one
+//! JSON object with `--json`; `--plot` draws the three latency
+//! distributions as percentile curves in an SVG.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use hotline::bench::{self, report};
+use hotline::clock::Clock;
+use hotline::engine::{self, Command, Control, Plan, Report, Status};
+use hotline::metrics::Stage;
+use hotline::net::ring::RingConfig;
+use hotline::net::socket::SocketOptions;
+use hotline_core::engine::{Settings, Timers};
+use hotline_core::order::{Auth, OrderType, PlaceOrder, Side, TimeUnit};
+use hotline_core::sign::HmacKey;
+use hotline_replay::{Pace, PlayConfig, Player, capture};
+use hotline_sim::{Sim, SimConfig};
+use serde_json::{Value, json};
+
+/// Options of `hotline bench`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Orders timed per in-process pipeline (after a tenth as many to warm up).
+    #[arg(long, default_value_t = 50_000)]
+    count: u64,
+    /// Orders acknowledged in the loopback round trip.
+    #[arg(long, default_value_t = 60)]
+    rtt_count: u64,
+    /// Skip the loopback round trip (no sockets, no simulator).
+    #[arg(long)]
+    skip_rtt: bool,
+    /// In the round trip, busy-poll for completions instead of sleeping in
+    /// the kernel (keeps the engine's core warm; takes a whole CPU).
+    #[arg(long)]
+    spin: bool,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Write the latency distributions to this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
+}
+
+/// Give up on the round trip after this long.
+const RTT_TIMEOUT: Duration = Duration::from_secs(60);
+/// The capture's whales each loop that become orders without a watch list.
+const WHALES_PER_LOOP: u64 = 3;
+/// Loops played beyond those `--rtt-count` needs.
+const SPARE_LOOPS: u64 = 10;
+
+pub(crate) fn run(args: &Args) -> Result<(), String> {
+    if args.count == 0 {
+        return Err("--count must be at least 1".to_owned());
+    }
+    let clock = Clock::new();
+    let started = Instant::now();
+    let progress = |what: &str| {
+        if !args.json {
+            eprintln!("hotline bench: {what} ({:.1} s)", started.elapsed().as_secs_f64());
+        }
+    };
+    progress(&format!("{} orders per pipeline, clock {}", args.count, clock.source()));
+    let runs = report::in_process(args.count, &clock)?;
+    progress("in-process pipelines done");
+    let rtt = if args.skip_rtt {
+        None
+    } else {
+        let report = round_trip(args.rtt_count, args.spin, &clock)?;
+        progress("loopback round trip done");
+        Some(report)
+    };
+    if let Some(path) = &args.plot {
+        runs.plot(path).map_err(|e| format!("--plot {}: {e}", path.display()))?;
+    }
+    if args.json {
+        let mut out = runs.json();
+        let (rtt_ns, engine_ns) = match &rtt {
+            Some(r) => (
+                report::quantiles_json(r.metrics.quantiles(Stage::WireToAck)),
+                report::STAGES
+                    .iter()
+                    .map(|s| (s.name().to_owned(), report::quantiles_json(r.metrics.quantiles(*s))))
+                    .collect(),
+            ),
+            None => (Value::Null, Value::Null),
+        };
+        out["rtt_ns"] = rtt_ns;
+        out["rtt_engine_ns"] = engine_ns;
+        out["cpu"] = cpu_json();
+        out["clock"] = clock.source().into();
+        println!("{out}");
+    } else {
+        print!("{}", runs.table());
+        match &rtt {
+            Some(r) => {
+                let q = |stage| r.metrics.quantiles(stage);
+                let (rtt, t2w) = (q(Stage::WireToAck), q(Stage::TickToWire));
+                println!(
+                    "loopback round trip vs the simulated exchange ({} orders): p50 {} p99 {}; \
+                     the engine's tick-to-wire in it: p50 {} p99 {}",
+                    rtt.map_or(0, |q| q.count),
+                    report::human(rtt.map(|q| q.p50)),
+                    report::human(rtt.map(|q| q.p99)),
+                    report::human(t2w.map(|q| q.p50)),
+                    report::human(t2w.map(|q| q.p99)),
+                );
+            }
+            None => println!("loopback round trip: skipped"),
+        }
+        let features: Vec<&str> = bench::cpu::features().into_iter().filter(|(_, on)| *on).map(|(n, _)| n).collect();
+        println!(
+            "cpu: {} [{}], sha256: {}, clock: {}",
+            bench::cpu::model(),
+            features.join(" "),
+            hotline_core::sign::backend().name(),
+            clock.source()
+        );
+    }
+    Ok(())
+}
+
+/// The engine's loop against the simulated exchange until `count` orders
+/// are acknowledged.
+fn round_trip(count: u64, spin: bool, clock: &Clock) -> Result<Report, String> {
+    // The venue's 50-per-10-s order limit would turn the run into a rate
+    // limit test.
+    let config = SimConfig { orders_per_10s: u32::MAX, ..SimConfig::default() };
+    let sim = Sim::start(config).map_err(|e| format!("simulated exchange: {e}"))?;
+    let entries = capture::parse(hotline_replay::demo_capture_text())?;
+    let per_loop = entries.len() as u64;
+    // Whales published before the session trades are skipped: spare loops.
+    let loops = u32::try_from(count.div_ceil(WHALES_PER_LOOP) + SPARE_LOOPS).map_err(|_| "--rtt-count is too large")?;
+    let player = Player::start(
+        entries,
+        PlayConfig { pace: Pace::Scaled(30.0), loops, wait_subscriber: true, ..PlayConfig::default() },
+    )?;
+    let feed = player
+        .endpoint()
+        .strip_prefix("tcp://")
+        .and_then(|a| a.parse().ok())
+        .ok_or_else(|| format!("replayer endpoint {}", player.endpoint()))?;
+    let key = HmacKey::new(bench::SECRET.as_bytes());
+    let host = sim.addr().to_string();
+    let settings = Settings {
+        host: &host,
+        path: "/ws-api/v3",
+        order: PlaceOrder {
+            instrument: bench::INSTRUMENT,
+            side: Side::Buy,
+            order_type: OrderType::Market,
+            resp_type: None,
+            client_order_id: Some(bench::ID_WIDTH),
+        },
+        auth: Auth::Hmac { api_key: bench::API_KEY, key: &key },
+        time_unit: TimeUnit::Millis,
+        recv_window: None,
+        sizing: bench::SIZING,
+        limit_price: 0,
+        reference_price: bench::REFERENCE_PRICE,
+        max_tx_bytes: bench::MAX_TX_BYTES,
+        timers: Timers::default(),
+        unix_offset_ns: i64::try_from(clock.unix_offset_ns()).unwrap_or(0),
+        first_client_order_id: engine::first_client_order_id(bench::ID_WIDTH),
+    };
+    let plan = Plan {
+        feed,
+        venue: sim.addr(),
+        server_name: "localhost".to_owned(),
+        ca: Some(vec![sim.ca_der().to_vec().into()]),
+        pins: vec![sim.leaf_spki_sha256()],
+        aes256: false,
+        sockets: SocketOptions::default(),
+        ring: RingConfig::default(),
+        spin,
+    };
+    let mut control =
+        UntilAcked { count, player: &player, published: per_loop * u64::from(loops), started: Instant::now() };
+    let report = engine::run(&plan, settings, bench::rules(), bench::limits(), clock, &mut control)?;
+    player.stop()?;
+    sim.shutdown();
+    report.check()?;
+    let acked = report.counters.orders_acked;
+    if acked < count {
+        return Err(format!("the round trip ended after {acked} of {count} acknowledgements: {:?}", report.counters));
+    }
+    Ok(report)
+}
+
+/// Stops the loop once enough orders are acknowledged, or the replayer
+/// is done, and no order is open.
+struct UntilAcked<'a> {
+    count: u64,
+    player: &'a Player,
+    published: u64,
+    started: Instant,
+}
+
+impl Control for UntilAcked<'_> {
+    fn turn(&mut self, status: &Status<'_>) -> Command {
+        let enough = status.counters.orders_acked >= self.count || self.player.progress() >= self.published;
+        if (enough && status.unresolved == 0) || self.started.elapsed() > RTT_TIMEOUT {
+            Command::Shutdown
+        } else {
+            Command::Continue
+        }
+    }
+}
+
+/// The processor and the dispatched paths the figures were taken on.
+fn cpu_json() -> Value {
+    let features: serde_json::Map<String, Value> =
+        bench::cpu::features().into_iter().map(|(name, present)| (name.to_owned(), present.into())).collect();
+    json!({
+        "model": bench::cpu::model(),
+        "features": features,
+        "sha256_backend": hotline_core::sign::backend().name(),
+        "sign_lanes": hotline_core::sign::lanes(),
+    })
+}
