@@ -11,7 +11,6 @@
 //! `hex::encode`, `serde_json::to_string` of the request; and the `hmac`
 //! crate alone over the vector-A payload with the key pre-loaded.
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
@@ -76,29 +75,7 @@ fn conventional(i: u64) -> String {
         timestamp: T0 + i,
         api_key: API_KEY,
     };
-    let serde_json::Value::Object(map) = serde_json::to_value(&params).expect("serializes") else {
-        unreachable!("a struct serializes to an object")
-    };
-    let sorted: BTreeMap<String, serde_json::Value> = map.into_iter().collect();
-    let payload = sorted
-        .iter()
-        .map(|(k, v)| match v {
-            serde_json::Value::String(s) => format!("{k}={s}"),
-            other => format!("{k}={other}"),
-        })
-        .collect::<Vec<_>>()
-        .join("&");
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET).expect("any key length");
-    mac.update(payload.as_bytes());
-    let signature = hex::encode(mac.finalize().into_bytes());
-    let mut params = sorted;
-    params.insert("signature".into(), signature.into());
-    serde_json::to_string(&serde_json::json!({
-        "id": format!("{:020}", i),
-        "method": "order.place",
-        "params": params,
-    }))
-    .expect("serializes")
+    hotline::bench::baseline::conventional_request(&params, SECRET, i).2
 }
 
 fn sign(c: &mut Criterion) {

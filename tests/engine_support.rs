@@ -12,27 +12,20 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 use hotline::clock::Clock;
-use hotline::engine::{self, Command, Control, Plan, Report, Status};
+use hotline::engine::{self, Command, Control, Report, Status};
 use hotline::net::ring::RingConfig;
-use hotline::net::socket::SocketOptions;
+use hotline::paper;
 use hotline_core::engine::{Event, Settings, Timers, VenueState};
-use hotline_core::order::{Auth, Decimal, Instrument, OrderType, PlaceOrder, Side, TimeUnit};
+use hotline_core::order::Auth;
 use hotline_core::risk::{Limits, RateLimit};
 use hotline_core::sign::{Ed25519Key, HmacKey};
-use hotline_core::strategy::whale::{Rules, Sizing};
+use hotline_core::strategy::whale::Rules;
 use hotline_replay::capture::{self, Entry};
 use hotline_replay::{Pace, PlayConfig, Player};
 use hotline_sim::{AcceptedOrder, DOC_API_KEY, DOC_SECRET_KEY, Sim, SimConfig};
 
-/// BTCUSDT with Binance's precisions: prices to the cent, quantities in
-/// steps of 0.00001 BTC.
-const INSTRUMENT: Instrument<'static> = Instrument {
-    symbol: "BTCUSDT",
-    price: Decimal { int_digits: 7, decimals: 2 },
-    quantity: Decimal { int_digits: 3, decimals: 5 },
-};
 /// Digits of a client order id on the wire (`newClientOrderId`).
-pub(crate) const ID_WIDTH: u8 = 16;
+pub(crate) use hotline::paper::ID_WIDTH;
 /// The first client order id of every run.
 pub(crate) const FIRST_ID: u64 = 1_000;
 /// Long enough for any scenario on a loaded machine; only a hang meets it.
@@ -346,38 +339,9 @@ pub(crate) fn run(scenario: Scenario, decide: impl FnMut(&Progress<'_>) -> Comma
     };
     let clock = Clock::new();
     let host = sim.addr().to_string();
-    let settings = Settings {
-        host: &host,
-        path: "/ws-api/v3",
-        order: PlaceOrder {
-            instrument: INSTRUMENT,
-            side: Side::Buy,
-            order_type: OrderType::Market,
-            resp_type: None,
-            client_order_id: Some(ID_WIDTH),
-        },
-        auth,
-        time_unit: TimeUnit::Millis,
-        recv_window: None,
-        sizing: Sizing { base_qty: 100, max_qty: 1_000 },
-        limit_price: 0,
-        reference_price: 9_500_000,
-        max_tx_bytes: 4_000_000,
-        timers: scenario.timers,
-        unix_offset_ns: i64::try_from(clock.unix_offset_ns()).expect("offset"),
-        first_client_order_id: FIRST_ID,
-    };
-    let plan = Plan {
-        feed: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
-        venue: sim.addr(),
-        server_name: "localhost".to_owned(),
-        ca: Some(vec![sim.ca_der().to_vec().into()]),
-        pins: vec![sim.leaf_spki_sha256()],
-        aes256: false,
-        sockets: SocketOptions::default(),
-        ring: RingConfig::default(),
-        spin: false,
-    };
+    let settings =
+        Settings { timers: scenario.timers, first_client_order_id: FIRST_ID, ..paper::settings(&host, auth, &clock) };
+    let plan = paper::plan(&sim, SocketAddr::from((Ipv4Addr::LOCALHOST, port)), RingConfig::default(), false);
     let mut recorder = Recorder {
         decide,
         events: Vec::with_capacity(EVENT_ROOM),

@@ -15,12 +15,12 @@ use std::time::{Duration, Instant};
 
 use hotline::bench::{self, report};
 use hotline::clock::Clock;
-use hotline::engine::{self, Command, Control, Plan, Report, Status};
+use hotline::engine::{self, Command, Control, Report, Status};
 use hotline::metrics::Stage;
 use hotline::net::ring::RingConfig;
-use hotline::net::socket::SocketOptions;
-use hotline_core::engine::{Settings, Timers};
-use hotline_core::order::{Auth, OrderType, PlaceOrder, Side, TimeUnit};
+use hotline::paper;
+use hotline_core::engine::Settings;
+use hotline_core::order::Auth;
 use hotline_core::sign::HmacKey;
 use hotline_replay::{Pace, PlayConfig, Player, capture};
 use hotline_sim::{Sim, SimConfig};
@@ -151,37 +151,10 @@ fn round_trip(count: u64, spin: bool, clock: &Clock) -> Result<Report, String> {
     let key = HmacKey::new(bench::SECRET.as_bytes());
     let host = sim.addr().to_string();
     let settings = Settings {
-        host: &host,
-        path: "/ws-api/v3",
-        order: PlaceOrder {
-            instrument: bench::INSTRUMENT,
-            side: Side::Buy,
-            order_type: OrderType::Market,
-            resp_type: None,
-            client_order_id: Some(bench::ID_WIDTH),
-        },
-        auth: Auth::Hmac { api_key: bench::API_KEY, key: &key },
-        time_unit: TimeUnit::Millis,
-        recv_window: None,
-        sizing: bench::SIZING,
-        limit_price: 0,
-        reference_price: bench::REFERENCE_PRICE,
         max_tx_bytes: bench::MAX_TX_BYTES,
-        timers: Timers::default(),
-        unix_offset_ns: i64::try_from(clock.unix_offset_ns()).unwrap_or(0),
-        first_client_order_id: engine::first_client_order_id(bench::ID_WIDTH),
+        ..paper::settings(&host, Auth::Hmac { api_key: bench::API_KEY, key: &key }, clock)
     };
-    let plan = Plan {
-        feed,
-        venue: sim.addr(),
-        server_name: "localhost".to_owned(),
-        ca: Some(vec![sim.ca_der().to_vec().into()]),
-        pins: vec![sim.leaf_spki_sha256()],
-        aes256: false,
-        sockets: SocketOptions::default(),
-        ring: RingConfig::default(),
-        spin,
-    };
+    let plan = paper::plan(&sim, feed, RingConfig::default(), spin);
     let mut control =
         UntilAcked { count, player: &player, published: per_loop * u64::from(loops), started: Instant::now() };
     let report = engine::run(&plan, settings, bench::rules(), bench::limits(), clock, &mut control)?;

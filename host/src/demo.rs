@@ -13,16 +13,15 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use hotline::clock::Clock;
-use hotline::engine::{self, Command, Control, Plan, Report, Status};
+use hotline::engine::{self, Command, Control, Report, Status};
 use hotline::metrics;
 use hotline::net::ring::RingConfig;
-use hotline::net::socket::SocketOptions;
+use hotline::paper;
 use hotline::signals::Signals;
-use hotline_core::engine::{Settings, Timers};
-use hotline_core::order::{Auth, Decimal, Instrument, OrderType, PlaceOrder, Side, TimeUnit};
+use hotline_core::order::Auth;
 use hotline_core::risk::{Limits, RateLimit};
 use hotline_core::sign::HmacKey;
-use hotline_core::strategy::whale::{Rules, Sizing, WatchEntry, WatchKind};
+use hotline_core::strategy::whale::{Rules, WatchEntry, WatchKind};
 use hotline_replay::{Pace, PlayConfig, Player, capture};
 use hotline_sim::{DOC_API_KEY, DOC_SECRET_KEY, Sim, SimConfig};
 use sha2::{Digest, Sha256};
@@ -51,14 +50,6 @@ pub(crate) struct Args {
     timeout_secs: u64,
 }
 
-/// The demo's venue instrument: BTCUSDT, prices to the cent, quantities
-/// in steps of 0.00001 BTC.
-const INSTRUMENT: Instrument<'static> = Instrument {
-    symbol: "BTCUSDT",
-    price: Decimal { int_digits: 7, decimals: 2 },
-    quantity: Decimal { int_digits: 3, decimals: 5 },
-};
-
 pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), String> {
     let journal = std::env::temp_dir().join(format!("hotline-demo-{}.jsonl", std::process::id()));
     let sim = Sim::start(SimConfig { journal: Some(journal.clone()), ..SimConfig::default() })
@@ -85,43 +76,14 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
     let rules = Rules { watch: &watch, cooldown_ns: 0, ..Rules::default() };
     let clock = Clock::new();
     let host = sim.addr().to_string();
-    let settings = Settings {
-        host: &host,
-        path: "/ws-api/v3",
-        order: PlaceOrder {
-            instrument: INSTRUMENT,
-            side: Side::Buy,
-            order_type: OrderType::Market,
-            resp_type: None,
-            client_order_id: Some(16),
-        },
-        auth: Auth::Hmac { api_key: DOC_API_KEY, key: &key },
-        time_unit: TimeUnit::Millis,
-        recv_window: None,
-        sizing: Sizing { base_qty: 100, max_qty: 1_000 },
-        limit_price: 0,
-        reference_price: 9_500_000,
-        max_tx_bytes: 4_000_000,
-        timers: Timers::default(),
-        unix_offset_ns: i64::try_from(clock.unix_offset_ns()).unwrap_or(0),
-        first_client_order_id: engine::first_client_order_id(16),
-    };
+    let settings = paper::settings(&host, Auth::Hmac { api_key: DOC_API_KEY, key: &key }, &clock);
     let limits = Limits {
         max_open_orders: 10_000,
         short_rate: RateLimit { capacity: 50, window_ns: 10_000_000_000 },
         ..Limits::new(1_000, u128::MAX, 1_000_000)
     };
-    let plan = Plan {
-        feed,
-        venue: sim.addr(),
-        server_name: "localhost".to_owned(),
-        ca: Some(vec![sim.ca_der().to_vec().into()]),
-        pins: vec![sim.leaf_spki_sha256()],
-        aes256: false,
-        sockets: SocketOptions::default(),
-        ring: RingConfig { sqpoll_idle_ms: args.sqpoll.then_some(1000), ..RingConfig::default() },
-        spin: args.spin,
-    };
+    let ring = RingConfig { sqpoll_idle_ms: args.sqpoll.then_some(1000), ..RingConfig::default() };
+    let plan = paper::plan(&sim, feed, ring, args.spin);
     let signals = Signals::install().map_err(|e| format!("signals: {e}"))?;
     let mut control = DemoControl {
         player: &player,

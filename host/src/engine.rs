@@ -16,7 +16,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::pin::pin;
 use std::time::Duration;
 
-use hotline_core::engine::{Counters, Engine, Event, Link, Settings, Stamp, Stream, VenueState};
+use hotline_core::engine::{Counters, Engine, Event, Link, Settings, Stages, Stamp, Stream, VenueState};
 use hotline_core::risk::Limits;
 use hotline_core::strategy::whale::Rules;
 use hotline_core::tls::{self, Aes128GcmSha256, Aes256GcmSha384, Storage};
@@ -429,18 +429,28 @@ fn transmit<L: Link>(
     Ok(venue_sent.then(|| clock.ticks()))
 }
 
-fn record_stages(metrics: &mut Metrics, clock: &Clock, s: &hotline_core::engine::Stages, submitted: u64) {
-    let ns = |from: u64, to: u64| clock.ticks_to_ns(to.saturating_sub(from));
-    metrics.record(Stage::FeedDecode, ns(s.start, s.decoded));
-    metrics.record(Stage::Strategy, ns(s.decoded, s.decided));
-    metrics.record(Stage::Risk, ns(s.decided, s.checked));
-    metrics.record(Stage::Sign, ns(s.checked, s.signed));
-    metrics.record(Stage::Frame, ns(s.signed, s.framed));
-    metrics.record(Stage::Seal, ns(s.framed, s.sealed));
-    if submitted >= s.sealed {
-        metrics.record(Stage::Submit, ns(s.sealed, submitted));
-        metrics.record(Stage::TickToWire, ns(s.start, submitted));
+fn record_stages(metrics: &mut Metrics, clock: &Clock, s: &Stages, submitted: u64) {
+    for (stage, ns) in stage_ns(clock, s) {
+        metrics.record(stage, ns);
     }
+    if submitted >= s.sealed {
+        metrics.record(Stage::Submit, clock.ticks_to_ns(submitted - s.sealed));
+        metrics.record(Stage::TickToWire, clock.ticks_to_ns(submitted - s.start));
+    }
+}
+
+/// The durations of an order's stages inside the engine, from its stamps:
+/// feed decode to seal (the host adds submit and the end-to-end figure).
+pub fn stage_ns(clock: &Clock, s: &Stages) -> [(Stage, u64); 6] {
+    let ns = |from: u64, to: u64| clock.ticks_to_ns(to.saturating_sub(from));
+    [
+        (Stage::FeedDecode, ns(s.start, s.decoded)),
+        (Stage::Strategy, ns(s.decoded, s.decided)),
+        (Stage::Risk, ns(s.decided, s.checked)),
+        (Stage::Sign, ns(s.checked, s.signed)),
+        (Stage::Frame, ns(s.signed, s.framed)),
+        (Stage::Seal, ns(s.framed, s.sealed)),
+    ]
 }
 
 /// One binary log record per event worth keeping. No secret is in any

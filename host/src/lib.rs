@@ -13,6 +13,7 @@ pub mod engine;
 pub mod log;
 pub mod metrics;
 pub mod net;
+pub mod paper;
 pub mod probe;
 pub mod secret;
 pub mod signals;

@@ -181,30 +181,7 @@ impl<'c> Baseline<'c> {
             timestamp,
             api_key: API_KEY,
         };
-        let serde_json::Value::Object(map) = serde_json::to_value(&params).unwrap_or_default() else {
-            return Default::default();
-        };
-        let sorted: BTreeMap<String, serde_json::Value> = map.into_iter().collect();
-        let payload = sorted
-            .iter()
-            .map(|(k, v)| match v {
-                serde_json::Value::String(s) => format!("{k}={s}"),
-                other => format!("{k}={other}"),
-            })
-            .collect::<Vec<_>>()
-            .join("&");
-        let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("HMAC takes keys of any length");
-        mac.update(payload.as_bytes());
-        let signature = hex::encode(mac.finalize().into_bytes());
-        let mut params = sorted;
-        params.insert("signature".into(), signature.clone().into());
-        let request = serde_json::json!({
-            "id": format!("{request_id:020}"),
-            "method": "order.place",
-            "params": params,
-        })
-        .to_string();
-        (payload, signature, request)
+        conventional_request(&params, SECRET.as_bytes(), request_id)
     }
 
     /// Delivers the sent records and times each ack's way back.
@@ -323,4 +300,39 @@ impl Harness for Baseline<'_> {
         }
         self.settle(tally)
     }
+}
+
+/// How a competent Rust developer signs a Binance request with popular
+/// crates: the params through serde_json, sorted in a `BTreeMap`, joined
+/// as `k=v&…` (EXCHANGES.md §1.3), an HMAC keyed per request, `hex`, and
+/// the request rendered with `json!`. Returns (payload, signature, request).
+pub fn conventional_request<P: serde::Serialize>(
+    params: &P,
+    secret: &[u8],
+    request_id: u64,
+) -> (String, String, String) {
+    let serde_json::Value::Object(map) = serde_json::to_value(params).unwrap_or_default() else {
+        return Default::default();
+    };
+    let sorted: BTreeMap<String, serde_json::Value> = map.into_iter().collect();
+    let payload = sorted
+        .iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) => format!("{k}={s}"),
+            other => format!("{k}={other}"),
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(payload.as_bytes());
+    let signature = hex::encode(mac.finalize().into_bytes());
+    let mut params = sorted;
+    params.insert("signature".into(), signature.clone().into());
+    let request = serde_json::json!({
+        "id": format!("{request_id:020}"),
+        "method": "order.place",
+        "params": params,
+    })
+    .to_string();
+    (payload, signature, request)
 }

@@ -28,30 +28,18 @@ use bitcoin::hashes::Hash;
 use bitcoin::{Amount, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid, Witness, absolute, transaction};
 use hdrhistogram::Histogram;
 use hotline_core::feed::bitcoind::{Topic, emit_notification};
-use hotline_core::order::{Decimal, Instrument};
 use hotline_core::risk::{Limits, RateLimit};
-use hotline_core::strategy::whale::{Rules, Sizing};
+use hotline_core::strategy::whale::Rules;
 
 use crate::metrics::{Metrics, Stage};
+pub use crate::paper::{ID_WIDTH, INSTRUMENT, REFERENCE_PRICE, SIZING};
 
 /// The documented Binance HMAC test key (EXCHANGES.md §1.3 vector A).
 pub const API_KEY: &str = hotline_sim::DOC_API_KEY;
 /// Its secret.
 pub const SECRET: &str = hotline_sim::DOC_SECRET_KEY;
-/// BTCUSDT with Binance's precisions, as the demo trades it.
-pub const INSTRUMENT: Instrument<'static> = Instrument {
-    symbol: "BTCUSDT",
-    price: Decimal { int_digits: 7, decimals: 2 },
-    quantity: Decimal { int_digits: 3, decimals: 5 },
-};
-/// Digits of `newClientOrderId`.
-pub const ID_WIDTH: u8 = 16;
 /// The first client order id of every pipeline.
 pub const FIRST_CLIENT_ORDER_ID: u64 = 1_000_000;
-/// Signal strength to quantity.
-pub const SIZING: Sizing = Sizing { base_qty: 100, max_qty: 1_000 };
-/// The reference price (ticks) the risk gate values orders at.
-pub const REFERENCE_PRICE: u64 = 9_500_000;
 /// Largest transaction the feed reads.
 pub const MAX_TX_BYTES: usize = 100_000;
 /// The whale's single big output: three times the 500 BTC rule.

@@ -253,15 +253,11 @@ fn sign_kept(
 /// Records one iteration's stages: the engine's stamps inside, `t0` and
 /// `t1` around the whole call.
 fn record_stages(tally: &mut Tally, clock: &Clock, s: &Stages, t0: u64, t1: u64) {
-    let ns = |from: u64, to: u64| clock.ticks_to_ns(to.saturating_sub(from));
-    tally.record(Stage::FeedDecode, ns(s.start, s.decoded));
-    tally.record(Stage::Strategy, ns(s.decoded, s.decided));
-    tally.record(Stage::Risk, ns(s.decided, s.checked));
-    tally.record(Stage::Sign, ns(s.checked, s.signed));
-    tally.record(Stage::Frame, ns(s.signed, s.framed));
-    tally.record(Stage::Seal, ns(s.framed, s.sealed));
-    tally.record(Stage::Submit, ns(s.sealed, t1));
-    tally.record(Stage::TickToWire, ns(t0, t1));
+    for (stage, ns) in crate::engine::stage_ns(clock, s) {
+        tally.record(stage, ns);
+    }
+    tally.record(Stage::Submit, clock.ticks_to_ns(t1.saturating_sub(s.sealed)));
+    tally.record(Stage::TickToWire, clock.ticks_to_ns(t1.saturating_sub(t0)));
 }
 
 /// Copies signed for this many consecutive timestamps per arming.

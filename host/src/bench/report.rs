@@ -14,17 +14,9 @@ use super::{Harness, Pki, SETTLE_EVERY, Tally, compare, pipeline};
 use crate::clock::Clock;
 use crate::metrics::{Quantiles, Stage};
 
-/// The in-process stages, in pipeline order, then end to end.
-pub const STAGES: [Stage; 8] = [
-    Stage::FeedDecode,
-    Stage::Strategy,
-    Stage::Risk,
-    Stage::Sign,
-    Stage::Frame,
-    Stage::Seal,
-    Stage::Submit,
-    Stage::TickToWire,
-];
+/// The in-process stages, in pipeline order, then end to end: every stage
+/// but the venue's round trip.
+pub const STAGES: &[Stage] = Stage::ALL.split_at(Stage::ALL.len() - 1).0;
 
 /// The three in-process runs.
 #[derive(Debug)]
@@ -128,7 +120,7 @@ impl Runs {
         );
         let cell = |q: Option<Quantiles>| (human(q.map(|q| q.p50)), human(q.map(|q| q.p99)));
         let runs = [&self.hotline, &self.pre_armed, &self.baseline];
-        for stage in STAGES {
+        for &stage in STAGES {
             let [(h50, h99), (a50, a99), (b50, b99)] = runs.map(|t| cell(t.metrics.quantiles(stage)));
             let ratio = speedup(&self.hotline, &self.baseline, stage).map_or("-".to_owned(), |r| format!("{r:.1}×"));
             let label = stage.label();

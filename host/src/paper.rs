@@ -1,0 +1,72 @@
+//! The engine wired to the simulated exchange (`hotline-sim`): the one
+//! instrument, order shape, sizing and connection plan that `hotline demo`,
+//! `hotline bench`'s round trip and the end-to-end tests trade on paper.
+
+use std::net::SocketAddr;
+
+use hotline_core::engine::{Settings, Timers};
+use hotline_core::order::{Auth, Decimal, Instrument, OrderType, PlaceOrder, Side, TimeUnit};
+use hotline_core::strategy::whale::Sizing;
+use hotline_sim::Sim;
+
+use crate::clock::Clock;
+use crate::engine::{Plan, first_client_order_id};
+use crate::net::ring::RingConfig;
+use crate::net::socket::SocketOptions;
+
+/// BTCUSDT with Binance's precisions: prices to the cent, quantities in
+/// steps of 0.00001 BTC.
+pub const INSTRUMENT: Instrument<'static> = Instrument {
+    symbol: "BTCUSDT",
+    price: Decimal { int_digits: 7, decimals: 2 },
+    quantity: Decimal { int_digits: 3, decimals: 5 },
+};
+/// Digits of `newClientOrderId`.
+pub const ID_WIDTH: u8 = 16;
+/// Signal strength to quantity: 0.001 BTC per unit, at most 0.01.
+pub const SIZING: Sizing = Sizing { base_qty: 100, max_qty: 1_000 };
+/// The reference price (ticks) the risk gate values orders at.
+pub const REFERENCE_PRICE: u64 = 9_500_000;
+
+/// Market orders on [`INSTRUMENT`] through the sim at `host` (its
+/// `addr()`), signed with `auth`, timestamps from `clock`, fresh client
+/// order ids; override fields as a run needs.
+pub fn settings<'a>(host: &'a str, auth: Auth<'a>, clock: &Clock) -> Settings<'a> {
+    Settings {
+        host,
+        path: "/ws-api/v3",
+        order: PlaceOrder {
+            instrument: INSTRUMENT,
+            side: Side::Buy,
+            order_type: OrderType::Market,
+            resp_type: None,
+            client_order_id: Some(ID_WIDTH),
+        },
+        auth,
+        time_unit: TimeUnit::Millis,
+        recv_window: None,
+        sizing: SIZING,
+        limit_price: 0,
+        reference_price: REFERENCE_PRICE,
+        max_tx_bytes: 4_000_000,
+        timers: Timers::default(),
+        unix_offset_ns: i64::try_from(clock.unix_offset_ns()).unwrap_or(0),
+        first_client_order_id: first_client_order_id(ID_WIDTH),
+    }
+}
+
+/// Connect to `feed` and to `sim`, trusting only its CA and pinning its
+/// certificate's key.
+pub fn plan(sim: &Sim, feed: SocketAddr, ring: RingConfig, spin: bool) -> Plan {
+    Plan {
+        feed,
+        venue: sim.addr(),
+        server_name: "localhost".to_owned(),
+        ca: Some(vec![sim.ca_der().to_vec().into()]),
+        pins: vec![sim.leaf_spki_sha256()],
+        aes256: false,
+        sockets: SocketOptions::default(),
+        ring,
+        spin,
+    }
+}
