@@ -405,13 +405,13 @@ impl<L: Link> VenueIo<'_, L> {
 
     /// Queues plaintext for sealing, in order behind anything waiting.
     fn send(&mut self, data: &[u8]) -> Result<(), tls::Error> {
-        let sent = if self.backlog_len == 0 { self.link.send(data)? } else { 0 };
-        let rest = data.get(sent..).unwrap_or_default();
-        let room = self.backlog.get_mut(self.backlog_len..).unwrap_or_default();
-        let dst = room.get_mut(..rest.len()).ok_or(tls::Error::ShuttingDown)?;
-        dst.copy_from_slice(rest);
-        self.backlog_len += rest.len();
-        Ok(())
+        queue(&mut self.link, &mut self.backlog, &mut self.backlog_len, data)
+    }
+
+    /// Queues `frame[start..end]`, framed in place, without copying it out.
+    fn send_frame(&mut self, start: usize, end: usize) -> Result<(), tls::Error> {
+        let frame = self.frame.get(start..end).unwrap_or_default();
+        queue(&mut self.link, &mut self.backlog, &mut self.backlog_len, frame)
     }
 
     /// Moves backlog into TLS and owed WebSocket control frames after it.
@@ -431,8 +431,9 @@ impl<L: Link> VenueIo<'_, L> {
         }
     }
 
-    /// Frames `request` as one text message and queues it.
-    fn send_text(&mut self, request: &[u8]) -> Result<(), SendError> {
+    /// Copies `request` behind room for a header and frames it as one text
+    /// message; returns where the frame lies in `frame`.
+    fn frame_text(&mut self, request: &[u8]) -> Result<(usize, usize), SendError> {
         let end = MAX_HEADER_LEN + request.len();
         self.frame.get_mut(MAX_HEADER_LEN..end).ok_or(SendError::TooLong)?.copy_from_slice(request);
         let mask = self.mask();
@@ -440,9 +441,26 @@ impl<L: Link> VenueIo<'_, L> {
             .ws
             .encode(&mut self.frame, MAX_HEADER_LEN, request.len(), Opcode::Text, true, mask)
             .map_err(SendError::Ws)?;
-        let frame = self.frame;
-        self.send(frame.get(start..end).unwrap_or_default()).map_err(SendError::Tls)
+        Ok((start, end))
     }
+
+    /// Frames `request` as one text message and queues it.
+    fn send_text(&mut self, request: &[u8]) -> Result<(), SendError> {
+        let (start, end) = self.frame_text(request)?;
+        self.send_frame(start, end).map_err(SendError::Tls)
+    }
+}
+
+/// Hands `data` to TLS, keeping in `backlog` what its queue has no room
+/// for yet, so plaintext is sealed in the order it was sent.
+fn queue<L: Link>(link: &mut L, backlog: &mut [u8], backlog_len: &mut usize, data: &[u8]) -> Result<(), tls::Error> {
+    let sent = if *backlog_len == 0 { link.send(data)? } else { 0 };
+    let rest = data.get(sent..).unwrap_or_default();
+    let room = backlog.get_mut(*backlog_len..).unwrap_or_default();
+    let dst = room.get_mut(..rest.len()).ok_or(tls::Error::ShuttingDown)?;
+    dst.copy_from_slice(rest);
+    *backlog_len += rest.len();
+    Ok(())
 }
 
 #[derive(Debug)]
@@ -868,13 +886,11 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
                 if quiet >= timers.ping_interval_ns && !st.ping_sent && st.venue != VenueState::Closing {
                     st.ping_sent = true;
                     let mask = self.io.mask();
-                    if let Ok(start) =
-                        self.io.ws.encode(&mut self.io.frame, MAX_HEADER_LEN, 0, Opcode::Ping, true, mask)
+                    let ping = self.io.ws.encode(&mut self.io.frame, MAX_HEADER_LEN, 0, Opcode::Ping, true, mask);
+                    if let Ok(start) = ping
+                        && let Err(e) = self.io.send_frame(start, MAX_HEADER_LEN)
                     {
-                        let frame = self.io.frame;
-                        if let Err(e) = self.io.send(frame.get(start..MAX_HEADER_LEN).unwrap_or_default()) {
-                            return self.st.lost(now, VenueLoss::Tls(e));
-                        }
+                        return self.st.lost(now, VenueLoss::Tls(e));
                     }
                 }
                 let st = &mut self.st;
@@ -993,8 +1009,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
                     io.rng.fill_bytes(&mut key);
                     let request = Request { host: st.settings.host, path: st.settings.path, key, headers: &[] };
                     let n = io.ws.reconnect(&request, &mut io.frame).map_err(VenueLoss::Ws)?;
-                    let frame = io.frame;
-                    io.send(frame.get(..n).unwrap_or_default()).map_err(VenueLoss::Tls)?;
+                    io.send_frame(0, n).map_err(VenueLoss::Tls)?;
                     st.set_venue(VenueState::Upgrading);
                 }
                 VenueState::LoggingOn => {
@@ -1304,18 +1319,9 @@ impl<C: Stamp> State<'_, C> {
             return fail(self, Skip::Patch(e));
         }
         let signed = self.clock.stamp();
-        let request = self.place[side_index(signal.side)].request();
-        let end = MAX_HEADER_LEN + request.len();
-        if let Some(dst) = io.frame.get_mut(MAX_HEADER_LEN..end) {
-            dst.copy_from_slice(request);
-        }
-        let mask = io.mask();
-        let framed_at = io.ws.encode(&mut io.frame, MAX_HEADER_LEN, request.len(), Opcode::Text, true, mask);
+        let framed_at = io.frame_text(self.place[side_index(signal.side)].request());
         let framed = self.clock.stamp();
-        let sealed = framed_at.map_err(SendError::Ws).and_then(|start| {
-            let frame = io.frame;
-            io.send(frame.get(start..end).unwrap_or_default()).map_err(SendError::Tls)
-        });
+        let sealed = framed_at.and_then(|(start, end)| io.send_frame(start, end).map_err(SendError::Tls));
         let sealed_at = self.clock.stamp();
         if sealed.is_err() {
             // Never on the wire: the connection is failing and the order
