@@ -15,6 +15,7 @@ use hotline::clock::Clock;
 use hotline::engine::{self, Command, Control, Report, Status};
 use hotline::net::ring::RingConfig;
 use hotline::paper;
+use hotline_core::btc::tx::TxHash;
 use hotline_core::engine::{Event, Settings, Timers, VenueState};
 use hotline_core::order::Auth;
 use hotline_core::risk::{Limits, RateLimit};
@@ -144,12 +145,17 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
-    /// Client order ids of `OrderSent`, in order.
+    /// Client order ids of `OrderSent`, in order. Each must name its
+    /// whale: the txid is computed after the order is out, and must have
+    /// been filled in by the time the event is polled.
     pub(crate) fn sent(&self) -> Vec<u64> {
         self.events
             .iter()
             .filter_map(|e| match e {
-                Event::OrderSent { client_order_id, .. } => Some(*client_order_id),
+                Event::OrderSent { client_order_id, signal, .. } => {
+                    assert_ne!(signal.txid, TxHash::UNKNOWN, "order {client_order_id} was reported without its txid");
+                    Some(*client_order_id)
+                }
                 _ => None,
             })
             .collect()

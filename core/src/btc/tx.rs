@@ -260,6 +260,10 @@ impl<'a> Iterator for Outputs<'a> {
 pub struct TxHash(pub [u8; 32]);
 
 impl TxHash {
+    /// Stands for a txid not computed yet (all zero bytes: no transaction
+    /// hashes to it).
+    pub const UNKNOWN: Self = Self([0; 32]);
+
     /// The hash in display order (byte-reversed).
     pub fn to_display_bytes(&self) -> [u8; 32] {
         let mut out = self.0;

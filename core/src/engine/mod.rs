@@ -41,6 +41,9 @@ pub use orders::{CAPACITY as ORDER_CAPACITY, Order, OrderState, Orders, UnknownC
 const WHALE_MEMORY: usize = 64;
 /// Events held for the host between polls.
 const EVENT_CAPACITY: usize = 64;
+/// Largest whale kept to hash after its order is out; a bigger one is
+/// hashed before.
+const WHALE_COPY: usize = 4096;
 /// Plaintext read from TLS per step.
 const PLAIN_CHUNK: usize = 4096;
 /// Plaintext waiting for room in the TLS queue.
@@ -519,6 +522,10 @@ struct State<'a, C> {
     events: heapless::Deque<Event, EVENT_CAPACITY>,
     events_dropped: u64,
     counters: Counters,
+    /// The signalled whale whose txid is still to be computed: its bytes
+    /// (`whale_len` of them; 0 when none).
+    whale: [u8; WHALE_COPY],
+    whale_len: usize,
 }
 
 impl<L, C> core::fmt::Debug for Engine<'_, L, C> {
@@ -607,6 +614,8 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             events: heapless::Deque::new(),
             events_dropped: 0,
             counters: Counters::default(),
+            whale: [0; WHALE_COPY],
+            whale_len: 0,
         };
         st.push(Event::FeedConnect);
         st.push(Event::VenueConnect);
@@ -654,6 +663,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
     /// in [`poll_transmit`](Self::poll_transmit). On an error the feed
     /// must be closed ([`Event::FeedFailed`] says so too).
     pub fn handle_feed(&mut self, now: u64, mut input: &[u8]) -> Result<(), bitcoind::Error> {
+        self.st.settle_whale();
         let start = self.st.clock.stamp();
         self.st.last_feed_rx = now;
         self.st.feed_silent = false;
@@ -825,6 +835,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
 
     /// The next event, oldest first.
     pub fn poll_event(&mut self) -> Option<Event> {
+        self.st.settle_whale();
         self.st.drain_gate();
         self.st.events.pop_front()
     }
@@ -1241,8 +1252,30 @@ impl<C: Stamp> State<'_, C> {
         self.set_venue(next);
     }
 
+    /// Computes the txid of the whale kept by [`on_rawtx`](Self::on_rawtx)
+    /// and fills it into its queued event: work that waits until the host
+    /// has the order's bytes.
+    fn settle_whale(&mut self) {
+        if self.whale_len == 0 {
+            return;
+        }
+        let body = self.whale.get(..self.whale_len).unwrap_or_default();
+        self.whale_len = 0;
+        // It parsed when it arrived.
+        let Ok(tx) = Tx::parse(body) else { return };
+        let txid = self.detector.settle(&tx);
+        for event in self.events.iter_mut() {
+            if let Event::OrderSent { signal, .. } | Event::Skipped { signal, .. } = event
+                && signal.txid == TxHash::UNKNOWN
+            {
+                signal.txid = txid;
+                return;
+            }
+        }
+    }
+
     /// One transaction from the feed, through strategy and risk to a
-    /// sealed order.
+    /// sealed order; the txid of a signalled whale is computed after.
     fn on_rawtx<L: Link>(&mut self, io: &mut VenueIo<'_, L>, now: u64, body: &[u8], t0: u64) {
         self.counters.txs_seen += 1;
         let Ok(tx) = Tx::parse(body) else {
@@ -1250,13 +1283,25 @@ impl<C: Stamp> State<'_, C> {
             return;
         };
         let decoded = self.clock.stamp();
-        let signal = match self.detector.evaluate(now, &tx) {
+        let signal = match self.detector.evaluate_deferred(now, &tx) {
             Decision::Ignore => return,
             Decision::Suppressed { txid, reason } => {
                 self.counters.whales_detected += 1;
                 return self.push(Event::Suppressed { txid, reason });
             }
-            Decision::Signal(signal) => signal,
+            Decision::Signal(mut signal) => {
+                // The txid waits until the order is out, unless another
+                // whale already waits or this one is too big to keep.
+                let keep = self.whale_len == 0 && body.len() <= WHALE_COPY;
+                match self.whale.get_mut(..body.len()) {
+                    Some(copy) if keep => {
+                        copy.copy_from_slice(body);
+                        self.whale_len = body.len();
+                    }
+                    _ => signal.txid = self.detector.settle(&tx),
+                }
+                signal
+            }
         };
         self.counters.whales_detected += 1;
         self.counters.signals += 1;

@@ -158,10 +158,11 @@ pub enum Decision {
     },
 }
 
-/// A whale seen recently: its txid and the first outpoint it spends.
+/// A whale seen recently: the first outpoint it spends, and its txid once
+/// known (see [`Detector::evaluate_deferred`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Seen {
-    txid: TxHash,
+    txid: Option<TxHash>,
     spends: ([u8; 32], u32),
 }
 
@@ -193,36 +194,65 @@ impl<'a, const N: usize> Detector<'a, N> {
 
     /// Decides on one transaction seen at `now_ns`.
     pub fn evaluate(&mut self, now_ns: u64, tx: &Tx<'_>) -> Decision {
+        let mut decision = self.evaluate_deferred(now_ns, tx);
+        if let Decision::Signal(signal) = &mut decision {
+            signal.txid = self.settle(tx);
+        }
+        decision
+    }
+
+    /// [`evaluate`](Self::evaluate) without the one hash a signal does not
+    /// need before its order is on the wire: a [`Decision::Signal`] carries
+    /// [`TxHash::UNKNOWN`] until the caller computes the txid and passes it
+    /// to [`settle`](Self::settle) later. Repeats are recognised by the outpoint
+    /// they spend, so the decision is the same either way; only telling a
+    /// duplicate from a replacement of a whale not yet settled needs the
+    /// txid, and such a repeat is reported as a replacement of
+    /// [`TxHash::UNKNOWN`].
+    pub fn evaluate_deferred(&mut self, now_ns: u64, tx: &Tx<'_>) -> Decision {
         if self.rules.skip_coinbase && tx.is_coinbase() {
             return Decision::Ignore;
         }
         let Some((rule, side, value_sat, threshold)) = self.classify(tx) else {
             return Decision::Ignore;
         };
-        let txid = tx.txid();
-        if let Some(reason) = self.remember(txid, tx) {
+        if let Some((txid, reason)) = self.remember(tx) {
             return Decision::Suppressed { txid, reason };
         }
-        let suppress = |reason| Decision::Suppressed { txid, reason };
-        if now_ns < self.holdoff_until {
-            return suppress(Suppression::FeedGap);
-        }
-        let Some(side) = side else {
-            return suppress(Suppression::NoSide);
+        // A new whale: its txid is computed here only when suppressed.
+        let cooling = |last: Option<u64>| last.is_some_and(|t| now_ns < t.saturating_add(self.rules.cooldown_ns));
+        let verdict = match side {
+            _ if now_ns < self.holdoff_until => Err(Suppression::FeedGap),
+            None => Err(Suppression::NoSide),
+            Some(side) if cooling(self.last_signal[side_index(side)]) => Err(Suppression::Cooldown),
+            Some(side) => Ok(side),
         };
-        let last = &mut self.last_signal[side_index(side)];
-        if last.is_some_and(|t| now_ns < t.saturating_add(self.rules.cooldown_ns)) {
-            return suppress(Suppression::Cooldown);
-        }
-        *last = Some(now_ns);
+        let side = match verdict {
+            Ok(side) => side,
+            Err(reason) => return Decision::Suppressed { txid: self.settle(tx), reason },
+        };
+        self.last_signal[side_index(side)] = Some(now_ns);
         let strength = (value_sat / threshold.max(1)).clamp(1, u64::from(self.rules.max_strength));
         Decision::Signal(Signal {
-            txid,
+            txid: TxHash::UNKNOWN,
             value_sat,
             rule,
             side,
             strength: u32::try_from(strength).unwrap_or(self.rules.max_strength),
         })
+    }
+
+    /// Computes the txid of a whale [`evaluate_deferred`](Self::evaluate_deferred)
+    /// signalled, and records it.
+    pub fn settle(&mut self, tx: &Tx<'_>) -> TxHash {
+        let txid = tx.txid();
+        let spends = tx.inputs().next().map(|input| (*input.prevout.txid, input.prevout.vout));
+        if let Some(seen) =
+            self.seen.iter_mut().flatten().find(|seen| Some(seen.spends) == spends && seen.txid.is_none())
+        {
+            seen.txid = Some(txid);
+        }
+        txid
     }
 
     /// The rule a transaction meets, if any: watch-list inflows first
@@ -261,22 +291,22 @@ impl<'a, const N: usize> Detector<'a, N> {
         None
     }
 
-    /// Records a whale; says why not to signal it if it is a repeat or a
-    /// replacement of one already recorded.
-    fn remember(&mut self, txid: TxHash, tx: &Tx<'_>) -> Option<Suppression> {
+    /// Records a whale; says why not to signal it, with its txid, if it
+    /// spends the same first outpoint as one recorded: the same
+    /// transaction again, or a replacement.
+    fn remember(&mut self, tx: &Tx<'_>) -> Option<(TxHash, Suppression)> {
         let spends = tx.inputs().next().map(|input| (*input.prevout.txid, input.prevout.vout))?;
-        for seen in self.seen.iter_mut().flatten() {
-            if seen.txid == txid {
-                return Some(Suppression::Duplicate);
+        if let Some(seen) = self.seen.iter_mut().flatten().find(|seen| seen.spends == spends) {
+            let txid = tx.txid();
+            if seen.txid == Some(txid) {
+                return Some((txid, Suppression::Duplicate));
             }
-            if seen.spends == spends {
-                let replaced = seen.txid;
-                seen.txid = txid;
-                return Some(Suppression::Replacement { replaced });
-            }
+            let replaced = seen.txid.unwrap_or(TxHash::UNKNOWN);
+            seen.txid = Some(txid);
+            return Some((txid, Suppression::Replacement { replaced }));
         }
         if let Some(slot) = self.seen.get_mut(self.next) {
-            *slot = Some(Seen { txid, spends });
+            *slot = Some(Seen { txid: None, spends });
         }
         self.next = if self.next + 1 >= N { 0 } else { self.next + 1 };
         None
@@ -384,6 +414,39 @@ mod tests {
         );
         let mut quiet = Detector::<'_, 8>::new(Rules { unlabeled_side: None, ..rules() });
         assert!(matches!(quiet.evaluate(0, &single.tx()), Decision::Suppressed { reason: Suppression::NoSide, .. }));
+    }
+
+    #[test]
+    fn deferred_txid_decides_the_same_and_is_settled_later() {
+        let mut d = Detector::<'_, 8>::new(Rules { cooldown_ns: 0, ..rules() });
+        let t = build(1, &[(600 * BTC, &[0x51])]);
+        let Decision::Signal(s) = d.evaluate_deferred(0, &t.tx()) else { panic!("expected a signal") };
+        assert_eq!(s.txid, TxHash::UNKNOWN);
+        // Not settled yet: a repeat is still suppressed, as a replacement
+        // of an unknown txid.
+        let replacement = build(1, &[(599 * BTC, &[0x51])]);
+        assert_eq!(
+            d.evaluate_deferred(1, &t.tx()),
+            Decision::Suppressed {
+                txid: t.tx().txid(),
+                reason: Suppression::Replacement { replaced: TxHash::UNKNOWN }
+            }
+        );
+        // Settled, the next repeat of the same bytes is a duplicate.
+        let u = build(2, &[(700 * BTC, &[0x51])]);
+        assert!(matches!(d.evaluate_deferred(2, &u.tx()), Decision::Signal(_)));
+        assert_eq!(d.settle(&u.tx()), u.tx().txid());
+        assert_eq!(
+            d.evaluate_deferred(3, &u.tx()),
+            Decision::Suppressed { txid: u.tx().txid(), reason: Suppression::Duplicate }
+        );
+        assert_eq!(
+            d.evaluate_deferred(4, &replacement.tx()),
+            Decision::Suppressed {
+                txid: replacement.tx().txid(),
+                reason: Suppression::Replacement { replaced: t.tx().txid() }
+            }
+        );
     }
 
     #[test]
