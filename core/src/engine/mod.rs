@@ -424,6 +424,9 @@ impl<L: Link> VenueIo<'_, L> {
             self.backlog.copy_within(sent..self.backlog_len, 0);
             self.backlog_len -= sent;
         }
+        if !self.ws.wants_transmit() {
+            return Ok(());
+        }
         let mut control = [0u8; 2 + 8 + 125];
         loop {
             let mask = self.mask();
@@ -505,6 +508,9 @@ struct State<'a, C> {
     drain_until: u64,
     /// The drain deadline was extended once to query unanswered orders.
     drain_extended: bool,
+    /// Some order may have turned unknown since the last reconciliation
+    /// pass (saves scanning the table on every poll).
+    reconcile: bool,
     rotate: bool,
     logon_request: Option<u64>,
     logged_on: bool,
@@ -597,6 +603,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             jitter: u64::from_le_bytes([seed[0], seed[1], seed[2], seed[3], seed[4], seed[5], seed[6], seed[7]]) | 1,
             drain_until: 0,
             drain_extended: false,
+            reconcile: false,
             rotate: false,
             logon_request: None,
             logged_on: false,
@@ -713,6 +720,8 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
         st.logon_request = None;
         st.time_request = None;
         st.time_synced = false;
+        // Every connection starts by querying what is still unknown.
+        st.reconcile = true;
         st.set_venue(VenueState::Tls);
     }
 
@@ -1057,23 +1066,27 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
                     }
                     // Reconcile before trading: every unknown order is
                     // queried by its client order id.
-                    for o in st.orders.iter_mut().filter(|o| o.state == OrderState::Unknown) {
-                        let id = st.next_request;
-                        st.next_request += 1;
-                        let t = &mut st.status;
-                        let timestamp = timestamp_at(&st.settings, st.venue_offset_ns, now);
-                        t.set(Slot::RequestId, id)
-                            .and_then(|()| t.set(Slot::OrigClientOrderId, o.client_order_id))
-                            .and_then(|()| t.set(Slot::Timestamp, timestamp))
-                            .and_then(|()| t.sign())
-                            .map_err(|_| VenueLoss::Transport)?;
-                        send(io, t.request())?;
-                        o.state = OrderState::Querying;
-                        o.status_request = Some(id);
-                        o.sent_ns = now;
+                    if core::mem::take(&mut st.reconcile) {
+                        for o in st.orders.iter_mut().filter(|o| o.state == OrderState::Unknown) {
+                            let id = st.next_request;
+                            st.next_request += 1;
+                            let t = &mut st.status;
+                            let timestamp = timestamp_at(&st.settings, st.venue_offset_ns, now);
+                            t.set(Slot::RequestId, id)
+                                .and_then(|()| t.set(Slot::OrigClientOrderId, o.client_order_id))
+                                .and_then(|()| t.set(Slot::Timestamp, timestamp))
+                                .and_then(|()| t.sign())
+                                .map_err(|_| VenueLoss::Transport)?;
+                            send(io, t.request())?;
+                            o.state = OrderState::Querying;
+                            o.status_request = Some(id);
+                            o.sent_ns = now;
+                        }
                     }
-                    let settled = !st.orders.iter().any(|o| o.state == OrderState::Querying);
-                    if st.venue == VenueState::Syncing && st.time_synced && settled {
+                    if st.venue == VenueState::Syncing
+                        && st.time_synced
+                        && !st.orders.iter().any(|o| o.state == OrderState::Querying)
+                    {
                         st.failures = 0;
                         st.set_venue(VenueState::Trading);
                     }
@@ -1218,6 +1231,7 @@ impl<C: Stamp> State<'_, C> {
                 }
                 o.state = OrderState::Unknown;
                 o.status_request = None;
+                self.reconcile = true;
             }
         }
     }
@@ -1450,6 +1464,7 @@ impl<C: Stamp> State<'_, C> {
             }
             (Outcome::Unknown(_), false) => {
                 self.counters.orders_unknown += 1;
+                self.reconcile = true;
                 (
                     OrderState::Unknown,
                     Event::OrderUnknown { client_order_id: o.client_order_id, cause: UnknownCause::Venue },
@@ -1477,6 +1492,7 @@ impl<C: Stamp> State<'_, C> {
                 if let Some(order) = self.orders.by_request(id) {
                     order.state = OrderState::Unknown;
                     order.status_request = None;
+                    self.reconcile = true;
                 }
                 return;
             }

@@ -73,11 +73,14 @@ pub struct Order {
 #[derive(Debug, Clone)]
 pub struct Orders {
     slots: [Option<Order>; CAPACITY],
+    /// Where the next order goes: slots fill in turn, so this is the
+    /// oldest one once the table is full.
+    next: usize,
 }
 
 impl Default for Orders {
     fn default() -> Self {
-        Self { slots: [None; CAPACITY] }
+        Self { slots: [None; CAPACITY], next: 0 }
     }
 }
 
@@ -85,7 +88,11 @@ impl Orders {
     /// Records a new order; `false` when every slot holds an unresolved
     /// order.
     pub fn insert(&mut self, order: Order) -> bool {
-        let slot = match self.slots.iter().position(Option::is_none) {
+        // The slot after the last one taken is empty or the oldest order:
+        // taken at once unless that order is still unresolved.
+        let turn = self.slots.get(self.next).is_some_and(|o| o.is_none_or(|o| o.state.is_final()));
+        let free = if turn { Some(self.next) } else { self.slots.iter().position(Option::is_none) };
+        let slot = match free {
             Some(i) => i,
             None => {
                 // Evict the oldest resolved order.
@@ -104,6 +111,7 @@ impl Orders {
         if let Some(s) = self.slots.get_mut(slot) {
             *s = Some(order);
         }
+        self.next = (slot + 1) % CAPACITY;
         true
     }
 
@@ -169,5 +177,25 @@ mod tests {
         assert!(orders.get(3).is_none(), "the oldest resolved order goes first");
         assert!(orders.get(5).is_some());
         assert_eq!(orders.unresolved(), CAPACITY - 1);
+    }
+
+    #[test]
+    fn steady_state_replaces_the_oldest_resolved_order_in_turn() {
+        let mut orders = Orders::default();
+        for id in 0..3 * CAPACITY as u64 {
+            assert!(orders.insert(order(id, OrderState::Sent)));
+            orders.by_request(id + 100).unwrap().state = OrderState::Acked;
+            // The table holds exactly the newest CAPACITY orders.
+            let oldest = (id + 1).saturating_sub(CAPACITY as u64);
+            assert!(orders.get(id).is_some() && (oldest == 0 || orders.get(oldest - 1).is_none()), "at {id}");
+            assert!(orders.get(oldest).is_some(), "at {id}");
+        }
+        // An unresolved order at the cursor is kept; the next resolved
+        // one (the oldest such) goes instead.
+        let at_cursor = 2 * CAPACITY as u64;
+        orders.iter_mut().find(|o| o.client_order_id == at_cursor).unwrap().state = OrderState::Sent;
+        assert!(orders.insert(order(5000, OrderState::Sent)));
+        assert!(orders.get(at_cursor).is_some());
+        assert!(orders.get(at_cursor + 1).is_none());
     }
 }

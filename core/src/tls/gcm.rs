@@ -181,7 +181,8 @@ mod ni {
         aes_clmul::get()
     }
 
-    /// Counter blocks encrypted side by side.
+    /// Counter blocks encrypted side by side: enough to cover the latency
+    /// of `aesenc` (two issued per cycle, four cycles each).
     const LANES: usize = 8;
     /// Blocks hashed per reduction.
     const FOLD: usize = 4;
@@ -237,8 +238,29 @@ mod ni {
         #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1")]
         pub(super) unsafe fn seal(&self, nonce: &[u8; 12], aad: &[u8], buffer: &mut [u8]) -> [u8; 16] {
             let j0 = counter_base(nonce);
-            self.ctr(j0, buffer);
-            self.tag(j0, aad, buffer)
+            let mut y = self.absorb(_mm_setzero_si128(), aad);
+            // Stitched: each group is hashed as soon as it is encrypted, so
+            // the AES of one group overlaps the GHASH of the one before.
+            let (groups, rest) = buffer.as_chunks_mut::<{ 16 * LANES }>();
+            let mut counter = 2u32;
+            for group in groups {
+                let stream = self
+                    .encrypt(core::array::from_fn::<_, LANES, _>(|i| with_counter(j0, counter.wrapping_add(i as u32))));
+                counter = counter.wrapping_add(LANES as u32);
+                let (blocks, _) = group.as_chunks_mut::<16>();
+                let mut xs = [_mm_setzero_si128(); LANES];
+                for ((block, ks), x) in blocks.iter_mut().zip(stream).zip(&mut xs) {
+                    let c = _mm_xor_si128(load(block), ks);
+                    *block = store(c);
+                    *x = reversed(c);
+                }
+                let [a, b, c, d, e, f, g, h] = xs;
+                y = self.fold(y, [a, b, c, d]);
+                y = self.fold(y, [e, f, g, h]);
+            }
+            self.ctr(j0, counter, rest);
+            let y = self.absorb(y, rest);
+            self.finish(j0, y, aad.len(), buffer.len())
         }
 
         /// Checks `tag` over `aad` and the ciphertext in `buffer`, then
@@ -255,13 +277,15 @@ mod ni {
             tag: &[u8; 16],
         ) -> Result<(), Error> {
             let j0 = counter_base(nonce);
-            let expected = self.tag(j0, aad, buffer);
+            let y = self.absorb(_mm_setzero_si128(), aad);
+            let y = self.absorb(y, buffer);
+            let expected = self.finish(j0, y, aad.len(), buffer.len());
             // Constant time: every byte is compared.
             let diff = expected.iter().zip(tag).fold(0u8, |acc, (a, b)| acc | (a ^ b));
             if diff != 0 {
                 return Err(Error);
             }
-            self.ctr(j0, buffer);
+            self.ctr(j0, 2, buffer);
             Ok(())
         }
 
@@ -284,11 +308,12 @@ mod ni {
             blocks
         }
 
-        /// XORs the keystream from counter 2 on into `data` (GCTR, §6.5).
+        /// XORs the keystream from counter `first` on into `data` (GCTR,
+        /// §6.5; the text starts at counter 2).
         #[target_feature(enable = "aes,ssse3,sse4.1")]
-        fn ctr(&self, j0: __m128i, data: &mut [u8]) {
+        fn ctr(&self, j0: __m128i, first: u32, data: &mut [u8]) {
             let (blocks, tail) = data.as_chunks_mut::<16>();
-            let mut counter = 2u32;
+            let mut counter = first;
             for group in blocks.chunks_mut(LANES) {
                 let stream = self
                     .encrypt(core::array::from_fn::<_, LANES, _>(|i| with_counter(j0, counter.wrapping_add(i as u32))));
@@ -305,14 +330,13 @@ mod ni {
             }
         }
 
-        /// GHASH over `aad` and `text`, and the tag (§7.1 steps 5–6).
+        /// The tag from the hash `y` of the AAD and text (§7.1 steps 5–6):
+        /// the lengths block, then E(J₀) ⊕ GHASH.
         #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1")]
-        fn tag(&self, j0: __m128i, aad: &[u8], text: &[u8]) -> [u8; 16] {
-            let y = self.absorb(_mm_setzero_si128(), aad);
-            let y = self.absorb(y, text);
+        fn finish(&self, j0: __m128i, y: __m128i, aad_len: usize, text_len: usize) -> [u8; 16] {
             let mut lengths = [0u8; 16];
-            lengths[..8].copy_from_slice(&(aad.len() as u64 * 8).to_be_bytes());
-            lengths[8..].copy_from_slice(&(text.len() as u64 * 8).to_be_bytes());
+            lengths[..8].copy_from_slice(&(aad_len as u64 * 8).to_be_bytes());
+            lengths[8..].copy_from_slice(&(text_len as u64 * 8).to_be_bytes());
             let y = self.fold(y, [reversed(load(&lengths))]);
             let [mask] = self.encrypt([j0]);
             store(_mm_xor_si128(reversed(y), mask))

@@ -182,6 +182,12 @@ impl<'b> Client<'b> {
         }
     }
 
+    /// Whether a frame is owed ([`poll_transmit`](Self::poll_transmit)
+    /// would write one).
+    pub fn wants_transmit(&self) -> bool {
+        self.close.is_some() || self.pong_len.is_some()
+    }
+
     /// Writes the next frame the client owes the server (a close, else a
     /// pong) into `out`, masked with `mask` (from a CSPRNG), and returns
     /// its length; `None` when nothing is owed. `out` needs 131 bytes.
