@@ -42,6 +42,10 @@ pub(crate) struct Args {
     /// the kernel (keeps the engine's core warm; takes a whole CPU).
     #[arg(long)]
     spin: bool,
+    /// In the round trip, submit with a kernel polling thread (io_uring
+    /// SQPOLL): the send leaves the engine's thread.
+    #[arg(long)]
+    sqpoll: bool,
     /// Print one JSON object on stdout.
     #[arg(long)]
     json: bool,
@@ -74,7 +78,8 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
     let rtt = if args.skip_rtt {
         None
     } else {
-        let report = round_trip(args.rtt_count, args.spin, &clock)?;
+        let ring = RingConfig { sqpoll_idle_ms: args.sqpoll.then_some(1000), ..RingConfig::default() };
+        let report = round_trip(args.rtt_count, ring, args.spin, &clock)?;
         progress("loopback round trip done");
         Some(report)
     };
@@ -130,7 +135,7 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
 
 /// The engine's loop against the simulated exchange until `count` orders
 /// are acknowledged.
-fn round_trip(count: u64, spin: bool, clock: &Clock) -> Result<Report, String> {
+fn round_trip(count: u64, ring: RingConfig, spin: bool, clock: &Clock) -> Result<Report, String> {
     // The venue's 50-per-10-s order limit would turn the run into a rate
     // limit test.
     let config = SimConfig { orders_per_10s: u32::MAX, ..SimConfig::default() };
@@ -154,7 +159,7 @@ fn round_trip(count: u64, spin: bool, clock: &Clock) -> Result<Report, String> {
         max_tx_bytes: bench::MAX_TX_BYTES,
         ..paper::settings(&host, Auth::Hmac { api_key: bench::API_KEY, key: &key }, clock)
     };
-    let plan = paper::plan(&sim, feed, RingConfig::default(), spin);
+    let plan = paper::plan(&sim, feed, ring, spin);
     let mut control =
         UntilAcked { count, player: &player, published: per_loop * u64::from(loops), started: Instant::now() };
     let report = engine::run(&plan, settings, bench::rules(), bench::limits(), clock, &mut control)?;

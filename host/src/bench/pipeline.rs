@@ -391,7 +391,7 @@ impl<L: Link> Harness for Armed<'_, L> {
             let Some(bitcoind::Event::Notification(note)) = event else { return Err(no_order("no notification")) };
             let tx = Tx::parse(note.body).map_err(|e| no_order(&format!("tx: {e:?}")))?;
             let decoded = clock.ticks();
-            let Decision::Signal(signal) = self.detector.evaluate(now, &tx) else {
+            let Decision::Signal(signal) = self.detector.evaluate_deferred(now, &tx) else {
                 return Err(no_order("no signal"));
             };
             let decided = clock.ticks();
@@ -417,6 +417,8 @@ impl<L: Link> Harness for Armed<'_, L> {
             if taken != end - start || len == 0 {
                 return Err(no_order("the record did not leave whole"));
             }
+            // As the engine does: the txid once the order is out.
+            self.detector.settle(&tx);
             let stages = Stages { start: t0, decoded, decided, checked, signed, framed, sealed };
             record_stages(tally, clock, &stages, t0, t1);
             self.wire.extend_from_slice(&self.out[..len]);
