@@ -171,6 +171,9 @@ struct Seen {
 pub struct Detector<'a, const N: usize> {
     rules: Rules<'a>,
     seen: [Option<Seen>; N],
+    /// [`tag`] of each slot's outpoint, scanned before `seen` (one cache
+    /// line per eight whales rather than one or two per whale).
+    tags: [u64; N],
     next: usize,
     last_signal: [Option<u64>; 2],
     holdoff_until: u64,
@@ -179,7 +182,7 @@ pub struct Detector<'a, const N: usize> {
 impl<'a, const N: usize> Detector<'a, N> {
     /// A detector with an empty memory.
     pub fn new(rules: Rules<'a>) -> Self {
-        Self { rules, seen: [None; N], next: 0, last_signal: [None; 2], holdoff_until: 0 }
+        Self { rules, seen: [None; N], tags: [0; N], next: 0, last_signal: [None; 2], holdoff_until: 0 }
     }
 
     /// The rules in force.
@@ -246,13 +249,21 @@ impl<'a, const N: usize> Detector<'a, N> {
     /// signalled, and records it.
     pub fn settle(&mut self, tx: &Tx<'_>) -> TxHash {
         let txid = tx.txid();
-        let spends = tx.inputs().next().map(|input| (*input.prevout.txid, input.prevout.vout));
-        if let Some(seen) =
-            self.seen.iter_mut().flatten().find(|seen| Some(seen.spends) == spends && seen.txid.is_none())
-        {
+        if let Some(seen) = first_spend(tx).and_then(|spends| self.find(&spends)).filter(|seen| seen.txid.is_none()) {
             seen.txid = Some(txid);
         }
         txid
+    }
+
+    /// The whale recorded as spending `spends`.
+    fn find(&mut self, spends: &([u8; 32], u32)) -> Option<&mut Seen> {
+        let tag = tag(spends);
+        let slot = self
+            .tags
+            .iter()
+            .zip(&self.seen)
+            .position(|(&t, seen)| t == tag && seen.as_ref().is_some_and(|seen| seen.spends == *spends))?;
+        self.seen.get_mut(slot)?.as_mut()
     }
 
     /// The rule a transaction meets, if any: watch-list inflows first
@@ -295,8 +306,8 @@ impl<'a, const N: usize> Detector<'a, N> {
     /// spends the same first outpoint as one recorded: the same
     /// transaction again, or a replacement.
     fn remember(&mut self, tx: &Tx<'_>) -> Option<(TxHash, Suppression)> {
-        let spends = tx.inputs().next().map(|input| (*input.prevout.txid, input.prevout.vout))?;
-        if let Some(seen) = self.seen.iter_mut().flatten().find(|seen| seen.spends == spends) {
+        let spends = first_spend(tx)?;
+        if let Some(seen) = self.find(&spends) {
             let txid = tx.txid();
             if seen.txid == Some(txid) {
                 return Some((txid, Suppression::Duplicate));
@@ -305,12 +316,26 @@ impl<'a, const N: usize> Detector<'a, N> {
             seen.txid = Some(txid);
             return Some((txid, Suppression::Replacement { replaced }));
         }
-        if let Some(slot) = self.seen.get_mut(self.next) {
+        if let (Some(slot), Some(t)) = (self.seen.get_mut(self.next), self.tags.get_mut(self.next)) {
             *slot = Some(Seen { txid: None, spends });
+            *t = tag(&spends);
         }
         self.next = if self.next + 1 >= N { 0 } else { self.next + 1 };
         None
     }
+}
+
+/// The first outpoint a transaction spends.
+fn first_spend(tx: &Tx<'_>) -> Option<([u8; 32], u32)> {
+    tx.inputs().next().map(|input| (*input.prevout.txid, input.prevout.vout))
+}
+
+/// A 64-bit digest of an outpoint: prevout txids are hashes, so their
+/// first eight bytes already spread.
+fn tag(spends: &([u8; 32], u32)) -> u64 {
+    let mut head = [0u8; 8];
+    head.copy_from_slice(spends.0.get(..8).unwrap_or(&[0; 8]));
+    u64::from_le_bytes(head) ^ u64::from(spends.1)
 }
 
 fn side_index(side: Side) -> usize {

@@ -31,27 +31,39 @@ pub struct Runs {
     pub identical: usize,
 }
 
+/// Orders each pipeline runs before the next takes its turn.
+const ROUND: u64 = 1_000;
+
 /// Runs each pipeline for `count` orders after a tenth as many to warm
-/// up; the baseline replays hotline's client order ids and timestamps, and
-/// the two must have signed every order alike.
+/// up, taking turns [`ROUND`] orders at a time so that the noise of a
+/// shared machine falls on all three alike. The baseline replays hotline's
+/// client order ids and timestamps, and the two must have signed every
+/// order alike.
 pub fn in_process(count: u64, clock: &Clock) -> Result<Runs, String> {
     let pki = Pki::generate()?;
     let warm = (count / 10).max(SETTLE_EVERY);
     let mut hotline = Tally::new(true);
-    pipeline::hotline(&pki, clock, |h| {
-        h.run(warm, &mut Tally::new(false))?;
-        h.run(count, &mut hotline)
-    })??;
     let mut pre_armed = Tally::new(false);
-    pipeline::pre_armed(&pki, clock, |h| {
-        h.run(warm, &mut Tally::new(false))?;
-        h.run(count, &mut pre_armed)
-    })??;
     let mut baseline = Tally::new(true);
     let mut b = Baseline::new(&pki, clock)?;
-    b.run(warm, &mut Tally::new(false))?;
-    b.replay(hotline.orders.as_deref().unwrap_or_default());
-    b.run(count, &mut baseline)?;
+    pipeline::hotline(&pki, clock, |h| {
+        pipeline::pre_armed(&pki, clock, |a| {
+            h.run(warm, &mut Tally::new(false))?;
+            a.run(warm, &mut Tally::new(false))?;
+            b.run(warm, &mut Tally::new(false))?;
+            let mut done = 0;
+            while done < count {
+                let n = ROUND.min(count - done);
+                let from = hotline.orders.as_ref().map_or(0, Vec::len);
+                h.run(n, &mut hotline)?;
+                a.run(n, &mut pre_armed)?;
+                b.replay(hotline.orders.as_deref().unwrap_or_default().get(from..).unwrap_or_default());
+                b.run(n, &mut baseline)?;
+                done += n;
+            }
+            Ok::<(), String>(())
+        })?
+    })??;
     let identical =
         compare(hotline.orders.as_deref().unwrap_or_default(), baseline.orders.as_deref().unwrap_or_default())?;
     Ok(Runs { hotline, pre_armed, baseline, identical })
