@@ -138,16 +138,8 @@ fn rustls_pair(pki: &Pki, client: &Arc<rustls::ClientConfig>) -> (rustls::Client
     (c, s)
 }
 
-fn aes_path() -> &'static str {
-    if std::arch::is_x86_feature_detected!("aes") && std::arch::is_x86_feature_detected!("pclmulqdq") {
-        "AES-NI + PCLMULQDQ (aes/polyval run-time detection)"
-    } else {
-        "portable software AES and GHASH"
-    }
-}
-
 fn tls(c: &mut Criterion) {
-    eprintln!("tls bench: AES-GCM path on this CPU: {}", aes_path());
+    eprintln!("tls bench: AES-GCM path on this CPU: {}", tls::aes_gcm_backend());
     let pki = pki();
     let anchors = [anchor(&pki)];
     let client_config = rustls_client_config(&pki);

@@ -123,10 +123,11 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
         }
         let features: Vec<&str> = bench::cpu::features().into_iter().filter(|(_, on)| *on).map(|(n, _)| n).collect();
         println!(
-            "cpu: {} [{}], sha256: {}, clock: {}",
+            "cpu: {} [{}], sha256: {}, aes-gcm: {}, clock: {}",
             bench::cpu::model(),
             features.join(" "),
             hotline_core::sign::backend().name(),
+            hotline_core::tls::aes_gcm_backend(),
             clock.source()
         );
     }
@@ -202,5 +203,6 @@ fn cpu_json() -> Value {
         "features": features,
         "sha256_backend": hotline_core::sign::backend().name(),
         "sign_lanes": hotline_core::sign::lanes(),
+        "aes_gcm_backend": hotline_core::tls::aes_gcm_backend(),
     })
 }

@@ -18,6 +18,7 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
         out.insert("model".into(), model.into());
         out.insert("sha256_backend".into(), hotline_core::sign::backend().name().into());
         out.insert("sign_lanes".into(), hotline_core::sign::lanes().into());
+        out.insert("aes_gcm_backend".into(), hotline_core::tls::aes_gcm_backend().into());
         for (name, present) in features {
             out.insert(name.into(), present.into());
         }
@@ -29,6 +30,7 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
             hotline_core::sign::backend().name(),
             hotline_core::sign::lanes()
         );
+        println!("  aes-gcm path: {}", hotline_core::tls::aes_gcm_backend());
         for (name, present) in features {
             println!("  {name:<10} {}", if present { "yes" } else { "no" });
         }

@@ -41,6 +41,10 @@ fn json_has_every_figure_and_identical_orders() {
     for feature in ["sha", "aes", "avx2"] {
         assert!(cpu["features"][feature].is_boolean(), "{cpu}");
     }
+    // The AES-GCM path follows the CPU's features.
+    let accelerated = cpu["features"]["aes"] == true && cpu["features"]["pclmulqdq"] == true;
+    let expected = if accelerated { "aes-ni+pclmulqdq" } else { "aes-gcm 0.10" };
+    assert_eq!(cpu["aes_gcm_backend"], expected, "{cpu}");
 }
 
 #[test]

@@ -37,7 +37,7 @@ use rand_core::SeedableRng;
 use sha2::Digest;
 
 pub use embedded_tls::TlsCipherSuite;
-pub use gcm::{Aes128GcmSha256, Aes256GcmSha384, AesGcm};
+pub use gcm::{Aes128GcmSha256, Aes256GcmSha384, AesGcm, backend as aes_gcm_backend};
 pub use io::MAX_CIPHERTEXT;
 pub use verify::{
     Algorithms, ECDSA_ALGORITHMS, ECDSA_P256_SHA256, ECDSA_P256_SHA384, ECDSA_P384_SHA256, ECDSA_P384_SHA384, Ecdsa,
