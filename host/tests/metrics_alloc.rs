@@ -2,43 +2,19 @@
 //! recording into the pre-sized histograms, in and out of their range, and
 //! resetting them allocate nothing.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
-
+use hotline::alloc_count::{self, CountingAlloc};
 use hotline::metrics::{Metrics, Stage};
 
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: defers every call to `System`; the counter has no effect on the
-// memory handed out.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller's contract for `alloc` is passed on unchanged.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller's contract for `realloc` is passed on unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
+// Counts per thread: the test harness's own threads may allocate at any
+// time, and only this thread's allocations are the ones under test.
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAlloc = CountingAlloc;
 
 #[test]
 fn recording_never_allocates() {
     let mut metrics = Metrics::new();
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    assert!(alloc_count::installed());
+    let before = alloc_count::allocations();
     for stage in Stage::ALL {
         for ns in [0, 1, 999, 1_000_000, 60_000_000_000, 60_000_000_001, u64::MAX] {
             metrics.record(stage, ns);
@@ -46,7 +22,7 @@ fn recording_never_allocates() {
     }
     metrics.reset();
     metrics.record(Stage::Seal, 300);
-    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    let after = alloc_count::allocations();
     assert_eq!(after - before, 0);
     assert_eq!(metrics.quantiles(Stage::Seal).map(|q| q.count), Some(1));
 }
