@@ -3,13 +3,14 @@
 //! and the `cpu` object of `hotline bench`.
 
 /// The features hotline dispatches on at run time, in a fixed order.
-pub fn features() -> [(&'static str, bool); 6] {
+pub fn features() -> [(&'static str, bool); 7] {
     [
         ("sha", std::arch::is_x86_feature_detected!("sha")),
         ("aes", std::arch::is_x86_feature_detected!("aes")),
         ("pclmulqdq", std::arch::is_x86_feature_detected!("pclmulqdq")),
         ("avx2", std::arch::is_x86_feature_detected!("avx2")),
         ("vaes", std::arch::is_x86_feature_detected!("vaes")),
+        ("vpclmulqdq", std::arch::is_x86_feature_detected!("vpclmulqdq")),
         ("avx512f", std::arch::is_x86_feature_detected!("avx512f")),
     ]
 }
