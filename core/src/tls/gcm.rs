@@ -312,18 +312,29 @@ mod ni {
         pub(super) unsafe fn seal(&self, nonce: &[u8; 12], aad: &[u8], buffer: &mut [u8]) -> [u8; 16] {
             let j0 = counter_base(nonce);
             let gh = self.hash(j0);
-            let mut y = gh.absorb(_mm_setzero_si128(), aad);
-            // Stitched: each group is hashed as soon as it is encrypted, so
-            // the AES of one group overlaps the GHASH of the one before.
+            let y = gh.absorb(_mm_setzero_si128(), aad);
             let (groups, rest) = buffer.as_chunks_mut::<{ 16 * LANES }>();
+            let counter = 2u32.wrapping_add((LANES * groups.len()) as u32);
+            let y = if self.wide {
+                // SAFETY: `wide` is set only where `two_per_instruction`
+                // found AVX2, VAES and VPCLMULQDQ; `new`'s features hold too.
+                unsafe { self.seal_wide(&gh, j0, groups, y) }
+            } else {
+                self.seal_groups(&gh, j0, groups, y)
+            };
+            self.ctr(j0, counter, rest);
+            let y = gh.absorb(y, rest);
+            gh.finish(y, aad.len(), buffer.len())
+        }
+
+        /// Encrypts and hashes [`seal`](Self::seal)'s 8-block groups from
+        /// counter 2 on, stitched: each group is hashed as soon as it is
+        /// encrypted, so the AES of one group overlaps the GHASH of the one
+        /// before. Returns the hash.
+        #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1")]
+        fn seal_groups(&self, gh: &Hash, j0: __m128i, groups: &mut [[u8; 16 * LANES]], mut y: __m128i) -> __m128i {
             let mut counter = 2u32;
-            if self.wide {
-                // SAFETY: `wide` is set only where `vaes_clmul` detected
-                // AVX2, VAES and VPCLMULQDQ; `new`'s features hold too.
-                y = unsafe { self.seal_wide(&gh, j0, groups, y) };
-                counter = counter.wrapping_add((LANES * groups.len()) as u32);
-            }
-            for group in groups.iter_mut().filter(|_| !self.wide) {
+            for group in groups {
                 let stream = self
                     .encrypt(core::array::from_fn::<_, LANES, _>(|i| with_counter(j0, counter.wrapping_add(i as u32))));
                 counter = counter.wrapping_add(LANES as u32);
@@ -338,14 +349,12 @@ mod ni {
                 y = gh.fold(y, [a, b, c, d]);
                 y = gh.fold(y, [e, f, g, h]);
             }
-            self.ctr(j0, counter, rest);
-            let y = gh.absorb(y, rest);
-            gh.finish(y, aad.len(), buffer.len())
+            y
         }
 
-        /// [`seal`](Self::seal)'s 8-block groups two blocks per
-        /// instruction: AES on 256-bit registers, and GHASH of all eight
-        /// blocks by H⁸…H¹ before one reduction.
+        /// [`seal_groups`](Self::seal_groups) two blocks per instruction:
+        /// AES on 256-bit registers, and GHASH of all eight blocks by
+        /// H⁸…H¹ before one reduction.
         ///
         /// # Safety
         /// As [`Key::new`], and the CPU has AVX2, VAES and VPCLMULQDQ.
