@@ -78,7 +78,7 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
     let rtt = if args.skip_rtt {
         None
     } else {
-        let ring = RingConfig { sqpoll_idle_ms: args.sqpoll.then_some(1000), ..RingConfig::default() };
+        let ring = RingConfig::with_sqpoll(args.sqpoll);
         let report = round_trip(args.rtt_count, ring, args.spin, &clock)?;
         progress("loopback round trip done");
         Some(report)

@@ -82,7 +82,7 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
         short_rate: RateLimit { capacity: 50, window_ns: 10_000_000_000 },
         ..Limits::new(1_000, u128::MAX, 1_000_000)
     };
-    let ring = RingConfig { sqpoll_idle_ms: args.sqpoll.then_some(1000), ..RingConfig::default() };
+    let ring = RingConfig::with_sqpoll(args.sqpoll);
     let plan = paper::plan(&sim, feed, ring, args.spin);
     let signals = Signals::install().map_err(|e| format!("signals: {e}"))?;
     let mut control = DemoControl {

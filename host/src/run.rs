@@ -152,7 +152,7 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
             recv_buffer: config.host.rcvbuf,
             send_buffer: config.host.sndbuf,
         },
-        ring: RingConfig { sqpoll_idle_ms: config.host.sqpoll.then_some(1000), ..RingConfig::default() },
+        ring: RingConfig::with_sqpoll(config.host.sqpoll),
         spin: config.host.spin,
     };
     let signals = Signals::install().map_err(|e| format!("signals: {e}"))?;

@@ -37,6 +37,14 @@ impl Default for RingConfig {
     }
 }
 
+impl RingConfig {
+    /// The default ring, with kernel-side submission polling when `sqpoll`
+    /// (its thread idles after a second without submissions).
+    pub fn with_sqpoll(sqpoll: bool) -> Self {
+        Self { sqpoll_idle_ms: sqpoll.then_some(1000), ..Self::default() }
+    }
+}
+
 /// Provided buffers per connection for multishot receive.
 const PROVIDED: u16 = 16;
 
