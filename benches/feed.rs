@@ -20,7 +20,7 @@ use hotline_core::btc::tx::Tx;
 use hotline_core::feed::bitcoind::{Event, Subscriber, Topic, emit_notification};
 use hotline_core::strategy::whale::{Decision, Detector, Rules};
 
-/// libzmq 4.3.4's PUB greeting and READY, as captured (MEMPOOL-FEED.md).
+/// libzmq 4.3.4's PUB greeting and READY, as captured on loopback (docs/protocols/bitcoind-zmq.md §What libzmq sends).
 const PUB_HELLO: &[u8] = b"\xff\0\0\0\0\0\0\0\x01\x7f\x03\x01NULL\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x04\x19\x05READY\x0bSocket-Type\x00\x00\x00\x03PUB";
 
 /// A one-input P2WPKH spend paying `outputs` P2WPKH outputs.
@@ -48,8 +48,8 @@ fn connected() -> Subscriber<'static> {
     let mut sub = Subscriber::new(&[Topic::RawTx], 4_000_000);
     let mut out = [0u8; Subscriber::MIN_TRANSMIT_LEN];
     while sub.poll_transmit(&mut out).expect("transmit").is_some() {}
-    let (used, _) = sub.handle(PUB_HELLO).expect("greeting");
-    let (_, event) = sub.handle(&PUB_HELLO[used..]).expect("ready");
+    let (used, _) = sub.handle_input(PUB_HELLO).expect("greeting");
+    let (_, event) = sub.handle_input(&PUB_HELLO[used..]).expect("ready");
     assert!(matches!(event, Some(Event::Connected { .. })));
     sub
 }
@@ -73,7 +73,7 @@ fn feed(c: &mut Criterion) {
                 // bitcoind's counter advances with every message.
                 wire[len - 4..].copy_from_slice(&sequence.to_le_bytes());
                 sequence = sequence.wrapping_add(1);
-                let (_, event) = sub.handle(black_box(&wire)).expect("valid message");
+                let (_, event) = sub.handle_input(black_box(&wire)).expect("valid message");
                 let Some(Event::Notification(note)) = event else { panic!("expected a notification") };
                 let tx = Tx::parse(note.body).expect("valid transaction");
                 black_box(detector.evaluate(0, &tx))

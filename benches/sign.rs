@@ -1,6 +1,5 @@
-//! Building and signing one Binance `order.place` (EXCHANGES.md §1.4 vector
-//! A's order plus a 16-digit client order id), hotline against the
-//! conventional Rust pipeline, in one group.
+//! Building and signing one Binance `order.place` (the order of test vector A in docs/protocols/binance-ws-api.md §Test
+//! vectors, plus a 16-digit client order id), hotline against the conventional Rust pipeline, in one group.
 //!
 //! hotline: patch the five per-order slots, HMAC from the key and payload
 //! midstates, hex into the request; pre-armed fire (lookup, request id,
@@ -15,11 +14,9 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use hmac::{Hmac, Mac};
-use hotline_core::order::{
-    Auth, Decimal, Instrument, OrderType, PlaceOrder, PreArmed, REQUEST_CAP, Session, Side, Slot, Template,
-    TimeInForce, TimeUnit,
-};
+use hotline_core::order::{Decimal, Instrument, OrderType, Side, TimeInForce};
 use hotline_core::sign::{HmacKey, backend, lanes, sign_many};
+use hotline_core::venue::binance::{Auth, PlaceOrder, PreArmed, REQUEST_CAP, Session, Slot, Template, TimeUnit};
 use serde::Serialize;
 use sha2::Sha256;
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use hotline_core::tls::{self, Aes128GcmSha256, ECDSA_ALGORITHMS, Engine, PkiVerifier, State, Storage};
+use hotline_core::tls::{self, Aes128GcmSha256, Client, ECDSA_ALGORITHMS, PkiVerifier, State, Storage};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, TrustAnchor};
 
@@ -50,7 +50,7 @@ fn anchor(pki: &Pki) -> TrustAnchor<'static> {
 
 /// Moves everything the hotline client wants to send into the server.
 fn client_to_server<F: Future<Output = Result<(), tls::Error>>>(
-    mut engine: Pin<&mut Engine<'_, F>>,
+    mut engine: Pin<&mut Client<'_, F>>,
     server: &mut rustls::ServerConnection,
     buf: &mut [u8],
 ) {
@@ -70,7 +70,7 @@ fn client_to_server<F: Future<Output = Result<(), tls::Error>>>(
 /// Moves everything the server wants to send into the hotline client.
 fn server_to_client<F: Future<Output = Result<(), tls::Error>>>(
     server: &mut rustls::ServerConnection,
-    mut engine: Pin<&mut Engine<'_, F>>,
+    mut engine: Pin<&mut Client<'_, F>>,
     wire: &mut Vec<u8>,
 ) {
     wire.clear();
@@ -86,7 +86,7 @@ fn server_to_client<F: Future<Output = Result<(), tls::Error>>>(
 
 /// Completes a hotline handshake against a fresh rustls server.
 fn hotline_handshake<F: Future<Output = Result<(), tls::Error>>>(
-    mut engine: Pin<&mut Engine<'_, F>>,
+    mut engine: Pin<&mut Client<'_, F>>,
     server: &mut rustls::ServerConnection,
     buf: &mut [u8],
     wire: &mut Vec<u8>,

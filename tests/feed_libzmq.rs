@@ -62,7 +62,7 @@ impl Conn {
         }
         let mut at = 0;
         loop {
-            let (used, event) = self.sub.handle(&self.buf[at..self.filled]).expect("valid feed");
+            let (used, event) = self.sub.handle_input(&self.buf[at..self.filled]).expect("valid feed");
             let Some(event) = event else {
                 if used == 0 {
                     break;

@@ -8,11 +8,9 @@
 use std::collections::BTreeMap;
 
 use hmac::{Hmac, Mac};
-use hotline_core::order::{
-    Auth, Decimal, Instrument, OrderType, PatchError, PlaceOrder, RespType, Session, Side, Slot, Template, TimeInForce,
-    TimeUnit,
-};
+use hotline_core::order::{Decimal, Instrument, OrderType, Side, TimeInForce};
 use hotline_core::sign::HmacKey;
+use hotline_core::venue::binance::{Auth, PatchError, PlaceOrder, RespType, Session, Slot, Template, TimeUnit};
 use proptest::prelude::*;
 use sha2::Sha256;
 

@@ -1,15 +1,14 @@
 //! Signatures checked against vectors this project did not write: Binance's
-//! documented WebSocket API examples (EXCHANGES.md §1.4: vectors A, B with
+//! documented WebSocket API examples (docs/protocols/binance-ws-api.md §Test vectors: vectors A, B with
 //! the non-ASCII symbol, C, and the `session.logon` example), each rendered
 //! through the order templates, RFC 4231's HMAC-SHA256 test cases 1–7, and
 //! RFC 8032's Ed25519 test vectors with a `session.logon` signed by one.
 
 use base64::Engine as _;
 use ed25519_dalek::Verifier as _;
-use hotline_core::order::{
-    Auth, Decimal, Instrument, OrderType, PlaceOrder, Session, Side, Slot, Template, TimeInForce, TimeUnit,
-};
+use hotline_core::order::{Decimal, Instrument, OrderType, Side, TimeInForce};
 use hotline_core::sign::{Ed25519Key, HmacKey, hex_lower};
+use hotline_core::venue::binance::{Auth, PlaceOrder, Session, Slot, Template, TimeUnit};
 
 const API_KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
 const SECRET: &[u8] = b"NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";

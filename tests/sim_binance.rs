@@ -1,11 +1,9 @@
-//! The simulated exchange (`hotline-sim`) driven by an independent client —
-//! rustls trusting only the sim's exported CA, tungstenite for WebSocket,
-//! the `hmac` crate and ring's Ed25519 for signatures — checked against the
-//! Binance Spot WebSocket API documentation (EXCHANGES.md §1): the official
-//! HMAC vectors verbatim, response and error shapes, timestamp rules, order
-//! lifecycle, idempotency, rate limits, the ping echo rule, session logon
-//! and every injected fault. A frozen sim clock makes the timestamp checks
-//! deterministic.
+//! The simulated exchange (`hotline-sim`) driven by an independent client — rustls trusting only the sim's exported CA,
+//! tungstenite for WebSocket, the `hmac` crate and ring's Ed25519 for signatures — checked against the Binance Spot
+//! WebSocket API documentation (Binance's web-socket-api.md,
+//! <https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-api.md>): the official HMAC vectors
+//! verbatim, response and error shapes, timestamp rules, order lifecycle, idempotency, rate limits, the ping echo rule,
+//! session logon and every injected fault. A frozen sim clock makes the timestamp checks deterministic.
 
 use std::net::TcpStream;
 use std::sync::Arc;
@@ -29,7 +27,7 @@ type Client = WebSocket<StreamOwned<ClientConnection, TcpStream>>;
 
 /// The frozen sim clock of most tests; a multiple of the 10 s ORDERS window.
 const NOW: i64 = 1_700_000_000_000;
-/// Official vector A's timestamp (§1.4).
+/// Official vector A's timestamp (web-socket-api.md §"SIGNED request example (HMAC)").
 const VECTOR_TS: i64 = 1_645_423_376_532;
 
 fn fixed(unix_ms: i64) -> SimConfig {
@@ -227,7 +225,7 @@ fn ack_and_result_shapes_follow_new_order_resp_type() {
     assert_eq!(result["result"]["orderId"], 2);
     assert_eq!(result["result"]["executedQty"], "0.00000000");
 
-    // Per-request opt-out of rateLimits (§1.5).
+    // Per-request opt-out of rateLimits (web-socket-api.md §"How to show/hide rate limit information").
     let quiet = call(&mut ws, &limit_order("q", "quiet-1", vec![("returnRateLimits", json!(false))]));
     assert_eq!(quiet["status"], 200, "{quiet}");
     assert!(quiet.get("rateLimits").is_none());
@@ -467,7 +465,7 @@ fn echoed_pongs_keep_the_connection_through_a_ping_storm() {
         }
         let time = call(&mut ws, r#"{"id":1,"method":"time"}"#);
         assert_eq!(time["result"]["serverTime"], NOW);
-        // An empty unsolicited pong is allowed (§1.1).
+        // An empty unsolicited pong is allowed (web-socket-api.md §"General API Information").
         ws.send(Message::Pong(Vec::new().into())).expect("pong");
         assert_eq!(call(&mut ws, r#"{"id":2,"method":"ping"}"#)["result"], json!({}));
     }

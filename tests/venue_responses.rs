@@ -1,6 +1,6 @@
-//! The Binance WebSocket API response codec against every response shape
-//! documented in EXCHANGES.md §1.5 and §1.6 (copied from Binance's
-//! `web-socket-api.md` and `errors.md`), and against frames it must refuse.
+//! The Binance WebSocket API response codec against every response shape documented in Binance's `web-socket-api.md`
+//! (§"Response format", §"Status codes", §"Log in with API key (SIGNED)") and `errors.md`, copied verbatim (hotline's
+//! reading: docs/protocols/binance-ws-api.md §Response format), and against frames it must refuse.
 
 use hotline_core::venue::binance::{
     Ack, DecodeError, Interval, LimitType, MAX_RATE_LIMITS, Message, Outcome, RateLimit, Rejection, Response, decode,

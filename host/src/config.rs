@@ -14,8 +14,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::pkcs8::DecodePrivateKey as _;
 use hotline_core::order::{self, TimeInForce};
-use hotline_core::risk::{self, BINANCE_ORDERS_PER_10S, BINANCE_ORDERS_PER_DAY, RateLimit};
+use hotline_core::risk::{self, RateLimit};
 use hotline_core::strategy::whale::{self, WatchEntry};
+use hotline_core::venue::binance;
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, PrivatePkcs8KeyDer};
 use serde::Deserialize;
@@ -26,7 +27,7 @@ use crate::tls_verify::certs_from_pem;
 use crate::tune::Tuning;
 
 /// Binance closes every WebSocket API connection after 24 hours.
-const VENUE_CONNECTION_LIFETIME_SECS: u64 = 86_400;
+const VENUE_CONNECTION_LIFETIME_SECS: u64 = binance::CONNECTION_LIFETIME_NS / 1_000_000_000;
 /// Binance's largest `recvWindow`, in milliseconds.
 const MAX_RECV_WINDOW_MS: u32 = 60_000;
 /// Every bitcoin there will ever be, in satoshis: no threshold above it can fire.
@@ -176,7 +177,7 @@ pub enum TimeUnit {
     Micros,
 }
 
-impl From<TimeUnit> for order::TimeUnit {
+impl From<TimeUnit> for binance::TimeUnit {
     fn from(unit: TimeUnit) -> Self {
         match unit {
             TimeUnit::Millis => Self::Millis,
@@ -799,9 +800,9 @@ impl Instrument {
             "must be > 0 and fit the price digits",
         );
         p.require(
-            (1..=order::REQUEST_ID_WIDTH).contains(&self.client_order_id_digits),
+            (1..=binance::REQUEST_ID_WIDTH).contains(&self.client_order_id_digits),
             "instrument.client_order_id_digits",
-            format_args!("must be 1-{}", order::REQUEST_ID_WIDTH),
+            format_args!("must be 1-{}", binance::REQUEST_ID_WIDTH),
         );
     }
 }
@@ -855,14 +856,14 @@ impl Risk {
         p.require(self.max_open_orders > 0, "risk.max_open_orders", "must be > 0");
         p.require(self.max_position > 0, "risk.max_position", "must be > 0");
         p.require(
-            self.orders_per_10s > 0 && u64::from(self.orders_per_10s) <= BINANCE_ORDERS_PER_10S,
+            self.orders_per_10s > 0 && u64::from(self.orders_per_10s) <= binance::ORDERS_PER_10S,
             "risk.orders_per_10s",
-            format_args!("must be 1-{BINANCE_ORDERS_PER_10S} (the venue's limit)"),
+            format_args!("must be 1-{} (the venue's limit)", binance::ORDERS_PER_10S),
         );
         p.require(
-            self.orders_per_day > 0 && u64::from(self.orders_per_day) <= BINANCE_ORDERS_PER_DAY,
+            self.orders_per_day > 0 && u64::from(self.orders_per_day) <= binance::ORDERS_PER_DAY,
             "risk.orders_per_day",
-            format_args!("must be 1-{BINANCE_ORDERS_PER_DAY} (the venue's limit)"),
+            format_args!("must be 1-{} (the venue's limit)", binance::ORDERS_PER_DAY),
         );
         if let Some(n) = self.kill_after_rejects {
             p.require(n > 0, "risk.kill_after_rejects", "must be > 0 (leave it out to never kill on rejects)");

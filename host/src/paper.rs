@@ -5,8 +5,10 @@
 use std::net::SocketAddr;
 
 use hotline_core::engine::{Settings, Timers};
-use hotline_core::order::{Auth, Decimal, Instrument, OrderType, PlaceOrder, Side, TimeUnit};
+use hotline_core::order::{Decimal, Instrument, OrderType, Side};
 use hotline_core::strategy::whale::Sizing;
+use hotline_core::venue::binance::{Auth, PlaceOrder, TimeUnit};
+use hotline_core::venue::{self, binance};
 use hotline_sim::Sim;
 
 use crate::clock::Clock;
@@ -35,16 +37,18 @@ pub fn settings<'a>(host: &'a str, auth: Auth<'a>, clock: &Clock) -> Settings<'a
     Settings {
         host,
         path: "/ws-api/v3",
-        order: PlaceOrder {
-            instrument: INSTRUMENT,
-            side: Side::Buy,
-            order_type: OrderType::Market,
-            resp_type: None,
-            client_order_id: Some(ID_WIDTH),
-        },
-        auth,
-        time_unit: TimeUnit::Millis,
-        recv_window: None,
+        venue: venue::Settings::Binance(binance::Settings {
+            order: PlaceOrder {
+                instrument: INSTRUMENT,
+                side: Side::Buy,
+                order_type: OrderType::Market,
+                resp_type: None,
+                client_order_id: Some(ID_WIDTH),
+            },
+            auth,
+            time_unit: TimeUnit::Millis,
+            recv_window: None,
+        }),
         sizing: SIZING,
         limit_price: 0,
         reference_price: REFERENCE_PRICE,

@@ -12,8 +12,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hotline_core::tls::{self, Aes128GcmSha256, Aes256GcmSha384, Engine, State, Storage};
-use hotline_core::ws::handshake::{self, Progress, Request};
+use hotline_core::Status;
+use hotline_core::tls::{self, Aes128GcmSha256, Aes256GcmSha384, Client, State, Storage};
+use hotline_core::ws::handshake::{self, Request};
 
 use crate::net::ring::{RingConfig, RingStream};
 use crate::tls_verify::{HostVerifier, certs_from_pem, contain};
@@ -91,11 +92,11 @@ fn unix_now() -> u64 {
 /// plaintext received on the way is appended to `plain`. Engine calls run
 /// under [`contain`].
 pub fn pump<F>(
-    mut engine: Pin<&mut Engine<'_, F>>,
+    mut engine: Pin<&mut Client<'_, F>>,
     stream: &mut RingStream,
     plain: &mut Vec<u8>,
     deadline: Instant,
-    mut done: impl FnMut(&Engine<'_, F>, &[u8]) -> bool,
+    mut done: impl FnMut(&Client<'_, F>, &[u8]) -> bool,
 ) -> Result<(), String>
 where
     F: Future<Output = Result<(), tls::Error>>,
@@ -251,7 +252,7 @@ struct Report {
 
 /// Handshake, optional WebSocket upgrade, then close_notify.
 fn session<F>(
-    mut engine: Pin<&mut Engine<'_, F>>,
+    mut engine: Pin<&mut Client<'_, F>>,
     stream: &mut RingStream,
     target: &Target,
     deadline: Instant,
@@ -292,13 +293,13 @@ where
             if fresh.is_empty() {
                 return false;
             }
-            upgraded.set(Some(verifier.feed(fresh)));
+            upgraded.set(Some(verifier.handle_input(fresh)));
             fed = p.len();
-            !matches!(upgraded.get(), Some(Ok(Progress::NeedMore)))
+            !matches!(upgraded.get(), Some(Ok(Status::Partial)))
         })
         .map_err(|e| format!("WebSocket upgrade: {e}"))?;
         match upgraded.get() {
-            Some(Ok(Progress::Upgraded { .. })) => {}
+            Some(Ok(Status::Complete(_))) => {}
             other => return Err(format!("WebSocket upgrade refused: {other:?}")),
         }
         report.upgrade = Some(started.elapsed());

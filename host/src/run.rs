@@ -20,9 +20,11 @@ use hotline::net::socket::{self, SocketOptions};
 use hotline::signals::Signals;
 use hotline::tune;
 use hotline_core::engine::{Settings, Timers, VenueState};
-use hotline_core::order::{Auth, PlaceOrder, Side};
+use hotline_core::order::Side;
 use hotline_core::sign::{Ed25519Key, HmacKey};
 use hotline_core::strategy::whale::WatchEntry;
+use hotline_core::venue::binance::{Auth, PlaceOrder};
+use hotline_core::venue::{self, binance};
 
 /// Options of `hotline run`.
 #[derive(Debug, clap::Args)]
@@ -112,16 +114,18 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
     let settings = Settings {
         host: &host,
         path: url.path,
-        order: PlaceOrder {
-            instrument: config.instrument.core(),
-            side: Side::Buy,
-            order_type: config.instrument.order_type.into(),
-            resp_type: None,
-            client_order_id: Some(config.instrument.client_order_id_digits),
-        },
-        auth,
-        time_unit: v.time_unit.into(),
-        recv_window: v.recv_window_ms,
+        venue: venue::Settings::Binance(binance::Settings {
+            order: PlaceOrder {
+                instrument: config.instrument.core(),
+                side: Side::Buy,
+                order_type: config.instrument.order_type.into(),
+                resp_type: None,
+                client_order_id: Some(config.instrument.client_order_id_digits),
+            },
+            auth,
+            time_unit: v.time_unit.into(),
+            recv_window: v.recv_window_ms,
+        }),
         sizing: config.strategy.sizing(),
         limit_price: config.instrument.limit_price_ticks.unwrap_or(0),
         reference_price: config.instrument.reference_price_ticks,

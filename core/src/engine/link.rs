@@ -1,5 +1,5 @@
 //! The secure transport under the venue session: what the engine needs of
-//! a TLS client, implemented by [`crate::tls::Engine`]. The engine is
+//! a TLS client, implemented by [`crate::tls::Client`]. The engine is
 //! generic over it so the TLS future's unnameable type stays with the host
 //! that pinned it.
 
@@ -28,7 +28,7 @@ pub trait Link {
     fn reconnect(&mut self, seed: [u8; 32]);
 }
 
-impl<F: Future<Output = Result<(), tls::Error>>> Link for Pin<&mut tls::Engine<'_, F>> {
+impl<F: Future<Output = Result<(), tls::Error>>> Link for Pin<&mut tls::Client<'_, F>> {
     fn handle_input(&mut self, data: &[u8]) -> Result<usize, tls::Error> {
         self.as_mut().handle_input(data)
     }

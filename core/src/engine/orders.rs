@@ -1,7 +1,7 @@
 //! Every order the engine sent, by client order id, from the request to a
-//! final outcome: sent → acked or rejected, or unknown (a 5xx, -1007, a
-//! request timeout, a lost connection) → queried with `order.status` →
-//! reconciled. A fixed table: a full table of unresolved orders refuses
+//! final outcome: sent → acked or rejected, or unknown (the venue cannot
+//! say, a request timeout, a lost connection) → queried by its client order
+//! id → reconciled. A fixed table: a full table of unresolved orders refuses
 //! new ones instead of forgetting one.
 
 use crate::order::Side;
@@ -18,13 +18,13 @@ pub enum OrderState {
     Acked,
     /// Refused by the venue: it does not exist there.
     Rejected,
-    /// The outcome is unknown; an `order.status` query is due.
+    /// The outcome is unknown; a status query is due.
     Unknown,
-    /// An `order.status` query is in flight.
+    /// A status query is in flight.
     Querying,
-    /// `order.status` found it (it was placed).
+    /// The status query found it (it was placed).
     ReconciledPlaced,
-    /// `order.status` found no such order (it was never placed).
+    /// The status query found no such order (it was never placed).
     ReconciledAbsent,
 }
 
@@ -38,7 +38,8 @@ impl OrderState {
 /// Why an order's outcome became unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UnknownCause {
-    /// Status 5xx or error -1007 (EXCHANGES.md §1.5).
+    /// The venue answered that it cannot say (Binance: status 5xx or error
+    /// -1007, `docs/protocols/binance-ws-api.md` §Unknown outcomes).
     Venue,
     /// No answer within the request timeout.
     Timeout,
@@ -51,9 +52,9 @@ pub enum UnknownCause {
 pub struct Order {
     /// `newClientOrderId`: the idempotency key, never reused.
     pub client_order_id: u64,
-    /// The `order.place` request id.
+    /// The place request's id.
     pub request_id: u64,
-    /// The `order.status` request id while one is in flight.
+    /// The status query's request id while one is in flight.
     pub status_request: Option<u64>,
     /// Buy or sell.
     pub side: Side,
@@ -76,11 +77,14 @@ pub struct Orders {
     /// Where the next order goes: slots fill in turn, so this is the
     /// oldest one once the table is full.
     next: usize,
+    /// Some order may have turned unknown since the last queries went out
+    /// (saves scanning the table on every poll).
+    pub(super) queries_due: bool,
 }
 
 impl Default for Orders {
     fn default() -> Self {
-        Self { slots: [None; CAPACITY], next: 0 }
+        Self { slots: [None; CAPACITY], next: 0, queries_due: false }
     }
 }
 

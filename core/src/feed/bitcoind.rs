@@ -151,7 +151,7 @@ pub enum Event<'a> {
 /// A subscriber to one bitcoind ZMQ endpoint, sans-IO.
 ///
 /// Write [`Subscriber::poll_transmit`] output to the TCP socket; pass the
-/// bytes read to [`Subscriber::handle`] from the first unconsumed byte,
+/// bytes read to [`Subscriber::handle_input`] from the first unconsumed byte,
 /// keeping at least [`Subscriber::buffer_len`] bytes of room. An event
 /// returned with 0 bytes consumed (a gap or restart found on the message at
 /// the head of the input) means: act on it and call again with the same
@@ -219,7 +219,7 @@ impl<'t> Subscriber<'t> {
 
     /// Decodes from the start of `input`: bytes consumed and what was seen;
     /// `(0, None)` means more bytes are needed.
-    pub fn handle<'a>(&mut self, input: &'a [u8]) -> Result<(usize, Option<Event<'a>>), Error> {
+    pub fn handle_input<'a>(&mut self, input: &'a [u8]) -> Result<(usize, Option<Event<'a>>), Error> {
         let (used, event) = self.socket.decode(input)?;
         let Some(event) = event else {
             return Ok((used, None));
@@ -314,10 +314,10 @@ mod tests {
         let mut out = [0u8; Subscriber::MIN_TRANSMIT_LEN];
         assert_eq!(s.poll_transmit(&mut out), Ok(Some(91)));
         assert_eq!(s.poll_transmit(&mut out), Ok(None), "no subscription before READY");
-        let (used, _) = s.handle(PUB_GREETING_AND_READY).expect("greeting");
+        let (used, _) = s.handle_input(PUB_GREETING_AND_READY).expect("greeting");
         let rest = &PUB_GREETING_AND_READY[used..];
         assert!(matches!(
-            s.handle(rest),
+            s.handle_input(rest),
             Ok((27, Some(Event::Connected { peer_minor: 1, socket_type: SocketType::Pub })))
         ));
         let n = s.poll_transmit(&mut out).expect("subscribe").expect("bytes");
@@ -336,7 +336,7 @@ mod tests {
     fn feed<'a>(s: &mut Subscriber<'_>, input: &'a [u8], events: &mut [Option<Event<'a>>; 4]) -> usize {
         let mut count = 0;
         loop {
-            let (used, event) = s.handle(input).expect("valid");
+            let (used, event) = s.handle_input(input).expect("valid");
             if let Some(e) = event {
                 events[count] = Some(e);
                 count += 1;
@@ -394,7 +394,7 @@ mod tests {
             buf[filled..filled + chunk.len()].copy_from_slice(chunk);
             filled += chunk.len();
             loop {
-                let (used, event) = s.handle(&buf[..filled]).expect("valid");
+                let (used, event) = s.handle_input(&buf[..filled]).expect("valid");
                 match event {
                     Some(Event::Oversized { topic: Topic::RawTx, len: 100 }) => oversized += 1,
                     Some(_) => others += 1,
@@ -420,8 +420,8 @@ mod tests {
         s.reconnect();
         let mut out = [0u8; Subscriber::MIN_TRANSMIT_LEN];
         assert!(s.poll_transmit(&mut out).expect("hello").is_some());
-        let (used, _) = s.handle(PUB_GREETING_AND_READY).expect("greeting");
-        s.handle(&PUB_GREETING_AND_READY[used..]).expect("ready");
+        let (used, _) = s.handle_input(PUB_GREETING_AND_READY).expect("greeting");
+        s.handle_input(&PUB_GREETING_AND_READY[used..]).expect("ready");
         let (w, n) = wire(Topic::RawTx, b"b", 14);
         assert_eq!(feed(&mut s, &w[..n], &mut events), 2);
         assert_eq!(events[0], Some(Event::Gap { topic: Topic::RawTx, expected: 11, got: 14 }));
@@ -433,17 +433,17 @@ mod tests {
         let (w, n) = wire(Topic::RawTx, b"a", 1);
         let mut bad = w;
         bad[2..7].copy_from_slice(b"rawty");
-        assert_eq!(s.handle(&bad[..n]).err(), Some(Error::UnknownTopic));
+        assert_eq!(s.handle_input(&bad[..n]).err(), Some(Error::UnknownTopic));
         let mut s = connected(1024);
         let mut two = [0u8; 32];
         let mut m = zmtp::emit_frame(&mut two, true, false, b"rawtx").expect("fits");
         m += zmtp::emit_frame(&mut two[m..], false, false, b"body").expect("fits");
-        assert_eq!(s.handle(&two[..m]).err(), Some(Error::BadShape));
+        assert_eq!(s.handle_input(&two[..m]).err(), Some(Error::BadShape));
         let mut s = connected(1024);
         let mut short = [0u8; 32];
         let mut m = zmtp::emit_frame(&mut short, true, false, b"rawtx").expect("fits");
         m += zmtp::emit_frame(&mut short[m..], true, false, b"body").expect("fits");
         m += zmtp::emit_frame(&mut short[m..], false, false, b"seq").expect("fits");
-        assert_eq!(s.handle(&short[..m]).err(), Some(Error::BadSequence));
+        assert_eq!(s.handle_input(&short[..m]).err(), Some(Error::BadSequence));
     }
 }

@@ -104,14 +104,7 @@ impl fmt::Display for Error {
     }
 }
 
-/// A parse result: the value, or a need for more bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status<T> {
-    /// The value, decoded from a prefix of the input.
-    Complete(T),
-    /// The input ends before the value does.
-    Partial,
-}
+pub use crate::Status;
 
 /// The peer's greeting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,7 +232,7 @@ pub fn emit_frame(out: &mut [u8], more: bool, command: bool, body: &[u8]) -> Res
 }
 
 /// Writes a ZMTP 3.0 subscription: a message frame of 0x01 then the topic
-/// prefix (RFC 29 §"Subscribing"); libzmq 4.x accepts it on every minor.
+/// prefix (23/ZMTP §"The Publish-Subscribe Pattern"); libzmq 4.x accepts it on every minor.
 pub fn emit_subscribe(out: &mut [u8], prefix: &[u8]) -> Result<usize, Error> {
     let header = FrameHeader::emit(out, false, false, prefix.len() + 1)?;
     let rest = out.get_mut(header..).ok_or(Error::BufferTooSmall)?;
@@ -656,7 +649,7 @@ impl SubSocket {
 mod tests {
     use super::*;
 
-    /// libzmq 4.3.4's PUB greeting, as captured (MEMPOOL-FEED.md).
+    /// libzmq 4.3.4's PUB greeting, as captured on loopback (docs/protocols/bitcoind-zmq.md §What libzmq sends).
     const LIBZMQ_GREETING: [u8; 64] = {
         let mut g = [0u8; 64];
         g[0] = 0xff;

@@ -1,18 +1,91 @@
-//! Orders as pre-rendered request templates (Binance Spot WebSocket API,
-//! EXCHANGES.md §1.2–§1.6): each request is rendered once at start-up from
-//! the instrument's rules into exact JSON bytes plus its sorted signature
-//! payload, and per order only the fixed-width slots (request id, client
-//! order id, price, quantity, timestamp) are rewritten and the payload
-//! signed into the `signature` slot.
+//! The venue-neutral order vocabulary that strategy, risk, the engine and
+//! every venue share: side, order type, time in force, and an instrument's
+//! fixed-point layout (tick and lot size). Prices are integers of the
+//! instrument's ticks and quantities integers of its lots everywhere in the
+//! core; a venue turns them into its own wire text ([`digits`] writes them
+//! into fixed-width slots without `core::fmt`).
 
-mod binance;
 pub(crate) mod digits;
-mod prearm;
-mod template;
 
-pub use binance::{
-    Decimal, Instrument, OrderType, PlaceOrder, REQUEST_ID_WIDTH, RespType, Session, Side, TimeInForce, TimeUnit,
-};
 pub use digits::Overflow;
-pub use prearm::{ArmError, FireError, PreArmed};
-pub use template::{Auth, BuildError, PAYLOAD_CAP, PatchError, REQUEST_CAP, Slot, Template};
+
+/// Buy or sell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// Buy.
+    Buy,
+    /// Sell.
+    Sell,
+}
+
+impl Side {
+    /// 0 for a buy, 1 for a sell: an index into per-side tables.
+    pub fn index(self) -> usize {
+        match self {
+            Self::Buy => 0,
+            Self::Sell => 1,
+        }
+    }
+}
+
+/// What kind of order (and what it implies for price and time in force).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderType {
+    /// A limit order: price and time in force.
+    Limit(TimeInForce),
+    /// A post-only limit order: price, no time in force.
+    LimitMaker,
+    /// A market order: quantity only.
+    Market,
+}
+
+impl OrderType {
+    /// Whether the order carries a limit price.
+    pub fn is_priced(self) -> bool {
+        !matches!(self, Self::Market)
+    }
+}
+
+/// How long a limit order may rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeInForce {
+    /// Good till cancelled.
+    Gtc,
+    /// Immediate or cancel.
+    Ioc,
+    /// Fill or kill.
+    Fok,
+}
+
+/// A fixed-point field: from the exchange's tick or lot size, `decimals`
+/// fraction digits; `int_digits` integer digits bound the largest value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decimal {
+    /// Integer digits (zero-padded).
+    pub int_digits: u8,
+    /// Fraction digits.
+    pub decimals: u8,
+}
+
+impl Decimal {
+    /// Characters the value takes on the wire: the integer digits, and the
+    /// point and fraction digits when there are any.
+    pub fn width(self) -> u8 {
+        if self.decimals == 0 {
+            self.int_digits
+        } else {
+            self.int_digits.saturating_add(self.decimals).saturating_add(1)
+        }
+    }
+}
+
+/// An instrument's rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instrument<'a> {
+    /// The venue's symbol, e.g. `BTCUSDT`.
+    pub symbol: &'a str,
+    /// `price` layout (tick size).
+    pub price: Decimal,
+    /// `quantity` layout (lot size).
+    pub quantity: Decimal,
+}

@@ -1,5 +1,5 @@
 //! Lowercase hex (RFC 4648 §8, base16) into a fixed buffer: the encoding of
-//! Binance HMAC signatures (EXCHANGES.md §1.3). A table of byte pairs
+//! Binance HMAC signatures (`docs/protocols/binance-ws-api.md` §Signing). A table of byte pairs
 //! writes each input byte with one lookup; the `hex` crate's
 //! `encode_to_slice` took about 120 ns for a 32-byte tag here, a third of a
 //! whole signature.

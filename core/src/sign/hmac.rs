@@ -1,7 +1,7 @@
 //! HMAC-SHA256 (RFC 2104, FIPS 198-1) over `sha2`'s block compression, with
 //! the key's inner and outer pad blocks compressed once when the key is
 //! loaded. A signature then costs the message blocks, one padding block and
-//! one outer block: for Binance's 213-byte vector-A payload that is 5
+//! one outer block: for Binance's 197-byte vector-A payload that is 5
 //! compressions instead of the 7 a re-keyed HMAC pays. A template whose
 //! leading payload bytes never change can also start from a [`Midstate`]
 //! taken after them, which drops the constant blocks from every signature.

@@ -1,6 +1,6 @@
 //! Request signing for the venues: Binance's HMAC-SHA256 over the sorted
 //! parameter string with lowercase hex output, and Ed25519 with standard
-//! base64 output (EXCHANGES.md §1.3), into fixed buffers. HMAC keys are kept
+//! base64 output (`docs/protocols/binance-ws-api.md` §Signing), into fixed buffers. HMAC keys are kept
 //! as pad-block midstates ([`HmacKey`]); [`backend`] names the SHA-256 path
 //! `sha2` dispatches to at run time on this CPU, and [`sign_many`] signs
 //! eight equal-length payloads at once in AVX2 lanes where the CPU has them.

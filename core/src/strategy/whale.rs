@@ -1,10 +1,10 @@
 //! Whale detection: one validated mempool transaction turns into a
 //! [`Decision`]: ignore it, signal (txid, value, matched rule, side and a
 //! strength that sizing maps to a capped quantity), or suppress it with a
-//! reason. The heuristics are the public ones MEMPOOL-FEED.md §6 lists
-//! (large single or total outputs, transfers into watch-listed exchange
-//! deposit or cold-storage scripts, no coinbases, no repeats) and are
-//! heuristics, not a specification.
+//! reason. The heuristics are common public ones (large single or total
+//! outputs, transfers into watch-listed exchange deposit or cold-storage
+//! scripts, no coinbases, no repeats; `docs/protocols/bitcoin-tx.md`
+//! §Whale heuristics) and are heuristics, not a specification.
 //!
 //! bitcoind publishes a transaction again when its block connects, and a
 //! BIP 125 replacement spends the same inputs under a new txid; both are
@@ -227,14 +227,14 @@ impl<'a, const N: usize> Detector<'a, N> {
         let verdict = match side {
             _ if now_ns < self.holdoff_until => Err(Suppression::FeedGap),
             None => Err(Suppression::NoSide),
-            Some(side) if cooling(self.last_signal[side_index(side)]) => Err(Suppression::Cooldown),
+            Some(side) if cooling(self.last_signal[side.index()]) => Err(Suppression::Cooldown),
             Some(side) => Ok(side),
         };
         let side = match verdict {
             Ok(side) => side,
             Err(reason) => return Decision::Suppressed { txid: self.settle(tx), reason },
         };
-        self.last_signal[side_index(side)] = Some(now_ns);
+        self.last_signal[side.index()] = Some(now_ns);
         let strength = (value_sat / threshold.max(1)).clamp(1, u64::from(self.rules.max_strength));
         Decision::Signal(Signal {
             txid: TxHash::UNKNOWN,
@@ -336,13 +336,6 @@ fn tag(spends: &([u8; 32], u32)) -> u64 {
     let mut head = [0u8; 8];
     head.copy_from_slice(spends.0.get(..8).unwrap_or(&[0; 8]));
     u64::from_le_bytes(head) ^ u64::from(spends.1)
-}
-
-fn side_index(side: Side) -> usize {
-    match side {
-        Side::Buy => 0,
-        Side::Sell => 1,
-    }
 }
 
 #[cfg(test)]

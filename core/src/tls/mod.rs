@@ -1,7 +1,7 @@
 //! TLS 1.3 client (RFC 8446) as a sans-IO record engine: ciphertext from the
-//! exchange goes in through [`Engine::handle_input`] in any split, ciphertext
-//! to send comes out of [`Engine::poll_output`], and application plaintext
-//! crosses [`Engine::send`] / [`Engine::recv`]. The protocol is embedded-tls
+//! exchange goes in through [`Client::handle_input`] in any split, ciphertext
+//! to send comes out of [`Client::poll_output`], and application plaintext
+//! crosses [`Client::send`] / [`Client::recv`]. The protocol is embedded-tls
 //! 0.19's async client, run as one long-lived future over an in-memory
 //! socket (`io.rs`) and polled with a no-op waker, so a record split across
 //! reads is never lost. Around it the engine closes the holes found in that
@@ -106,7 +106,7 @@ pub enum Error {
     Closed,
     /// Application data before the handshake was complete.
     NotEstablished,
-    /// Application data after [`Engine::close`].
+    /// Application data after [`Client::close`].
     ShuttingDown,
     /// A record failed AEAD authentication (bad_record_mac).
     BadRecordMac,
@@ -168,7 +168,7 @@ pub enum State {
     Handshaking,
     /// The server is authenticated; application data flows.
     Established,
-    /// Shut down or failed; see [`Engine::error`].
+    /// Shut down or failed; see [`Client::error`].
     Closed,
 }
 
@@ -205,7 +205,7 @@ impl Default for Storage {
 pin_project! {
     /// One TLS 1.3 client connection. Pin it (`core::pin::pin!`) and drive
     /// it with the methods below; every method returns promptly.
-    pub struct Engine<'a, F> {
+    pub struct Client<'a, F> {
         io: &'a Io<RX, TX, APP>,
         framer: RecordFramer,
         outcome: Option<Result<(), Error>>,
@@ -216,9 +216,9 @@ pin_project! {
     }
 }
 
-impl<F> fmt::Debug for Engine<'_, F> {
+impl<F> fmt::Debug for Client<'_, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Engine")
+        f.debug_struct("Client")
             .field("suite", &self.suite)
             .field("established", &self.io.established.get())
             .field("outcome", &self.outcome)
@@ -228,16 +228,16 @@ impl<F> fmt::Debug for Engine<'_, F> {
 
 /// Starts a connection with cipher suite `S` (AES-128-GCM-SHA256 or
 /// AES-256-GCM-SHA384): the ClientHello is ready in
-/// [`poll_output`](Engine::poll_output) at once. `seed` is 32 bytes of
+/// [`poll_output`](Client::poll_output) at once. `seed` is 32 bytes of
 /// fresh entropy from the host (ECDHE key and client random). The engine
-/// outlives its connection: [`reconnect`](Engine::reconnect) starts the
+/// outlives its connection: [`reconnect`](Client::reconnect) starts the
 /// next one on the same storage and verifier.
 pub fn connect<'a, S, V>(
     storage: &'a mut Storage,
     config: Config<'a>,
     verifier: V,
     seed: [u8; 32],
-) -> Engine<'a, impl Future<Output = Result<(), Error>> + 'a>
+) -> Client<'a, impl Future<Output = Result<(), Error>> + 'a>
 where
     S: TlsCipherSuite + 'static,
     V: ServerVerifier + 'a,
@@ -246,7 +246,7 @@ where
     *io = Io::new();
     io.start.set(Some(seed));
     let io: &'a Io<RX, TX, APP> = io;
-    Engine {
+    Client {
         io,
         framer: RecordFramer::default(),
         outcome: None,
@@ -264,7 +264,7 @@ fn suite_name<S: TlsCipherSuite>() -> &'static str {
     }
 }
 
-impl<F: Future<Output = Result<(), Error>>> Engine<'_, F> {
+impl<F: Future<Output = Result<(), Error>>> Client<'_, F> {
     /// Feeds ciphertext received from the server. Returns how many bytes
     /// were taken: fewer than `data.len()` only when received plaintext is
     /// waiting for [`recv`](Self::recv); offer the rest after that.

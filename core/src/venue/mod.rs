@@ -1,7 +1,257 @@
-//! What the venues send back, decoded from complete WebSocket text frames
-//! into typed outcomes the engine acts on: order acknowledgements,
-//! rejections, "execution status unknown", rate-limit counters and
-//! connection events. One file per venue; Binance Spot WebSocket API first
-//! (EXCHANGES.md §1.5, §1.6).
+//! The venues hotline trades on, behind one interface the engine calls:
+//! the engine's neutral order (side, quantity in lots, price in ticks,
+//! client order id, timestamp) turns into a venue's signed request bytes,
+//! and a venue's messages turn into neutral [`Inbound`] answers (accepted,
+//! rejected with a reason the engine acts on, or outcome unknown). A venue
+//! is a folder here; adding one means that folder, a variant of
+//! [`Settings`] and of `Venue`, and the arms that dispatch to it in this
+//! file — nothing in the engine's session machine or fire path
+//! (`docs/decisions/0004-venue-interface.md`).
 
 pub mod binance;
+
+use crate::order::Side;
+
+/// The longest request any venue renders.
+pub const REQUEST_CAP: usize = binance::REQUEST_CAP;
+
+/// Which venue the engine trades on, and how.
+#[derive(Debug, Clone, Copy)]
+pub enum Settings<'a> {
+    /// Binance Spot's WebSocket API.
+    Binance(binance::Settings<'a>),
+}
+
+impl Settings<'_> {
+    /// Digits of a client order id, if the venue's orders carry one (the
+    /// engine needs it: it is the key an unknown order is queried by).
+    pub fn client_order_id_width(&self) -> Option<u8> {
+        match self {
+            Self::Binance(s) => s.order.client_order_id,
+        }
+    }
+
+    /// Whether orders carry a limit price.
+    pub fn priced(&self) -> bool {
+        match self {
+            Self::Binance(s) => s.order.order_type.is_priced(),
+        }
+    }
+}
+
+/// A venue's requests could not be prepared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupError {
+    /// A Binance request template failed to render.
+    Binance(binance::BuildError),
+}
+
+/// A field of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// The request's id.
+    RequestId,
+    /// The client order id (or the id of the order a query names).
+    ClientOrderId,
+    /// The limit price.
+    Price,
+    /// The quantity.
+    Quantity,
+    /// The timestamp.
+    Timestamp,
+}
+
+/// A request could not be written. Nothing was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestError {
+    /// The request has no such field.
+    Missing(Field),
+    /// The value needs more digits than the field's fixed width.
+    Overflow(Field),
+    /// The signature could not be computed or written.
+    Signature,
+    /// The venue has no such request.
+    Unsupported,
+    /// The request is longer than [`REQUEST_CAP`].
+    TooLong,
+}
+
+/// One order as every venue's `place` request needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewOrder {
+    /// The request's id, echoed in the answer.
+    pub request_id: u64,
+    /// The idempotency key, never reused.
+    pub client_order_id: u64,
+    /// Buy or sell.
+    pub side: Side,
+    /// Quantity in lots.
+    pub qty: u64,
+    /// Limit price in ticks (ignored for a market order).
+    pub price: u64,
+    /// The venue timestamp it is signed with.
+    pub timestamp: u64,
+}
+
+/// A message from the venue, in the engine's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inbound {
+    /// The answer to a request.
+    Reply(Reply),
+    /// The venue will close this connection soon: move to a new one.
+    Closing,
+    /// Nothing the engine acts on.
+    Other,
+}
+
+/// The answer to one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reply {
+    /// The request id it answers; `None` for one this engine did not write.
+    pub id: Option<u64>,
+    /// The venue's status code (HTTP-like).
+    pub status: u16,
+    /// What became of the request.
+    pub outcome: Outcome,
+}
+
+/// What became of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Accepted.
+    Accepted(Accepted),
+    /// Refused.
+    Rejected(Rejection),
+    /// The venue cannot say whether it executed: query before acting again.
+    Unknown(Option<Rejection>),
+}
+
+/// An accepted request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Accepted {
+    /// The venue's order id.
+    pub order_id: Option<u64>,
+    /// Where the order stands.
+    pub status: OrderStatus,
+    /// The venue's clock, Unix milliseconds, when the answer carries it.
+    pub server_time_ms: Option<u64>,
+}
+
+/// Where an accepted order stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderStatus {
+    /// Resting or partly filled (or not said).
+    Working,
+    /// Filled in full.
+    Filled,
+    /// Closed without (further) fills: cancelled, expired, rejected.
+    Closed,
+}
+
+/// A refused request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rejection {
+    /// The venue's error code.
+    pub code: i32,
+    /// What the code means to the engine.
+    pub kind: RejectKind,
+    /// When a rate limit or ban lifts, Unix milliseconds.
+    pub retry_after_unix_ms: Option<u64>,
+}
+
+/// The rejections the engine acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectKind {
+    /// The order a query named does not exist: it was never placed.
+    NoSuchOrder,
+    /// The timestamp was outside the venue's window: measure its clock.
+    ClockSkew,
+    /// The signature was refused: nothing signed with this key will pass.
+    BadSignature,
+    /// Any other refusal.
+    Other,
+}
+
+/// A venue's messages could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeError {
+    /// A Binance frame.
+    Binance(binance::DecodeError),
+}
+
+/// The venue the engine trades on: its rendered requests and its codec.
+#[derive(Debug, Clone)]
+pub(crate) enum Venue {
+    Binance(binance::Binance),
+}
+
+impl Venue {
+    pub(crate) fn new(settings: &Settings<'_>) -> Result<Self, SetupError> {
+        match settings {
+            Settings::Binance(s) => binance::Binance::new(s).map(Self::Binance).map_err(SetupError::Binance),
+        }
+    }
+
+    /// Whether the session logs on with a signed request after the
+    /// transport is up.
+    pub(crate) fn logs_on(&self) -> bool {
+        match self {
+            Self::Binance(v) => v.logs_on(),
+        }
+    }
+
+    /// A venue timestamp from Unix nanoseconds.
+    pub(crate) fn timestamp(&self, unix_ns: u64) -> u64 {
+        match self {
+            Self::Binance(v) => v.timestamp(unix_ns),
+        }
+    }
+
+    /// The logon request.
+    pub(crate) fn logon(&mut self, id: u64, timestamp: u64) -> Result<&[u8], RequestError> {
+        match self {
+            Self::Binance(v) => v.logon(id, timestamp),
+        }
+    }
+
+    /// The request that reads the venue's clock.
+    pub(crate) fn time_request(&mut self, id: u64) -> Result<&[u8], RequestError> {
+        match self {
+            Self::Binance(v) => v.time_request(id),
+        }
+    }
+
+    /// The query of an order by its client order id.
+    pub(crate) fn status_query(
+        &mut self,
+        id: u64,
+        client_order_id: u64,
+        timestamp: u64,
+    ) -> Result<&[u8], RequestError> {
+        match self {
+            Self::Binance(v) => v.status_query(id, client_order_id, timestamp),
+        }
+    }
+
+    /// The signed request that places `order`.
+    #[inline]
+    pub(crate) fn place(&mut self, order: &NewOrder) -> Result<&[u8], RequestError> {
+        match self {
+            Self::Binance(v) => v.place(order),
+        }
+    }
+
+    /// What `order` was signed over, to show beside a refused signature.
+    pub(crate) fn signed_payload(&mut self, order: &NewOrder) -> Option<&[u8]> {
+        match self {
+            Self::Binance(v) => v.signed_payload(order),
+        }
+    }
+
+    /// One complete message from the venue.
+    pub(crate) fn decode(&self, message: &[u8]) -> Result<Inbound, DecodeError> {
+        match self {
+            Self::Binance(_) => binance::Binance::decode(message).map_err(DecodeError::Binance),
+        }
+    }
+}

@@ -8,7 +8,8 @@
 
 use super::decode::{Decoder, Message, ProtocolError, close_code};
 use super::frame::{EncodeError, MAX_CONTROL_PAYLOAD, Opcode, encode_control, encode_frame};
-use super::handshake::{HandshakeError, Progress, Request, ResponseVerifier, write_request};
+use super::handshake::{HandshakeError, Request, ResponseVerifier, write_request};
+use crate::Status;
 
 /// Where the connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,9 +117,9 @@ impl<'b> Client<'b> {
     /// queued, the state is [`State::Closed`], and later input is dropped.
     pub fn handle_input<'a>(&'a mut self, input: &'a [u8]) -> Result<(usize, Option<Event<'a>>), Error> {
         match self.state {
-            State::Upgrading => match self.verifier.feed(input) {
-                Ok(Progress::NeedMore) => Ok((input.len(), None)),
-                Ok(Progress::Upgraded { consumed }) => {
+            State::Upgrading => match self.verifier.handle_input(input) {
+                Ok(Status::Partial) => Ok((input.len(), None)),
+                Ok(Status::Complete(consumed)) => {
                     self.state = State::Open;
                     Ok((consumed, Some(Event::Upgraded)))
                 }
@@ -263,7 +264,7 @@ mod tests {
 
     /// Unmasks a client frame and returns (opcode, payload length, payload start).
     fn unmask(frame: &mut [u8]) -> (Opcode, usize, usize) {
-        let Ok(Status::Complete(header, at)) = FrameHeader::parse(frame) else { panic!("bad frame") };
+        let Ok(Status::Complete((header, at))) = FrameHeader::parse(frame) else { panic!("bad frame") };
         let len = header.payload_len as usize;
         crate::ws::mask::apply_mask(&mut frame[at..at + len], header.mask.expect("client frames are masked"));
         (header.opcode, len, at)

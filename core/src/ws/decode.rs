@@ -170,7 +170,7 @@ impl<'b> Decoder<'b> {
                     let rest = &input[pos..];
                     if self.header_len == 0 {
                         match FrameHeader::parse(rest)? {
-                            Status::Complete(header, len) => {
+                            Status::Complete((header, len)) => {
                                 let frame = self.start_frame(&header)?;
                                 let payload_at = pos + len;
                                 // Fast path: a whole unfragmented frame is in the input.
@@ -183,7 +183,7 @@ impl<'b> Decoder<'b> {
                                 pos = payload_at;
                                 self.begin_payload(frame)
                             }
-                            Status::Partial(_) => {
+                            Status::Partial => {
                                 self.header[..rest.len()].copy_from_slice(rest);
                                 self.header_len = rest.len();
                                 return Ok((input.len(), None));
@@ -194,16 +194,15 @@ impl<'b> Decoder<'b> {
                         // until it parses (at most 14 bytes).
                         loop {
                             match FrameHeader::parse(&self.header[..self.header_len])? {
-                                Status::Complete(header, _) => {
+                                Status::Complete((header, _)) => {
                                     self.header_len = 0;
                                     let frame = self.start_frame(&header)?;
                                     break self.begin_payload(frame);
                                 }
-                                Status::Partial(need) => {
+                                Status::Partial => {
                                     let Some(&byte) = input.get(pos) else {
                                         return Ok((pos, None));
                                     };
-                                    debug_assert!(need > self.header_len);
                                     self.header[self.header_len] = byte;
                                     self.header_len += 1;
                                     pos += 1;

@@ -100,14 +100,7 @@ pub enum HeaderError {
     LengthOverflow,
 }
 
-/// Outcome of parsing from bytes that may be incomplete.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status<T> {
-    /// Parsed; the value and the number of bytes it took.
-    Complete(T, usize),
-    /// More bytes are needed; at least this many in total.
-    Partial(usize),
-}
+pub use crate::Status;
 
 /// Why a frame could not be encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,10 +126,11 @@ impl FrameHeader {
         2 + ext + if self.mask.is_some() { 4 } else { 0 }
     }
 
-    /// Parses a header from the start of `bytes`.
-    pub fn parse(bytes: &[u8]) -> Result<Status<Self>, HeaderError> {
+    /// Parses a header from the start of `bytes`; the header and the bytes
+    /// it took.
+    pub fn parse(bytes: &[u8]) -> Result<Status<(Self, usize)>, HeaderError> {
         let [b0, b1, ..] = *bytes else {
-            return Ok(Status::Partial(2));
+            return Ok(Status::Partial);
         };
         let opcode = Opcode::from_bits(b0 & field::OPCODE).ok_or(HeaderError::ReservedOpcode(b0 & field::OPCODE))?;
         let masked = b1 & field::MASK != 0;
@@ -148,7 +142,7 @@ impl FrameHeader {
         };
         let total = 2 + ext + if masked { 4 } else { 0 };
         let Some(rest) = bytes.get(2..total) else {
-            return Ok(Status::Partial(total));
+            return Ok(Status::Partial);
         };
         let (len_bytes, key_bytes) = rest.split_at(ext);
         let payload_len = match *len_bytes {
@@ -167,7 +161,7 @@ impl FrameHeader {
             _ => None,
         };
         let header = Self { fin: b0 & field::FIN != 0, rsv: (b0 & field::RSV) >> 4, opcode, mask, payload_len };
-        Ok(Status::Complete(header, total))
+        Ok(Status::Complete((header, total)))
     }
 
     /// Writes the header into the start of `out`, returning its length, or
@@ -249,9 +243,9 @@ mod tests {
         let mut buf = [0u8; MAX_HEADER_LEN];
         let n = header.emit(&mut buf).unwrap();
         assert_eq!(n, header.encoded_len());
-        assert_eq!(FrameHeader::parse(&buf[..n]), Ok(Status::Complete(header, n)));
+        assert_eq!(FrameHeader::parse(&buf[..n]), Ok(Status::Complete((header, n))));
         for cut in 0..n {
-            assert!(matches!(FrameHeader::parse(&buf[..cut]), Ok(Status::Partial(need)) if need > cut));
+            assert_eq!(FrameHeader::parse(&buf[..cut]), Ok(Status::Partial));
         }
     }
 
@@ -274,7 +268,7 @@ mod tests {
         let mut overlong = [0x82, 127, 0x80, 0, 0, 0, 0, 0, 0, 0];
         assert_eq!(FrameHeader::parse(&overlong), Err(HeaderError::LengthOverflow));
         overlong[2] = 0x7F;
-        assert!(matches!(FrameHeader::parse(&overlong), Ok(Status::Complete(_, 10))));
+        assert!(matches!(FrameHeader::parse(&overlong), Ok(Status::Complete((_, 10)))));
     }
 
     #[test]

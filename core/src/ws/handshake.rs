@@ -9,7 +9,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use sha1::{Digest as _, Sha1};
 
-/// The GUID appended to the key before hashing (§1.3).
+use crate::Status;
+
+/// The GUID appended to the key before hashing (RFC 6455 §1.3).
 const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 /// Length of a base64-encoded 16-byte key, and of the base64 SHA-1 accept.
@@ -129,16 +131,6 @@ pub struct ResponseVerifier {
     len: usize,
 }
 
-/// Progress of [`ResponseVerifier::feed`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Progress {
-    /// All input was consumed and the head is not complete yet.
-    NeedMore,
-    /// The response was verified. The first `consumed` bytes of the last
-    /// input were the end of the head; the rest are WebSocket frames.
-    Upgraded { consumed: usize },
-}
-
 impl ResponseVerifier {
     fn new(key_b64: &[u8]) -> Self {
         let mut sha = Sha1::new();
@@ -149,8 +141,11 @@ impl ResponseVerifier {
         Self { accept, head: [0; MAX_RESPONSE_HEAD], len: 0 }
     }
 
-    /// Consumes response bytes.
-    pub fn feed(&mut self, input: &[u8]) -> Result<Progress, HandshakeError> {
+    /// Consumes response bytes: `Partial` when all input was taken and the
+    /// head is not complete yet; `Complete(consumed)` once the response is
+    /// verified, where the first `consumed` bytes of this input ended the
+    /// head and the rest are WebSocket frames.
+    pub fn handle_input(&mut self, input: &[u8]) -> Result<Status<usize>, HandshakeError> {
         let before = self.len;
         let take = input.len().min(MAX_RESPONSE_HEAD - before);
         self.head[before..before + take].copy_from_slice(&input[..take]);
@@ -160,10 +155,10 @@ impl ResponseVerifier {
         match response.parse(&self.head[..self.len]) {
             Ok(httparse::Status::Complete(head_len)) => {
                 self.check(&response)?;
-                Ok(Progress::Upgraded { consumed: head_len - before })
+                Ok(Status::Complete(head_len - before))
             }
             Ok(httparse::Status::Partial) if self.len == MAX_RESPONSE_HEAD => Err(HandshakeError::ResponseTooLarge),
-            Ok(httparse::Status::Partial) => Ok(Progress::NeedMore),
+            Ok(httparse::Status::Partial) => Ok(Status::Partial),
             Err(e) => Err(HandshakeError::MalformedResponse(e)),
         }
     }
@@ -223,10 +218,10 @@ mod tests {
         }
     }
 
-    fn upgraded(response: &[u8]) -> Result<Progress, HandshakeError> {
+    fn upgraded(response: &[u8]) -> Result<Status<usize>, HandshakeError> {
         let mut out = [0u8; 512];
         let (_, mut verifier) = write_request(&request(), &mut out).unwrap();
-        verifier.feed(response)
+        verifier.handle_input(response)
     }
 
     #[test]
@@ -267,10 +262,10 @@ mod tests {
         for cut in 0..GOOD.len() {
             let mut out = [0u8; 512];
             let (_, mut verifier) = write_request(&request(), &mut out).unwrap();
-            let first = verifier.feed(&GOOD[..cut]).unwrap();
-            let progress = if cut >= head_len { first } else { verifier.feed(&GOOD[cut..]).unwrap() };
+            let first = verifier.handle_input(&GOOD[..cut]).unwrap();
+            let progress = if cut >= head_len { first } else { verifier.handle_input(&GOOD[cut..]).unwrap() };
             let consumed = if cut >= head_len { head_len } else { head_len - cut };
-            assert_eq!(progress, Progress::Upgraded { consumed }, "cut at {cut}");
+            assert_eq!(progress, Status::Complete(consumed), "cut at {cut}");
         }
     }
 
@@ -295,13 +290,13 @@ mod tests {
     fn an_endless_head_is_refused_not_buffered() {
         let mut out = [0u8; 512];
         let (_, mut verifier) = write_request(&request(), &mut out).unwrap();
-        assert_eq!(verifier.feed(b"HTTP/1.1 101 Switching Protocols\r\n"), Ok(Progress::NeedMore));
+        assert_eq!(verifier.handle_input(b"HTTP/1.1 101 Switching Protocols\r\n"), Ok(Status::Partial));
         let mut line = [b'a'; 1000];
         line[..7].copy_from_slice(b"X-Pad: ");
         line[998..].copy_from_slice(b"\r\n");
         for _ in 0..4 {
-            assert_eq!(verifier.feed(&line), Ok(Progress::NeedMore));
+            assert_eq!(verifier.handle_input(&line), Ok(Status::Partial));
         }
-        assert_eq!(verifier.feed(&line), Err(HandshakeError::ResponseTooLarge));
+        assert_eq!(verifier.handle_input(&line), Err(HandshakeError::ResponseTooLarge));
     }
 }

@@ -4,11 +4,13 @@
 //! in the input can authenticate, no order may ever leave.
 
 use hotline_core::engine::{Engine, NoStamp, Settings, Stream, Timers};
-use hotline_core::order::{Auth, Decimal, Instrument, OrderType, PlaceOrder, Side, TimeUnit};
+use hotline_core::order::{Decimal, Instrument, OrderType, Side};
 use hotline_core::risk::Limits;
 use hotline_core::sign::HmacKey;
 use hotline_core::strategy::whale::Rules;
 use hotline_core::tls::{self, Aes128GcmSha256, ECDSA_ALGORITHMS, PkiVerifier, Storage};
+use hotline_core::venue::binance::{Auth, PlaceOrder, TimeUnit};
+use hotline_core::venue::{self, binance};
 
 /// Commands of three bytes' header: operation, then a big-endian length of
 /// the bytes that follow (feed and venue input) or an argument.
@@ -17,20 +19,22 @@ pub fn engine_streams(data: &[u8]) {
     let settings = Settings {
         host: "example.com",
         path: "/ws-api/v3",
-        order: PlaceOrder {
-            instrument: Instrument {
-                symbol: "BTCUSDT",
-                price: Decimal { int_digits: 7, decimals: 2 },
-                quantity: Decimal { int_digits: 3, decimals: 5 },
+        venue: venue::Settings::Binance(binance::Settings {
+            order: PlaceOrder {
+                instrument: Instrument {
+                    symbol: "BTCUSDT",
+                    price: Decimal { int_digits: 7, decimals: 2 },
+                    quantity: Decimal { int_digits: 3, decimals: 5 },
+                },
+                side: Side::Buy,
+                order_type: OrderType::Market,
+                resp_type: None,
+                client_order_id: Some(16),
             },
-            side: Side::Buy,
-            order_type: OrderType::Market,
-            resp_type: None,
-            client_order_id: Some(16),
-        },
-        auth: Auth::Hmac { api_key: "key", key: &key },
-        time_unit: TimeUnit::Millis,
-        recv_window: None,
+            auth: Auth::Hmac { api_key: "key", key: &key },
+            time_unit: TimeUnit::Millis,
+            recv_window: None,
+        }),
         sizing: hotline_core::strategy::whale::Sizing { base_qty: 1, max_qty: 10 },
         limit_price: 0,
         reference_price: 1,

@@ -7,7 +7,7 @@
 
 use hotline_core::feed::bitcoind::{Event, Subscriber, Topic};
 
-/// libzmq 4.3.4's PUB greeting and READY, as captured (MEMPOOL-FEED.md).
+/// libzmq 4.3.4's PUB greeting and READY, as captured on loopback (docs/protocols/bitcoind-zmq.md §What libzmq sends).
 const PUB_HELLO: &[u8] = b"\xff\0\0\0\0\0\0\0\x01\x7f\x03\x01NULL\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x04\x19\x05READY\x0bSocket-Type\x00\x00\x00\x03PUB";
 const MAX_BODY: usize = 600;
 
@@ -38,7 +38,7 @@ pub fn zmtp(data: &[u8]) {
                 while let Ok(Some(n)) = sub.poll_transmit(&mut out) {
                     assert!(n <= out.len());
                 }
-                let Ok((used, event)) = sub.handle(&buf[..filled]) else {
+                let Ok((used, event)) = sub.handle_input(&buf[..filled]) else {
                     return;
                 };
                 assert!(used <= filled);

@@ -1,7 +1,8 @@
 //! Harnesses for `core::ws`: the handshake response verifier and the frame
 //! decoder.
 
-use hotline_core::ws::handshake::{Progress, Request, write_request};
+use hotline_core::Status;
+use hotline_core::ws::handshake::{Request, write_request};
 use hotline_core::ws::{Decoder, Message, ProtocolError};
 
 /// The key whose accept value (`s3pPLMBiTxaQ9kYGzzhZRbK+xOo=`, RFC 6455
@@ -17,9 +18,9 @@ pub fn ws_handshake(data: &[u8]) {
     let (_, mut verifier) = write_request(&request, &mut out).expect("the request fits");
     let (a, b) = response.split_at(usize::from(split).min(response.len()));
     for piece in [a, b] {
-        match verifier.feed(piece) {
-            Ok(Progress::NeedMore) => {}
-            Ok(Progress::Upgraded { consumed }) => {
+        match verifier.handle_input(piece) {
+            Ok(Status::Partial) => {}
+            Ok(Status::Complete(consumed)) => {
                 assert!(consumed <= piece.len());
                 return;
             }

@@ -18,13 +18,13 @@ use hotline_core::btc::tx::Tx;
 use hotline_core::engine::{Engine, Event, Link, Settings, Stages, Stream, Timers, VenueState};
 use hotline_core::feed::bitcoind::{self, Subscriber, Topic};
 use hotline_core::feed::zmtp;
-use hotline_core::order::{
-    Auth, OrderType, PlaceOrder, PreArmed, REQUEST_CAP, Session, Side, Slot, Template, TimeUnit,
-};
+use hotline_core::order::{OrderType, Side};
 use hotline_core::risk::{Gate, OrderRequest};
 use hotline_core::sign::HmacKey;
 use hotline_core::strategy::whale::{Decision, Detector};
 use hotline_core::tls::{self, Aes128GcmSha256, Storage};
+use hotline_core::venue::binance::{Auth, PlaceOrder, PreArmed, REQUEST_CAP, Session, Slot, Template, TimeUnit};
+use hotline_core::venue::{self, binance};
 use hotline_core::ws::{MAX_HEADER_LEN, Opcode, encode_frame};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -82,10 +82,12 @@ pub fn hotline<R>(pki: &Pki, clock: &Clock, f: impl FnOnce(&mut dyn Harness) -> 
     let settings = Settings {
         host: "localhost",
         path: "/ws-api/v3",
-        order: place_order(),
-        auth: Auth::Hmac { api_key: API_KEY, key: &key },
-        time_unit: TimeUnit::Millis,
-        recv_window: None,
+        venue: venue::Settings::Binance(binance::Settings {
+            order: place_order(),
+            auth: Auth::Hmac { api_key: API_KEY, key: &key },
+            time_unit: TimeUnit::Millis,
+            recv_window: None,
+        }),
         sizing: SIZING,
         limit_price: 0,
         reference_price: REFERENCE_PRICE,
@@ -303,7 +305,7 @@ pub fn pre_armed<R>(pki: &Pki, clock: &Clock, f: impl FnOnce(&mut dyn Harness) -
     let hello = pub_hello()?;
     let mut at = 0;
     while at < hello.len() {
-        let (used, _) = sub.handle(&hello[at..]).map_err(|e| format!("feed: {e:?}"))?;
+        let (used, _) = sub.handle_input(&hello[at..]).map_err(|e| format!("feed: {e:?}"))?;
         at += used;
         if used == 0 {
             return Err("the subscriber took no greeting bytes".to_owned());
@@ -387,7 +389,7 @@ impl<L: Link> Harness for Armed<'_, L> {
             let clock = self.clock;
 
             let t0 = clock.ticks();
-            let (_, event) = self.sub.handle(message).map_err(|e| no_order(&format!("feed: {e:?}")))?;
+            let (_, event) = self.sub.handle_input(message).map_err(|e| no_order(&format!("feed: {e:?}")))?;
             let Some(bitcoind::Event::Notification(note)) = event else { return Err(no_order("no notification")) };
             let tx = Tx::parse(note.body).map_err(|e| no_order(&format!("tx: {e:?}")))?;
             let decoded = clock.ticks();

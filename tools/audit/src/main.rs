@@ -33,13 +33,13 @@ mod ws {
             let _ = black_box(client.reconnect(&request, &mut out).is_ok());
         }
         if let Ok((_, mut verifier)) = write_request(&request, &mut out) {
-            let _ = black_box(verifier.feed(&black_box(*b"HTTP/1.1 101 \r\n\r\n")));
+            let _ = black_box(verifier.handle_input(&black_box(*b"HTTP/1.1 101 \r\n\r\n")));
         }
         let mut buffer = [0u8; 64];
         let mut decoder = Decoder::new(&mut buffer);
         let _ = black_box(decoder.decode(&black_box([0x81, 1, b'a'])).is_ok());
         decoder.reset();
-        if let Ok(hotline_core::ws::frame::Status::Complete(header, _)) = FrameHeader::parse(&black_box([0x81, 0])) {
+        if let Ok(hotline_core::Status::Complete((header, _))) = FrameHeader::parse(&black_box([0x81, 0])) {
             black_box(header.encoded_len());
             black_box(header.emit(&mut out));
         }
@@ -58,10 +58,8 @@ mod ws {
 mod sign_order_venue {
     use core::hint::black_box;
 
-    use hotline_core::order::{
-        Auth, Decimal, Instrument, OrderType, PlaceOrder, PreArmed, Session, Side, Slot, Template, TimeInForce,
-        TimeUnit,
-    };
+    use hotline_core::order::{Decimal, Instrument, OrderType, Side, TimeInForce};
+use hotline_core::venue::binance::{Auth, PlaceOrder, PreArmed, Session, Slot, Template, TimeUnit};
     use hotline_core::sign::{Ed25519Key, HmacKey, backend, base64_std, hex_lower, lanes, sign_many};
     use hotline_core::venue::binance::decode;
 
@@ -146,7 +144,7 @@ mod feed {
         let mut wide = [0u8; Subscriber::MIN_TRANSMIT_LEN];
         let _ = black_box(subscriber.poll_transmit(&mut wide));
         black_box(subscriber.buffer_len());
-        let _ = black_box(subscriber.handle(&input));
+        let _ = black_box(subscriber.handle_input(&input));
         subscriber.reconnect();
         black_box((Topic::from_name(black_box(b"rawtx")), black_box(Topic::HashBlock).name()));
         let _ = black_box(emit_notification(&mut out, Topic::RawTx, &input, black_box(7)));
@@ -186,7 +184,7 @@ mod strategy {
     use core::hint::black_box;
 
     use hotline_core::btc::tx::Tx;
-    use hotline_core::order::Side;
+    use hotline_core::order::{Side};
     use hotline_core::strategy::whale::{Decision, Detector, Rules, Sizing, WatchEntry, WatchKind};
 
     pub(crate) fn exercise() {
@@ -207,7 +205,7 @@ mod strategy {
 mod risk {
     use core::hint::black_box;
 
-    use hotline_core::order::Side;
+    use hotline_core::order::{Side};
     use hotline_core::risk::bucket::TokenBucket;
     use hotline_core::risk::{Gate, Limits, OrderRequest};
 
@@ -283,7 +281,9 @@ mod engine {
     use core::pin::pin;
 
     use hotline_core::engine::{Engine, NoStamp, Settings, Stream, Timers};
-    use hotline_core::order::{Auth, Decimal, Instrument, OrderType, PlaceOrder, Side, TimeUnit};
+    use hotline_core::order::{Decimal, Instrument, OrderType, Side};
+    use hotline_core::venue::binance::{self, Auth, PlaceOrder, TimeUnit};
+    use hotline_core::venue;
     use hotline_core::risk::Limits;
     use hotline_core::sign::{Ed25519Key, HmacKey};
     use hotline_core::strategy::whale::{Rules, Sizing};
@@ -309,20 +309,22 @@ mod engine {
         let settings = Settings {
             host: black_box("example.com"),
             path: black_box("/ws-api/v3"),
-            order: PlaceOrder {
-                instrument: Instrument {
-                    symbol: black_box("BTCUSDT"),
-                    price: Decimal { int_digits: 7, decimals: 2 },
-                    quantity: Decimal { int_digits: 3, decimals: 5 },
+            venue: venue::Settings::Binance(binance::Settings {
+                order: PlaceOrder {
+                    instrument: Instrument {
+                        symbol: black_box("BTCUSDT"),
+                        price: Decimal { int_digits: 7, decimals: 2 },
+                        quantity: Decimal { int_digits: 3, decimals: 5 },
+                    },
+                    side: Side::Buy,
+                    order_type: black_box(OrderType::Market),
+                    resp_type: None,
+                    client_order_id: Some(16),
                 },
-                side: Side::Buy,
-                order_type: black_box(OrderType::Market),
-                resp_type: None,
-                client_order_id: Some(16),
-            },
-            auth,
-            time_unit: TimeUnit::Millis,
-            recv_window: None,
+                auth,
+                time_unit: TimeUnit::Millis,
+                recv_window: None,
+            }),
             sizing: Sizing { base_qty: 1, max_qty: 10 },
             limit_price: black_box(0),
             reference_price: black_box(1),

@@ -53,7 +53,7 @@ fn demo_capture_replays_through_libzmq_to_hotline() {
         filled += n;
         let mut at = 0;
         loop {
-            let (used, event) = sub.handle(&buf[at..filled]).expect("valid feed");
+            let (used, event) = sub.handle_input(&buf[at..filled]).expect("valid feed");
             match event {
                 Some(Event::Notification(note)) => got.push((note.sequence, note.body.to_vec())),
                 Some(Event::Gap { .. } | Event::Restart { .. }) => panic!("unexpected {event:?}"),

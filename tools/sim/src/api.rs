@@ -1,8 +1,8 @@
-//! One text frame in, one answer out: the Binance Spot WebSocket API methods
-//! the sim serves (`order.place`, `order.cancel`, `order.status`,
-//! `session.logon`/`status`/`logout`, `time`, `ping`), with the request and
-//! response shapes of EXCHANGES.md §1.2, §1.5 and §1.6. A duplicate
-//! `newClientOrderId` gets the exchange's documented answer, -2010
+//! One text frame in, one answer out: the Binance Spot WebSocket API methods the sim serves (`order.place`,
+//! `order.cancel`, `order.status`, `session.logon`/`status`/`logout`, `time`, `ping`), with the request and response
+//! shapes of Binance's web-socket-api.md
+//! (<https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-api.md>; §"Request format", §"Response
+//! format", §"Session Authentication"). A duplicate `newClientOrderId` gets the exchange's documented answer, -2010
 //! "Duplicate order sent.", and the first order stays the only one.
 
 use std::collections::BTreeMap;
@@ -91,7 +91,7 @@ pub(crate) fn handle(shared: &Shared, session: &mut Session, text: &str) -> Outc
         Some(Ok(params)) => params,
         Some(Err(e)) => return reply(&id, Err(e), None),
     };
-    // A version prefix is allowed (§1.2).
+    // A version prefix is allowed (web-socket-api.md §"Request format").
     let method = method.strip_prefix("v3/").unwrap_or(&method);
 
     let weight = match method {
@@ -157,9 +157,9 @@ fn bad_signature() -> ApiError {
     ApiError::new(400, -1022, "Signature for this request is not valid.")
 }
 
-/// SIGNED request security (§1.3, §1.6): a request signature, checked in
-/// the exchange's order (key, then time, then signature), or a session
-/// authenticated by `session.logon` plus a fresh `timestamp`.
+/// SIGNED request security (web-socket-api.md §"SIGNED (TRADE and USER_DATA) request security", §"Session
+/// Authentication"): a request signature, checked in the exchange's order (key, then time, then signature), or a
+/// session authenticated by `session.logon` plus a fresh `timestamp`.
 fn authenticate(shared: &Shared, session: &Session, params: &Params, now: i64) -> Result<(), ApiError> {
     match params.get("signature") {
         Some(signature) => {
@@ -187,7 +187,7 @@ fn session_json(session: &Session, now: i64) -> Value {
     })
 }
 
-/// `session.logon`: Ed25519 keys only (§1.6); logging on again swaps keys.
+/// `session.logon`: Ed25519 keys only (web-socket-api.md §"Log in with API key (SIGNED)"); logging on again swaps keys.
 fn logon(shared: &Shared, session: &mut Session, params: &Params, now: i64) -> Result<Value, ApiError> {
     let api_key = params.require("apiKey")?;
     let signature = params.require("signature")?;
@@ -267,7 +267,7 @@ fn place(shared: &Shared, session: &Session, book: &mut Book, params: &Params, n
         Some(_) => Some(one_of(params, "timeInForce", &["GTC", "IOC", "FOK"], -1115, "Invalid timeInForce.")?),
     };
     if order_type == "LIMIT" {
-        // §1.2: a LIMIT order needs timeInForce, price and quantity.
+        // web-socket-api.md §"Place new order (TRADE)": a LIMIT order needs timeInForce, price and quantity.
         if time_in_force.is_none() {
             return Err(ApiError::mandatory("timeInForce"));
         }
@@ -279,7 +279,7 @@ fn place(shared: &Shared, session: &Session, book: &mut Book, params: &Params, n
     let resp_type = match params.get("newOrderRespType") {
         Some(t @ ("ACK" | "RESULT" | "FULL")) => t,
         Some(_) => return Err(ApiError::new(400, -1177, "Invalid newOrderRespType.")),
-        // §1.2: MARKET and LIMIT default to FULL, other types to ACK.
+        // web-socket-api.md §"Place new order (TRADE)": MARKET and LIMIT default to FULL, other types to ACK.
         None if order_type == "LIMIT" || order_type == "MARKET" => "FULL",
         None => "ACK",
     };
@@ -335,7 +335,7 @@ fn place(shared: &Shared, session: &Session, book: &mut Book, params: &Params, n
     Ok(Placed::Answer(result))
 }
 
-/// The ACK or RESULT shape of a placed order (§1.5); FULL adds `fills`.
+/// The ACK or RESULT shape of a placed order (web-socket-api.md §"Place new order (TRADE)"); FULL adds `fills`.
 fn order_json(order: &Order, resp_type: &str) -> Value {
     let a = &order.accepted;
     let mut out = json!({

@@ -1,11 +1,10 @@
-//! Request authentication exactly as EXCHANGES.md §1.3 states it: the
-//! request's `params` turn into the signature payload (every parameter but
-//! `signature`, sorted by name, `name=value` joined by `&`, values as they
-//! appear in the JSON, no percent-encoding), which is checked against an
-//! HMAC-SHA256 hex signature (case-insensitive) or an Ed25519 base64
-//! signature; and `timestamp`/`recvWindow` against the sim's clock with the
-//! documented server logic. The verifiers are the RustCrypto `hmac` crate
-//! and `ed25519-dalek`, independent of anything the client links.
+//! Request authentication exactly as Binance's web-socket-api.md
+//! (<https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-api.md>) §"SIGNED (TRADE and USER_DATA)
+//! request security" and §"Timing security" state it: the request's `params` turn into the signature payload (every
+//! parameter but `signature`, sorted by name, `name=value` joined by `&`, values as they appear in the JSON, no
+//! percent-encoding), which is checked against an HMAC-SHA256 hex signature (case-insensitive) or an Ed25519 base64
+//! signature; and `timestamp`/`recvWindow` against the sim's clock with the documented server logic. The verifiers are
+//! the RustCrypto `hmac` crate and `ed25519-dalek`, independent of anything the client links.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -57,7 +56,7 @@ impl Params {
         self.get(name).ok_or_else(|| ApiError::mandatory(name))
     }
 
-    /// The signature payload of §1.3: every parameter except `signature`,
+    /// The signature payload of web-socket-api.md §"SIGNED request example (HMAC)": every parameter except `signature`,
     /// in name order, as `name=value` joined by `&`.
     pub(crate) fn payload(&self) -> String {
         let mut out = String::new();
@@ -85,7 +84,7 @@ impl Key {
         match self {
             Key::Hmac(secret) => {
                 // Hex decoding accepts either case: HMAC signatures are not
-                // case-sensitive (§1.3).
+                // case-sensitive (web-socket-api.md §"SIGNED request example (HMAC)").
                 let (Ok(tag), Ok(mut mac)) = (hex::decode(signature), Hmac::<Sha256>::new_from_slice(secret)) else {
                     return false;
                 };
@@ -125,11 +124,11 @@ impl Keys {
     }
 }
 
-/// Default and maximum `recvWindow`, in microseconds (§1.3).
+/// Default and maximum `recvWindow`, in microseconds (web-socket-api.md §"Timing security").
 const RECV_WINDOW_DEFAULT_US: i64 = 5_000_000;
 const RECV_WINDOW_MAX_US: i64 = 60_000_000;
 /// Timestamps at or above this are microseconds, below it milliseconds
-/// (§1.3 allows either; 10^14 ms is the year 5138).
+/// (web-socket-api.md §"General API Information" allows either; 10^14 ms is the year 5138).
 const MICROS_THRESHOLD: i64 = 100_000_000_000_000;
 
 /// Parses `recvWindow`: milliseconds with up to three decimals.
@@ -151,7 +150,7 @@ pub(crate) fn timestamp_us(params: &Params) -> Result<i64, ApiError> {
     Ok(if value >= MICROS_THRESHOLD { value } else { value.saturating_mul(1000) })
 }
 
-/// The documented server logic of §1.3, at one instant `now_ms`.
+/// The documented server logic of web-socket-api.md §"Timing security", at one instant `now_ms`.
 pub(crate) fn check_time(params: &Params, now_ms: i64) -> Result<(), ApiError> {
     let timestamp = timestamp_us(params)?;
     let window = match params.get("recvWindow") {

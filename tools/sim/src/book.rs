@@ -1,7 +1,7 @@
-//! The sim's order book and counters: accepted orders by order id and
-//! client order id (the idempotency key), the JSON-lines journal every
-//! accepted order is written to before it is acknowledged, and the
-//! fixed-window counters behind `rateLimits` (EXCHANGES.md §1.5).
+//! The sim's order book and counters: accepted orders by order id and client order id (the idempotency key), the
+//! JSON-lines journal every accepted order is written to before it is acknowledged, and the fixed-window counters
+//! behind `rateLimits` (web-socket-api.md §"Rate limits",
+//! <https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-api.md>).
 
 use std::collections::HashMap;
 use std::fs::File;

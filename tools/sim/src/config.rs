@@ -1,15 +1,15 @@
-//! What a simulator run looks like: listen address, registered API keys,
-//! clock, limits and the faults to inject. Defaults follow the Binance Spot
-//! WebSocket API (EXCHANGES.md §1.1: pings every 20 s, pong within a minute;
-//! §1.5: ORDERS 50 per 10 s) and register the documentation's example HMAC
-//! key (§1.4), so the official vectors verify out of the box.
+//! What a simulator run looks like: listen address, registered API keys, clock, limits and the faults to inject.
+//! Defaults follow the Binance Spot WebSocket API (web-socket-api.md,
+//! <https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-api.md>: §"General API Information", pings
+//! every 20 s, pong within a minute; §"Unfilled Order Count", ORDERS 50 per 10 s) and register the documentation's
+//! example HMAC key (§"SIGNED request example (HMAC)"), so the official vectors verify out of the box.
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The example HMAC key pair published in the Binance API docs (§1.4).
+/// The example HMAC key pair published in the Binance API docs (web-socket-api.md §"SIGNED request example (HMAC)").
 pub const DOC_API_KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
 /// The secret of [`DOC_API_KEY`]; published, so not a secret.
 pub const DOC_SECRET_KEY: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";

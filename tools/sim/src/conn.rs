@@ -1,10 +1,9 @@
-//! The server side of one exchange connection: TCP accept, TLS 1.3
-//! (tokio-rustls), the WebSocket upgrade on `/ws-api/v3` (tungstenite), then
-//! text requests in and answers out, with the connection rules of
-//! EXCHANGES.md §1.1 — a ping every 20 s whose pong must echo its payload
-//! (anything else closes with 1008), the `serverShutdown` event — and the
-//! transport faults of [`crate::Faults`]: latency, dropped connections,
-//! fragmented frames and ping storms.
+//! The server side of one exchange connection: TCP accept, TLS 1.3 (tokio-rustls), the WebSocket upgrade on
+//! `/ws-api/v3` (tungstenite), then text requests in and answers out, with the connection rules of Binance's
+//! web-socket-api.md §"General API Information"
+//! (<https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-api.md>) — a ping every 20 s whose pong
+//! must echo its payload (anything else closes with 1008), the `serverShutdown` event — and the transport faults of
+//! [`crate::Faults`]: latency, dropped connections, fragmented frames and ping storms.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -30,7 +29,7 @@ use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
 use crate::Shared;
 use crate::api::{self, Outcome, Session};
 
-/// The WebSocket API path (§1.1).
+/// The WebSocket API path (web-socket-api.md §"General API Information").
 const PATH: &str = "/ws-api/v3";
 /// A client gets this long for the TLS handshake and the upgrade.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -167,7 +166,7 @@ impl Connection {
                         Outcome::Silence => {}
                         Outcome::Drop => break End::Drop,
                     },
-                    // Requests are JSON in text frames (§1.1).
+                    // Requests are JSON in text frames (web-socket-api.md §"Request format").
                     Some(Ok(Message::Binary(_))) => break End::Close(CloseCode::Unsupported, "binary frames are not supported"),
                     Some(Ok(Message::Pong(payload))) => {
                         if !self.pong(&payload) {
@@ -211,10 +210,10 @@ impl Connection {
         payload
     }
 
-    /// The echo rule (§1.1). A pong that echoes an outstanding ping answers
+    /// The echo rule (web-socket-api.md §"General API Information"). A pong that echoes an outstanding ping answers
     /// it and every older one (RFC 6455 §5.5.3 lets a peer answer only the
     /// latest ping). Unsolicited pongs are allowed: any pong while no ping
-    /// is outstanding, and an empty one (the payload §1.1 recommends for
+    /// is outstanding, and an empty one (the payload web-socket-api.md §"General API Information" recommends for
     /// them) at any time. Any other pong breaks the rule.
     fn pong(&mut self, payload: &[u8]) -> bool {
         if self.pings.is_empty() || payload.is_empty() {

@@ -1,6 +1,6 @@
-//! An error response of the Binance Spot WebSocket API (EXCHANGES.md §1.5):
-//! HTTP-like status, error code and message, and for rate limits the
-//! `data` object with `serverTime` and `retryAfter`.
+//! An error response of the Binance Spot WebSocket API (web-socket-api.md §"Response format", §"Status codes", and
+//! errors.md; <https://github.com/binance/binance-spot-api-docs>): HTTP-like status, error code and message, and for
+//! rate limits the `data` object with `serverTime` and `retryAfter`.
 
 use serde_json::{Value, json};
 

@@ -1,11 +1,10 @@
-//! hotline-sim: a simulated exchange that turns TLS 1.3 WebSocket requests
-//! in the Binance Spot WebSocket API subset hotline trades on (EXCHANGES.md
-//! §1: `order.place`, `order.cancel`, `order.status`, `session.logon`,
-//! `time`) into the documented answers, verifies every signature and
-//! timestamp the way the exchange does (§1.3), pings with the echo rule
-//! (§1.1), journals each accepted order, and injects the faults a trading
-//! engine must survive. It deliberately does not depend on `hotline-core`:
-//! it is an independent peer built on rustls, tungstenite, `hmac` and
+//! hotline-sim: a simulated exchange that turns TLS 1.3 WebSocket requests in the Binance Spot WebSocket API subset
+//! hotline trades on (Binance's web-socket-api.md,
+//! <https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-api.md>: `order.place`, `order.cancel`,
+//! `order.status`, `session.logon`, `time`) into the documented answers, verifies every signature and timestamp the way
+//! the exchange does (§"SIGNED (TRADE and USER_DATA) request security", §"Timing security"), pings with the echo rule
+//! (§"General API Information"), journals each accepted order, and injects the faults a trading engine must survive. It
+//! deliberately does not depend on `hotline-core`: it is an independent peer built on rustls, tungstenite, `hmac` and
 //! `ed25519-dalek`.
 //!
 //! ```no_run

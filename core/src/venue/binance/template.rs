@@ -1,13 +1,14 @@
 //! One request rendered once: the JSON text frame of a Binance WebSocket API
 //! request and, beside it, its signature payload (every param but
-//! `signature`, sorted by name, `k=v` joined by `&`, EXCHANGES.md §1.3).
+//! `signature`, sorted by name, `k=v` joined by `&`,
+//! `docs/protocols/binance-ws-api.md` §Signing).
 //! Values that change per order sit in fixed-width slots at known offsets
 //! in both texts, so patching formats a value once, copies it into its two
 //! places, and signing hashes the payload and writes the tag into the JSON.
 
 use heapless::Vec;
 
-use super::digits::{self, Overflow};
+use crate::order::digits::{self, Overflow};
 use crate::sign::{
     BASE64_ED25519_SIG, ED25519_SIG, Ed25519Key, EncodeError, HEX_TAG, HmacKey, Midstate, TAG, base64_std, hex_lower,
 };
@@ -103,7 +104,7 @@ pub enum Auth<'a> {
         key: &'a Ed25519Key,
     },
     /// On a connection after `session.logon`: no `apiKey`, no `signature`,
-    /// only `timestamp` (EXCHANGES.md §1.6).
+    /// only `timestamp` (`docs/protocols/binance-ws-api.md` §Session logon).
     Session,
 }
 

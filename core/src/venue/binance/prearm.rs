@@ -2,10 +2,11 @@
 //! signed copies of the request for the next `K` timestamps are made off
 //! the critical path, all `K` signed in one multi-buffer call, so firing is
 //! a lookup by timestamp, a request id written into a JSON-only slot (the
-//! id is not a signed param, EXCHANGES.md §1.3) and a copy.
+//! id is not a signed param, `docs/protocols/binance-ws-api.md` §Signing)
+//! and a copy.
 
-use super::digits;
 use super::template::{PAYLOAD_CAP, PatchError, REQUEST_CAP, Slot, Template};
+use crate::order::digits;
 use crate::sign::{hex_lower, sign_many};
 
 /// Arming failed.
@@ -103,10 +104,9 @@ impl<const K: usize> PreArmed<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::order::{
-        Auth, Decimal, Instrument, OrderType, PlaceOrder, RespType, Session, Side, TimeInForce, TimeUnit,
-    };
+    use crate::order::{Decimal, Instrument, OrderType, Side, TimeInForce};
     use crate::sign::HmacKey;
+    use crate::venue::binance::{Auth, PlaceOrder, RespType, Session, TimeUnit};
 
     fn template(key: &HmacKey) -> Template {
         let order = PlaceOrder {

@@ -1,4 +1,5 @@
-//! Binance Spot WebSocket API responses (EXCHANGES.md §1.5, §1.6) decoded
+//! Binance Spot WebSocket API responses (`docs/protocols/binance-ws-api.md`
+//! §Response format, §Status codes, §Error codes) decoded
 //! with `serde-json-core` into fixed-capacity structs that borrow from the
 //! frame: the acknowledged order, the rejection with its code, message and
 //! `retryAfter`, the `rateLimits` counters, the `serverShutdown` event, and
@@ -21,7 +22,8 @@ pub const TIMEOUT: i32 = -1007;
 pub enum Message<'a> {
     /// The answer to a request.
     Response(Response<'a>),
-    /// `serverShutdown`: reconnect now (§1.1).
+    /// `serverShutdown`: reconnect now
+    /// (`docs/protocols/binance-ws-api.md` §Connection lifetime).
     ServerShutdown {
         /// Event time `E`, in ms.
         time: Option<u64>,
@@ -52,7 +54,8 @@ pub enum Outcome<'a> {
     /// Refused: the order does not exist on the venue.
     Rejected(Rejection<'a>),
     /// Status 5xx or error -1007: the order may or may not have executed.
-    /// Query it before acting again (§1.5).
+    /// Query it before acting again (`docs/protocols/binance-ws-api.md`
+    /// §Unknown outcomes).
     Unknown(Option<Rejection<'a>>),
 }
 

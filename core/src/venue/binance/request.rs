@@ -1,44 +1,17 @@
-//! Binance Spot WebSocket API request templates (EXCHANGES.md §1.2, §1.6):
-//! `order.place`, `order.cancel`, `order.status` and `session.logon`,
-//! rendered from an instrument's rules with slots for the per-order values.
+//! Binance Spot WebSocket API request templates
+//! (`docs/protocols/binance-ws-api.md` §Request format, §order.place,
+//! §Session logon): `order.place`, `order.cancel`, `order.status` and
+//! `session.logon`, rendered from an instrument's rules with slots for the
+//! per-order values.
 
 use super::template::{Auth, BuildError, Format, Param, Slot, Template, Value};
+use crate::order::{Decimal, Instrument, OrderType, Side, TimeInForce};
 
 /// Digits of the request-id slot: a `u64` counter, zero-padded.
 pub const REQUEST_ID_WIDTH: u8 = 20;
 
-/// `side`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    /// `BUY`.
-    Buy,
-    /// `SELL`.
-    Sell,
-}
-
-/// `type` (and what it implies for `price` and `timeInForce`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderType {
-    /// `LIMIT`: price and time in force.
-    Limit(TimeInForce),
-    /// `LIMIT_MAKER`: price, no time in force.
-    LimitMaker,
-    /// `MARKET`: quantity only.
-    Market,
-}
-
-/// `timeInForce`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TimeInForce {
-    /// `GTC`.
-    Gtc,
-    /// `IOC`.
-    Ioc,
-    /// `FOK`.
-    Fok,
-}
-
-/// `newOrderRespType`; `Ack` is the low-latency answer (§1.2).
+/// `newOrderRespType`; `Ack` is the shortest answer
+/// (`docs/protocols/binance-ws-api.md` §order.place).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RespType {
     /// `ACK`.
@@ -68,38 +41,6 @@ impl TimeUnit {
     }
 }
 
-/// A fixed-point field: from the exchange's tick or lot size, `decimals`
-/// fraction digits; `int_digits` integer digits bound the largest value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Decimal {
-    /// Integer digits (zero-padded).
-    pub int_digits: u8,
-    /// Fraction digits.
-    pub decimals: u8,
-}
-
-impl Decimal {
-    fn slot(self, slot: Slot) -> Value<'static> {
-        let width = if self.decimals == 0 {
-            self.int_digits
-        } else {
-            self.int_digits.saturating_add(self.decimals).saturating_add(1)
-        };
-        Value::Slot(slot, Format::Decimal(self.decimals), width)
-    }
-}
-
-/// An instrument's rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Instrument<'a> {
-    /// `symbol`, e.g. `BTCUSDT`.
-    pub symbol: &'a str,
-    /// `price` layout (tick size).
-    pub price: Decimal,
-    /// `quantity` layout (lot size).
-    pub quantity: Decimal,
-}
-
 /// Settings shared by every request on a connection.
 #[derive(Debug, Clone, Copy)]
 pub struct Session<'a> {
@@ -124,6 +65,11 @@ pub struct PlaceOrder<'a> {
     pub resp_type: Option<RespType>,
     /// Digits of a `newClientOrderId` slot, if orders carry one.
     pub client_order_id: Option<u8>,
+}
+
+/// A fixed-point slot as Binance writes decimals: a JSON string `I.F`.
+fn decimal_slot(decimal: Decimal, slot: Slot) -> Value<'static> {
+    Value::Slot(slot, Format::Decimal(decimal.decimals), decimal.width())
 }
 
 fn text<'a>(name: &'static str, value: &'a str) -> Param<'a> {
@@ -181,9 +127,9 @@ impl Template {
             ))?;
         }
         if priced {
-            add(slot("price", order.instrument.price.slot(Slot::Price)))?;
+            add(slot("price", decimal_slot(order.instrument.price, Slot::Price)))?;
         }
-        add(slot("quantity", order.instrument.quantity.slot(Slot::Quantity)))?;
+        add(slot("quantity", decimal_slot(order.instrument.quantity, Slot::Quantity)))?;
         if let Some(resp) = order.resp_type {
             add(text(
                 "newOrderRespType",
@@ -223,7 +169,8 @@ impl Template {
         render(method, params, session)
     }
 
-    /// `session.logon` (§1.6): `apiKey`, `timestamp`, `signature`. Binance
+    /// `session.logon` (`docs/protocols/binance-ws-api.md` §Session logon):
+    /// `apiKey`, `timestamp`, `signature`. Binance
     /// takes only Ed25519 keys here; HMAC renders the documented example.
     pub fn session_logon(session: &Session<'_>) -> Result<Self, BuildError> {
         if matches!(session.auth, Auth::Session) {
@@ -236,8 +183,8 @@ impl Template {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::order::PatchError;
     use crate::sign::HmacKey;
+    use crate::venue::binance::PatchError;
 
     fn place(symbol: &str, client_order_id: Option<u8>, price: Decimal) -> PlaceOrder<'_> {
         PlaceOrder {

@@ -1,0 +1,255 @@
+//! What the engine tells the host: the events it queues for
+//! [`Engine::poll_event`](super::Engine::poll_event) (connect and close requests, feed health, venue
+//! states, signals, orders and their outcomes), why a venue connection
+//! ended or a signal was skipped, the stage stamps of each order, and the
+//! running counters. Events never carry secrets.
+
+use super::orders::UnknownCause;
+use crate::btc::tx::TxHash;
+use crate::feed::bitcoind;
+use crate::risk;
+use crate::strategy::whale::{Signal, Suppression};
+use crate::tls;
+use crate::venue::{DecodeError, RequestError};
+use crate::ws;
+
+/// Which connection a transmit or event concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// The node's ZMQ endpoint.
+    Feed,
+    /// The exchange's WebSocket API.
+    Venue,
+}
+
+/// Where the venue session stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VenueState {
+    /// Waiting for the host's TCP connection.
+    Connecting,
+    /// TLS handshake.
+    Tls,
+    /// WebSocket upgrade.
+    Upgrading,
+    /// `session.logon` in flight.
+    LoggingOn,
+    /// Server time and reconciliation of unknown orders.
+    Syncing,
+    /// Orders fire.
+    Trading,
+    /// No new orders; waiting for outstanding answers.
+    Draining,
+    /// WebSocket close and close_notify sent.
+    Closing,
+    /// Waiting to reconnect.
+    Backoff,
+    /// Shut down for good.
+    Closed,
+}
+
+/// Why the venue connection ended.
+#[derive(Debug, Clone)]
+pub enum VenueLoss {
+    /// TLS failed.
+    Tls(tls::Error),
+    /// The WebSocket failed.
+    Ws(ws::Error),
+    /// The TCP connection failed or ended.
+    Transport,
+    /// A session request (logon, clock, order query) could not be written:
+    /// a local failure, not the network's.
+    Request(RequestError),
+    /// Nothing arrived within the silence limit.
+    Silent,
+    /// `session.logon` was refused with this code.
+    LogonRefused(i32),
+    /// The server closed the WebSocket.
+    PeerClosed,
+}
+
+/// Why a signal did not become an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// The venue session is not trading.
+    NotTrading,
+    /// The venue asked to wait (HTTP 429/418 `retryAfter`).
+    RateLimited,
+    /// The order table holds only unresolved orders.
+    TableFull,
+    /// The order's request could not be written (a value too wide for its
+    /// field, a signing failure): a local failure, nothing was sent.
+    Request(RequestError),
+    /// Framing or sealing the signed order failed: the connection is
+    /// failing ([`Event::VenueLost`] follows) and nothing was sent.
+    SendFailed,
+}
+
+/// Host timestamps of one order's stages, from its feed message to its
+/// sealed record; the host adds the submit stamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stages {
+    /// The feed message began decoding.
+    pub start: u64,
+    /// The transaction was parsed.
+    pub decoded: u64,
+    /// The strategy decided.
+    pub decided: u64,
+    /// The risk gate passed it.
+    pub checked: u64,
+    /// Patched and signed.
+    pub signed: u64,
+    /// Framed for WebSocket.
+    pub framed: u64,
+    /// Sealed into TLS records.
+    pub sealed: u64,
+}
+
+/// Something the host must act on or record. Events never carry secrets.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// Open the TCP connection to the node, then [`Engine::feed_connected`](super::Engine::feed_connected).
+    FeedConnect,
+    /// The ZMTP handshake with the node completed.
+    FeedUp,
+    /// Messages were lost on the feed.
+    FeedGap {
+        /// The sequence number due.
+        expected: u32,
+        /// The one received.
+        got: u32,
+    },
+    /// The node restarted.
+    FeedRestart,
+    /// A transaction above the size limit was skipped.
+    FeedOversized {
+        /// Its declared length.
+        len: u64,
+    },
+    /// The feed broke the protocol; close the socket (a reconnect follows).
+    FeedFailed(bitcoind::Error),
+    /// No feed bytes for the configured time.
+    FeedSilent,
+    /// Open the TCP connection to the venue, then [`Engine::venue_connected`](super::Engine::venue_connected).
+    VenueConnect,
+    /// Close the venue socket.
+    VenueClose,
+    /// The venue session moved on.
+    VenueState(VenueState),
+    /// The venue connection was lost; a reconnect follows after `delay_ns`.
+    VenueLost {
+        /// Why.
+        cause: VenueLoss,
+        /// Backoff before the next attempt.
+        delay_ns: u64,
+    },
+    /// `serverShutdown` or the connection's age: rotating it.
+    Rotating,
+    /// The venue's clock differs from ours by this much (server − local).
+    ClockOffset {
+        /// Nanoseconds.
+        offset_ns: i64,
+    },
+    /// A whale that produced no order.
+    Suppressed {
+        /// The transaction.
+        txid: TxHash,
+        /// Why.
+        reason: Suppression,
+    },
+    /// A signal the engine did not act on.
+    Skipped {
+        /// The signal.
+        signal: Signal,
+        /// Why.
+        reason: Skip,
+    },
+    /// The risk gate's record (denials, kill switch).
+    Risk(risk::Event),
+    /// An order left in TLS records.
+    OrderSent {
+        /// Its client order id.
+        client_order_id: u64,
+        /// The signal behind it.
+        signal: Signal,
+        /// Quantity in steps.
+        qty: u64,
+        /// Stage timestamps.
+        stages: Stages,
+    },
+    /// The venue accepted an order.
+    OrderAcked {
+        /// Its client order id.
+        client_order_id: u64,
+        /// Venue order id.
+        order_id: Option<u64>,
+        /// Send to answer, host nanoseconds.
+        rtt_ns: u64,
+    },
+    /// The venue refused an order. For a refused signature the host can
+    /// show what was signed with [`Engine::canonical_payload`](super::Engine::canonical_payload).
+    OrderRejected {
+        /// Its client order id.
+        client_order_id: u64,
+        /// The venue's error code.
+        code: i32,
+    },
+    /// An order's outcome is unknown; it will be queried.
+    OrderUnknown {
+        /// Its client order id.
+        client_order_id: u64,
+        /// Why.
+        cause: UnknownCause,
+    },
+    /// `order.status` settled an unknown order.
+    OrderReconciled {
+        /// Its client order id.
+        client_order_id: u64,
+        /// Whether it was placed.
+        placed: bool,
+    },
+    /// The venue asked to pause until this host time.
+    RateLimited {
+        /// Host nanoseconds.
+        until_ns: u64,
+    },
+    /// A response no request of this engine matches.
+    UnmatchedResponse {
+        /// Its status.
+        status: u16,
+    },
+    /// A message the venue's codec could not read.
+    BadFrame(DecodeError),
+}
+
+/// Running totals.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// `rawtx` notifications read.
+    pub txs_seen: u64,
+    /// Transactions that failed to parse.
+    pub txs_invalid: u64,
+    /// Whales (signalled or suppressed).
+    pub whales_detected: u64,
+    /// Signals.
+    pub signals: u64,
+    /// Signals the risk gate denied.
+    pub denied: u64,
+    /// Signals skipped for another reason.
+    pub skipped: u64,
+    /// Orders sent.
+    pub orders_sent: u64,
+    /// Orders acknowledged.
+    pub orders_acked: u64,
+    /// Orders rejected.
+    pub orders_rejected: u64,
+    /// Times an order's outcome became unknown.
+    pub orders_unknown: u64,
+    /// Unknown orders settled by `order.status`.
+    pub orders_reconciled: u64,
+    /// Of those, orders the venue never placed.
+    pub orders_reconciled_absent: u64,
+    /// Feed gaps and restarts.
+    pub feed_gaps: u64,
+    /// Venue connections opened.
+    pub venue_connects: u64,
+}

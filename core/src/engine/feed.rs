@@ -1,0 +1,195 @@
+//! The feed pump: the node's ZMTP bytes, in any split, turn into bitcoind
+//! notifications (`docs/protocols/bitcoind-zmq.md`), and every `rawtx` into
+//! the fire path before the bytes after it are read. Partial messages wait
+//! in the host's feed buffer; a complete one is decoded in place. The feed
+//! connection's own state — up with its silence watchdog, or down with its
+//! reconnect time — lives here.
+
+use super::State;
+use super::backoff::Backoff;
+use super::event::Event;
+use super::link::Link;
+use super::outbox::Outbox;
+use super::settings::{SetupError, Stamp, Timers};
+use crate::feed::bitcoind::{self, Subscriber, Topic};
+use crate::feed::zmtp;
+
+/// The only notifier the engine trades on.
+const TOPICS: [Topic; 1] = [Topic::RawTx];
+
+/// The feed connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NodeLink {
+    /// Not connected; the host is asked to connect at `retry_at`.
+    Down { retry_at: Option<u64> },
+    /// Connected; `silent` once [`Event::FeedSilent`] was raised.
+    Up { last_rx: u64, silent: bool },
+}
+
+/// The node's side of the engine.
+pub(super) struct Feed<'a> {
+    sub: Subscriber<'static>,
+    buf: &'a mut [u8],
+    len: usize,
+    link: NodeLink,
+    backoff: Backoff,
+}
+
+impl<'a> Feed<'a> {
+    pub(super) fn new(buf: &'a mut [u8], max_tx_bytes: usize) -> Result<Self, SetupError> {
+        let sub = Subscriber::new(&TOPICS, max_tx_bytes);
+        if buf.len() < sub.buffer_len() {
+            return Err(SetupError::FeedBuffer(sub.buffer_len()));
+        }
+        Ok(Self { sub, buf, len: 0, link: NodeLink::Down { retry_at: None }, backoff: Backoff::default() })
+    }
+
+    pub(super) fn connected(&mut self, now: u64) {
+        self.sub.reconnect();
+        self.len = 0;
+        self.link = NodeLink::Up { last_rx: now, silent: false };
+    }
+
+    pub(super) fn closed<C>(&mut self, now: u64, st: &mut State<'_, C>) {
+        self.len = 0;
+        let retry_at = if st.stopping {
+            None
+        } else {
+            Some(now.saturating_add(self.backoff.next_delay(&st.settings.timers, &mut st.rng)))
+        };
+        self.link = NodeLink::Down { retry_at };
+    }
+
+    pub(super) fn stop_reconnecting(&mut self) {
+        if let NodeLink::Down { .. } = self.link {
+            self.link = NodeLink::Down { retry_at: None };
+        }
+    }
+
+    pub(super) fn poll_transmit<C>(&mut self, now: u64, buf: &mut [u8], st: &mut State<'_, C>) -> Option<usize> {
+        if !matches!(self.link, NodeLink::Up { .. }) {
+            return None;
+        }
+        match self.sub.poll_transmit(buf) {
+            Ok(n) => n,
+            Err(e) => {
+                st.push(Event::FeedFailed(e));
+                self.closed(now, st);
+                None
+            }
+        }
+    }
+
+    pub(super) fn deadline(&self, timers: &Timers) -> Option<u64> {
+        match self.link {
+            NodeLink::Down { retry_at } => retry_at,
+            NodeLink::Up { last_rx, silent: false } => Some(last_rx.saturating_add(timers.feed_silence_ns)),
+            NodeLink::Up { silent: true, .. } => None,
+        }
+    }
+
+    pub(super) fn handle_timeout<C>(&mut self, now: u64, st: &mut State<'_, C>) {
+        match &mut self.link {
+            NodeLink::Down { retry_at } if retry_at.is_some_and(|t| now >= t) => {
+                *retry_at = None;
+                st.push(Event::FeedConnect);
+            }
+            NodeLink::Up { last_rx, silent }
+                if !*silent && now.saturating_sub(*last_rx) >= st.settings.timers.feed_silence_ns =>
+            {
+                *silent = true;
+                st.push(Event::FeedSilent);
+            }
+            NodeLink::Down { .. } | NodeLink::Up { .. } => {}
+        }
+    }
+
+    /// Bytes from the node; see [`super::Engine::handle_feed`].
+    pub(super) fn handle<L: Link, C: Stamp>(
+        &mut self,
+        now: u64,
+        mut input: &[u8],
+        io: &mut Outbox<'_, L>,
+        st: &mut State<'_, C>,
+    ) -> Result<(), bitcoind::Error> {
+        st.settle_whale();
+        let start = st.clock.stamp();
+        if let NodeLink::Up { last_rx, silent } = &mut self.link {
+            *last_rx = now;
+            *silent = false;
+        }
+        let result = (|| {
+            if self.len == 0 {
+                // Common case: decode in place; keep only a partial tail.
+                let used = pump(&mut self.sub, &mut self.backoff, input, io, st, now, start)?;
+                input = input.get(used..).unwrap_or_default();
+            }
+            while !input.is_empty() {
+                let room = self.buf.get_mut(self.len..).unwrap_or_default();
+                let take = room.len().min(input.len());
+                if take == 0 {
+                    return Err(bitcoind::Error::Zmtp(zmtp::Error::BufferTooSmall));
+                }
+                room.get_mut(..take).unwrap_or_default().copy_from_slice(input.get(..take).unwrap_or_default());
+                self.len += take;
+                input = input.get(take..).unwrap_or_default();
+                let data = self.buf.get(..self.len).unwrap_or_default();
+                let used = pump(&mut self.sub, &mut self.backoff, data, io, st, now, start)?;
+                self.buf.copy_within(used..self.len, 0);
+                self.len -= used;
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            st.push(Event::FeedFailed(e));
+            self.closed(now, st);
+        }
+        result
+    }
+}
+
+/// Feeds `data` to the subscriber until it needs more, acting on each
+/// notification; returns the bytes consumed.
+fn pump<L: Link, C: Stamp>(
+    sub: &mut Subscriber<'_>,
+    backoff: &mut Backoff,
+    data: &[u8],
+    io: &mut Outbox<'_, L>,
+    st: &mut State<'_, C>,
+    now: u64,
+    start: u64,
+) -> Result<usize, bitcoind::Error> {
+    let mut used = 0;
+    let mut t0 = start;
+    loop {
+        let (n, event) = sub.handle_input(data.get(used..).unwrap_or_default())?;
+        used += n;
+        let Some(event) = event else {
+            if n == 0 {
+                return Ok(used);
+            }
+            continue;
+        };
+        match event {
+            bitcoind::Event::Notification(note) if note.topic == Topic::RawTx => {
+                st.on_rawtx(io, now, note.body, t0);
+                t0 = st.clock.stamp();
+            }
+            bitcoind::Event::Notification(_) | bitcoind::Event::Ping | bitcoind::Event::IgnoredCommand { .. } => {}
+            bitcoind::Event::Connected { .. } => {
+                backoff.reset();
+                st.push(Event::FeedUp);
+            }
+            bitcoind::Event::Gap { expected, got, .. } => {
+                st.on_gap(now);
+                st.push(Event::FeedGap { expected, got });
+            }
+            bitcoind::Event::Restart { .. } => {
+                st.on_gap(now);
+                st.push(Event::FeedRestart);
+            }
+            bitcoind::Event::Oversized { len, .. } => st.push(Event::FeedOversized { len }),
+            bitcoind::Event::PeerError { .. } => return Err(bitcoind::Error::BadShape),
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! The fire path: one transaction from the feed turns into a sealed order —
+//! parse, whale decision, risk gate, the venue's pre-rendered request
+//! patched and signed, one WebSocket frame, TLS records — in one call, with
+//! a host stamp after each stage. A signalled whale's txid (a double
+//! SHA-256, ~300 ns) is computed after the order is out
+//! (`docs/decisions/0002-deferred-txid.md`).
+
+use super::State;
+use super::event::{Event, Skip, Stages};
+use super::link::Link;
+use super::orders::{Order, OrderState};
+use super::outbox::Outbox;
+use super::settings::Stamp;
+use crate::btc::tx::{Tx, TxHash};
+use crate::risk::OrderRequest;
+use crate::strategy::whale::{Decision, Signal};
+use crate::venue::NewOrder;
+
+/// Largest whale kept to hash after its order is out; a bigger one is
+/// hashed before.
+const WHALE_COPY: usize = 4096;
+
+/// The signalled whale whose txid is still to be computed.
+#[derive(Debug)]
+pub(super) struct PendingTxid {
+    bytes: [u8; WHALE_COPY],
+    /// 0 when none waits.
+    len: usize,
+}
+
+impl Default for PendingTxid {
+    fn default() -> Self {
+        Self { bytes: [0; WHALE_COPY], len: 0 }
+    }
+}
+
+impl<C: Stamp> State<'_, C> {
+    /// Computes the txid of the whale kept by [`on_rawtx`](Self::on_rawtx)
+    /// and fills it into its queued event: work that waits until the host
+    /// has the order's bytes.
+    pub(super) fn settle_whale(&mut self) {
+        let pending = &mut self.pending_txid;
+        if pending.len == 0 {
+            return;
+        }
+        let body = pending.bytes.get(..pending.len).unwrap_or_default();
+        pending.len = 0;
+        // It parsed when it arrived.
+        let Ok(tx) = Tx::parse(body) else { return };
+        let txid = self.detector.settle(&tx);
+        for event in self.events.iter_mut() {
+            if let Event::OrderSent { signal, .. } | Event::Skipped { signal, .. } = event
+                && signal.txid == TxHash::UNKNOWN
+            {
+                signal.txid = txid;
+                return;
+            }
+        }
+    }
+
+    /// One transaction from the feed, through strategy and risk to a
+    /// sealed order; the txid of a signalled whale is computed after.
+    pub(super) fn on_rawtx<L: Link>(&mut self, io: &mut Outbox<'_, L>, now: u64, body: &[u8], t0: u64) {
+        self.counters.txs_seen += 1;
+        let Ok(tx) = Tx::parse(body) else {
+            self.counters.txs_invalid += 1;
+            return;
+        };
+        let decoded = self.clock.stamp();
+        let signal = match self.detector.evaluate_deferred(now, &tx) {
+            Decision::Ignore => return,
+            Decision::Suppressed { txid, reason } => {
+                self.counters.whales_detected += 1;
+                return self.push(Event::Suppressed { txid, reason });
+            }
+            Decision::Signal(signal) => self.defer_txid(signal, body, &tx),
+        };
+        self.counters.whales_detected += 1;
+        self.counters.signals += 1;
+        let decided = self.clock.stamp();
+        let skip = if !self.trading() {
+            Some(Skip::NotTrading)
+        } else if now < self.paused_until {
+            Some(Skip::RateLimited)
+        } else {
+            None
+        };
+        if let Some(reason) = skip {
+            self.counters.skipped += 1;
+            return self.push(Event::Skipped { signal, reason });
+        }
+        let qty = self.settings.sizing.quantity(&signal);
+        let price = if self.settings.venue.priced() { self.settings.limit_price } else { 0 };
+        let request = OrderRequest { side: signal.side, qty, price: self.settings.reference_price };
+        if self.gate.check(now, &request).is_err() {
+            self.counters.denied += 1;
+            return;
+        }
+        let checked = self.clock.stamp();
+        let order = NewOrder {
+            request_id: self.next_request,
+            client_order_id: self.next_client_order_id,
+            side: signal.side,
+            qty,
+            price,
+            timestamp: self.timestamp(now),
+        };
+        let record = Order {
+            client_order_id: order.client_order_id,
+            request_id: order.request_id,
+            status_request: None,
+            side: order.side,
+            qty,
+            price,
+            timestamp: order.timestamp,
+            sent_ns: now,
+            state: OrderState::Sent,
+        };
+        if !self.orders.insert(record) {
+            return self.unsent(&order, signal, Skip::TableFull);
+        }
+        self.next_client_order_id += 1;
+        self.next_request += 1;
+        let request = match self.venue.place(&order) {
+            Ok(request) => request,
+            Err(e) => return self.unsent(&order, signal, Skip::Request(e)),
+        };
+        let signed = self.clock.stamp();
+        let framed_at = io.frame_text(request, &mut self.rng);
+        let framed = self.clock.stamp();
+        let sealed = framed_at.map(|(start, end)| io.send_frame(start, end));
+        let sealed_at = self.clock.stamp();
+        if !matches!(sealed, Ok(Ok(()))) {
+            // Never on the wire: the connection is failing.
+            return self.unsent(&order, signal, Skip::SendFailed);
+        }
+        self.counters.orders_sent += 1;
+        let stages = Stages { start: t0, decoded, decided, checked, signed, framed, sealed: sealed_at };
+        self.push(Event::OrderSent { client_order_id: order.client_order_id, signal, qty, stages });
+    }
+
+    /// Keeps the whale's bytes to hash once its order is out, unless
+    /// another whale already waits or this one is too big to keep.
+    fn defer_txid(&mut self, mut signal: Signal, body: &[u8], tx: &Tx<'_>) -> Signal {
+        let pending = &mut self.pending_txid;
+        match pending.bytes.get_mut(..body.len()) {
+            Some(copy) if pending.len == 0 => {
+                copy.copy_from_slice(body);
+                pending.len = body.len();
+            }
+            _ => signal.txid = self.detector.settle(tx),
+        }
+        signal
+    }
+
+    /// A signal whose order was not sent: the gate gives its room back, a
+    /// recorded order is settled as never placed, and the host is told.
+    fn unsent(&mut self, order: &NewOrder, signal: Signal, reason: Skip) {
+        if let Some(o) = self.orders.by_request(order.request_id) {
+            o.state = OrderState::ReconciledAbsent;
+        }
+        self.gate.on_closed(order.side, order.qty);
+        self.counters.skipped += 1;
+        self.push(Event::Skipped { signal, reason });
+    }
+}

@@ -1,0 +1,139 @@
+//! The venue connection's byte movers: plaintext requests turn into masked
+//! WebSocket frames (RFC 6455 §5.2) and then into TLS records through the
+//! [`Link`]; what TLS has no room for yet waits in a backlog, so plaintext
+//! is sealed in the order it was sent. Inbound records come back out as
+//! plaintext for the WebSocket decoder. Frames are built where they will be
+//! sealed from, so an order is never copied after it is signed.
+
+use rand_core::RngCore;
+
+use super::link::Link;
+use crate::tls;
+use crate::venue::{REQUEST_CAP, RequestError};
+use crate::ws::{self, Client, MAX_HEADER_LEN, Opcode};
+
+/// Plaintext read from TLS per step.
+pub(super) const PLAIN_CHUNK: usize = 4096;
+/// Plaintext waiting for room in the TLS queue.
+const BACKLOG: usize = 4096;
+/// Room for a request and its WebSocket header.
+const FRAME: usize = MAX_HEADER_LEN + REQUEST_CAP;
+
+/// Transport, WebSocket, and the buffers that move bytes.
+pub(super) struct Outbox<'a, L> {
+    pub(super) link: L,
+    pub(super) ws: Client<'a>,
+    pub(super) plain: [u8; PLAIN_CHUNK],
+    frame: [u8; FRAME],
+    backlog: [u8; BACKLOG],
+    backlog_len: usize,
+}
+
+/// A request could not be framed or queued.
+#[derive(Debug)]
+pub(super) enum SendError {
+    TooLong,
+    Ws(ws::Error),
+    Tls(tls::Error),
+}
+
+impl<'a, L: Link> Outbox<'a, L> {
+    pub(super) fn new(link: L, ws: Client<'a>) -> Self {
+        Self { link, ws, plain: [0; PLAIN_CHUNK], frame: [0; FRAME], backlog: [0; BACKLOG], backlog_len: 0 }
+    }
+
+    /// A new connection: nothing from the last one is sent on it.
+    pub(super) fn restart(&mut self, seed: [u8; 32]) {
+        self.link.reconnect(seed);
+        self.backlog_len = 0;
+    }
+
+    /// Queues plaintext for sealing, in order behind anything waiting.
+    fn send(&mut self, data: &[u8]) -> Result<(), tls::Error> {
+        queue(&mut self.link, &mut self.backlog, &mut self.backlog_len, data)
+    }
+
+    /// Queues `frame[start..end]`, framed in place, without copying it out.
+    pub(super) fn send_frame(&mut self, start: usize, end: usize) -> Result<(), tls::Error> {
+        let frame = self.frame.get(start..end).unwrap_or_default();
+        queue(&mut self.link, &mut self.backlog, &mut self.backlog_len, frame)
+    }
+
+    /// Moves backlog into TLS and owed WebSocket control frames after it.
+    pub(super) fn flush(&mut self, rng: &mut impl RngCore) -> Result<(), tls::Error> {
+        if self.backlog_len > 0 {
+            let sent = self.link.send(self.backlog.get(..self.backlog_len).unwrap_or_default())?;
+            self.backlog.copy_within(sent..self.backlog_len, 0);
+            self.backlog_len -= sent;
+        }
+        if !self.ws.wants_transmit() {
+            return Ok(());
+        }
+        let mut control = [0u8; 2 + 8 + 125];
+        loop {
+            match self.ws.poll_transmit(&mut control, mask(rng)) {
+                Some(Ok(n)) => self.send(control.get(..n).unwrap_or_default())?,
+                Some(Err(_)) | None => return Ok(()),
+            }
+        }
+    }
+
+    /// Copies `request` behind room for a header and frames it as one text
+    /// message; returns where the frame lies in the frame buffer.
+    pub(super) fn frame_text(&mut self, request: &[u8], rng: &mut impl RngCore) -> Result<(usize, usize), SendError> {
+        let end = MAX_HEADER_LEN + request.len();
+        self.frame.get_mut(MAX_HEADER_LEN..end).ok_or(SendError::TooLong)?.copy_from_slice(request);
+        let start = self
+            .ws
+            .encode(&mut self.frame, MAX_HEADER_LEN, request.len(), Opcode::Text, true, mask(rng))
+            .map_err(SendError::Ws)?;
+        Ok((start, end))
+    }
+
+    /// Frames `request` as one text message and queues it.
+    pub(super) fn send_text(&mut self, request: &[u8], rng: &mut impl RngCore) -> Result<(), SendError> {
+        let (start, end) = self.frame_text(request, rng)?;
+        self.send_frame(start, end).map_err(SendError::Tls)
+    }
+
+    /// Queues an empty ping.
+    pub(super) fn send_ping(&mut self, rng: &mut impl RngCore) -> Result<(), tls::Error> {
+        match self.ws.encode(&mut self.frame, MAX_HEADER_LEN, 0, Opcode::Ping, true, mask(rng)) {
+            Ok(start) => self.send_frame(start, MAX_HEADER_LEN),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// Writes the upgrade request for `request` and queues it.
+    pub(super) fn send_upgrade(&mut self, request: &ws::Request<'_>) -> Result<(), SendError> {
+        let n = self.ws.reconnect(request, &mut self.frame).map_err(SendError::Ws)?;
+        self.send_frame(0, n).map_err(SendError::Tls)
+    }
+}
+
+/// A fresh masking key (RFC 6455 §5.3).
+fn mask(rng: &mut impl RngCore) -> [u8; 4] {
+    rng.next_u32().to_ne_bytes()
+}
+
+/// Hands `data` to TLS, keeping in `backlog` what its queue has no room
+/// for yet, so plaintext is sealed in the order it was sent.
+fn queue<L: Link>(link: &mut L, backlog: &mut [u8], backlog_len: &mut usize, data: &[u8]) -> Result<(), tls::Error> {
+    let sent = if *backlog_len == 0 { link.send(data)? } else { 0 };
+    let rest = data.get(sent..).unwrap_or_default();
+    let room = backlog.get_mut(*backlog_len..).unwrap_or_default();
+    let dst = room.get_mut(..rest.len()).ok_or(tls::Error::ShuttingDown)?;
+    dst.copy_from_slice(rest);
+    *backlog_len += rest.len();
+    Ok(())
+}
+
+impl From<SendError> for super::VenueLoss {
+    fn from(e: SendError) -> Self {
+        match e {
+            SendError::Tls(e) => Self::Tls(e),
+            SendError::Ws(e) => Self::Ws(e),
+            SendError::TooLong => Self::Request(RequestError::TooLong),
+        }
+    }
+}

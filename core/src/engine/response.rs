@@ -1,0 +1,122 @@
+//! The venue's messages: one complete message, decoded by the venue's codec
+//! into a neutral [`Inbound`], turns into order states, risk-gate feedback
+//! (acks, rejects, fills, closures), rate-limit pauses, the session's logon
+//! and clock steps, and events. An answer settles an order once: a repeat
+//! or a late answer to a settled order changes nothing.
+
+use super::State;
+use super::event::{Event, VenueLoss};
+use super::orders::{Order, OrderState, UnknownCause};
+use crate::venue::{Inbound, OrderStatus, Outcome, RejectKind, Reply};
+
+impl<C> State<'_, C> {
+    /// One complete message from the venue.
+    pub(super) fn on_message(&mut self, now: u64, message: &[u8]) {
+        match self.venue.decode(message) {
+            Ok(Inbound::Reply(reply)) => self.on_reply(now, &reply),
+            Ok(Inbound::Closing) => self.on_venue_closing(),
+            Ok(Inbound::Other) => {}
+            Err(e) => self.push(Event::BadFrame(e)),
+        }
+    }
+
+    fn on_reply(&mut self, now: u64, reply: &Reply) {
+        if let Outcome::Rejected(r) | Outcome::Unknown(Some(r)) = reply.outcome {
+            if let Some(after_ms) = r.retry_after_unix_ms {
+                let wait_ms = i128::from(after_ms) - i128::from(self.venue_unix_ns(now) / 1_000_000);
+                let wait_ns = u64::try_from(wait_ms.max(0)).unwrap_or(0).saturating_mul(1_000_000);
+                let until = now.saturating_add(wait_ns);
+                self.paused_until = self.paused_until.max(until);
+                self.push(Event::RateLimited { until_ns: until });
+            }
+            if r.kind == RejectKind::ClockSkew {
+                self.on_clock_skew();
+            }
+        }
+        let Some(id) = reply.id else {
+            return self.push(Event::UnmatchedResponse { status: reply.status });
+        };
+        if let Some((clock, sent)) = self.clock_request()
+            && clock == id
+        {
+            let server_ms = match reply.outcome {
+                Outcome::Accepted(a) => a.server_time_ms,
+                Outcome::Rejected(_) | Outcome::Unknown(_) => None,
+            };
+            return self.on_clock(now, sent, server_ms);
+        }
+        if self.logon_request() == Some(id) {
+            return match reply.outcome {
+                Outcome::Accepted(_) => self.on_logged_on(),
+                Outcome::Rejected(r) | Outcome::Unknown(Some(r)) => self.lost(now, VenueLoss::LogonRefused(r.code)),
+                Outcome::Unknown(None) => self.lost(now, VenueLoss::LogonRefused(0)),
+            };
+        }
+        let Some(order) = self.orders.by_request(id) else {
+            return self.push(Event::UnmatchedResponse { status: reply.status });
+        };
+        let o = *order;
+        if o.state.is_final() {
+            return;
+        }
+        let client_order_id = o.client_order_id;
+        let (state, event) = match (reply.outcome, o.status_request == Some(id)) {
+            (Outcome::Accepted(ack), false) => {
+                self.gate.on_ack();
+                self.settle(&o, ack.status);
+                self.counters.orders_acked += 1;
+                let rtt_ns = now.saturating_sub(o.sent_ns);
+                (OrderState::Acked, Some(Event::OrderAcked { client_order_id, order_id: ack.order_id, rtt_ns }))
+            }
+            (Outcome::Rejected(r), false) => {
+                self.gate.on_reject(now, o.side, o.qty);
+                self.counters.orders_rejected += 1;
+                if r.kind == RejectKind::BadSignature {
+                    // Nothing else signed with this key will pass either.
+                    self.gate.on_bad_signature(now);
+                }
+                (OrderState::Rejected, Some(Event::OrderRejected { client_order_id, code: r.code }))
+            }
+            (Outcome::Unknown(_), false) => {
+                self.counters.orders_unknown += 1;
+                self.orders.queries_due = true;
+                (OrderState::Unknown, Some(Event::OrderUnknown { client_order_id, cause: UnknownCause::Venue }))
+            }
+            (Outcome::Accepted(ack), true) => {
+                self.settle(&o, ack.status);
+                self.counters.orders_reconciled += 1;
+                (OrderState::ReconciledPlaced, Some(Event::OrderReconciled { client_order_id, placed: true }))
+            }
+            (Outcome::Rejected(r), true) if r.kind == RejectKind::NoSuchOrder => {
+                self.gate.on_closed(o.side, o.qty);
+                self.counters.orders_reconciled += 1;
+                self.counters.orders_reconciled_absent += 1;
+                (OrderState::ReconciledAbsent, Some(Event::OrderReconciled { client_order_id, placed: false }))
+            }
+            // The query itself failed: ask again.
+            (Outcome::Rejected(_) | Outcome::Unknown(_), true) => {
+                self.orders.queries_due = true;
+                (OrderState::Unknown, None)
+            }
+        };
+        if let Some(order) = self.orders.by_request(id) {
+            order.state = state;
+            order.status_request = None;
+        }
+        if let Some(event) = event {
+            self.push(event);
+        }
+    }
+
+    /// An accepted order's fills and closure, from its status.
+    fn settle(&mut self, o: &Order, status: OrderStatus) {
+        match status {
+            OrderStatus::Filled => {
+                self.gate.on_fill(o.side, o.qty);
+                self.gate.on_closed(o.side, 0);
+            }
+            OrderStatus::Closed => self.gate.on_closed(o.side, o.qty),
+            OrderStatus::Working => {}
+        }
+    }
+}

@@ -1,0 +1,516 @@
+//! The venue session: the host's connection events, the venue's answers and
+//! the clock turn into the session's next state and the requests that state
+//! sends. Connecting → TLS → WebSocket upgrade → logon (venues that log a
+//! connection on) → syncing (the venue's clock, then a query for every
+//! order whose outcome is unknown) → trading → draining → closing, and a
+//! jittered backoff between connections. Each state carries exactly the
+//! data it needs, after rustls' `client/tls13.rs`: a logon request id
+//! exists only while logging on, a drain deadline only while draining.
+//! Orders fire only while trading; an order is never resent: one whose
+//! answer is lost is queried by its client order id.
+
+use rand_core::RngCore;
+
+use super::event::{Event, VenueLoss, VenueState};
+use super::link::Link;
+use super::orders::{OrderState, UnknownCause};
+use super::settings::{Stamp, Timers};
+use super::{Engine, State};
+use crate::tls;
+use crate::ws::{self, Message, Request};
+
+/// Where the venue session stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Session {
+    /// Waiting for the host's TCP connection.
+    Connecting,
+    /// Waiting to ask for the next connection.
+    Backoff {
+        /// Host time of the next attempt.
+        retry_at: u64,
+    },
+    /// A connection is open.
+    Open(Connection),
+    /// Shut down for good.
+    Closed,
+}
+
+/// One open connection, from TCP to its close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Connection {
+    /// When the host connected it.
+    opened_at: u64,
+    /// When its last bytes arrived.
+    last_rx: u64,
+    /// A ping went out since then.
+    ping_sent: bool,
+    /// Due to move to a new connection (its age, or the venue's notice).
+    rotating: bool,
+    /// The venue's clock, as far as this connection measured it.
+    clock: Clock,
+    /// How far the session got.
+    phase: Phase,
+}
+
+/// The venue clock measurement of one connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Clock {
+    /// To be measured (a new connection, or the venue refused a timestamp).
+    Due,
+    /// The request `id` went out at host time `sent`.
+    Asked { id: u64, sent: u64 },
+    /// Measured.
+    Synced,
+}
+
+/// How far a connection's session got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// TLS handshake.
+    Tls,
+    /// WebSocket upgrade.
+    Upgrading,
+    /// Logon; `request` once it went out.
+    LoggingOn { request: Option<u64> },
+    /// Clock and reconciliation of unknown orders.
+    Syncing,
+    /// Orders fire.
+    Trading,
+    /// No new orders; waiting for outstanding answers until `until`, then
+    /// (once, `extended`) querying what is left before closing.
+    Draining { until: u64, extended: bool },
+    /// WebSocket close and close_notify sent.
+    Closing,
+}
+
+impl Session {
+    fn state(&self) -> VenueState {
+        match self {
+            Self::Connecting => VenueState::Connecting,
+            Self::Backoff { .. } => VenueState::Backoff,
+            Self::Closed => VenueState::Closed,
+            Self::Open(c) => match c.phase {
+                Phase::Tls => VenueState::Tls,
+                Phase::Upgrading => VenueState::Upgrading,
+                Phase::LoggingOn { .. } => VenueState::LoggingOn,
+                Phase::Syncing => VenueState::Syncing,
+                Phase::Trading => VenueState::Trading,
+                Phase::Draining { .. } => VenueState::Draining,
+                Phase::Closing => VenueState::Closing,
+            },
+        }
+    }
+}
+
+impl<C> State<'_, C> {
+    pub(super) fn venue_state(&self) -> VenueState {
+        self.session.state()
+    }
+
+    pub(super) fn trading(&self) -> bool {
+        matches!(self.session, Session::Open(Connection { phase: Phase::Trading, .. }))
+    }
+
+    fn open(&mut self) -> Option<&mut Connection> {
+        match &mut self.session {
+            Session::Open(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    fn set_session(&mut self, session: Session) {
+        let before = self.venue_state();
+        self.session = session;
+        let after = self.venue_state();
+        if after != before {
+            self.push(Event::VenueState(after));
+        }
+    }
+
+    fn set_phase(&mut self, phase: Phase) {
+        if let Session::Open(c) = self.session {
+            self.set_session(Session::Open(Connection { phase, ..c }));
+        }
+    }
+
+    /// The WebSocket is up: log on, or go straight to syncing.
+    fn on_upgraded(&mut self) {
+        let next = if self.venue.logs_on() { Phase::LoggingOn { request: None } } else { Phase::Syncing };
+        self.set_phase(next);
+    }
+
+    /// The venue said it will close this connection: move to a new one.
+    pub(super) fn on_venue_closing(&mut self) {
+        if let Some(c) = self.open()
+            && !c.rotating
+        {
+            c.rotating = true;
+            self.push(Event::Rotating);
+        }
+    }
+
+    /// The venue refused a timestamp: measure its clock again.
+    pub(super) fn on_clock_skew(&mut self) {
+        if let Some(c) = self.open() {
+            c.clock = Clock::Due;
+        }
+    }
+
+    /// The clock request `id`, sent at host time `sent`, if one is out.
+    pub(super) fn clock_request(&self) -> Option<(u64, u64)> {
+        match self.session {
+            Session::Open(Connection { clock: Clock::Asked { id, sent }, .. }) => Some((id, sent)),
+            _ => None,
+        }
+    }
+
+    /// The clock answer arrived; `server_ms` when it carried the time.
+    pub(super) fn on_clock(&mut self, now: u64, sent: u64, server_ms: Option<u64>) {
+        let Some(c) = self.open() else { return };
+        c.clock = Clock::Due;
+        let Some(server_ms) = server_ms else { return };
+        c.clock = Clock::Synced;
+        // The server read its clock about halfway through the round trip.
+        let midpoint = sent + now.saturating_sub(sent) / 2;
+        let local_ns = i128::from(midpoint) + i128::from(self.settings.unix_offset_ns);
+        let offset = i128::from(server_ms) * 1_000_000 - local_ns;
+        self.venue_offset_ns = i64::try_from(offset).unwrap_or(0);
+        self.push(Event::ClockOffset { offset_ns: self.venue_offset_ns });
+    }
+
+    /// The logon request's id, while it is the one awaited.
+    pub(super) fn logon_request(&self) -> Option<u64> {
+        match self.session {
+            Session::Open(Connection { phase: Phase::LoggingOn { request }, .. }) => request,
+            _ => None,
+        }
+    }
+
+    /// The venue accepted the logon.
+    pub(super) fn on_logged_on(&mut self) {
+        self.set_phase(Phase::Syncing);
+    }
+
+    /// The connection is gone: orders in flight become unknown, and a
+    /// reconnect follows after a jittered, doubling backoff.
+    pub(super) fn lost(&mut self, now: u64, cause: VenueLoss) {
+        self.unknown_in_flight(UnknownCause::ConnectionLost, u64::MAX);
+        self.push(Event::VenueClose);
+        if self.stopping {
+            self.push(Event::VenueLost { cause, delay_ns: 0 });
+            return self.set_session(Session::Closed);
+        }
+        let delay = self.backoff.next_delay(&self.settings.timers, &mut self.rng);
+        self.push(Event::VenueLost { cause, delay_ns: delay });
+        self.set_session(Session::Backoff { retry_at: now.saturating_add(delay) });
+    }
+
+    /// Shutdown: a session that has not logged on closes at once; one that
+    /// has drains first.
+    pub(super) fn stop_session(&mut self, now: u64) {
+        let phase = match self.session {
+            Session::Connecting | Session::Backoff { .. } => None,
+            Session::Closed => return,
+            Session::Open(c) => Some(c.phase),
+        };
+        match phase {
+            None | Some(Phase::Tls | Phase::Upgrading) => {
+                self.set_session(Session::Closed);
+                self.push(Event::VenueClose);
+            }
+            Some(Phase::Closing | Phase::Draining { .. }) => {}
+            Some(Phase::LoggingOn { .. } | Phase::Syncing | Phase::Trading) => {
+                let until = now.saturating_add(self.settings.timers.drain_timeout_ns);
+                self.set_phase(Phase::Draining { until, extended: false });
+            }
+        }
+    }
+
+    /// When the venue side next needs [`Engine::handle_timeout`].
+    pub(super) fn venue_deadline(&self) -> Option<u64> {
+        let t = &self.settings.timers;
+        match self.session {
+            Session::Backoff { retry_at } => Some(retry_at),
+            Session::Connecting | Session::Closed => None,
+            Session::Open(c) => {
+                let quiet = if c.ping_sent { t.venue_silence_ns } else { t.ping_interval_ns };
+                let drain = match c.phase {
+                    Phase::Draining { until, .. } => until,
+                    _ => u64::MAX,
+                };
+                let answers = self
+                    .orders
+                    .iter()
+                    .filter(|o| matches!(o.state, OrderState::Sent | OrderState::Querying))
+                    .map(|o| o.sent_ns.saturating_add(t.request_timeout_ns));
+                [c.last_rx.saturating_add(quiet), c.opened_at.saturating_add(t.rotate_after_ns), drain]
+                    .into_iter()
+                    .chain(answers)
+                    .min()
+            }
+        }
+    }
+}
+
+impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
+    /// The host connected TCP to the venue: the TLS ClientHello (from the
+    /// fresh entropy `seed`) is ready in [`poll_transmit`](Self::poll_transmit).
+    pub fn venue_connected(&mut self, now: u64, seed: [u8; 32]) {
+        self.io.restart(seed);
+        let st = &mut self.st;
+        st.counters.venue_connects += 1;
+        // Every connection starts by querying what is still unknown.
+        st.orders.queries_due = true;
+        st.set_session(Session::Open(Connection {
+            opened_at: now,
+            last_rx: now,
+            ping_sent: false,
+            rotating: false,
+            clock: Clock::Due,
+            phase: Phase::Tls,
+        }));
+    }
+
+    /// The host could not open the TCP connection [`Event::VenueConnect`]
+    /// asked for: a reconnect follows after the backoff.
+    pub fn venue_connect_failed(&mut self, now: u64) {
+        if self.st.session == Session::Connecting {
+            self.st.lost(now, VenueLoss::Transport);
+        }
+    }
+
+    /// The venue's TCP connection ended (EOF or error).
+    pub fn venue_closed(&mut self, now: u64) {
+        match self.st.session {
+            Session::Open(Connection { phase: Phase::Closing, .. }) => self.finish_close(),
+            // The end of a connection already given up, arriving after the
+            // engine asked for the next one.
+            Session::Connecting | Session::Backoff { .. } | Session::Closed => {}
+            Session::Open(_) => {
+                let cause = match self.io.link.handle_eof() {
+                    Err(e) if !matches!(e, tls::Error::Truncated) => VenueLoss::Tls(e),
+                    _ => VenueLoss::Transport,
+                };
+                self.st.lost(now, cause);
+            }
+        }
+    }
+
+    /// TLS bytes from the venue, in any split. Answers update order states
+    /// and the risk gate before this returns.
+    pub fn handle_venue(&mut self, now: u64, mut input: &[u8]) {
+        if let Some(c) = self.st.open() {
+            c.last_rx = now;
+            c.ping_sent = false;
+        }
+        loop {
+            let used = match self.io.link.handle_input(input) {
+                Ok(n) => n,
+                Err(e) => return self.st.lost(now, VenueLoss::Tls(e)),
+            };
+            input = input.get(used..).unwrap_or_default();
+            let got = match self.read_plaintext(now) {
+                Ok(got) => got,
+                Err(cause) => return self.st.lost(now, cause),
+            };
+            if input.is_empty() || (used == 0 && got == 0) {
+                break;
+            }
+        }
+        self.advance(now);
+    }
+
+    /// Decrypted bytes through the WebSocket into message handlers; returns
+    /// how many plaintext bytes were read.
+    fn read_plaintext(&mut self, now: u64) -> Result<usize, VenueLoss> {
+        let mut total = 0;
+        loop {
+            let n = self.io.link.recv(&mut self.io.plain).map_err(VenueLoss::Tls)?;
+            if n == 0 {
+                return Ok(total);
+            }
+            total += n;
+            let mut at = 0;
+            while at < n {
+                let input = self.io.plain.get(at..n).unwrap_or_default();
+                let (used, event) = self.io.ws.handle_input(input).map_err(VenueLoss::Ws)?;
+                at += used;
+                match event {
+                    Some(ws::Event::Upgraded) => self.st.on_upgraded(),
+                    Some(ws::Event::Message(Message::Text(text))) => self.st.on_message(now, text.as_bytes()),
+                    // The client queued its reply; the session ends once
+                    // that is sent.
+                    Some(ws::Event::Message(Message::Close(_))) => self.st.set_phase(Phase::Closing),
+                    Some(ws::Event::Message(_)) | None => {}
+                }
+                if used == 0 && event.is_none() {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Ciphertext for the venue: the session's requests and sealed orders.
+    pub(super) fn poll_venue_transmit(&mut self, now: u64, buf: &mut [u8]) -> Option<usize> {
+        if matches!(self.st.session, Session::Connecting | Session::Backoff { .. }) {
+            return None;
+        }
+        self.advance(now);
+        if let Err(e) = self.io.flush(&mut self.st.rng) {
+            self.st.lost(now, VenueLoss::Tls(e));
+            return None;
+        }
+        let n = self.io.link.poll_output(buf);
+        if n == 0 {
+            if self.st.venue_state() == VenueState::Closing && self.io.link.state() == tls::State::Closed {
+                self.finish_close();
+            }
+            return None;
+        }
+        Some(n)
+    }
+
+    /// The venue's timers: reconnect, ping, silence, age, request timeouts.
+    pub(super) fn handle_venue_timeout(&mut self, now: u64) {
+        let timers: Timers = self.st.settings.timers;
+        match self.st.session {
+            Session::Backoff { retry_at } if now >= retry_at => {
+                self.st.set_session(Session::Connecting);
+                self.st.push(Event::VenueConnect);
+            }
+            Session::Open(c) => {
+                let quiet = now.saturating_sub(c.last_rx);
+                if quiet >= timers.venue_silence_ns {
+                    return self.st.lost(now, VenueLoss::Silent);
+                }
+                if quiet >= timers.ping_interval_ns && !c.ping_sent && c.phase != Phase::Closing {
+                    if let Some(c) = self.st.open() {
+                        c.ping_sent = true;
+                    }
+                    if let Err(e) = self.io.send_ping(&mut self.st.rng) {
+                        return self.st.lost(now, VenueLoss::Tls(e));
+                    }
+                }
+                if now.saturating_sub(c.opened_at) >= timers.rotate_after_ns {
+                    self.st.on_venue_closing();
+                }
+                self.st.unknown_in_flight(UnknownCause::Timeout, now.saturating_sub(timers.request_timeout_ns));
+            }
+            Session::Backoff { .. } | Session::Connecting | Session::Closed => {}
+        }
+        self.advance(now);
+    }
+
+    /// Moves the venue session forward and sends what the state calls for.
+    pub(super) fn advance(&mut self, now: u64) {
+        if let Err(cause) = self.step(now) {
+            self.st.lost(now, cause);
+        }
+    }
+
+    fn step(&mut self, now: u64) -> Result<(), VenueLoss> {
+        let Self { io, st, .. } = self;
+        loop {
+            let before = st.venue_state();
+            let Session::Open(c) = st.session else { return Ok(()) };
+            match c.phase {
+                Phase::Tls if io.link.state() == tls::State::Established => {
+                    let mut key = [0u8; 16];
+                    st.rng.fill_bytes(&mut key);
+                    let request = Request { host: st.settings.host, path: st.settings.path, key, headers: &[] };
+                    io.send_upgrade(&request)?;
+                    st.set_phase(Phase::Upgrading);
+                }
+                Phase::LoggingOn { request: None } => {
+                    let id = st.request_id();
+                    let timestamp = st.timestamp(now);
+                    let request = st.venue.logon(id, timestamp).map_err(VenueLoss::Request)?;
+                    io.send_text(request, &mut st.rng)?;
+                    st.set_phase(Phase::LoggingOn { request: Some(id) });
+                }
+                Phase::Syncing | Phase::Trading | Phase::Draining { .. } => live(io, st, now, c)?,
+                Phase::Tls | Phase::Upgrading | Phase::LoggingOn { .. } | Phase::Closing => {}
+            }
+            if st.venue_state() == before {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The close handshake is done: close TCP, then reconnect or stop.
+    fn finish_close(&mut self) {
+        let st = &mut self.st;
+        st.push(Event::VenueClose);
+        st.unknown_in_flight(UnknownCause::ConnectionLost, u64::MAX);
+        if st.stopping {
+            st.set_session(Session::Closed);
+        } else {
+            // A rotation: connect again at once.
+            st.set_session(Session::Connecting);
+            st.push(Event::VenueConnect);
+        }
+    }
+}
+
+/// One step of a session past logon: measure the clock, query unknown
+/// orders, start trading once both are done, drain when rotating or
+/// stopping, and close once drained.
+fn live<L: Link, C>(
+    io: &mut super::Outbox<'_, L>,
+    st: &mut State<'_, C>,
+    now: u64,
+    c: Connection,
+) -> Result<(), VenueLoss> {
+    let timers = st.settings.timers;
+    if c.clock == Clock::Due {
+        let id = st.request_id();
+        let request = st.venue.time_request(id).map_err(VenueLoss::Request)?;
+        io.send_text(request, &mut st.rng)?;
+        if let Some(c) = st.open() {
+            c.clock = Clock::Asked { id, sent: now };
+        }
+    }
+    // Shutting down and out of patience: what is still unanswered is
+    // queried once before the connection goes.
+    if let Phase::Draining { until, extended: false } = c.phase
+        && now >= until
+    {
+        st.set_phase(Phase::Draining { until: now.saturating_add(timers.request_timeout_ns), extended: true });
+        st.unknown_in_flight(UnknownCause::Timeout, u64::MAX);
+    }
+    // Reconcile before trading: every unknown order is queried by its
+    // client order id.
+    if core::mem::take(&mut st.orders.queries_due) {
+        let unix_ns = st.venue_unix_ns(now);
+        for o in st.orders.iter_mut().filter(|o| o.state == OrderState::Unknown) {
+            let id = st.next_request;
+            st.next_request += 1;
+            let timestamp = st.venue.timestamp(unix_ns);
+            let request = st.venue.status_query(id, o.client_order_id, timestamp).map_err(VenueLoss::Request)?;
+            io.send_text(request, &mut st.rng)?;
+            o.state = OrderState::Querying;
+            o.status_request = Some(id);
+            o.sent_ns = now;
+        }
+    }
+    let Session::Open(c) = st.session else { return Ok(()) };
+    let querying = || st.orders.iter().any(|o| o.state == OrderState::Querying);
+    if c.phase == Phase::Syncing && c.clock == Clock::Synced && !querying() {
+        st.backoff.reset();
+        st.set_phase(Phase::Trading);
+    }
+    if st.trading() && (c.rotating || st.stopping) {
+        let until = now.saturating_add(timers.drain_timeout_ns);
+        st.set_phase(Phase::Draining { until, extended: false });
+    }
+    let Session::Open(Connection { phase: Phase::Draining { until, extended }, .. }) = st.session else {
+        return Ok(());
+    };
+    if st.orders.in_flight() == 0 || (extended && now >= until) {
+        io.ws.close(ws::decode::close_code::NORMAL, "");
+        io.flush(&mut st.rng).map_err(VenueLoss::Tls)?;
+        io.link.close().map_err(VenueLoss::Tls)?;
+        st.set_phase(Phase::Closing);
+    }
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! What the host decides before the engine starts: the venue and its order,
+//! sizing and prices, the timers, the clock offsets and the stage-stamp
+//! source. Everything here is plain data the engine reads; nothing in it
+//! changes while the engine runs.
+
+use crate::strategy::whale::Sizing;
+use crate::venue;
+use crate::ws;
+
+/// A cycle counter or clock read at each pipeline stage: the host's
+/// choice (TSC, monotonic clock, or nothing at all).
+pub trait Stamp {
+    /// The current reading.
+    fn stamp(&self) -> u64;
+}
+
+/// No stage timing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoStamp;
+
+impl Stamp for NoStamp {
+    fn stamp(&self) -> u64 {
+        0
+    }
+}
+
+/// The engine's clocks and limits, in nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timers {
+    /// An order unanswered this long becomes unknown and is queried.
+    pub request_timeout_ns: u64,
+    /// Silence on the venue after which the engine pings.
+    pub ping_interval_ns: u64,
+    /// Silence on the venue after which the connection is dropped.
+    pub venue_silence_ns: u64,
+    /// Silence on the feed after which [`Event::FeedSilent`] is raised.
+    pub feed_silence_ns: u64,
+    /// First reconnect delay; doubles per failure, with jitter.
+    pub reconnect_min_ns: u64,
+    /// Longest reconnect delay.
+    pub reconnect_max_ns: u64,
+    /// Age at which a connection is rotated; below the venue's own limit
+    /// (Binance closes at 24 h).
+    pub rotate_after_ns: u64,
+    /// How long draining waits for outstanding answers.
+    pub drain_timeout_ns: u64,
+}
+
+impl Default for Timers {
+    fn default() -> Self {
+        const S: u64 = 1_000_000_000;
+        Self {
+            request_timeout_ns: 5 * S,
+            ping_interval_ns: 15 * S,
+            venue_silence_ns: 60 * S,
+            feed_silence_ns: 120 * S,
+            reconnect_min_ns: S / 4,
+            reconnect_max_ns: 30 * S,
+            rotate_after_ns: 85_800 * S,
+            drain_timeout_ns: 5 * S,
+        }
+    }
+}
+
+/// What the engine trades and how.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings<'a> {
+    /// `Host` header of the WebSocket upgrade (`name[:port]`).
+    pub host: &'a str,
+    /// Request target of the upgrade, e.g. `/ws-api/v3`.
+    pub path: &'a str,
+    /// The venue, its order and its keys.
+    pub venue: venue::Settings<'a>,
+    /// Signal strength to quantity.
+    pub sizing: Sizing,
+    /// Limit price in ticks (limit orders).
+    pub limit_price: u64,
+    /// Reference price in ticks for the risk gate's notional.
+    pub reference_price: u64,
+    /// Largest transaction read from the feed.
+    pub max_tx_bytes: usize,
+    /// Timers.
+    pub timers: Timers,
+    /// Unix time minus the host's monotonic `now`, in nanoseconds.
+    pub unix_offset_ns: i64,
+    /// The first client order id; the host makes ids unique across runs.
+    pub first_client_order_id: u64,
+}
+
+/// Why the engine could not be built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupError {
+    /// The venue's requests could not be prepared.
+    Venue(venue::SetupError),
+    /// Orders need a client order id slot (it is their idempotency key).
+    NoClientOrderId,
+    /// `host` and `path` do not form a WebSocket upgrade request.
+    Endpoint(ws::Error),
+    /// The feed buffer is smaller than this many bytes.
+    FeedBuffer(usize),
+}

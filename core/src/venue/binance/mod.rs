@@ -1,0 +1,248 @@
+//! Binance Spot's WebSocket API as one venue: the engine's neutral order
+//! (side, quantity in lots, price in ticks, client order id, timestamp)
+//! turns into a signed `order.place` request, and the API's JSON answers
+//! turn into the engine's neutral [`Inbound`]. Everything Binance-specific
+//! lives in this folder: the request templates and their signing
+//! (`template.rs`, `request.rs`, `prearm.rs`), the response codec
+//! (`response.rs`), the error codes and order statuses the engine acts on,
+//! the `time` request, the order-rate limits and the connection lifetime
+//! (`docs/protocols/binance-ws-api.md`).
+
+mod prearm;
+mod request;
+mod response;
+mod template;
+
+pub use prearm::{ArmError, FireError, PreArmed};
+pub use request::{PlaceOrder, REQUEST_ID_WIDTH, RespType, Session, TimeUnit};
+pub use response::{
+    Ack, DecodeError, Interval, LimitType, MAX_RATE_LIMITS, Message, Outcome, RateLimit, Rejection, Response, TIMEOUT,
+    decode,
+};
+pub use template::{Auth, BuildError, PAYLOAD_CAP, PatchError, REQUEST_CAP, Slot, Template};
+
+use super::{Accepted, Field, Inbound, NewOrder, OrderStatus, RejectKind, Reply, RequestError};
+use crate::order::digits;
+
+/// Error -2013, "Order does not exist": the answer that settles a query.
+pub const NO_SUCH_ORDER: i32 = -2013;
+/// Error -1021, "Timestamp for this request is outside of the recvWindow".
+pub const TIMESTAMP_OUTSIDE_WINDOW: i32 = -1021;
+/// Error -1022, "Signature for this request is not valid".
+pub const BAD_SIGNATURE: i32 = -1022;
+/// The `ORDERS` limit per 10 s window (`docs/protocols/binance-ws-api.md`
+/// §Rate limits).
+pub const ORDERS_PER_10S: u64 = 50;
+/// The `ORDERS` limit per day.
+pub const ORDERS_PER_DAY: u64 = 160_000;
+/// Binance closes every WebSocket API connection after 24 hours.
+pub const CONNECTION_LIFETIME_NS: u64 = 86_400 * 1_000_000_000;
+
+/// The `time` request, whose only slot is its id.
+const TIME_REQUEST: [u8; 45] = *br#"{"id":"00000000000000000000","method":"time"}"#;
+/// Where the id's digits lie in [`TIME_REQUEST`].
+const TIME_ID: core::ops::Range<usize> = 7..27;
+
+/// How the engine trades on Binance.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings<'a> {
+    /// The order every signal places, on the signal's side (`side` here is
+    /// ignored); `client_order_id` must be set.
+    pub order: PlaceOrder<'a>,
+    /// HMAC keys sign every request; Ed25519 keys log the session on.
+    pub auth: Auth<'a>,
+    /// Unit of `timestamp`.
+    pub time_unit: TimeUnit,
+    /// `recvWindow` in milliseconds, if not the venue's default.
+    pub recv_window: Option<u32>,
+}
+
+/// The rendered requests of one Binance session.
+#[derive(Debug, Clone)]
+pub(crate) struct Binance {
+    /// `order.place` for a buy and for a sell.
+    place: [Template; 2],
+    status: Template,
+    logon: Option<Template>,
+    time: [u8; TIME_REQUEST.len()],
+    time_unit: TimeUnit,
+    priced: bool,
+}
+
+impl Binance {
+    /// Renders every request the session sends.
+    pub(crate) fn new(settings: &Settings<'_>) -> Result<Self, BuildError> {
+        let logon = matches!(settings.auth, Auth::Ed25519 { .. });
+        let signing = Session { auth: settings.auth, time: settings.time_unit, recv_window: settings.recv_window };
+        // After `session.logon` the connection is authenticated: requests
+        // carry neither key nor signature.
+        let trading = if logon { Session { auth: Auth::Session, ..signing } } else { signing };
+        let order = settings.order;
+        let place = |side| Template::order_place(&PlaceOrder { side, ..order }, &trading);
+        let id_width = order.client_order_id.unwrap_or(0);
+        Ok(Self {
+            place: [place(crate::order::Side::Buy)?, place(crate::order::Side::Sell)?],
+            status: Template::order_status(order.instrument.symbol, id_width, &trading)?,
+            logon: if logon { Some(Template::session_logon(&signing)?) } else { None },
+            time: TIME_REQUEST,
+            time_unit: settings.time_unit,
+            priced: order.order_type.is_priced(),
+        })
+    }
+
+    pub(crate) fn logs_on(&self) -> bool {
+        self.logon.is_some()
+    }
+
+    pub(crate) fn timestamp(&self, unix_ns: u64) -> u64 {
+        match self.time_unit {
+            TimeUnit::Millis => unix_ns / 1_000_000,
+            TimeUnit::Micros => unix_ns / 1_000,
+        }
+    }
+
+    pub(crate) fn logon(&mut self, id: u64, timestamp: u64) -> Result<&[u8], RequestError> {
+        let Some(t) = self.logon.as_mut() else { return Err(RequestError::Unsupported) };
+        t.set(Slot::RequestId, id).and_then(|()| t.set(Slot::Timestamp, timestamp)).and_then(|()| t.sign())?;
+        Ok(t.request())
+    }
+
+    pub(crate) fn time_request(&mut self, id: u64) -> Result<&[u8], RequestError> {
+        let slot = self.time.get_mut(TIME_ID).unwrap_or_default();
+        digits::write_padded(id, slot).map_err(|_| RequestError::Overflow(Field::RequestId))?;
+        Ok(&self.time)
+    }
+
+    pub(crate) fn status_query(
+        &mut self,
+        id: u64,
+        client_order_id: u64,
+        timestamp: u64,
+    ) -> Result<&[u8], RequestError> {
+        let t = &mut self.status;
+        t.set(Slot::RequestId, id)
+            .and_then(|()| t.set(Slot::OrigClientOrderId, client_order_id))
+            .and_then(|()| t.set(Slot::Timestamp, timestamp))
+            .and_then(|()| t.sign())?;
+        Ok(t.request())
+    }
+
+    /// Patches the order's values into its side's template and signs it.
+    #[inline]
+    pub(crate) fn place(&mut self, order: &NewOrder) -> Result<&[u8], RequestError> {
+        let t = self.patch(order)?;
+        t.sign()?;
+        Ok(t.request())
+    }
+
+    /// The exact signature payload of `order`, rebuilt from its values.
+    pub(crate) fn signed_payload(&mut self, order: &NewOrder) -> Option<&[u8]> {
+        Some(self.patch(order).ok()?.payload())
+    }
+
+    #[inline]
+    fn patch(&mut self, order: &NewOrder) -> Result<&mut Template, PatchError> {
+        let priced = self.priced;
+        let t = &mut self.place[order.side.index()];
+        t.set(Slot::RequestId, order.request_id)?;
+        t.set(Slot::ClientOrderId, order.client_order_id)?;
+        if priced {
+            t.set(Slot::Price, order.price)?;
+        }
+        t.set(Slot::Quantity, order.qty)?;
+        t.set(Slot::Timestamp, order.timestamp)?;
+        Ok(t)
+    }
+
+    /// One complete text frame from the API.
+    pub(crate) fn decode(text: &[u8]) -> Result<Inbound, DecodeError> {
+        let response = match decode(text)? {
+            Message::Response(r) => r,
+            Message::ServerShutdown { .. } => return Ok(Inbound::Closing),
+            Message::Event(_) => return Ok(Inbound::Other),
+        };
+        let outcome = match &response.outcome {
+            Outcome::Accepted(ack) => super::Outcome::Accepted(Accepted {
+                order_id: ack.order_id,
+                status: order_status(ack.status),
+                server_time_ms: ack.server_time,
+            }),
+            Outcome::Rejected(r) => super::Outcome::Rejected(rejection(r)),
+            Outcome::Unknown(r) => super::Outcome::Unknown(r.as_ref().map(rejection)),
+        };
+        Ok(Inbound::Reply(Reply { id: response.id.and_then(parse_id), status: response.status, outcome }))
+    }
+}
+
+/// An order's `status` as the engine settles it.
+fn order_status(status: Option<&str>) -> OrderStatus {
+    match status {
+        Some("FILLED") => OrderStatus::Filled,
+        Some("CANCELED" | "EXPIRED" | "REJECTED" | "EXPIRED_IN_MATCH") => OrderStatus::Closed,
+        _ => OrderStatus::Working,
+    }
+}
+
+fn rejection(r: &Rejection<'_>) -> super::Rejection {
+    let kind = match r.code {
+        NO_SUCH_ORDER => RejectKind::NoSuchOrder,
+        TIMESTAMP_OUTSIDE_WINDOW => RejectKind::ClockSkew,
+        BAD_SIGNATURE => RejectKind::BadSignature,
+        _ => RejectKind::Other,
+    };
+    super::Rejection { code: r.code, kind, retry_after_unix_ms: r.retry_after }
+}
+
+/// A request id as the engine writes them: 20 decimal digits.
+fn parse_id(id: &str) -> Option<u64> {
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    id.parse().ok()
+}
+
+impl From<PatchError> for RequestError {
+    fn from(e: PatchError) -> Self {
+        let field = |slot| match slot {
+            Slot::RequestId => Field::RequestId,
+            Slot::ClientOrderId | Slot::OrigClientOrderId => Field::ClientOrderId,
+            Slot::Price => Field::Price,
+            Slot::Quantity => Field::Quantity,
+            Slot::Timestamp => Field::Timestamp,
+        };
+        match e {
+            PatchError::NoSlot(slot) => Self::Missing(field(slot)),
+            PatchError::Overflow(slot) => Self::Overflow(field(slot)),
+            PatchError::Signature(_) => Self::Signature,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_round_trip_and_foreign_ids_do_not_match() {
+        assert_eq!(parse_id("00000000000000000042"), Some(42));
+        assert_eq!(parse_id("abc"), None);
+        assert_eq!(parse_id(""), None);
+        assert_eq!(parse_id("-1"), None);
+    }
+
+    #[test]
+    fn time_request_carries_its_id() {
+        let mut time = TIME_REQUEST;
+        digits::write_padded(42, time.get_mut(TIME_ID).unwrap()).unwrap();
+        assert_eq!(&time, br#"{"id":"00000000000000000042","method":"time"}"#);
+    }
+
+    #[test]
+    fn default_rates_stay_inside_binance_limits() {
+        let l = crate::risk::Limits::new(1, 1, 1);
+        let short = crate::risk::bucket::TokenBucket::new(l.short_rate.capacity, l.short_rate.window_ns);
+        let daily = crate::risk::bucket::TokenBucket::new(l.daily_rate.capacity, l.daily_rate.window_ns);
+        assert!(short.max_per_window() < ORDERS_PER_10S);
+        assert!(daily.max_per_window() < ORDERS_PER_DAY);
+    }
+}
