@@ -16,6 +16,7 @@ pub(crate) mod feed;
 pub(crate) mod link;
 pub(crate) mod venue;
 
+use hotline_core::btc::tx::TxHash;
 use hotline_core::engine::{Engine, Event, NoStamp, Settings, Stream, Timers, VenueState};
 use hotline_core::order::{Auth, Decimal, Instrument, OrderType, PlaceOrder, Side, TimeUnit};
 use hotline_core::risk::{Limits, RateLimit};
@@ -158,6 +159,8 @@ pub(crate) struct Pair {
     pub(crate) node: Node,
     /// Every event polled, oldest first.
     pub(crate) events: Vec<Event>,
+    /// When each of `events` was polled.
+    pub(crate) at: Vec<u64>,
     /// Refuse this many venue connects (the host's connect fails).
     pub(crate) refuse_venue: u32,
     /// Refuse this many feed connects.
@@ -203,6 +206,7 @@ impl Pair {
             venue: Venue::new(venue_keys(config.key), UNIX_OFFSET_NS),
             node: Node::default(),
             events: Vec::new(),
+            at: Vec::new(),
             refuse_venue: 0,
             refuse_feed: 0,
             venue_connects_at: Vec::new(),
@@ -229,12 +233,7 @@ impl Pair {
     pub(crate) fn step(&mut self) {
         let mut buf = vec![0u8; 4096];
         for _ in 0..10_000 {
-            let mut moved = false;
-            while let Some(event) = self.engine.poll_event() {
-                moved = true;
-                self.answer(&event);
-                self.events.push(event);
-            }
+            let mut moved = self.poll_events();
             if self.feed_up {
                 while let Some(n) = self.engine.poll_transmit(self.now, Stream::Feed, &mut buf) {
                     moved = true;
@@ -254,6 +253,12 @@ impl Pair {
                     moved = true;
                     self.venue.receive(self.now, &buf[..n]);
                 }
+                // As the host does after sending: act on what the engine
+                // asked meanwhile (a finished close asks to close the
+                // socket) before reading what the peer sent.
+                moved |= self.poll_events();
+            }
+            if self.venue_up {
                 let bytes = self.venue.take();
                 if !bytes.is_empty() {
                     moved = true;
@@ -271,6 +276,18 @@ impl Pair {
             }
         }
         panic!("the pair never went quiet: {:?}", self.events);
+    }
+
+    /// Polls every event, answering each; whether there was one.
+    fn poll_events(&mut self) -> bool {
+        let mut any = false;
+        while let Some(event) = self.engine.poll_event() {
+            any = true;
+            self.answer(&event);
+            self.events.push(event);
+            self.at.push(self.now);
+        }
+        any
     }
 
     /// Answers an event as the host does.
@@ -382,20 +399,71 @@ impl Pair {
         self.events.iter().position(f)
     }
 
+    /// When the first event matching `f` was polled.
+    pub(crate) fn when(&self, f: impl Fn(&Event) -> bool) -> u64 {
+        let i = self.position(f).unwrap_or_else(|| panic!("no such event: {:?}", self.events));
+        self.at[i]
+    }
+
     /// Events matching `f`.
     pub(crate) fn count(&self, f: impl Fn(&Event) -> bool) -> usize {
         self.events.iter().filter(|e| f(e)).count()
     }
 
-    /// Client order ids of `OrderSent`, in order.
+    /// Client order ids of `OrderSent`, in order. Each must name its
+    /// whale: the txid is computed after the order is out and filled in
+    /// by the time the event is polled.
     pub(crate) fn sent(&self) -> Vec<u64> {
         self.events
             .iter()
             .filter_map(|e| match e {
-                Event::OrderSent { client_order_id, .. } => Some(*client_order_id),
+                Event::OrderSent { client_order_id, signal, .. } => {
+                    assert_ne!(signal.txid, TxHash::UNKNOWN, "order {client_order_id} was reported without its txid");
+                    Some(*client_order_id)
+                }
                 _ => None,
             })
             .collect()
+    }
+
+    /// Client order ids of `OrderAcked`, in order.
+    pub(crate) fn acked(&self) -> Vec<u64> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::OrderAcked { client_order_id, .. } => Some(*client_order_id),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Checks what every scenario owes: each order sent is settled once
+    /// (acked, rejected, or unknown and then reconciled), none is sent
+    /// twice, and the venue's journal holds exactly the orders the engine
+    /// counts as placed.
+    pub(crate) fn assert_accounting(&self) {
+        let c = self.engine.counters();
+        assert_eq!(self.engine.events_dropped(), 0, "events dropped");
+        let sent = self.sent();
+        assert_eq!(sent.len() as u64, c.orders_sent);
+        let mut requests = self.placed_requests();
+        assert_eq!(requests, sent, "the venue read other orders than the engine sent");
+        requests.dedup();
+        assert_eq!(requests.len(), sent.len(), "an order was sent twice");
+        let mut placed = Vec::new();
+        for &id in &sent {
+            match self.fate(id).as_slice() {
+                [Event::OrderAcked { .. }]
+                | [Event::OrderUnknown { .. }, Event::OrderReconciled { placed: true, .. }] => placed.push(id),
+                [Event::OrderRejected { .. }]
+                | [Event::OrderUnknown { .. }, Event::OrderReconciled { placed: false, .. }] => {}
+                other => panic!("order {id} settled as {other:?}"),
+            }
+        }
+        assert_eq!(c.orders_acked + c.orders_rejected + c.orders_reconciled, c.orders_sent, "{c:?}");
+        assert_eq!(c.orders_acked + c.orders_reconciled - c.orders_reconciled_absent, placed.len() as u64);
+        assert_eq!(self.venue.journal, placed, "the venue's journal disagrees with the engine");
+        assert_eq!(self.stuck_timers, 0, "the engine asked to be woken in the past");
     }
 
     /// The events that settle order `id` or mark it unknown, in order.

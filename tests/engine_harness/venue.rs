@@ -136,6 +136,8 @@ pub(crate) struct Venue {
     pub(crate) connections: u32,
     /// Connections that ended, by the engine or the venue.
     pub(crate) disconnects: u32,
+    /// Requests left unanswered by [`Answer::Stall`], oldest first.
+    pub(crate) stalled: VecDeque<Seen>,
     conn: Option<Conn>,
     logged_on: bool,
     drop: bool,
@@ -169,6 +171,7 @@ impl Venue {
             closes: Vec::new(),
             connections: 0,
             disconnects: 0,
+            stalled: VecDeque::new(),
             conn: None,
             logged_on: false,
             drop: false,
@@ -215,6 +218,15 @@ impl Venue {
     /// Requests of `method`, oldest first.
     pub(crate) fn saw(&self, method: &str) -> Vec<&Seen> {
         self.requests.iter().filter(|r| r.method == method).collect()
+    }
+
+    /// Answers the oldest stalled request now, on the current connection
+    /// (the order was journaled, or not, when it stalled).
+    pub(crate) fn release(&mut self, now: u64, answer: Answer) {
+        let seen = self.stalled.pop_front().expect("a stalled request");
+        let place = seen.method == "order.place";
+        let result = self.order(&seen, self.clock_ms(now), answer, place);
+        self.reply(&seen, result);
     }
 
     /// Sends the `serverShutdown` event.
@@ -326,6 +338,10 @@ impl Venue {
             },
             other => panic!("the engine sent an unknown method {other}"),
         };
+        self.reply(&seen, answer);
+    }
+
+    fn reply(&mut self, seen: &Seen, answer: Result<Option<Value>, (u16, Value)>) {
         match answer {
             Ok(Some(result)) => self.send(&json!({ "id": seen.id, "status": 200, "result": result })),
             Ok(None) => {}
@@ -346,7 +362,8 @@ impl Venue {
         let client_id = seen.param(id_param).expect("a client order id");
         let number: u64 = client_id.parse().expect("a numeric client order id");
         let mut journal = |placed: bool| {
-            if place && placed {
+            // An order journaled when it stalled is not journaled again.
+            if place && placed && !self.journal.contains(&number) {
                 self.journal.push(number);
             }
         };
@@ -375,6 +392,7 @@ impl Venue {
             }
             Answer::Stall { placed } => {
                 journal(placed);
+                self.stalled.push_back(seen.clone());
                 Ok(None)
             }
             Answer::RateLimited { retry_after_ms } => {
