@@ -362,6 +362,54 @@ fn rotation_drain_does_not_ask_to_be_woken_in_the_past() {
     assert_eq!(pair.stuck_timers, 0, "woken in the past {} times", pair.stuck_timers);
 }
 
+/// The venue closes the WebSocket with an order in flight: the engine
+/// answers the close frame, the venue closes TCP, and the engine connects
+/// again at once and reconciles the order.
+#[test]
+fn venue_close_frame_is_answered_and_the_order_reconciled() {
+    let mut pair = Pair::trading(Config::default());
+    pair.venue.place.push_back(Answer::Stall { placed: true });
+    pair.publish(&feed::whale(0));
+    let t0 = pair.now;
+    pair.venue.close();
+    pair.step();
+    assert_eq!(pair.venue.closes, [Some(1000)], "the engine did not answer the close frame");
+    assert_eq!(pair.venue.connections, 2);
+    assert_eq!(pair.venue_connects_at, [t0, t0]);
+    assert!(
+        matches!(
+            pair.fate(FIRST_ID).as_slice(),
+            [
+                Event::OrderUnknown { cause: UnknownCause::ConnectionLost, .. },
+                Event::OrderReconciled { placed: true, .. }
+            ]
+        ),
+        "{:?}",
+        pair.fate(FIRST_ID)
+    );
+    assert_eq!(pair.engine.venue_state(), VenueState::Trading);
+    assert_eq!(pair.placed_requests(), [FIRST_ID]);
+    pair.assert_accounting();
+}
+
+/// A venue that closes the WebSocket but keeps TCP open: the engine waits
+/// in Closing until the silence limit drops the connection.
+#[test]
+fn venue_close_without_tcp_close_ends_at_the_silence_limit() {
+    let mut pair = Pair::trading(Config::default());
+    pair.venue.linger = true;
+    pair.venue.close();
+    pair.step();
+    let t0 = pair.now;
+    assert_eq!(pair.engine.venue_state(), VenueState::Closing);
+    pair.advance(60 * S);
+    assert_eq!(pair.when(venue_lost), t0 + 60 * S);
+    assert!(pair.has(|e| matches!(e, Event::VenueLost { cause: VenueLoss::Silent, .. })));
+    assert_eq!(pair.venue.pings, 0, "pinged while closing");
+    // Meanwhile the ping deadline, which Closing never serves, stayed due.
+    assert!(pair.stuck_timers > 0);
+}
+
 // ----- 6: reconciliation ------------------------------------------------
 
 fn dropped_with_order_in_flight(placed: bool) -> Pair {
@@ -665,6 +713,24 @@ fn feed_restart_is_reported_and_engages_the_kill_switch() {
     assert!(pair.has(is_kill_switch_denial));
     assert!(pair.venue.saw("order.place").is_empty());
     assert_eq!(pair.engine.counters().feed_gaps, 1);
+}
+
+// ----- partial reads and writes -----------------------------------------
+
+#[test]
+fn one_byte_at_a_time_still_trades() {
+    let mut pair = Pair::trading(Config { link_chunk: 1, ..Config::default() });
+    pair.feed_chunk = 1;
+    pair.publish(&feed::minnow());
+    pair.publish(&feed::whale(0));
+    pair.publish(&feed::whale(1));
+    assert_eq!(pair.acked(), [FIRST_ID, FIRST_ID + 1]);
+    assert_eq!(pair.engine.counters().txs_seen, 3);
+    pair.engine.shutdown(pair.now);
+    pair.step();
+    assert!(pair.engine.is_finished());
+    assert_eq!(pair.venue.closes, [Some(1000)]);
+    pair.assert_accounting();
 }
 
 // ----- 12: Ed25519 session.logon ----------------------------------------

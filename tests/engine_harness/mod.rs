@@ -161,6 +161,8 @@ pub(crate) struct Pair {
     pub(crate) events: Vec<Event>,
     /// When each of `events` was polled.
     pub(crate) at: Vec<u64>,
+    /// Most feed bytes handed to the engine per call.
+    pub(crate) feed_chunk: usize,
     /// Refuse this many venue connects (the host's connect fails).
     pub(crate) refuse_venue: u32,
     /// Refuse this many feed connects.
@@ -207,6 +209,7 @@ impl Pair {
             node: Node::default(),
             events: Vec::new(),
             at: Vec::new(),
+            feed_chunk: usize::MAX,
             refuse_venue: 0,
             refuse_feed: 0,
             venue_connects_at: Vec::new(),
@@ -240,11 +243,12 @@ impl Pair {
                     self.node.received.extend_from_slice(&buf[..n]);
                 }
                 let bytes = self.node.take();
-                if !bytes.is_empty() {
+                for chunk in bytes.chunks(self.feed_chunk) {
                     moved = true;
-                    if self.engine.handle_feed(self.now, &bytes).is_err() {
+                    if self.engine.handle_feed(self.now, chunk).is_err() {
                         // The engine closed it and raised FeedFailed.
                         self.feed_up = false;
+                        break;
                     }
                 }
             }
@@ -335,11 +339,11 @@ impl Pair {
                 Some(due) if due <= target => {
                     let stuck = due <= self.now && self.ran_at == Some(due);
                     if stuck {
-                        self.stuck_timers += 1;
-                        self.now = (self.now + TICK).min(target);
                         if self.now == target {
                             break;
                         }
+                        self.stuck_timers += 1;
+                        self.now = (self.now + TICK).min(target);
                     } else {
                         self.now = self.now.max(due);
                     }

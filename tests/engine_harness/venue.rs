@@ -124,6 +124,9 @@ pub(crate) struct Venue {
     pub(crate) refuse_logon: Option<i32>,
     /// Reads everything and answers nothing, pongs included.
     pub(crate) mute: bool,
+    /// After a closing handshake it started, keeps the TCP connection
+    /// open instead of closing it first (RFC 6455 §7.1.1 says it should).
+    pub(crate) linger: bool,
     /// Every request read, oldest first.
     pub(crate) requests: Vec<Seen>,
     /// Client order ids placed, in order.
@@ -139,6 +142,8 @@ pub(crate) struct Venue {
     /// Requests left unanswered by [`Answer::Stall`], oldest first.
     pub(crate) stalled: VecDeque<Seen>,
     conn: Option<Conn>,
+    /// This side sent a close frame on the current connection.
+    closing: bool,
     logged_on: bool,
     drop: bool,
     next_order_id: u64,
@@ -165,6 +170,8 @@ impl Venue {
             status: VecDeque::new(),
             refuse_logon: None,
             mute: false,
+            linger: false,
+            closing: false,
             requests: Vec::new(),
             journal: Vec::new(),
             pings: 0,
@@ -196,6 +203,7 @@ impl Venue {
         self.conn = Some(Conn::Upgrading(Vec::new()));
         self.logged_on = false;
         self.drop = false;
+        self.closing = false;
     }
 
     /// The TCP connection ended.
@@ -240,6 +248,7 @@ impl Venue {
         if let Some(Conn::Open(ws)) = &mut self.conn {
             let _ = ws.close(None);
             let _ = ws.flush();
+            self.closing = true;
         }
     }
 
@@ -288,9 +297,12 @@ impl Venue {
                 Message::Ping(_) => self.pings += 1,
                 Message::Close(frame) => {
                     self.closes.push(frame.map(|f| u16::from(f.code)));
-                    // The reply is queued by tungstenite; a server closes
-                    // the TCP connection after it (RFC 6455 §7.1.1).
+                    // tungstenite queued the reply; a server closes the TCP
+                    // connection once the handshake is done (RFC 6455 §7.1.1).
                     let _ = ws.flush();
+                    if self.closing && !self.linger {
+                        self.drop = true;
+                    }
                 }
                 other => panic!("unexpected frame from the engine: {other:?}"),
             }
