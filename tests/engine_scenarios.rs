@@ -12,6 +12,7 @@ use engine_harness::venue::{Answer, payload};
 use engine_harness::{Config, FIRST_ID, Key, MS, Pair, S, feed};
 use hotline_core::engine::{Event, OrderState, Skip, Timers, UnknownCause, VenueLoss, VenueState};
 use hotline_core::risk::{self, KillCause, Reason};
+use hotline_sim::DOC_API_KEY;
 
 fn is_sent(e: &Event) -> bool {
     matches!(e, Event::OrderSent { .. })
@@ -655,7 +656,12 @@ fn bad_signature_kills_and_later_whales_are_denied() {
     // param but the signature, sorted by name, `k=v` joined by `&`.
     let seen = payload(&pair.venue.saw("order.place")[0].params);
     let signed = pair.engine.canonical_payload(FIRST_ID).map(|p| String::from_utf8_lossy(p).into_owned());
-    assert_eq!(signed, Some(seen));
+    assert_eq!(signed.as_deref(), Some(seen.as_str()));
+    let names: Vec<&str> = seen.split('&').map(|kv| kv.split_once('=').expect("k=v").0).collect();
+    assert!(!names.contains(&"signature"), "{seen}");
+    assert!(seen.contains(&format!("newClientOrderId={FIRST_ID:016}")), "{seen}");
+    assert!(seen.contains(&format!("apiKey={DOC_API_KEY}")) && seen.contains("symbol=BTCUSDT"), "{seen}");
+    assert!(pair.acked().is_empty());
     pair.assert_accounting();
 }
 
@@ -673,6 +679,7 @@ fn kill_switch_stops_orders() {
     assert!(!after.iter().any(is_sent), "an order left after the kill switch: {after:?}");
     assert_eq!(after.iter().filter(|e| is_kill_switch_denial(e)).count(), 2);
     assert_eq!(pair.engine.counters().denied, 2);
+    assert_eq!(pair.engine.counters().denied as usize, pair.count(is_kill_switch_denial));
     assert_eq!(pair.placed_requests(), [FIRST_ID]);
     assert_eq!(pair.engine.counters().signals, 3);
     pair.assert_accounting();
@@ -696,6 +703,7 @@ fn feed_gap_engages_the_kill_switch() {
     assert_eq!(after.iter().filter(|e| is_kill_switch_denial(e)).count(), 1, "{after:?}");
     // The whale before the gap traded.
     assert_eq!(pair.acked(), [FIRST_ID]);
+    assert_eq!(pair.engine.counters().orders_sent, 1);
     pair.assert_accounting();
 }
 
