@@ -10,8 +10,6 @@
 //! (connect, close), with knobs to refuse a connect or drop a connection.
 //! Nothing here sleeps or reads a wall clock.
 
-#![allow(dead_code)]
-
 pub(crate) mod feed;
 pub(crate) mod link;
 pub(crate) mod venue;
@@ -376,11 +374,6 @@ impl Pair {
     pub(crate) fn drop_venue(&mut self) {
         self.venue.drop_connection();
         self.step();
-    }
-
-    /// Whether the venue's TCP connection is open.
-    pub(crate) fn venue_up(&self) -> bool {
-        self.venue_up
     }
 
     /// Whether the feed's TCP connection is open.
