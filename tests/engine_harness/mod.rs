@@ -161,6 +161,10 @@ pub(crate) struct Pair {
     pub(crate) at: Vec<u64>,
     /// Most feed bytes handed to the engine per call.
     pub(crate) feed_chunk: usize,
+    /// Hands the engine what the venue sent before acting on the events
+    /// the engine raised while sending, as a host does when a receive
+    /// completion is already queued behind the send.
+    pub(crate) read_before_events: bool,
     /// Refuse this many venue connects (the host's connect fails).
     pub(crate) refuse_venue: u32,
     /// Refuse this many feed connects.
@@ -208,6 +212,7 @@ impl Pair {
             events: Vec::new(),
             at: Vec::new(),
             feed_chunk: usize::MAX,
+            read_before_events: false,
             refuse_venue: 0,
             refuse_feed: 0,
             venue_connects_at: Vec::new(),
@@ -255,10 +260,12 @@ impl Pair {
                     moved = true;
                     self.venue.receive(self.now, &buf[..n]);
                 }
-                // As the host does after sending: act on what the engine
-                // asked meanwhile (a finished close asks to close the
-                // socket) before reading what the peer sent.
-                moved |= self.poll_events();
+                // As the host usually does after sending: act on what the
+                // engine asked meanwhile (a finished close asks to close
+                // the socket) before reading what the peer sent.
+                if !self.read_before_events {
+                    moved |= self.poll_events();
+                }
             }
             if self.venue_up {
                 let bytes = self.venue.take();

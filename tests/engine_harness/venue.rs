@@ -120,6 +120,8 @@ pub(crate) struct Venue {
     /// Answers for the next `order.status` requests; an empty script
     /// answers from the journal.
     pub(crate) status: VecDeque<Answer>,
+    /// `time` and `session.logon` go unanswered until released.
+    pub(crate) stall_session: bool,
     /// `session.logon` is refused with this code.
     pub(crate) refuse_logon: Option<i32>,
     /// Reads everything and answers nothing, pongs included.
@@ -168,6 +170,7 @@ impl Venue {
             unix_offset_ns,
             place: VecDeque::new(),
             status: VecDeque::new(),
+            stall_session: false,
             refuse_logon: None,
             mute: false,
             linger: false,
@@ -228,12 +231,17 @@ impl Venue {
         self.requests.iter().filter(|r| r.method == method).collect()
     }
 
-    /// Answers the oldest stalled request now, on the current connection
-    /// (the order was journaled, or not, when it stalled).
+    /// Answers the oldest stalled request as at `now`, on the current
+    /// connection (an order was journaled, or not, when it stalled; `time`
+    /// and `session.logon` ignore `answer`).
     pub(crate) fn release(&mut self, now: u64, answer: Answer) {
         let seen = self.stalled.pop_front().expect("a stalled request");
-        let place = seen.method == "order.place";
-        let result = self.order(&seen, self.clock_ms(now), answer, place);
+        let server_ms = self.clock_ms(now);
+        let result = match seen.method.as_str() {
+            "time" => Ok(Some(json!({ "serverTime": server_ms }))),
+            "session.logon" => self.logon(&seen, server_ms),
+            method => self.order(&seen, server_ms, answer, method == "order.place"),
+        };
         self.reply(&seen, result);
     }
 
@@ -326,6 +334,10 @@ impl Venue {
         };
         self.requests.push(seen.clone());
         let server_ms = self.clock_ms(now);
+        if self.stall_session && matches!(seen.method.as_str(), "time" | "session.logon") {
+            self.stalled.push_back(seen);
+            return;
+        }
         let answer = match seen.method.as_str() {
             "time" => Ok(Some(json!({ "serverTime": server_ms }))),
             "session.logon" => self.logon(&seen, server_ms),
