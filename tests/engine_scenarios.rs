@@ -772,7 +772,8 @@ fn feed_restart_is_reported_and_engages_the_kill_switch() {
 
 #[test]
 fn one_byte_at_a_time_still_trades() {
-    let mut pair = Pair::trading(Config { link_chunk: 1, ..Config::default() });
+    // Queues smaller than one request: the engine keeps the rest back.
+    let mut pair = Pair::trading(Config { link_chunk: 1, link_room: 64, ..Config::default() });
     pair.feed_chunk = 1;
     pair.publish(&feed::minnow());
     pair.publish(&feed::whale(0));

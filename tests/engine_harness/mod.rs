@@ -70,6 +70,8 @@ pub(crate) struct Config {
     pub(crate) seed: [u8; 32],
     /// Most bytes the link moves per call.
     pub(crate) link_chunk: usize,
+    /// Room in each of the link's queues.
+    pub(crate) link_room: usize,
 }
 
 impl Default for Config {
@@ -87,6 +89,7 @@ impl Default for Config {
             },
             seed: [42; 32],
             link_chunk: 97,
+            link_room: 16 * 1024,
         }
     }
 }
@@ -197,7 +200,7 @@ impl Pair {
             settings(&config),
             config.rules,
             config.limits,
-            PlainLink::new(config.link_chunk, 16 * 1024),
+            PlainLink::new(config.link_chunk, config.link_room),
             NoStamp,
             feed_buffer,
             message_buffer,
