@@ -26,7 +26,7 @@ use self::feed::Node;
 use self::link::PlainLink;
 use self::venue::{Keys, Venue};
 
-/// Nanoseconds in a millisecond and in a second.
+/// Nanoseconds in a millisecond.
 pub(crate) const MS: u64 = 1_000_000;
 /// Nanoseconds in a second.
 pub(crate) const S: u64 = 1_000 * MS;

@@ -126,8 +126,8 @@ pub(crate) struct Venue {
     pub(crate) refuse_logon: Option<i32>,
     /// Reads everything and answers nothing, pongs included.
     pub(crate) mute: bool,
-    /// After a closing handshake it started, keeps the TCP connection
-    /// open instead of closing it first (RFC 6455 §7.1.1 says it should).
+    /// After the closing handshake, keeps the TCP connection open instead
+    /// of closing it first (RFC 6455 §7.1.1 says a server should).
     pub(crate) linger: bool,
     /// Every request read, oldest first.
     pub(crate) requests: Vec<Seen>,
@@ -144,8 +144,6 @@ pub(crate) struct Venue {
     /// Requests left unanswered by [`Answer::Stall`], oldest first.
     pub(crate) stalled: VecDeque<Seen>,
     conn: Option<Conn>,
-    /// This side sent a close frame on the current connection.
-    closing: bool,
     logged_on: bool,
     drop: bool,
     next_order_id: u64,
@@ -174,7 +172,6 @@ impl Venue {
             refuse_logon: None,
             mute: false,
             linger: false,
-            closing: false,
             requests: Vec::new(),
             journal: Vec::new(),
             pings: 0,
@@ -206,7 +203,6 @@ impl Venue {
         self.conn = Some(Conn::Upgrading(Vec::new()));
         self.logged_on = false;
         self.drop = false;
-        self.closing = false;
     }
 
     /// The TCP connection ended.
@@ -256,7 +252,6 @@ impl Venue {
         if let Some(Conn::Open(ws)) = &mut self.conn {
             let _ = ws.close(None);
             let _ = ws.flush();
-            self.closing = true;
         }
     }
 
@@ -308,7 +303,7 @@ impl Venue {
                     // tungstenite queued the reply; a server closes the TCP
                     // connection once the handshake is done (RFC 6455 §7.1.1).
                     let _ = ws.flush();
-                    if self.closing && !self.linger {
+                    if !self.linger {
                         self.drop = true;
                     }
                 }
