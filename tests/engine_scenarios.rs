@@ -183,6 +183,35 @@ fn feed_reconnect_backoff_doubles_and_resets_once_up() {
     assert_eq!(*pair.feed_connects_at.last().unwrap(), t1 + 100 * MS, "the backoff did not reset");
 }
 
+#[test]
+fn feed_protocol_error_closes_and_reconnects_after_the_backoff() {
+    let mut pair = Pair::trading(Config { timers: fast_reconnect(), ..Config::default() });
+    let t0 = pair.now;
+    // A frame with reserved flag bits set (RFC 23 §"Framing").
+    pair.node.inject(&[0xf0, 0x00]);
+    pair.step();
+    assert!(pair.has(|e| matches!(e, Event::FeedFailed(_))), "{:?}", pair.events);
+    assert!(!pair.feed_up());
+    pair.advance(100 * MS);
+    assert_eq!(pair.feed_connects_at, [t0, t0 + 100 * MS]);
+    assert!(pair.feed_up());
+    assert_eq!(pair.count(|e| matches!(e, Event::FeedUp)), 2);
+    pair.publish(&feed::whale(0));
+    assert_eq!(pair.acked(), [FIRST_ID]);
+}
+
+/// A venue that refuses `time` (here a 503) is asked again at once, and
+/// answers at once: the two flood each other with no backoff, and the
+/// session never trades.
+#[test]
+#[ignore = "engine: a refused `time` request is re-sent immediately, without a delay or a limit"]
+fn refused_time_request_is_not_resent_in_a_tight_loop() {
+    let mut pair = Pair::new(Config::default());
+    pair.venue.refuse_time = Some((503, -1000));
+    let quiet = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pair.step()));
+    assert!(quiet.is_ok(), "the engine and the venue never went quiet");
+}
+
 // ----- 4: drain ---------------------------------------------------------
 
 #[test]
@@ -284,6 +313,21 @@ fn close_reply_after_a_finished_close_is_ignored() {
     pair.step();
     assert_eq!(pair.venue.closes, [Some(1000)]);
     assert!(pair.engine.is_finished(), "{:?}", pair.states());
+}
+
+#[test]
+fn shutdown_while_reconnecting_finishes_at_once() {
+    let mut pair = Pair::trading(Config::default());
+    pair.drop_venue();
+    assert_eq!(pair.engine.venue_state(), VenueState::Backoff);
+    pair.drop_feed();
+    pair.engine.shutdown(pair.now);
+    pair.step();
+    assert!(pair.engine.is_finished());
+    let connects = (pair.venue_connects_at.len(), pair.feed_connects_at.len());
+    pair.advance(60 * S);
+    assert_eq!((pair.venue_connects_at.len(), pair.feed_connects_at.len()), connects, "reconnected after shutdown");
+    assert_eq!(pair.engine.poll_timeout(), None);
 }
 
 // ----- 5: rotation ------------------------------------------------------

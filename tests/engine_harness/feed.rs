@@ -64,6 +64,11 @@ impl Node {
         self.sequence = self.sequence.wrapping_add(1);
     }
 
+    /// Sends raw bytes, whatever they are.
+    pub(crate) fn inject(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
+    }
+
     /// Loses `n` notifications: the next one is numbered `n` higher.
     pub(crate) fn skip(&mut self, n: u32) {
         self.sequence = self.sequence.wrapping_add(n);

@@ -122,6 +122,8 @@ pub(crate) struct Venue {
     pub(crate) status: VecDeque<Answer>,
     /// `time` and `session.logon` go unanswered until released.
     pub(crate) stall_session: bool,
+    /// `time` is answered with this status and code instead of the time.
+    pub(crate) refuse_time: Option<(u16, i32)>,
     /// `session.logon` is refused with this code.
     pub(crate) refuse_logon: Option<i32>,
     /// Reads everything and answers nothing, pongs included.
@@ -169,6 +171,7 @@ impl Venue {
             place: VecDeque::new(),
             status: VecDeque::new(),
             stall_session: false,
+            refuse_time: None,
             refuse_logon: None,
             mute: false,
             linger: false,
@@ -334,7 +337,10 @@ impl Venue {
             return;
         }
         let answer = match seen.method.as_str() {
-            "time" => Ok(Some(json!({ "serverTime": server_ms }))),
+            "time" => match self.refuse_time {
+                Some((status, code)) => Err((status, error(code, "Refused by the script.", None))),
+                None => Ok(Some(json!({ "serverTime": server_ms }))),
+            },
             "session.logon" => self.logon(&seen, server_ms),
             "order.place" => match self.authenticate(&seen, server_ms) {
                 Err(e) => Err(e),
