@@ -8,7 +8,7 @@
 #[allow(dead_code)]
 mod engine_support;
 
-use engine_support::{Scenario, WHALES_PER_LOOP, run, until_settled};
+use engine_support::{Scenario, WHALES_PER_LOOP, run};
 
 #[global_allocator]
 static ALLOCATOR: hotline::alloc_count::CountingAlloc = hotline::alloc_count::CountingAlloc;
@@ -16,7 +16,7 @@ static ALLOCATOR: hotline::alloc_count::CountingAlloc = hotline::alloc_count::Co
 #[test]
 fn thirty_orders_without_a_hot_path_allocation() {
     let loops = 10;
-    let o = run(Scenario::new(loops), until_settled);
+    let o = run(Scenario::new(loops));
     o.assert_accounting();
     let c = &o.report.counters;
     assert_eq!(c.orders_sent, WHALES_PER_LOOP * u64::from(loops));

@@ -5,7 +5,9 @@
 //! (`hotline-replay`: a real libzmq publisher on loopback). A recording
 //! controller keeps every event, starts the feed only once the venue
 //! session trades (so no whale meets a session still logging on), and
-//! stops the run when the scenario says so or a generous deadline passes.
+//! shuts the engine down once every whale is published and every order
+//! settled; a generous deadline catches a hang. Scenarios that hinge on
+//! timers run on the in-memory harness (`engine_harness`) instead.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -47,8 +49,6 @@ pub(crate) const WHALES_PER_LOOP: u64 = 3;
 pub(crate) enum Key {
     /// The documentation's HMAC key, which the sim registers.
     Doc,
-    /// The documentation's API key with a secret the sim does not know.
-    WrongSecret,
     /// An Ed25519 key from this seed, registered with the sim under
     /// `api_key`; the session logs on with it.
     Ed25519 {
@@ -59,29 +59,14 @@ pub(crate) enum Key {
     },
 }
 
-/// What the replayer publishes once the venue trades.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Feed {
-    /// The bundled demo capture, `loops` times, at ten times its pace.
-    Capture {
-        /// How many times.
-        loops: u32,
-    },
-    /// The bundled demo capture once, with the sequence number `skip`
-    /// never published: every later notification is numbered one higher.
-    Gap {
-        /// The sequence number that goes missing.
-        skip: u32,
-    },
-}
-
 /// One scenario's configuration; [`Scenario::new`] gives the defaults.
 #[derive(Debug, Clone)]
 pub(crate) struct Scenario {
     /// The simulated exchange.
     pub(crate) sim: SimConfig,
-    /// The feed.
-    pub(crate) feed: Feed,
+    /// Passes of the demo capture the replayer publishes once the venue
+    /// trades, at ten times its pace.
+    pub(crate) loops: u32,
     /// The engine's key.
     pub(crate) key: Key,
     /// The engine's timers.
@@ -99,7 +84,7 @@ impl Scenario {
     pub(crate) fn new(loops: u32) -> Self {
         Self {
             sim: SimConfig::default(),
-            feed: Feed::Capture { loops },
+            loops,
             key: Key::Doc,
             timers: Timers { reconnect_min_ns: 20_000_000, reconnect_max_ns: 200_000_000, ..Timers::default() },
             limits: Limits {
@@ -112,21 +97,6 @@ impl Scenario {
     }
 }
 
-/// What a controller sees each turn.
-#[derive(Debug)]
-pub(crate) struct Progress<'a> {
-    /// Every event so far, oldest first.
-    pub(crate) events: &'a [Event],
-    /// The feed is all published, no order is unsettled, and it has been
-    /// so for a moment (the last whale may still have been in flight).
-    pub(crate) settled: bool,
-}
-
-/// Shut down once settled: the usual end of a scenario.
-pub(crate) fn until_settled(p: &Progress<'_>) -> Command {
-    if p.settled { Command::Shutdown } else { Command::Continue }
-}
-
 /// What a run did.
 #[derive(Debug)]
 pub(crate) struct Outcome {
@@ -136,12 +106,8 @@ pub(crate) struct Outcome {
     pub(crate) events: Vec<Event>,
     /// The sim's journal of accepted orders.
     pub(crate) journal: Vec<AcceptedOrder>,
-    /// Where in `events` the controller engaged the kill switch, if it did.
-    pub(crate) killed_at: Option<usize>,
     /// Notifications the replayer published.
     pub(crate) published: u64,
-    /// The payload each order refused with -1022 was signed over.
-    pub(crate) signature_payloads: Vec<(u64, String)>,
 }
 
 impl Outcome {
@@ -259,26 +225,9 @@ fn feed_port() -> u16 {
     panic!("no free loopback port for the feed");
 }
 
-/// The replayer's entries and how many notifications they make.
-fn entries(feed: Feed) -> (Vec<Entry>, u32) {
-    let mut entries = capture::parse(hotline_replay::demo_capture_text()).expect("demo capture");
-    match feed {
-        Feed::Capture { loops } => (entries, loops),
-        Feed::Gap { skip } => {
-            for e in entries.iter_mut().filter(|e| e.sequence >= skip) {
-                e.sequence += 1;
-            }
-            (entries, 1)
-        }
-    }
-}
-
 /// The recording controller.
-struct Recorder<'a, F> {
-    decide: F,
+struct Recorder<'a> {
     events: Vec<Event>,
-    killed_at: Option<usize>,
-    signature_payloads: Vec<(u64, String)>,
     feed: Option<(Vec<Entry>, u32)>,
     bind: String,
     player: Option<Player>,
@@ -288,7 +237,7 @@ struct Recorder<'a, F> {
     sim: &'a Sim,
 }
 
-impl<F: FnMut(&Progress<'_>) -> Command> Control for Recorder<'_, F> {
+impl Control for Recorder<'_> {
     fn turn(&mut self, status: &Status<'_>) -> Command {
         if status.venue == VenueState::Trading
             && let Some((entries, loops)) = self.feed.take()
@@ -300,8 +249,7 @@ impl<F: FnMut(&Progress<'_>) -> Command> Control for Recorder<'_, F> {
         let published = self.player.as_ref().is_some_and(|p| p.progress() >= self.total);
         let settled = published && status.unresolved == 0;
         self.settled_since = if settled { self.settled_since.or_else(|| Some(Instant::now())) } else { None };
-        let progress =
-            Progress { events: &self.events, settled: self.settled_since.is_some_and(|t| t.elapsed() >= QUIET) };
+
         assert!(
             self.started.elapsed() < DEADLINE,
             "no end in sight: {:?}, journal {:?}, events {:?}",
@@ -309,35 +257,27 @@ impl<F: FnMut(&Progress<'_>) -> Command> Control for Recorder<'_, F> {
             self.sim.orders(),
             self.events
         );
-        let command = (self.decide)(&progress);
-        if command == Command::Kill && self.killed_at.is_none() {
-            self.killed_at = Some(self.events.len());
-        }
-        command
+        // Settled for a moment: the last whale may still have been in
+        // flight when the feed ran out.
+        if self.settled_since.is_some_and(|t| t.elapsed() >= QUIET) { Command::Shutdown } else { Command::Continue }
     }
 
     fn event(&mut self, event: &Event) {
         self.events.push(event.clone());
     }
-
-    fn signature_rejected(&mut self, client_order_id: u64, payload: &[u8]) {
-        self.signature_payloads.push((client_order_id, String::from_utf8_lossy(payload).into_owned()));
-    }
 }
 
-/// Runs `scenario` until `decide` shuts it down.
-pub(crate) fn run(scenario: Scenario, decide: impl FnMut(&Progress<'_>) -> Command) -> Outcome {
+/// Runs `scenario` until every whale is published and every order settled.
+pub(crate) fn run(scenario: Scenario) -> Outcome {
     let sim = Sim::start(scenario.sim).expect("sim starts");
     let port = feed_port();
-    let (entries, loops) = entries(scenario.feed);
+    let entries = capture::parse(hotline_replay::demo_capture_text()).expect("demo capture");
+    let loops = scenario.loops;
     let total = entries.len() as u64 * u64::from(loops);
-    let hmac = HmacKey::new(match scenario.key {
-        Key::WrongSecret => b"not the secret the venue holds".as_slice(),
-        Key::Doc | Key::Ed25519 { .. } => DOC_SECRET_KEY.as_bytes(),
-    });
+    let hmac = HmacKey::new(DOC_SECRET_KEY.as_bytes());
     let ed25519 = match scenario.key {
         Key::Ed25519 { api_key, seed } => Some((api_key, Ed25519Key::from_seed(&seed))),
-        Key::Doc | Key::WrongSecret => None,
+        Key::Doc => None,
     };
     let auth = match &ed25519 {
         Some((api_key, key)) => Auth::Ed25519 { api_key, key },
@@ -349,10 +289,7 @@ pub(crate) fn run(scenario: Scenario, decide: impl FnMut(&Progress<'_>) -> Comma
         Settings { timers: scenario.timers, first_client_order_id: FIRST_ID, ..paper::settings(&host, auth, &clock) };
     let plan = paper::plan(&sim, SocketAddr::from((Ipv4Addr::LOCALHOST, port)), RingConfig::default(), false);
     let mut recorder = Recorder {
-        decide,
         events: Vec::with_capacity(EVENT_ROOM),
-        killed_at: None,
-        signature_payloads: Vec::new(),
         feed: Some((entries, loops)),
         bind: format!("tcp://127.0.0.1:{port}"),
         player: None,
@@ -364,8 +301,8 @@ pub(crate) fn run(scenario: Scenario, decide: impl FnMut(&Progress<'_>) -> Comma
     let report = engine::run(&plan, settings, scenario.rules, scenario.limits, &clock, &mut recorder).expect("run");
     let published = recorder.player.take().map_or(0, |p| p.stop().expect("replayer stops").published);
     assert!(recorder.events.len() < EVENT_ROOM, "the event record outgrew its room");
-    let Recorder { events, killed_at, signature_payloads, .. } = recorder;
+    let Recorder { events, .. } = recorder;
     let journal = sim.orders();
     sim.shutdown();
-    Outcome { report, events, journal, killed_at, published, signature_payloads }
+    Outcome { report, events, journal, published }
 }

@@ -1,0 +1,509 @@
+//! A deterministic, in-memory harness for the whole engine, after
+//! quinn-proto's `tests/util.rs` `Pair`: [`hotline_core::engine::Engine`]
+//! on a plaintext [`link::PlainLink`], talking to a scripted venue
+//! (tungstenite's server WebSocket, [`venue::Venue`]) and a hand-built
+//! ZMTP publisher ([`feed::Node`]), with a fake clock: `now` is a plain
+//! number the test moves. [`Pair::step`] moves every pending byte both ways
+//! until nothing moves; [`Pair::advance`] moves the clock and runs each
+//! timer the engine asks for at the moment it is due. Events are kept for
+//! assertions and answered the way the io_uring host answers them
+//! (connect, close), with knobs to refuse a connect or drop a connection.
+//! Nothing here sleeps or reads a wall clock.
+
+pub(crate) mod feed;
+pub(crate) mod link;
+pub(crate) mod venue;
+
+use hotline_core::btc::tx::TxHash;
+use hotline_core::engine::{Engine, Event, NoStamp, Settings, Stream, Timers, VenueState};
+use hotline_core::order::{Auth, Decimal, Instrument, OrderType, PlaceOrder, Side, TimeUnit};
+use hotline_core::risk::{Limits, RateLimit};
+use hotline_core::sign::{Ed25519Key, HmacKey};
+use hotline_core::strategy::whale::{Rules, Sizing};
+use hotline_sim::{DOC_API_KEY, DOC_SECRET_KEY};
+
+use self::feed::Node;
+use self::link::PlainLink;
+use self::venue::{Keys, Venue};
+
+/// Nanoseconds in a millisecond.
+pub(crate) const MS: u64 = 1_000_000;
+/// Nanoseconds in a second.
+pub(crate) const S: u64 = 1_000 * MS;
+/// The first client order id.
+pub(crate) const FIRST_ID: u64 = 1_000;
+/// Digits of `newClientOrderId`.
+pub(crate) const ID_WIDTH: u8 = 16;
+/// Where the fake clock starts: far from zero, so no deadline saturates.
+pub(crate) const START: u64 = 1_000 * S;
+/// Unix time at `now` = 0: 2023-11-14T22:13:20Z.
+pub(crate) const UNIX_OFFSET_NS: i64 = 1_700_000_000_000_000_000;
+/// The Ed25519 key's API key.
+pub(crate) const ED25519_API_KEY: &str = "hotline-harness-ed25519";
+/// Host timer granularity when the engine asks to be woken in the past
+/// (a deadline the timer run does not move).
+const TICK: u64 = MS;
+
+/// How the engine signs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Key {
+    /// The documentation's HMAC key, which the venue knows.
+    Hmac,
+    /// The documentation's API key with a secret the venue does not know.
+    WrongSecret,
+    /// An Ed25519 key from this seed; the session logs on with it.
+    Ed25519([u8; 32]),
+}
+
+/// One scenario's engine configuration.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Config {
+    /// The engine's timers.
+    pub(crate) timers: Timers,
+    /// How it signs.
+    pub(crate) key: Key,
+    /// Whale rules.
+    pub(crate) rules: Rules<'static>,
+    /// Risk limits.
+    pub(crate) limits: Limits,
+    /// The engine's entropy (masks, jitter).
+    pub(crate) seed: [u8; 32],
+    /// Most bytes the link moves per call.
+    pub(crate) link_chunk: usize,
+    /// Room in each of the link's queues.
+    pub(crate) link_room: usize,
+}
+
+impl Default for Config {
+    /// The HMAC key, the default timers, no cooldown or gap hold-off, and
+    /// limits that let every whale through.
+    fn default() -> Self {
+        Self {
+            timers: Timers::default(),
+            key: Key::Hmac,
+            rules: Rules { cooldown_ns: 0, gap_holdoff_ns: 0, ..Rules::default() },
+            limits: Limits {
+                max_open_orders: 1_000,
+                short_rate: RateLimit { capacity: 1_000, window_ns: 10 * S },
+                ..Limits::new(1_000, u128::MAX, 1_000_000)
+            },
+            seed: [42; 32],
+            link_chunk: 97,
+            link_room: 16 * 1024,
+        }
+    }
+}
+
+/// The engine's settings: the one place that knows their shape.
+fn settings(config: &Config) -> Settings<'static> {
+    let auth = match config.key {
+        Key::Hmac => {
+            Auth::Hmac { api_key: DOC_API_KEY, key: Box::leak(Box::new(HmacKey::new(DOC_SECRET_KEY.as_bytes()))) }
+        }
+        Key::WrongSecret => {
+            Auth::Hmac { api_key: DOC_API_KEY, key: Box::leak(Box::new(HmacKey::new(b"not the venue's secret"))) }
+        }
+        Key::Ed25519(seed) => {
+            Auth::Ed25519 { api_key: ED25519_API_KEY, key: Box::leak(Box::new(Ed25519Key::from_seed(&seed))) }
+        }
+    };
+    Settings {
+        host: "venue.test",
+        path: "/ws-api/v3",
+        order: PlaceOrder {
+            instrument: Instrument {
+                symbol: "BTCUSDT",
+                price: Decimal { int_digits: 7, decimals: 2 },
+                quantity: Decimal { int_digits: 3, decimals: 5 },
+            },
+            side: Side::Buy,
+            order_type: OrderType::Market,
+            resp_type: None,
+            client_order_id: Some(ID_WIDTH),
+        },
+        auth,
+        time_unit: TimeUnit::Millis,
+        recv_window: None,
+        sizing: Sizing { base_qty: 100, max_qty: 1_000 },
+        limit_price: 0,
+        reference_price: 9_500_000,
+        max_tx_bytes: 100_000,
+        timers: config.timers,
+        unix_offset_ns: UNIX_OFFSET_NS,
+        first_client_order_id: FIRST_ID,
+    }
+}
+
+/// The keys the venue knows for `key`.
+fn venue_keys(key: Key) -> Keys {
+    match key {
+        Key::Hmac | Key::WrongSecret => {
+            Keys { api_key: DOC_API_KEY.to_owned(), hmac: Some(DOC_SECRET_KEY.as_bytes().to_vec()), ed25519: None }
+        }
+        Key::Ed25519(seed) => Keys {
+            api_key: ED25519_API_KEY.to_owned(),
+            hmac: None,
+            ed25519: Some(ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key()),
+        },
+    }
+}
+
+/// The engine under test and its two peers.
+pub(crate) struct Pair {
+    /// The engine.
+    pub(crate) engine: Box<Engine<'static, PlainLink, NoStamp>>,
+    /// The fake monotonic clock, ns.
+    pub(crate) now: u64,
+    /// The exchange.
+    pub(crate) venue: Venue,
+    /// The node.
+    pub(crate) node: Node,
+    /// Every event polled, oldest first.
+    pub(crate) events: Vec<Event>,
+    /// When each of `events` was polled.
+    pub(crate) at: Vec<u64>,
+    /// Most feed bytes handed to the engine per call.
+    pub(crate) feed_chunk: usize,
+    /// Hands the engine what the venue sent before acting on the events
+    /// the engine raised while sending, as a host does when a receive
+    /// completion is already queued behind the send.
+    pub(crate) read_before_events: bool,
+    /// Refuse this many venue connects (the host's connect fails).
+    pub(crate) refuse_venue: u32,
+    /// Refuse this many feed connects.
+    pub(crate) refuse_feed: u32,
+    /// When each venue connect was asked for.
+    pub(crate) venue_connects_at: Vec<u64>,
+    /// When each feed connect was asked for.
+    pub(crate) feed_connects_at: Vec<u64>,
+    /// Times the engine asked to be woken at a deadline its timer run did
+    /// not move (the host then wakes at its own granularity).
+    pub(crate) stuck_timers: u32,
+    ran_at: Option<u64>,
+    feed_up: bool,
+    venue_up: bool,
+    connects: u8,
+}
+
+impl std::fmt::Debug for Pair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pair").field("now", &self.now).field("events", &self.events).finish_non_exhaustive()
+    }
+}
+
+impl Pair {
+    /// An engine built from `config`, before its first step.
+    pub(crate) fn new(config: Config) -> Self {
+        let feed_buffer: &'static mut [u8] = Box::leak(vec![0u8; 200_000].into_boxed_slice());
+        let message_buffer: &'static mut [u8] = Box::leak(vec![0u8; 64 * 1024].into_boxed_slice());
+        let engine = Engine::new(
+            settings(&config),
+            config.rules,
+            config.limits,
+            PlainLink::new(config.link_chunk, config.link_room),
+            NoStamp,
+            feed_buffer,
+            message_buffer,
+            config.seed,
+        )
+        .expect("the engine builds");
+        Self {
+            engine: Box::new(engine),
+            now: START,
+            venue: Venue::new(venue_keys(config.key), UNIX_OFFSET_NS),
+            node: Node::default(),
+            events: Vec::new(),
+            at: Vec::new(),
+            feed_chunk: usize::MAX,
+            read_before_events: false,
+            refuse_venue: 0,
+            refuse_feed: 0,
+            venue_connects_at: Vec::new(),
+            feed_connects_at: Vec::new(),
+            stuck_timers: 0,
+            ran_at: None,
+            feed_up: false,
+            venue_up: false,
+            connects: 0,
+        }
+    }
+
+    /// An engine trading with its feed subscribed.
+    pub(crate) fn trading(config: Config) -> Self {
+        let mut pair = Self::new(config);
+        pair.step();
+        assert_eq!(pair.engine.venue_state(), VenueState::Trading, "{:?}", pair.events);
+        assert!(pair.node.subscribed_to_rawtx(), "the engine did not subscribe to rawtx");
+        assert!(pair.has(|e| matches!(e, Event::FeedUp)));
+        pair
+    }
+
+    /// Moves bytes and answers events until nothing moves.
+    pub(crate) fn step(&mut self) {
+        let mut buf = vec![0u8; 4096];
+        for _ in 0..10_000 {
+            let mut moved = self.poll_events();
+            if self.feed_up {
+                while let Some(n) = self.engine.poll_transmit(self.now, Stream::Feed, &mut buf) {
+                    moved = true;
+                    self.node.received.extend_from_slice(&buf[..n]);
+                }
+                let bytes = self.node.take();
+                for chunk in bytes.chunks(self.feed_chunk) {
+                    moved = true;
+                    if self.engine.handle_feed(self.now, chunk).is_err() {
+                        // The engine closed it and raised FeedFailed.
+                        self.feed_up = false;
+                        break;
+                    }
+                }
+            }
+            if self.venue_up {
+                while let Some(n) = self.engine.poll_transmit(self.now, Stream::Venue, &mut buf) {
+                    moved = true;
+                    self.venue.receive(self.now, &buf[..n]);
+                }
+                // As the host usually does after sending: act on what the
+                // engine asked meanwhile (a finished close asks to close
+                // the socket) before reading what the peer sent.
+                if !self.read_before_events {
+                    moved |= self.poll_events();
+                }
+            }
+            if self.venue_up {
+                let bytes = self.venue.take();
+                if !bytes.is_empty() {
+                    moved = true;
+                    self.engine.handle_venue(self.now, &bytes);
+                }
+                if self.venue.take_drop() {
+                    moved = true;
+                    self.venue_up = false;
+                    self.venue.disconnect();
+                    self.engine.venue_closed(self.now);
+                }
+            }
+            if !moved {
+                return;
+            }
+        }
+        panic!("the pair never went quiet: {:?}", self.events);
+    }
+
+    /// Polls every event, answering each; whether there was one.
+    fn poll_events(&mut self) -> bool {
+        let mut any = false;
+        while let Some(event) = self.engine.poll_event() {
+            any = true;
+            self.answer(&event);
+            self.events.push(event);
+            self.at.push(self.now);
+        }
+        any
+    }
+
+    /// Answers an event as the host does.
+    fn answer(&mut self, event: &Event) {
+        let now = self.now;
+        match event {
+            Event::FeedConnect => {
+                self.feed_connects_at.push(now);
+                if self.refuse_feed > 0 {
+                    self.refuse_feed -= 1;
+                    self.engine.feed_closed(now);
+                } else {
+                    self.node.accept();
+                    self.feed_up = true;
+                    self.engine.feed_connected(now);
+                }
+            }
+            Event::FeedFailed(_) => self.feed_up = false,
+            Event::VenueConnect => {
+                self.venue_connects_at.push(now);
+                if self.refuse_venue > 0 {
+                    self.refuse_venue -= 1;
+                    self.engine.venue_connect_failed(now);
+                } else {
+                    self.venue.accept();
+                    self.venue_up = true;
+                    self.connects = self.connects.wrapping_add(1);
+                    self.engine.venue_connected(now, [self.connects; 32]);
+                }
+            }
+            Event::VenueClose => {
+                self.venue_up = false;
+                self.venue.disconnect();
+            }
+            _ => {}
+        }
+    }
+
+    /// Moves the clock `ns` forward, running every timer at its deadline.
+    pub(crate) fn advance(&mut self, ns: u64) {
+        let target = self.now + ns;
+        self.step();
+        for _ in 0..1_000_000 {
+            match self.engine.poll_timeout() {
+                Some(due) if due <= target => {
+                    let stuck = due <= self.now && self.ran_at == Some(due);
+                    if stuck {
+                        if self.now == target {
+                            break;
+                        }
+                        self.stuck_timers += 1;
+                        self.now = (self.now + TICK).min(target);
+                    } else {
+                        self.now = self.now.max(due);
+                    }
+                    self.ran_at = Some(due);
+                    self.engine.handle_timeout(self.now);
+                    self.step();
+                }
+                _ => break,
+            }
+        }
+        self.now = target;
+        self.step();
+    }
+
+    /// Publishes one transaction and steps.
+    pub(crate) fn publish(&mut self, tx: &[u8]) {
+        self.node.publish(tx);
+        self.step();
+    }
+
+    /// The node's TCP connection drops.
+    pub(crate) fn drop_feed(&mut self) {
+        assert!(self.feed_up, "the feed is not connected");
+        self.feed_up = false;
+        self.engine.feed_closed(self.now);
+        self.step();
+    }
+
+    /// The venue's TCP connection drops now, without a close frame.
+    pub(crate) fn drop_venue(&mut self) {
+        self.venue.drop_connection();
+        self.step();
+    }
+
+    /// Whether the feed's TCP connection is open.
+    pub(crate) fn feed_up(&self) -> bool {
+        self.feed_up
+    }
+
+    /// Events since index `from`, and the new end.
+    pub(crate) fn since(&self, from: usize) -> &[Event] {
+        &self.events[from..]
+    }
+
+    /// Whether any event matches.
+    pub(crate) fn has(&self, f: impl Fn(&Event) -> bool) -> bool {
+        self.events.iter().any(f)
+    }
+
+    /// Index of the first event matching `f`.
+    pub(crate) fn position(&self, f: impl Fn(&Event) -> bool) -> Option<usize> {
+        self.events.iter().position(f)
+    }
+
+    /// When the first event matching `f` was polled.
+    pub(crate) fn when(&self, f: impl Fn(&Event) -> bool) -> u64 {
+        let i = self.position(f).unwrap_or_else(|| panic!("no such event: {:?}", self.events));
+        self.at[i]
+    }
+
+    /// Events matching `f`.
+    pub(crate) fn count(&self, f: impl Fn(&Event) -> bool) -> usize {
+        self.events.iter().filter(|e| f(e)).count()
+    }
+
+    /// Client order ids of `OrderSent`, in order. Each must name its
+    /// whale: the txid is computed after the order is out and filled in
+    /// by the time the event is polled.
+    pub(crate) fn sent(&self) -> Vec<u64> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::OrderSent { client_order_id, signal, .. } => {
+                    assert_ne!(signal.txid, TxHash::UNKNOWN, "order {client_order_id} was reported without its txid");
+                    Some(*client_order_id)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Client order ids of `OrderAcked`, in order.
+    pub(crate) fn acked(&self) -> Vec<u64> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::OrderAcked { client_order_id, .. } => Some(*client_order_id),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Checks what every scenario owes: each order sent is settled once
+    /// (acked, rejected, or unknown and then reconciled), none is sent
+    /// twice, and the venue's journal holds exactly the orders the engine
+    /// counts as placed.
+    pub(crate) fn assert_accounting(&self) {
+        let c = self.engine.counters();
+        assert_eq!(self.engine.events_dropped(), 0, "events dropped");
+        let sent = self.sent();
+        assert_eq!(sent.len() as u64, c.orders_sent);
+        let mut requests = self.placed_requests();
+        assert_eq!(requests, sent, "the venue read other orders than the engine sent");
+        requests.dedup();
+        assert_eq!(requests.len(), sent.len(), "an order was sent twice");
+        let mut placed = Vec::new();
+        for &id in &sent {
+            match self.fate(id).as_slice() {
+                [Event::OrderAcked { .. }]
+                | [Event::OrderUnknown { .. }, Event::OrderReconciled { placed: true, .. }] => placed.push(id),
+                [Event::OrderRejected { .. }]
+                | [Event::OrderUnknown { .. }, Event::OrderReconciled { placed: false, .. }] => {}
+                other => panic!("order {id} settled as {other:?}"),
+            }
+        }
+        assert_eq!(c.orders_acked + c.orders_rejected + c.orders_reconciled, c.orders_sent, "{c:?}");
+        assert_eq!(c.orders_acked + c.orders_reconciled - c.orders_reconciled_absent, placed.len() as u64);
+        assert_eq!(self.venue.journal, placed, "the venue's journal disagrees with the engine");
+        assert_eq!(self.stuck_timers, 0, "the engine asked to be woken in the past");
+    }
+
+    /// The events that settle order `id` or mark it unknown, in order.
+    pub(crate) fn fate(&self, id: u64) -> Vec<&Event> {
+        self.events
+            .iter()
+            .filter(|e| match e {
+                Event::OrderAcked { client_order_id, .. }
+                | Event::OrderRejected { client_order_id, .. }
+                | Event::OrderUnknown { client_order_id, .. }
+                | Event::OrderReconciled { client_order_id, .. } => *client_order_id == id,
+                _ => false,
+            })
+            .collect()
+    }
+
+    /// The venue states the engine went through, in order.
+    pub(crate) fn states(&self) -> Vec<VenueState> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::VenueState(s) => Some(*s),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Client order ids of the `order.place` requests the venue read.
+    pub(crate) fn placed_requests(&self) -> Vec<u64> {
+        self.venue
+            .saw("order.place")
+            .iter()
+            .map(|r| r.param("newClientOrderId").and_then(|id| id.parse().ok()).expect("an id"))
+            .collect()
+    }
+}
