@@ -1,5 +1,5 @@
-//! Building and signing one Binance `order.place` (the order of test vector A in docs/protocols/binance-ws-api.md §Test
-//! vectors, plus a 16-digit client order id), hotline against the conventional Rust pipeline, in one group.
+//! Building and signing one Binance `order.place` (the order of test vector A in docs/protocols/binance-ws-api.md
+//! §Test vectors, plus a 16-digit client order id), hotline against the conventional Rust pipeline, in one group.
 //!
 //! hotline: patch the five per-order slots, HMAC from the key and payload
 //! midstates, hex into the request; pre-armed fire (lookup, request id,

@@ -1,8 +1,7 @@
-//! Signatures checked against vectors this project did not write: Binance's
-//! documented WebSocket API examples (docs/protocols/binance-ws-api.md §Test vectors: vectors A, B with
-//! the non-ASCII symbol, C, and the `session.logon` example), each rendered
-//! through the order templates, RFC 4231's HMAC-SHA256 test cases 1–7, and
-//! RFC 8032's Ed25519 test vectors with a `session.logon` signed by one.
+//! Signatures checked against vectors this project did not write: Binance's documented WebSocket API examples
+//! (docs/protocols/binance-ws-api.md §Test vectors: vectors A, B with the non-ASCII symbol, C, and the `session.logon`
+//! example), each rendered through the order templates, RFC 4231's HMAC-SHA256 test cases 1–7, and RFC 8032's Ed25519
+//! test vectors with a `session.logon` signed by one.
 
 use base64::Engine as _;
 use ed25519_dalek::Verifier as _;

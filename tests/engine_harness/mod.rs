@@ -16,10 +16,12 @@ pub(crate) mod venue;
 
 use hotline_core::btc::tx::TxHash;
 use hotline_core::engine::{Engine, Event, NoStamp, Settings, Stream, Timers, VenueState};
-use hotline_core::order::{Auth, Decimal, Instrument, OrderType, PlaceOrder, Side, TimeUnit};
+use hotline_core::order::{Decimal, Instrument, OrderType, Side};
 use hotline_core::risk::{Limits, RateLimit};
 use hotline_core::sign::{Ed25519Key, HmacKey};
 use hotline_core::strategy::whale::{Rules, Sizing};
+use hotline_core::venue::binance::{Auth, PlaceOrder, TimeUnit};
+use hotline_core::venue::{Settings as VenueSettings, binance};
 use hotline_sim::{DOC_API_KEY, DOC_SECRET_KEY};
 
 use self::feed::Node;
@@ -110,20 +112,22 @@ fn settings(config: &Config) -> Settings<'static> {
     Settings {
         host: "venue.test",
         path: "/ws-api/v3",
-        order: PlaceOrder {
-            instrument: Instrument {
-                symbol: "BTCUSDT",
-                price: Decimal { int_digits: 7, decimals: 2 },
-                quantity: Decimal { int_digits: 3, decimals: 5 },
+        venue: VenueSettings::Binance(binance::Settings {
+            order: PlaceOrder {
+                instrument: Instrument {
+                    symbol: "BTCUSDT",
+                    price: Decimal { int_digits: 7, decimals: 2 },
+                    quantity: Decimal { int_digits: 3, decimals: 5 },
+                },
+                side: Side::Buy,
+                order_type: OrderType::Market,
+                resp_type: None,
+                client_order_id: Some(ID_WIDTH),
             },
-            side: Side::Buy,
-            order_type: OrderType::Market,
-            resp_type: None,
-            client_order_id: Some(ID_WIDTH),
-        },
-        auth,
-        time_unit: TimeUnit::Millis,
-        recv_window: None,
+            auth,
+            time_unit: TimeUnit::Millis,
+            recv_window: None,
+        }),
         sizing: Sizing { base_qty: 100, max_qty: 1_000 },
         limit_price: 0,
         reference_price: 9_500_000,

@@ -1,9 +1,9 @@
 //! One text frame in, one answer out: the Binance Spot WebSocket API methods the sim serves (`order.place`,
 //! `order.cancel`, `order.status`, `session.logon`/`status`/`logout`, `time`, `ping`), with the request and response
 //! shapes of Binance's web-socket-api.md
-//! (<https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-api.md>; §"Request format", §"Response
-//! format", §"Session Authentication"). A duplicate `newClientOrderId` gets the exchange's documented answer, -2010
-//! "Duplicate order sent.", and the first order stays the only one.
+//! (<https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-api.md>; §"Request format",
+//! §"Response format", §"Session Authentication"). A duplicate `newClientOrderId` gets the exchange's documented
+//! answer, -2010 "Duplicate order sent.", and the first order stays the only one.
 
 use std::collections::BTreeMap;
 use std::sync::PoisonError;
@@ -157,9 +157,9 @@ fn bad_signature() -> ApiError {
     ApiError::new(400, -1022, "Signature for this request is not valid.")
 }
 
-/// SIGNED request security (web-socket-api.md §"SIGNED (TRADE and USER_DATA) request security", §"Session
-/// Authentication"): a request signature, checked in the exchange's order (key, then time, then signature), or a
-/// session authenticated by `session.logon` plus a fresh `timestamp`.
+/// SIGNED request security (web-socket-api.md §"SIGNED (TRADE and USER_DATA) request security",
+/// §"Session Authentication"): a request signature, checked in the exchange's order (key, then time, then signature),
+/// or a session authenticated by `session.logon` plus a fresh `timestamp`.
 fn authenticate(shared: &Shared, session: &Session, params: &Params, now: i64) -> Result<(), ApiError> {
     match params.get("signature") {
         Some(signature) => {

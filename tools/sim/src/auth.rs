@@ -1,10 +1,10 @@
 //! Request authentication exactly as Binance's web-socket-api.md
-//! (<https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-api.md>) §"SIGNED (TRADE and USER_DATA)
-//! request security" and §"Timing security" state it: the request's `params` turn into the signature payload (every
-//! parameter but `signature`, sorted by name, `name=value` joined by `&`, values as they appear in the JSON, no
-//! percent-encoding), which is checked against an HMAC-SHA256 hex signature (case-insensitive) or an Ed25519 base64
-//! signature; and `timestamp`/`recvWindow` against the sim's clock with the documented server logic. The verifiers are
-//! the RustCrypto `hmac` crate and `ed25519-dalek`, independent of anything the client links.
+//! (<https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-api.md>)
+//! §"SIGNED (TRADE and USER_DATA) request security" and §"Timing security" state it: the request's `params` turn into
+//! the signature payload (every parameter but `signature`, sorted by name, `name=value` joined by `&`, values as they
+//! appear in the JSON, no percent-encoding), which is checked against an HMAC-SHA256 hex signature (case-insensitive)
+//! or an Ed25519 base64 signature; and `timestamp`/`recvWindow` against the sim's clock with the documented server
+//! logic. The verifiers are the RustCrypto `hmac` crate and `ed25519-dalek`, independent of anything the client links.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -83,8 +83,8 @@ impl Key {
     pub(crate) fn verify(&self, payload: &str, signature: &str) -> bool {
         match self {
             Key::Hmac(secret) => {
-                // Hex decoding accepts either case: HMAC signatures are not
-                // case-sensitive (web-socket-api.md §"SIGNED request example (HMAC)").
+                // Hex decoding accepts either case: HMAC signatures are not case-sensitive (web-socket-api.md
+                // §"SIGNED request example (HMAC)").
                 let (Ok(tag), Ok(mut mac)) = (hex::decode(signature), Hmac::<Sha256>::new_from_slice(secret)) else {
                     return false;
                 };
@@ -127,8 +127,8 @@ impl Keys {
 /// Default and maximum `recvWindow`, in microseconds (web-socket-api.md §"Timing security").
 const RECV_WINDOW_DEFAULT_US: i64 = 5_000_000;
 const RECV_WINDOW_MAX_US: i64 = 60_000_000;
-/// Timestamps at or above this are microseconds, below it milliseconds
-/// (web-socket-api.md §"General API Information" allows either; 10^14 ms is the year 5138).
+/// Timestamps at or above this are microseconds, below it milliseconds (web-socket-api.md §"General API Information"
+/// allows either; 10^14 ms is the year 5138).
 const MICROS_THRESHOLD: i64 = 100_000_000_000_000;
 
 /// Parses `recvWindow`: milliseconds with up to three decimals.

@@ -210,11 +210,10 @@ impl Connection {
         payload
     }
 
-    /// The echo rule (web-socket-api.md §"General API Information"). A pong that echoes an outstanding ping answers
-    /// it and every older one (RFC 6455 §5.5.3 lets a peer answer only the
-    /// latest ping). Unsolicited pongs are allowed: any pong while no ping
-    /// is outstanding, and an empty one (the payload web-socket-api.md §"General API Information" recommends for
-    /// them) at any time. Any other pong breaks the rule.
+    /// The echo rule (web-socket-api.md §"General API Information"). A pong that echoes an outstanding ping answers it
+    /// and every older one (RFC 6455 §5.5.3 lets a peer answer only the latest ping). Unsolicited pongs are allowed:
+    /// any pong while no ping is outstanding, and an empty one (the payload web-socket-api.md
+    /// §"General API Information" recommends for them) at any time. Any other pong breaks the rule.
     fn pong(&mut self, payload: &[u8]) -> bool {
         if self.pings.is_empty() || payload.is_empty() {
             return true;
