@@ -61,6 +61,9 @@ pub enum VenueLoss {
     Request(RequestError),
     /// Nothing arrived within the silence limit.
     Silent,
+    /// A session request (logon, clock) went unanswered for the request
+    /// timeout while the connection stayed alive.
+    Unanswered,
     /// `session.logon` was refused with this code.
     LogonRefused(i32),
     /// The server closed the WebSocket.

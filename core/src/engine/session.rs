@@ -57,8 +57,11 @@ pub(super) struct Connection {
 enum Clock {
     /// To be measured (a new connection, or the venue refused a timestamp).
     Due,
-    /// The request `id` went out at host time `sent`.
+    /// The request `id` went out at host time `sent`; unanswered after the
+    /// request timeout, the connection is given up.
     Asked { id: u64, sent: u64 },
+    /// The venue refused to tell; ask again at `retry_at`.
+    Refused { retry_at: u64 },
     /// Measured.
     Synced,
 }
@@ -70,8 +73,8 @@ enum Phase {
     Tls,
     /// WebSocket upgrade.
     Upgrading,
-    /// Logon; `request` once it went out.
-    LoggingOn { request: Option<u64> },
+    /// Logon; the request's id and the host time it went out, once it did.
+    LoggingOn { request: Option<(u64, u64)> },
     /// Clock and reconciliation of unknown orders.
     Syncing,
     /// Orders fire.
@@ -79,8 +82,9 @@ enum Phase {
     /// No new orders; waiting for outstanding answers until `until`, then
     /// (once, `extended`) querying what is left before closing.
     Draining { until: u64, extended: bool },
-    /// WebSocket close and close_notify sent.
-    Closing,
+    /// WebSocket close and close_notify sent; `by_peer` when the venue
+    /// closed first without announcing it.
+    Closing { by_peer: bool },
 }
 
 impl Session {
@@ -96,7 +100,7 @@ impl Session {
                 Phase::Syncing => VenueState::Syncing,
                 Phase::Trading => VenueState::Trading,
                 Phase::Draining { .. } => VenueState::Draining,
-                Phase::Closing => VenueState::Closing,
+                Phase::Closing { .. } => VenueState::Closing,
             },
         }
     }
@@ -149,6 +153,14 @@ impl<C> State<'_, C> {
         }
     }
 
+    /// The venue sent a WebSocket close: answered by the client, the session
+    /// ends once that is sent. A close in answer to ours changes nothing.
+    fn on_peer_close(&mut self) {
+        if !matches!(self.venue_state(), VenueState::Closing) {
+            self.set_phase(Phase::Closing { by_peer: true });
+        }
+    }
+
     /// The venue refused a timestamp: measure its clock again.
     pub(super) fn on_clock_skew(&mut self) {
         if let Some(c) = self.open() {
@@ -164,10 +176,12 @@ impl<C> State<'_, C> {
         }
     }
 
-    /// The clock answer arrived; `server_ms` when it carried the time.
+    /// The clock answer arrived; `server_ms` when it carried the time. A
+    /// refusal is asked again after the request timeout, not at once.
     pub(super) fn on_clock(&mut self, now: u64, sent: u64, server_ms: Option<u64>) {
+        let retry_at = now.saturating_add(self.settings.timers.request_timeout_ns);
         let Some(c) = self.open() else { return };
-        c.clock = Clock::Due;
+        c.clock = Clock::Refused { retry_at };
         let Some(server_ms) = server_ms else { return };
         c.clock = Clock::Synced;
         // The server read its clock about halfway through the round trip.
@@ -181,7 +195,7 @@ impl<C> State<'_, C> {
     /// The logon request's id, while it is the one awaited.
     pub(super) fn logon_request(&self) -> Option<u64> {
         match self.session {
-            Session::Open(Connection { phase: Phase::LoggingOn { request }, .. }) => request,
+            Session::Open(Connection { phase: Phase::LoggingOn { request }, .. }) => request.map(|(id, _)| id),
             _ => None,
         }
     }
@@ -218,7 +232,7 @@ impl<C> State<'_, C> {
                 self.set_session(Session::Closed);
                 self.push(Event::VenueClose);
             }
-            Some(Phase::Closing | Phase::Draining { .. }) => {}
+            Some(Phase::Closing { .. } | Phase::Draining { .. }) => {}
             Some(Phase::LoggingOn { .. } | Phase::Syncing | Phase::Trading) => {
                 let until = now.saturating_add(self.settings.timers.drain_timeout_ns);
                 self.set_phase(Phase::Draining { until, extended: false });
@@ -233,20 +247,27 @@ impl<C> State<'_, C> {
             Session::Backoff { retry_at } => Some(retry_at),
             Session::Connecting | Session::Closed => None,
             Session::Open(c) => {
-                let quiet = if c.ping_sent { t.venue_silence_ns } else { t.ping_interval_ns };
-                let drain = match c.phase {
+                // No ping goes out while closing: only silence is left.
+                let pinging = !c.ping_sent && !matches!(c.phase, Phase::Closing { .. });
+                let quiet = if pinging { t.ping_interval_ns } else { t.venue_silence_ns };
+                // A rotation already under way has no age deadline left.
+                let age = if c.rotating { u64::MAX } else { c.opened_at.saturating_add(t.rotate_after_ns) };
+                let phase = match c.phase {
                     Phase::Draining { until, .. } => until,
+                    Phase::LoggingOn { request: Some((_, sent)) } => sent.saturating_add(t.request_timeout_ns),
                     _ => u64::MAX,
+                };
+                let clock = match c.clock {
+                    Clock::Asked { sent, .. } => sent.saturating_add(t.request_timeout_ns),
+                    Clock::Refused { retry_at } => retry_at,
+                    Clock::Due | Clock::Synced => u64::MAX,
                 };
                 let answers = self
                     .orders
                     .iter()
                     .filter(|o| matches!(o.state, OrderState::Sent | OrderState::Querying))
                     .map(|o| o.sent_ns.saturating_add(t.request_timeout_ns));
-                [c.last_rx.saturating_add(quiet), c.opened_at.saturating_add(t.rotate_after_ns), drain]
-                    .into_iter()
-                    .chain(answers)
-                    .min()
+                [c.last_rx.saturating_add(quiet), age, phase, clock].into_iter().chain(answers).min()
             }
         }
     }
@@ -282,7 +303,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
     /// The venue's TCP connection ended (EOF or error).
     pub fn venue_closed(&mut self, now: u64) {
         match self.st.session {
-            Session::Open(Connection { phase: Phase::Closing, .. }) => self.finish_close(),
+            Session::Open(Connection { phase: Phase::Closing { .. }, .. }) => self.finish_close(now),
             // The end of a connection already given up, arriving after the
             // engine asked for the next one.
             Session::Connecting | Session::Backoff { .. } | Session::Closed => {}
@@ -299,10 +320,10 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
     /// TLS bytes from the venue, in any split. Answers update order states
     /// and the risk gate before this returns.
     pub fn handle_venue(&mut self, now: u64, mut input: &[u8]) {
-        if let Some(c) = self.st.open() {
-            c.last_rx = now;
-            c.ping_sent = false;
-        }
+        // Bytes of a connection already given up or closed are not read.
+        let Some(c) = self.st.open() else { return };
+        c.last_rx = now;
+        c.ping_sent = false;
         loop {
             let used = match self.io.link.handle_input(input) {
                 Ok(n) => n,
@@ -340,7 +361,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
                     Some(ws::Event::Message(Message::Text(text))) => self.st.on_message(now, text.as_bytes()),
                     // The client queued its reply; the session ends once
                     // that is sent.
-                    Some(ws::Event::Message(Message::Close(_))) => self.st.set_phase(Phase::Closing),
+                    Some(ws::Event::Message(Message::Close(_))) => self.st.on_peer_close(),
                     Some(ws::Event::Message(_)) | None => {}
                 }
                 if used == 0 && event.is_none() {
@@ -363,7 +384,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
         let n = self.io.link.poll_output(buf);
         if n == 0 {
             if self.st.venue_state() == VenueState::Closing && self.io.link.state() == tls::State::Closed {
-                self.finish_close();
+                self.finish_close(now);
             }
             return None;
         }
@@ -383,7 +404,21 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
                 if quiet >= timers.venue_silence_ns {
                     return self.st.lost(now, VenueLoss::Silent);
                 }
-                if quiet >= timers.ping_interval_ns && !c.ping_sent && c.phase != Phase::Closing {
+                let unanswered = |sent: u64| now.saturating_sub(sent) >= timers.request_timeout_ns;
+                let session_request = match (c.phase, c.clock) {
+                    (Phase::LoggingOn { request: Some((_, sent)) }, _) | (_, Clock::Asked { sent, .. }) => Some(sent),
+                    _ => None,
+                };
+                if session_request.is_some_and(unanswered) {
+                    return self.st.lost(now, VenueLoss::Unanswered);
+                }
+                if let Clock::Refused { retry_at } = c.clock
+                    && now >= retry_at
+                    && let Some(c) = self.st.open()
+                {
+                    c.clock = Clock::Due;
+                }
+                if quiet >= timers.ping_interval_ns && !c.ping_sent && !matches!(c.phase, Phase::Closing { .. }) {
                     if let Some(c) = self.st.open() {
                         c.ping_sent = true;
                     }
@@ -426,10 +461,10 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
                     let timestamp = st.timestamp(now);
                     let request = st.venue.logon(id, timestamp).map_err(VenueLoss::Request)?;
                     io.send_text(request, &mut st.rng)?;
-                    st.set_phase(Phase::LoggingOn { request: Some(id) });
+                    st.set_phase(Phase::LoggingOn { request: Some((id, now)) });
                 }
                 Phase::Syncing | Phase::Trading | Phase::Draining { .. } => live(io, st, now, c)?,
-                Phase::Tls | Phase::Upgrading | Phase::LoggingOn { .. } | Phase::Closing => {}
+                Phase::Tls | Phase::Upgrading | Phase::LoggingOn { .. } | Phase::Closing { .. } => {}
             }
             if st.venue_state() == before {
                 return Ok(());
@@ -437,9 +472,16 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
         }
     }
 
-    /// The close handshake is done: close TCP, then reconnect or stop.
-    fn finish_close(&mut self) {
+    /// The close handshake is done: close TCP, then reconnect or stop. A
+    /// venue that closed unannounced is a lost connection, reconnected
+    /// after the backoff like any other.
+    fn finish_close(&mut self, now: u64) {
         let st = &mut self.st;
+        let unannounced =
+            matches!(st.session, Session::Open(c) if c.phase == Phase::Closing { by_peer: true } && !c.rotating);
+        if unannounced && !st.stopping {
+            return st.lost(now, VenueLoss::PeerClosed);
+        }
         st.push(Event::VenueClose);
         st.unknown_in_flight(UnknownCause::ConnectionLost, u64::MAX);
         if st.stopping {
@@ -510,7 +552,7 @@ fn live<L: Link, C>(
         io.ws.close(ws::decode::close_code::NORMAL, "");
         io.flush(&mut st.rng).map_err(VenueLoss::Tls)?;
         io.link.close().map_err(VenueLoss::Tls)?;
-        st.set_phase(Phase::Closing);
+        st.set_phase(Phase::Closing { by_peer: false });
     }
     Ok(())
 }
