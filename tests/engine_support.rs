@@ -17,7 +17,6 @@ use hotline::clock::Clock;
 use hotline::engine::{self, Command, Control, Report, Status};
 use hotline::net::ring::RingConfig;
 use hotline::paper;
-use hotline_core::btc::tx::TxHash;
 use hotline_core::engine::{Event, Settings, Timers, VenueState};
 use hotline_core::risk::{Limits, RateLimit};
 use hotline_core::sign::{Ed25519Key, HmacKey};
@@ -111,31 +110,14 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
-    /// Client order ids of `OrderSent`, in order. Each must name its
-    /// whale: the txid is computed after the order is out, and must have
-    /// been filled in by the time the event is polled.
+    /// Client order ids of `OrderSent`, in order, each with its txid.
     pub(crate) fn sent(&self) -> Vec<u64> {
-        self.events
-            .iter()
-            .filter_map(|e| match e {
-                Event::OrderSent { client_order_id, signal, .. } => {
-                    assert_ne!(signal.txid, TxHash::UNKNOWN, "order {client_order_id} was reported without its txid");
-                    Some(*client_order_id)
-                }
-                _ => None,
-            })
-            .collect()
+        hotline_tests::sent_ids(&self.events)
     }
 
     /// Client order ids of `OrderAcked`, in order.
     pub(crate) fn acked(&self) -> Vec<u64> {
-        self.events
-            .iter()
-            .filter_map(|e| match e {
-                Event::OrderAcked { client_order_id, .. } => Some(*client_order_id),
-                _ => None,
-            })
-            .collect()
+        hotline_tests::acked_ids(&self.events)
     }
 
     /// The journal's client order ids as numbers; each must be the

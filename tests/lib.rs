@@ -4,6 +4,9 @@
 use std::io::{self, Cursor, Read, Write};
 use std::path::PathBuf;
 
+use hotline_core::btc::tx::TxHash;
+use hotline_core::engine::Event;
+
 /// The `shared/` folder that sits beside the repository (vectors, venue facts).
 pub fn shared_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared")
@@ -44,4 +47,31 @@ impl Write for Memory {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// Client order ids of the `OrderSent` events, in order. Each must name its
+/// whale: the txid is computed after the order is out and filled in by the
+/// time the event is polled.
+pub fn sent_ids(events: &[Event]) -> Vec<u64> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::OrderSent { client_order_id, signal, .. } => {
+                assert_ne!(signal.txid, TxHash::UNKNOWN, "order {client_order_id} was reported without its txid");
+                Some(*client_order_id)
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Client order ids of the `OrderAcked` events, in order.
+pub fn acked_ids(events: &[Event]) -> Vec<u64> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::OrderAcked { client_order_id, .. } => Some(*client_order_id),
+            _ => None,
+        })
+        .collect()
 }

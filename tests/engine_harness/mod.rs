@@ -14,7 +14,6 @@ pub(crate) mod feed;
 pub(crate) mod link;
 pub(crate) mod venue;
 
-use hotline_core::btc::tx::TxHash;
 use hotline_core::engine::{Engine, Event, NoStamp, Settings, Stream, Timers, VenueState};
 use hotline_core::order::{Decimal, Instrument, OrderType, Side};
 use hotline_core::risk::{Limits, RateLimit};
@@ -421,31 +420,14 @@ impl Pair {
         self.events.iter().filter(|e| f(e)).count()
     }
 
-    /// Client order ids of `OrderSent`, in order. Each must name its
-    /// whale: the txid is computed after the order is out and filled in
-    /// by the time the event is polled.
+    /// Client order ids of `OrderSent`, in order, each with its txid.
     pub(crate) fn sent(&self) -> Vec<u64> {
-        self.events
-            .iter()
-            .filter_map(|e| match e {
-                Event::OrderSent { client_order_id, signal, .. } => {
-                    assert_ne!(signal.txid, TxHash::UNKNOWN, "order {client_order_id} was reported without its txid");
-                    Some(*client_order_id)
-                }
-                _ => None,
-            })
-            .collect()
+        hotline_tests::sent_ids(&self.events)
     }
 
     /// Client order ids of `OrderAcked`, in order.
     pub(crate) fn acked(&self) -> Vec<u64> {
-        self.events
-            .iter()
-            .filter_map(|e| match e {
-                Event::OrderAcked { client_order_id, .. } => Some(*client_order_id),
-                _ => None,
-            })
-            .collect()
+        hotline_tests::acked_ids(&self.events)
     }
 
     /// Checks what every scenario owes: each order sent is settled once
