@@ -16,7 +16,7 @@ mod engine_support;
 use std::time::Duration;
 
 use engine_support::{FIRST_ID, Feed, Key, Outcome, Scenario, WHALES_PER_LOOP, run, until_settled};
-use hotline::engine::Command;
+use hotline::driver::Command;
 use hotline_core::engine::{Event, UnknownCause, VenueLoss, VenueState};
 use hotline_core::risk::{self, KillCause, Reason};
 use hotline_sim::{DOC_API_KEY, Faults, SimClock, SimConfig};

@@ -945,7 +945,7 @@ fn ed25519_seed(raw: &[u8]) -> Result<Zeroizing<[u8; 32]>, String> {
 mod tests {
     use super::*;
 
-    const EXAMPLE: &str = include_str!("../../config/hotline.example.toml");
+    const EXAMPLE: &str = include_str!("../../../config/hotline.example.toml");
 
     fn example() -> Config {
         parse(EXAMPLE).unwrap()

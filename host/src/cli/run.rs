@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use hotline::clock::Clock;
 use hotline::config::{self, Network, SecretKey};
-use hotline::engine::{self, Command, Control, Plan, Status};
+use hotline::driver::{self, Command, Control, Plan, Status};
 use hotline::log::LogFile;
 use hotline::metrics;
 use hotline::net::ring::RingConfig;
@@ -137,7 +137,7 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
             ..Timers::default()
         },
         unix_offset_ns: i64::try_from(clock.unix_offset_ns()).unwrap_or(0),
-        first_client_order_id: engine::first_client_order_id(config.instrument.client_order_id_digits),
+        first_client_order_id: driver::first_client_order_id(config.instrument.client_order_id_digits),
     };
     let plan = Plan {
         feed,
@@ -157,7 +157,7 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
     };
     let signals = Signals::install().map_err(|e| format!("signals: {e}"))?;
     let mut control = RunControl { signals: &signals, venue: None, since: Instant::now(), stopping: false };
-    let report = engine::run(&plan, settings, config.strategy.rules(&watch), config.limits(), &clock, &mut control)?;
+    let report = driver::run(&plan, settings, config.strategy.rules(&watch), config.limits(), &clock, &mut control)?;
     let counters = report.summary_counters();
     if args.json {
         println!("{}", metrics::summary_json(&report.metrics, &counters));
@@ -191,13 +191,13 @@ impl Control for RunControl<'_> {
             self.venue = Some(status.venue);
             eprintln!(
                 "hotline run: venue {} ({:.1} s in)",
-                engine::venue_state_name(status.venue),
+                driver::venue_state_name(status.venue),
                 self.since.elapsed().as_secs_f64()
             );
         }
         if self.signals.take_dump() {
             let counters =
-                engine::summary_counters(status.counters, status.unresolved, Some(status.hot_path_allocations));
+                driver::summary_counters(status.counters, status.unresolved, Some(status.hot_path_allocations));
             eprintln!("{}", metrics::summary_table(status.metrics, &counters));
         }
         if self.signals.stop_requested() {

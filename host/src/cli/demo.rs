@@ -13,10 +13,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use hotline::clock::Clock;
-use hotline::engine::{self, Command, Control, Report, Status};
+use hotline::driver::{self, Command, Control, Report, Status};
+use hotline::lab::paper;
 use hotline::metrics;
 use hotline::net::ring::RingConfig;
-use hotline::paper;
 use hotline::signals::Signals;
 use hotline_core::order::Auth;
 use hotline_core::risk::{Limits, RateLimit};
@@ -95,7 +95,7 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
         timeout: Duration::from_secs(args.timeout_secs),
         drained_since: None,
     };
-    let report = engine::run(&plan, settings, rules, limits, &clock, &mut control)?;
+    let report = driver::run(&plan, settings, rules, limits, &clock, &mut control)?;
     if control.progress {
         eprintln!();
     }
@@ -130,13 +130,13 @@ impl Control for DemoControl<'_> {
                 c.orders_acked,
                 c.orders_rejected,
                 c.orders_unknown,
-                engine::venue_state_name(status.venue),
+                driver::venue_state_name(status.venue),
             );
             let _ = std::io::stderr().flush();
         }
         if self.signals.take_dump() {
             let counters =
-                engine::summary_counters(status.counters, status.unresolved, Some(status.hot_path_allocations));
+                driver::summary_counters(status.counters, status.unresolved, Some(status.hot_path_allocations));
             eprintln!("\n{}", metrics::summary_table(status.metrics, &counters));
         }
         if self.signals.stop_requested() || self.started.elapsed() > self.timeout {

@@ -10,7 +10,7 @@ use hotline_core::strategy::whale::Sizing;
 use hotline_sim::Sim;
 
 use crate::clock::Clock;
-use crate::engine::{Plan, first_client_order_id};
+use crate::driver::{Plan, first_client_order_id};
 use crate::net::ring::RingConfig;
 use crate::net::socket::SocketOptions;
 

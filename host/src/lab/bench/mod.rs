@@ -15,7 +15,6 @@
 //! deny nothing: each iteration sends exactly one order.
 
 pub mod baseline;
-pub mod cpu;
 pub mod pipeline;
 pub mod report;
 pub(crate) mod venue;
@@ -31,8 +30,8 @@ use hotline_core::feed::bitcoind::{Topic, emit_notification};
 use hotline_core::risk::{Limits, RateLimit};
 use hotline_core::strategy::whale::Rules;
 
+pub use crate::lab::paper::{ID_WIDTH, INSTRUMENT, REFERENCE_PRICE, SIZING};
 use crate::metrics::{Metrics, Stage};
-pub use crate::paper::{ID_WIDTH, INSTRUMENT, REFERENCE_PRICE, SIZING};
 
 /// The documented Binance HMAC test key (EXCHANGES.md §1.3 vector A).
 pub const API_KEY: &str = hotline_sim::DOC_API_KEY;

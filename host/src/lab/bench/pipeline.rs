@@ -253,7 +253,7 @@ fn sign_kept(
 /// Records one iteration's stages: the engine's stamps inside, `t0` and
 /// `t1` around the whole call.
 fn record_stages(tally: &mut Tally, clock: &Clock, s: &Stages, t0: u64, t1: u64) {
-    for (stage, ns) in crate::engine::stage_ns(clock, s) {
+    for (stage, ns) in crate::driver::stage_ns(clock, s) {
         tally.record(stage, ns);
     }
     tally.record(Stage::Submit, clock.ticks_to_ns(t1.saturating_sub(s.sealed)));
