@@ -19,8 +19,8 @@ use hotline::net::ring::RingConfig;
 use hotline::net::socket::{self, SocketOptions};
 use hotline::signals::Signals;
 use hotline::tune;
-use hotline_core::engine::{Settings, Timers, VenueState};
-use hotline_core::order::{Auth, PlaceOrder, Side};
+use hotline_core::engine::{Settings, VenueState};
+use hotline_core::order::Auth;
 use hotline_core::sign::{Ed25519Key, HmacKey};
 use hotline_core::strategy::whale::WatchEntry;
 
@@ -108,17 +108,10 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
     let clock = Clock::new();
     let host = if url.port == 443 { url.host.to_owned() } else { format!("{}:{}", url.host, url.port) };
     let v = &config.venue;
-    let ms = |n: u64| n.saturating_mul(1_000_000);
     let settings = Settings {
         host: &host,
         path: url.path,
-        order: PlaceOrder {
-            instrument: config.instrument.core(),
-            side: Side::Buy,
-            order_type: config.instrument.order_type.into(),
-            resp_type: None,
-            client_order_id: Some(config.instrument.client_order_id_digits),
-        },
+        order: config.instrument.place_order(),
         auth,
         time_unit: v.time_unit.into(),
         recv_window: v.recv_window_ms,
@@ -126,16 +119,7 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
         limit_price: config.instrument.limit_price_ticks.unwrap_or(0),
         reference_price: config.instrument.reference_price_ticks,
         max_tx_bytes: config.node.max_tx_bytes,
-        timers: Timers {
-            request_timeout_ns: ms(v.request_timeout_ms),
-            ping_interval_ns: ms(v.ping_interval_secs.saturating_mul(1000)),
-            venue_silence_ns: ms(v.silence_secs.saturating_mul(1000)),
-            feed_silence_ns: ms(config.node.silence_secs.saturating_mul(1000)),
-            reconnect_min_ns: ms(v.reconnect_min_ms),
-            reconnect_max_ns: ms(v.reconnect_max_ms),
-            rotate_after_ns: ms(v.rotate_after_secs.saturating_mul(1000)),
-            ..Timers::default()
-        },
+        timers: config.timers(),
         unix_offset_ns: i64::try_from(clock.unix_offset_ns()).unwrap_or(0),
         first_client_order_id: driver::first_client_order_id(config.instrument.client_order_id_digits),
     };
