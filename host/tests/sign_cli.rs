@@ -1,5 +1,6 @@
 //! `hotline sign` run as a process: it must reproduce Binance's documented
-//! `order.place` vector C (EXCHANGES.md §1.4) from shuffled params, and
+//! `order.place` vector C (docs/protocols/binance-ws-api.md §Test vectors) from shuffled
+//! params, and
 //! refuse missing, empty or group/other-readable secrets with an error that
 //! names the variable or file.
 

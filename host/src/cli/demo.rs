@@ -1,12 +1,13 @@
-//! `hotline demo`: the whole engine on one machine with nothing to set up.
-//! It starts the simulated exchange (`hotline-sim`: rustls + tungstenite,
-//! its own CA, the documented HMAC test key) and the mempool replayer
-//! (`hotline-replay`: a real libzmq PUB on loopback playing the capture
-//! built into the binary), runs the engine against them in paper mode with
-//! the simulator's CA pinned, shows a progress line, and ends with the
-//! per-stage latency table and the order accounting. Every order the
-//! engine sent must be acknowledged, rejected or reconciled, and the
-//! simulator's journal must agree: otherwise the demo fails.
+//! `hotline demo`: nothing but this binary turns into a paper run of the
+//! whole engine on one machine, and that run into a latency table and an
+//! order accounting. It starts the simulated exchange (`hotline-sim`:
+//! rustls + tungstenite, its own CA, the documented HMAC test key) and the
+//! mempool replayer (`hotline-replay`: a real libzmq PUB on loopback
+//! playing the capture built into the binary), runs the engine against them
+//! in paper mode with the simulator's CA pinned, shows a progress line, and
+//! ends with the per-stage latency table and the order accounting. Every
+//! order the engine sent must be acknowledged, rejected or reconciled, and
+//! the simulator's journal must agree: otherwise the demo fails.
 
 use std::io::Write as _;
 use std::net::SocketAddr;

@@ -1,11 +1,12 @@
-//! `hotline run --config FILE`: the engine as a trader runs it. The config
-//! (`hotline check-config` validates the same way) names the node, the
-//! venue and its trust anchors, the keys (by environment variable or 0600
-//! file), the instrument, strategy and risk limits, and this machine's
-//! tuning. Paper trading is the default: a `live` venue needs `--live`,
-//! and the banner says which it is. SIGINT/SIGTERM drain and stop (a second
-//! one exits at once), SIGUSR1 prints the running summary, and the summary
-//! at the end says whether any order was lost.
+//! `hotline run --config FILE`: a configuration file turns into the engine
+//! trading as configured, and its end into a summary. The config (`hotline
+//! check-config` validates the same way) names the node, the venue and its
+//! trust anchors, the keys (by environment variable or 0600 file), the
+//! instrument, strategy and risk limits, and this machine's tuning. Paper
+//! trading is the default: a `live` venue needs `--live`, and the banner says
+//! which it is. SIGINT/SIGTERM drain and stop (a second one exits at once),
+//! SIGUSR1 prints the running summary, and the summary at the end says whether
+//! any order was lost.
 
 use std::path::PathBuf;
 use std::time::Instant;

@@ -1,7 +1,7 @@
 //! `[auth]`: the request-authentication table turns into the API key and
 //! signing secret ([`Secrets`]), read from environment variables or files
 //! only their owner can read, never printed
-//! (docs/protocols/binance-ws-api.md §Request security).
+//! (docs/protocols/binance-ws-api.md §Signing).
 
 use std::fmt;
 use std::path::PathBuf;

@@ -6,9 +6,9 @@
 //! typo cannot quietly fall back to a default. Each table has its file,
 //! holding its struct, its rules and its conversion to engine settings;
 //! every default is in [`defaults`]. Limits that come from the venue are
-//! Binance Spot's (docs/protocols/binance-ws-api.md §Limits: 50 orders
-//! per 10 s, 160 000 per day, `recvWindow` ≤ 60 000 ms, connections closed
-//! after 24 h).
+//! Binance Spot's (docs/protocols/binance-ws-api.md §Rate limits: 50
+//! orders per 10 s, 160 000 per day; §Timing: `recvWindow` ≤ 60 000 ms;
+//! §Connection lifetime: connections closed after 24 h).
 
 mod auth;
 mod defaults;
@@ -73,7 +73,8 @@ pub fn parse(text: &str) -> Result<Config, String> {
     Ok(config)
 }
 
-/// Reads, parses and validates a configuration file; errors start with its name.
+/// Reads, parses and validates a configuration file; errors start with its
+/// name.
 pub fn load(path: &Path) -> Result<Config, String> {
     let shown = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| format!("{shown}: {e}"))?;

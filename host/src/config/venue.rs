@@ -1,8 +1,8 @@
 //! `[venue]`: the exchange's WebSocket API table turns into the URL, trust
 //! anchors, pins and cipher suite the TLS client uses and the engine's
 //! venue timers. The bounds are Binance Spot's
-//! (docs/protocols/binance-ws-api.md §Limits: `recvWindow` at most
-//! 60 000 ms, connections closed after 24 h).
+//! (docs/protocols/binance-ws-api.md §Timing: `recvWindow` at most
+//! 60 000 ms; §Connection lifetime: connections closed after 24 h).
 
 use std::path::PathBuf;
 

@@ -1,4 +1,5 @@
-//! The engine wired to the simulated exchange (`hotline-sim`): the one
+//! A running simulated exchange (`hotline-sim`) turns into the engine's
+//! settings and connection plan for trading against it on paper: the one
 //! instrument, order shape, sizing and connection plan that `hotline demo`,
 //! `hotline bench`'s round trip and the end-to-end tests trade on paper.
 

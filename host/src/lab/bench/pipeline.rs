@@ -1,12 +1,13 @@
-//! hotline's side of the in-process benchmark. [`hotline`]: the real
-//! [`Engine`] (the one `hotline run` drives) whose TLS link is connected
-//! over memory to the rustls venue: one iteration is a whale's ZMQ message
-//! into [`Engine::handle_feed`] and the sealed record out of
+//! hotline's side of the in-process benchmark: a whale's ZMQ message turns into
+//! a sealed order record, timed per stage. [`hotline`]: the real [`Engine`]
+//! (the one `hotline run` drives) whose TLS link is connected over memory to
+//! the rustls venue: one iteration is a whale's ZMQ message into
+//! [`Engine::handle_feed`] and the sealed record out of
 //! [`Engine::poll_transmit`]; the venue's acks go back through
-//! [`Engine::handle_venue`], timed one record at a time. [`pre_armed`]:
-//! the same feed decode, whale decision and risk check, then a
-//! [`PreArmed`] order fired, framed and sealed by hotline's TLS engine — the
-//! bytes a pre-armed order puts on the wire.
+//! [`Engine::handle_venue`], timed one record at a time. [`pre_armed`]: the
+//! same feed decode, whale decision and risk check, then a [`PreArmed`] order
+//! fired, framed and sealed by hotline's TLS engine — the bytes a pre-armed
+//! order puts on the wire.
 //!
 //! Stage stamps are the host clock's raw ticks ([`Clock::ticks`]), as in
 //! `hotline run`; each iteration's end-to-end time runs from before
