@@ -18,10 +18,10 @@ use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
+use hotline::clock::Clock;
 use hotline::lab::bench::baseline::Baseline;
 use hotline::lab::bench::report::{Runs, in_process};
 use hotline::lab::bench::{Harness, Pki, Tally, pipeline};
-use hotline::clock::Clock;
 use hotline::metrics::Stage;
 
 /// Orders in the identity check before timing.

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use hotline::clock::Clock;
 use hotline::driver::{self, Command, Control, Report, Status};
-use hotline::net::ring::RingConfig;
 use hotline::lab::paper;
+use hotline::net::ring::RingConfig;
 use hotline_core::btc::tx::TxHash;
 use hotline_core::engine::{Event, Settings, Timers, VenueState};
 use hotline_core::order::Auth;

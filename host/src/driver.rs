@@ -29,7 +29,7 @@ use crate::clock::Clock;
 use crate::metrics::{Metrics, Stage};
 use crate::net::ring::{Completion, Conn, Ring, RingConfig};
 use crate::net::socket::{self, SocketOptions};
-use crate::tls_verify::{HostVerifier, contain};
+use crate::tls_verify::{HostVerifier, contain, unix_secs};
 
 const FEED: Conn = 0;
 const VENUE: Conn = 1;
@@ -208,10 +208,6 @@ pub fn run(
         let suite = link.cipher_suite();
         drive(plan, settings, rules, limits, clock, control, link, suite)
     }
-}
-
-fn unix_secs() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// One TCP connection slot of the ring.

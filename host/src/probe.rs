@@ -10,7 +10,7 @@
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::pin::{Pin, pin};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -18,7 +18,7 @@ use hotline_core::tls::{self, Aes128GcmSha256, Aes256GcmSha384, Engine, State, S
 use hotline_core::ws::handshake::{self, Progress, Request};
 
 use crate::net::ring::{RingConfig, RingStream};
-use crate::tls_verify::{HostVerifier, certs_from_pem, contain};
+use crate::tls_verify::{HostVerifier, certs_from_pem, contain, unix_secs};
 
 /// What to probe and how.
 #[derive(Debug, Clone)]
@@ -69,10 +69,6 @@ fn parse_url(url: &str) -> Result<Target, String> {
         port,
         path: if path.is_empty() { "/".to_owned() } else { path.to_owned() },
     })
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// Moves bytes between `stream` (io_uring, as the engine's loop does) and
@@ -155,7 +151,7 @@ pub fn probe(options: &Options) -> Result<serde_json::Value, String> {
         }
         None => None,
     };
-    let mut verifier = HostVerifier::new(ca.as_deref(), pins, unix_now())?;
+    let mut verifier = HostVerifier::new(ca.as_deref(), pins, unix_secs())?;
     if options.insecure_skip_verify {
         eprintln!(
             "hotline probe: WARNING: --insecure-skip-verify: the certificate chain and hostname are NOT \

@@ -51,6 +51,12 @@ pub fn contain<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     })
 }
 
+/// Seconds since the Unix epoch now: the time a chain's validity is
+/// checked at.
+pub fn unix_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
 /// Parses PEM text holding one or more certificates into DER.
 pub fn certs_from_pem(pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
     use rustls_pki_types::pem::PemObject;

@@ -37,7 +37,7 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::metrics::Stage;
-use crate::tls_verify::HostVerifier;
+use crate::tls_verify::{HostVerifier, unix_secs};
 
 /// Venue messages reassembled up to this size.
 const MESSAGE_BUFFER: usize = 64 * 1024;
@@ -66,10 +66,6 @@ fn pub_hello() -> Result<Vec<u8>, String> {
     n += zmtp::emit_frame(&mut out[n..], false, true, b"\x05READY\x0bSocket-Type\x00\x00\x00\x03PUB").map_err(err)?;
     out.truncate(n);
     Ok(out)
-}
-
-fn unix_secs() -> u64 {
-    super::unix_ms() / 1_000
 }
 
 /// Runs `f` with hotline's engine connected to a fresh in-memory venue
