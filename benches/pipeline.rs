@@ -4,7 +4,7 @@
 //! stack (rust-bitcoin, serde_json, BTreeMap, `hmac`, `hex`, tungstenite,
 //! rustls); and the inbound path, a TLS record with the venue's ack in and
 //! the order's state updated, for hotline and the baseline. All through
-//! `hotline::bench` against an in-memory rustls + tungstenite venue that
+//! `hotline::lab::bench` against an in-memory rustls + tungstenite venue that
 //! checks every order's signature.
 //!
 //! Criterion times each pipeline end to end (`iter_custom` over the sum of
@@ -18,10 +18,10 @@ use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
-use hotline::bench::baseline::Baseline;
-use hotline::bench::report::{Runs, in_process};
-use hotline::bench::{Harness, Pki, Tally, pipeline};
 use hotline::clock::Clock;
+use hotline::lab::bench::baseline::Baseline;
+use hotline::lab::bench::report::{Runs, in_process};
+use hotline::lab::bench::{Harness, Pki, Tally, pipeline};
 use hotline::metrics::Stage;
 
 /// Orders in the identity check before timing.

@@ -72,7 +72,7 @@ fn conventional(i: u64) -> String {
         timestamp: T0 + i,
         api_key: API_KEY,
     };
-    hotline::bench::baseline::conventional_request(&params, SECRET, i).2
+    hotline::lab::bench::baseline::conventional_request(&params, SECRET, i).2
 }
 
 fn sign(c: &mut Criterion) {

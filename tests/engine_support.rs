@@ -1,5 +1,5 @@
 //! One end-to-end run of the engine: the real io_uring loop
-//! (`hotline::engine::run`) on the test thread, trading against the
+//! (`hotline::driver::run`) on the test thread, trading against the
 //! simulated exchange (`hotline-sim`: rustls + tungstenite, an independent
 //! Binance Spot WebSocket API) and fed by the mempool replayer
 //! (`hotline-replay`: a real libzmq publisher on loopback). A recording
@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 use hotline::clock::Clock;
-use hotline::engine::{self, Command, Control, Report, Status};
+use hotline::driver::{self, Command, Control, Report, Status};
+use hotline::lab::paper;
 use hotline::net::ring::RingConfig;
-use hotline::paper;
 use hotline_core::engine::{Event, Settings, Timers, VenueState};
 use hotline_core::risk::{Limits, RateLimit};
 use hotline_core::sign::{Ed25519Key, HmacKey};
@@ -27,7 +27,7 @@ use hotline_replay::{Pace, PlayConfig, Player};
 use hotline_sim::{AcceptedOrder, DOC_API_KEY, DOC_SECRET_KEY, Sim, SimConfig};
 
 /// Digits of a client order id on the wire (`newClientOrderId`).
-pub(crate) use hotline::paper::ID_WIDTH;
+pub(crate) use hotline::lab::paper::ID_WIDTH;
 /// The first client order id of every run.
 pub(crate) const FIRST_ID: u64 = 1_000;
 /// Long enough for any scenario on a loaded machine; only a hang meets it.
@@ -280,7 +280,7 @@ pub(crate) fn run(scenario: Scenario) -> Outcome {
         started: Instant::now(),
         sim: &sim,
     };
-    let report = engine::run(&plan, settings, scenario.rules, scenario.limits, &clock, &mut recorder).expect("run");
+    let report = driver::run(&plan, settings, scenario.rules, scenario.limits, &clock, &mut recorder).expect("run");
     let published = recorder.player.take().map_or(0, |p| p.stop().expect("replayer stops").published);
     assert!(recorder.events.len() < EVENT_ROOM, "the event record outgrew its room");
     let Recorder { events, .. } = recorder;

@@ -197,13 +197,13 @@ fn probe_reports_a_pinned_p384_chain_from_openssl_s_server() {
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, &c.root_pem).expect("CA file");
     let pin = base64::engine::general_purpose::STANDARD.encode(spki_pin(&c.intermediate));
-    let mut args = probe::Args {
+    let mut args = probe::Options {
         url: format!("https://localhost:{}/", server.addr.port()),
         pin_spki: vec![pin],
         ca: Some(ca),
         insecure_skip_verify: false,
-        suite: probe::Suite::Aes256,
-        timeout_secs: 10,
+        aes256: true,
+        timeout: std::time::Duration::from_secs(10),
     };
     let report = probe::probe(&args).expect("probe");
     assert_eq!(report["cipher_suite"], "TLS_AES_256_GCM_SHA384");
@@ -245,13 +245,13 @@ fn probe_upgrades_wss_against_rustls_and_tungstenite() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, &c.root_pem).expect("CA file");
-    let args = probe::Args {
+    let args = probe::Options {
         url: format!("wss://localhost:{port}/ws-api/v3"),
         pin_spki: vec![base64::engine::general_purpose::STANDARD.encode(spki_pin(&c.leaf))],
         ca: Some(ca),
         insecure_skip_verify: false,
-        suite: probe::Suite::Aes128,
-        timeout_secs: 10,
+        aes256: false,
+        timeout: std::time::Duration::from_secs(10),
     };
     let report = probe::probe(&args).expect("probe");
     server.join().expect("server thread").expect("server");

@@ -1,7 +1,8 @@
-//! A counting global allocator: every allocation is counted per thread, so
-//! the engine thread can measure what its hot path allocates while other
-//! threads (the demo's simulator, the log drain) allocate freely. A binary
-//! opts in with `#[global_allocator] static A: CountingAlloc = CountingAlloc;`.
+//! A counting global allocator: every allocation turns into a count on its
+//! thread, so the engine thread can measure what its hot path allocates while
+//! other threads (the demo's simulator, the log drain) allocate freely. A
+//! binary opts in with
+//! `#[global_allocator] static A: CountingAlloc = CountingAlloc;`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

@@ -1,19 +1,23 @@
-//! The `hotline` host library: the Linux machinery the binary's commands
-//! share — the io_uring transport and sockets ([`net`]), binary logging
-//! with defmt ([`log`]), WebPKI certificate verification ([`tls_verify`]),
-//! the TLS/WebSocket endpoint check ([`probe`]) and the start-up tuning of
-//! the engine thread ([`tune`]). It moves bytes and time; the protocols
-//! are `hotline-core`'s.
+//! The `hotline` host library: a config file, a node's ZMQ feed and a
+//! venue's TLS endpoint turn into a running engine on this machine — the
+//! io_uring loop around `hotline-core`'s engine ([`driver`]), the
+//! transport and sockets ([`net`]), the validated configuration
+//! ([`config`]), stage latencies ([`metrics`]), binary logging with defmt
+//! ([`log`]), WebPKI certificate verification ([`tls_verify`]), the
+//! TLS/WebSocket endpoint check ([`probe`]) and the start-up tuning of the
+//! engine thread ([`tune`]). It moves bytes and time; the protocols are
+//! `hotline-core`'s. The demo's and the benchmarks' machinery is in
+//! [`lab`], behind the `lab` feature.
 
 pub mod alloc_count;
-pub mod bench;
 pub mod clock;
 pub mod config;
-pub mod engine;
+pub mod driver;
+#[cfg(feature = "lab")]
+pub mod lab;
 pub mod log;
 pub mod metrics;
 pub mod net;
-pub mod paper;
 pub mod probe;
 pub mod secret;
 pub mod signals;

@@ -1,4 +1,5 @@
-//! Binary logging with defmt on the Linux host. Log sites encode only an
+//! Binary logging with defmt on the Linux host: log sites turn into compact
+//! frames in a file, and that file back into text. Log sites encode only an
 //! index into the binary's `.defmt` section plus their raw arguments, so a
 //! log call on the hot path costs a few stores. Frames go into a lock-free
 //! single-producer/single-consumer byte ring; a background thread drains it

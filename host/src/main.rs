@@ -1,15 +1,9 @@
-//! `hotline`: the Linux host of the hotline engine. It owns the sockets, the
-//! clock and the command line; every protocol byte is handled by
-//! `hotline-core`.
+//! `hotline`: the command line turns into one of the commands in [`cli`],
+//! run with the counting allocator and, when asked, a binary log. The
+//! sockets, the clock and the engine loop are the `hotline` library's;
+//! every protocol byte is handled by `hotline-core`.
 
-mod bench_cmd;
-mod check_config;
-mod cpu;
-mod decode_tx;
-mod demo;
-mod read_log;
-mod run;
-mod sign;
+mod cli;
 
 use std::process::ExitCode;
 
@@ -36,51 +30,53 @@ struct Cli {
 enum Command {
     /// Time tick-to-wire in process (hotline, pre-armed, and the
     /// conventional Rust stack) and a loopback round trip on this machine.
-    Bench(bench_cmd::Args),
+    #[cfg(feature = "lab")]
+    Bench(cli::bench::Args),
     /// Run the whole engine against a simulated exchange and a replayed
     /// mempool on this machine, in paper mode, and print its latencies.
-    Demo(demo::Args),
+    #[cfg(feature = "lab")]
+    Demo(cli::demo::Args),
     /// Validate a config file and name the offending field.
-    CheckConfig(check_config::Args),
+    CheckConfig(cli::check_config::Args),
     /// Print the CPU model and the instruction-set paths hotline uses on it.
-    Cpu(cpu::Args),
+    Cpu(cli::cpu::Args),
     /// Decode a raw Bitcoin transaction (hex) and print it as one JSON object.
-    DecodeTx(decode_tx::Args),
+    DecodeTx(cli::decode_tx::Args),
     /// Connect to a wss:// or https:// URL with hotline's TLS stack and print
     /// what was negotiated, as one JSON object.
-    Probe(hotline::probe::Args),
+    Probe(cli::probe::Args),
     /// Run the engine with a config file (paper trading unless --live).
-    Run(run::Args),
+    Run(cli::run::Args),
     /// Decode a binary log written by hotline.
-    Log(read_log::Args),
+    Log(cli::log::Args),
     /// Print a venue's canonical signature payload and its signature for the
     /// given params, to debug a rejected signature.
-    Sign(sign::Args),
+    Sign(cli::sign::Args),
 }
 
 fn main() -> ExitCode {
-    let mut cli = Cli::parse();
-    if matches!(cli.command, Command::Demo(_)) && cli.log_file.is_none() {
-        cli.log_file = Some(std::env::temp_dir().join("hotline-demo.defmt"));
-    }
-    let log = match cli.log_file.as_deref().map(hotline::log::LogFile::start).transpose() {
+    let parsed = Cli::parse();
+    let log_file = parsed.log_file.or_else(|| default_log_file(&parsed.command));
+    let log = match log_file.as_deref().map(hotline::log::LogFile::start).transpose() {
         Ok(log) => log,
         Err(e) => {
             eprintln!("hotline: --log-file: {e}");
             return ExitCode::FAILURE;
         }
     };
-    defmt::info!("hotline {=str} started: {=str}", env!("CARGO_PKG_VERSION"), command_name(&cli.command));
-    let result = match cli.command {
-        Command::Bench(args) => bench_cmd::run(&args),
-        Command::CheckConfig(args) => check_config::run(&args),
-        Command::Cpu(args) => cpu::run(&args),
-        Command::DecodeTx(args) => decode_tx::run(&args),
-        Command::Demo(args) => demo::run(&args, cli.log_file.as_deref()),
-        Command::Log(args) => read_log::run(&args),
-        Command::Probe(args) => hotline::probe::run(&args),
-        Command::Run(args) => run::run(&args, log.is_some()),
-        Command::Sign(args) => sign::run(&args),
+    defmt::info!("hotline {=str} started: {=str}", env!("CARGO_PKG_VERSION"), command_name(&parsed.command));
+    let result = match parsed.command {
+        #[cfg(feature = "lab")]
+        Command::Bench(args) => cli::bench::run(&args),
+        Command::CheckConfig(args) => cli::check_config::run(&args),
+        Command::Cpu(args) => cli::cpu::run(&args),
+        Command::DecodeTx(args) => cli::decode_tx::run(&args),
+        #[cfg(feature = "lab")]
+        Command::Demo(args) => cli::demo::run(&args, log_file.as_deref()),
+        Command::Log(args) => cli::log::run(&args),
+        Command::Probe(args) => cli::probe::run(&args),
+        Command::Run(args) => cli::run::run(&args, log.is_some()),
+        Command::Sign(args) => cli::sign::run(&args),
     };
     defmt::info!("hotline finished: {=bool}", result.is_ok());
     if let Some(log) = log {
@@ -99,12 +95,24 @@ fn main() -> ExitCode {
     }
 }
 
+/// Where a command logs when `--log-file` is not given: the demo always
+/// writes a binary log, to a temporary file.
+fn default_log_file(command: &Command) -> Option<std::path::PathBuf> {
+    match command {
+        #[cfg(feature = "lab")]
+        Command::Demo(_) => Some(std::env::temp_dir().join("hotline-demo.defmt")),
+        _ => None,
+    }
+}
+
 /// The subcommand's name as typed, for the log.
 fn command_name(command: &Command) -> &'static str {
     match command {
+        #[cfg(feature = "lab")]
         Command::Bench(_) => "bench",
         Command::CheckConfig(_) => "check-config",
         Command::Cpu(_) => "cpu",
+        #[cfg(feature = "lab")]
         Command::Demo(_) => "demo",
         Command::DecodeTx(_) => "decode-tx",
         Command::Log(_) => "log",

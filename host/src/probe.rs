@@ -1,14 +1,16 @@
-//! `hotline probe URL`: connects to a `wss://` or `https://` endpoint the
-//! way the engine will (TCP, `core::tls` TLS 1.3 with the configured anchors
-//! and pins, and for `wss` the RFC 6455 upgrade through `core::ws`) and
-//! prints one JSON object: address, cipher suite, chain subjects and SPKI
-//! hashes, pin result and the time each step took. The bytes move through
-//! io_uring with registered buffers, as in the engine's loop.
+//! A `wss://` or `https://` URL turns into a report of what connecting to
+//! it the way the engine will took and found: TCP, `core::tls` TLS 1.3 with
+//! the given anchors and pins, and for `wss` the RFC 6455 §4 opening
+//! handshake through `core::ws`, then close_notify (RFC 8446 §6.1). The
+//! report is one JSON object: address, cipher suite, chain subjects and
+//! SPKI hashes, pin result and the time each step took. The bytes move
+//! through io_uring with registered buffers, as in the [`crate::driver`]
+//! loop; [`pump`] is that byte mover, shared with the TLS peer tests.
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::pin::{Pin, pin};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -17,37 +19,24 @@ use hotline_core::tls::{self, Aes128GcmSha256, Aes256GcmSha384, Client, State, S
 use hotline_core::ws::handshake::{self, Request};
 
 use crate::net::ring::{RingConfig, RingStream};
-use crate::tls_verify::{HostVerifier, certs_from_pem, contain};
+use crate::tls_verify::{HostVerifier, certs_from_pem, contain, unix_secs};
 
-/// Options of `hotline probe`.
-#[derive(Debug, clap::Args)]
-pub struct Args {
+/// What to probe and how.
+#[derive(Debug, Clone)]
+pub struct Options {
     /// `wss://host[:port]/path` or `https://host[:port]/path`.
     pub url: String,
-    /// Require this base64 SHA-256 of a SubjectPublicKeyInfo in the chain
-    /// (repeatable; any one matching suffices).
-    #[arg(long = "pin-spki", value_name = "BASE64")]
+    /// Base64 SHA-256 of SubjectPublicKeyInfos, one of which must be in
+    /// the chain (none: chain validation alone).
     pub pin_spki: Vec<String>,
-    /// Trust the PEM certificates in FILE instead of the Mozilla roots.
-    #[arg(long, value_name = "FILE")]
+    /// Trust the PEM certificates in this file instead of the Mozilla roots.
     pub ca: Option<PathBuf>,
     /// Skip chain and hostname validation. INSECURE: diagnostics only.
-    #[arg(long)]
     pub insecure_skip_verify: bool,
-    /// Cipher suite to offer.
-    #[arg(long, value_enum, default_value_t = Suite::Aes128)]
-    pub suite: Suite,
-    /// Give up after this many seconds.
-    #[arg(long, default_value_t = 10)]
-    pub timeout_secs: u64,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum Suite {
-    /// TLS_AES_128_GCM_SHA256
-    Aes128,
-    /// TLS_AES_256_GCM_SHA384
-    Aes256,
+    /// Offer TLS_AES_256_GCM_SHA384 instead of TLS_AES_128_GCM_SHA256.
+    pub aes256: bool,
+    /// Give up after this long.
+    pub timeout: Duration,
 }
 
 /// A parsed probe target.
@@ -81,10 +70,6 @@ fn parse_url(url: &str) -> Result<Target, String> {
         port,
         path: if path.is_empty() { "/".to_owned() } else { path.to_owned() },
     })
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// Moves bytes between `stream` (io_uring, as the engine's loop does) and
@@ -145,16 +130,11 @@ where
     }
 }
 
-pub fn run(args: &Args) -> Result<(), String> {
-    println!("{}", probe(args)?);
-    Ok(())
-}
-
 /// Performs the probe and returns its report.
-pub fn probe(args: &Args) -> Result<serde_json::Value, String> {
-    let target = parse_url(&args.url)?;
-    let deadline = Instant::now() + Duration::from_secs(args.timeout_secs);
-    let pins = args
+pub fn probe(options: &Options) -> Result<serde_json::Value, String> {
+    let target = parse_url(&options.url)?;
+    let deadline = Instant::now() + options.timeout;
+    let pins = options
         .pin_spki
         .iter()
         .map(|p| {
@@ -165,15 +145,15 @@ pub fn probe(args: &Args) -> Result<serde_json::Value, String> {
                 .ok_or_else(|| format!("--pin-spki {p}: not the base64 of 32 bytes"))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let ca = match &args.ca {
+    let ca = match &options.ca {
         Some(path) => {
             let pem = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
             Some(certs_from_pem(&pem)?)
         }
         None => None,
     };
-    let mut verifier = HostVerifier::new(ca.as_deref(), pins, unix_now())?;
-    if args.insecure_skip_verify {
+    let mut verifier = HostVerifier::new(ca.as_deref(), pins, unix_secs())?;
+    if options.insecure_skip_verify {
         eprintln!(
             "hotline probe: WARNING: --insecure-skip-verify: the certificate chain and hostname are NOT \
              verified; anyone on the path can impersonate {}. Never trade over such a connection.",
@@ -190,7 +170,7 @@ pub fn probe(args: &Args) -> Result<serde_json::Value, String> {
     let mut last = format!("resolve {}: no address", target.host);
     let (stream, addr) = addrs
         .iter()
-        .find_map(|a| match TcpStream::connect_timeout(a, Duration::from_secs(args.timeout_secs)) {
+        .find_map(|a| match TcpStream::connect_timeout(a, options.timeout) {
             Ok(s) => Some((s, *a)),
             Err(e) => {
                 last = format!("connect {a}: {e}");
@@ -206,15 +186,12 @@ pub fn probe(args: &Args) -> Result<serde_json::Value, String> {
     let config = tls::Config { server_name: &target.host };
     let seed = crate::entropy::<32>()?;
     let mut report = Report::default();
-    match args.suite {
-        Suite::Aes128 => {
-            let engine = pin!(tls::connect::<Aes128GcmSha256, _>(&mut storage, config, &mut verifier, seed));
-            session(engine, &mut stream, &target, deadline, &mut report)?;
-        }
-        Suite::Aes256 => {
-            let engine = pin!(tls::connect::<Aes256GcmSha384, _>(&mut storage, config, &mut verifier, seed));
-            session(engine, &mut stream, &target, deadline, &mut report)?;
-        }
+    if options.aes256 {
+        let engine = pin!(tls::connect::<Aes256GcmSha384, _>(&mut storage, config, &mut verifier, seed));
+        session(engine, &mut stream, &target, deadline, &mut report)?;
+    } else {
+        let engine = pin!(tls::connect::<Aes128GcmSha256, _>(&mut storage, config, &mut verifier, seed));
+        session(engine, &mut stream, &target, deadline, &mut report)?;
     }
 
     let chain: Vec<serde_json::Value> = verifier
@@ -228,10 +205,10 @@ pub fn probe(args: &Args) -> Result<serde_json::Value, String> {
         })
         .collect();
     Ok(serde_json::json!({
-        "url": args.url,
+        "url": options.url,
         "address": addr.to_string(),
         "cipher_suite": report.suite,
-        "verified": !args.insecure_skip_verify,
+        "verified": !options.insecure_skip_verify,
         "chain": chain,
         "pins_matched": verifier.pins_matched(),
         "timings_us": {

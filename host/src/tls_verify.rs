@@ -1,11 +1,13 @@
-//! The host's server verifier for `core::tls`: full WebPKI path validation
+//! The host's server verifier for `core::tls`: a server's certificate chain
+//! turns into accept or a precise refusal, by full WebPKI path validation
 //! by `rustls-webpki` with ring's RSA, ECDSA and Ed25519 (RFC 8446 §4.2.3
 //! schemes), over the configured anchors or the Mozilla roots
 //! (`webpki-roots`), with the same SPKI SHA-256 pins as the core verifier.
-//! It allocates during the handshake only: the owned anchors at start-up and
-//! the recorded chain (subjects, SPKI hashes) that `hotline probe` prints.
-//! A panic inside the verifier or the TLS library becomes a connection
-//! error through [`contain`], since no network input may abort the process.
+//! It allocates during the handshake only: the owned anchors at start-up
+//! and the recorded chain (subjects, SPKI hashes) that `hotline probe`
+//! prints. A panic inside the verifier or the TLS library becomes a
+//! connection error through [`contain`], since no network input may abort
+//! the process.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -47,6 +49,12 @@ pub fn contain<T>(f: impl FnOnce() -> T) -> Result<T, String> {
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "panic".to_owned())
     })
+}
+
+/// Seconds since the Unix epoch now: the time a chain's validity is
+/// checked at.
+pub fn unix_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// Parses PEM text holding one or more certificates into DER.

@@ -1,7 +1,7 @@
-//! Start-up tuning of the engine thread: CPU pinning, locking memory and
-//! real-time scheduling. Each step is reported, and a step the process has
-//! no privilege for says which capability it needs instead of failing
-//! silently.
+//! Start-up tuning of the engine thread: a [`Tuning`] turns into CPU pinning,
+//! locked memory and real-time scheduling, and into one report line per step.
+//! Each step is reported, and a step the process has no privilege for says
+//! which capability it needs instead of failing silently.
 
 use std::fmt;
 

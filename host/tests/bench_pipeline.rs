@@ -1,14 +1,14 @@
-//! The in-process benchmark pipelines (`hotline::bench`) against the
+//! The in-process benchmark pipelines (`hotline::lab::bench`) against the
 //! in-memory rustls + tungstenite venue, which checks every order's HMAC:
 //! hotline's engine, hotline pre-armed and the conventional stack each
 //! send every whale's order and get it acknowledged, and hotline and the
 //! conventional stack (rust-bitcoin, serde_json, `hmac`, `hex`) sign the
 //! same payloads byte for byte — a check that does notice a difference.
 
-use hotline::bench::baseline::Baseline;
-use hotline::bench::report::in_process;
-use hotline::bench::{Harness, Pki, Tally, compare, pipeline};
 use hotline::clock::Clock;
+use hotline::lab::bench::baseline::Baseline;
+use hotline::lab::bench::report::in_process;
+use hotline::lab::bench::{Harness, Pki, Tally, compare, pipeline};
 use hotline::metrics::Stage;
 
 #[test]

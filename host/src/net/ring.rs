@@ -1,11 +1,11 @@
-//! The io_uring transport: one ring, a fixed set of TCP connections
-//! registered as fixed files, and one registered receive and one registered
-//! send buffer per connection. The host's event loop arms receives, copies
-//! outgoing bytes into a connection's send buffer and submits them, and
-//! drains completions, all without allocating after start-up. Short writes
-//! are resubmitted here; a connection never has more than one receive and
-//! one send in flight, so buffers are never reused while the kernel owns
-//! them.
+//! The io_uring transport: outgoing bytes turn into submitted sends and
+//! completions into received bytes, over one ring, a fixed set of TCP
+//! connections registered as fixed files, and one registered receive and one
+//! registered send buffer per connection. The host's event loop arms receives,
+//! copies outgoing bytes into a connection's send buffer and submits them, and
+//! drains completions, all without allocating after start-up. Short writes are
+//! resubmitted here; a connection never has more than one receive and one send
+//! in flight, so buffers are never reused while the kernel owns them.
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};

@@ -1,6 +1,7 @@
-//! TCP sockets for the two connections (the node's ZMQ endpoint and the
-//! venue), set up once at start-up with `nix`: name resolution, connect,
-//! `TCP_NODELAY`, optional `SO_BUSY_POLL` and buffer sizes.
+//! Addresses turn into connected, tuned TCP sockets for the two connections
+//! (the node's ZMQ endpoint and the venue), set up once at start-up with `nix`:
+//! name resolution, connect, `TCP_NODELAY`, optional `SO_BUSY_POLL` and buffer
+//! sizes.
 
 use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};

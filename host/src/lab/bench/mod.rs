@@ -15,7 +15,6 @@
 //! deny nothing: each iteration sends exactly one order.
 
 pub mod baseline;
-pub mod cpu;
 pub mod pipeline;
 pub mod report;
 pub(crate) mod venue;
@@ -31,10 +30,11 @@ use hotline_core::feed::bitcoind::{Topic, emit_notification};
 use hotline_core::risk::{Limits, RateLimit};
 use hotline_core::strategy::whale::Rules;
 
+pub use crate::lab::paper::{ID_WIDTH, INSTRUMENT, REFERENCE_PRICE, SIZING};
 use crate::metrics::{Metrics, Stage};
-pub use crate::paper::{ID_WIDTH, INSTRUMENT, REFERENCE_PRICE, SIZING};
 
-/// The documented Binance HMAC test key (EXCHANGES.md §1.3 vector A).
+/// The documented Binance HMAC test key (docs/protocols/binance-ws-api.md §Test
+/// vectors).
 pub const API_KEY: &str = hotline_sim::DOC_API_KEY;
 /// Its secret.
 pub const SECRET: &str = hotline_sim::DOC_SECRET_KEY;
@@ -143,7 +143,8 @@ pub struct SentOrder {
     pub client_order_id: u64,
     /// `timestamp` (milliseconds).
     pub timestamp: u64,
-    /// The canonical payload signed (EXCHANGES.md §1.3).
+    /// The canonical payload signed (docs/protocols/binance-ws-api.md
+    /// §Signing).
     pub payload: Vec<u8>,
     /// The hex signature on the wire.
     pub signature: String,

@@ -1,30 +1,32 @@
-//! `hotline bench`: qualifies this machine. A fixed count of whale
-//! notifications runs through three in-process pipelines (hotline's
-//! engine, hotline pre-armed, and the conventional Rust stack; see
-//! [`hotline::bench`]), each iteration timed alone into a histogram, after
-//! a warm-up; hotline's and the baseline's orders are checked to be signed
-//! byte for byte alike. Then the real io_uring loop trades against the
-//! simulated exchange over loopback, fed by the libzmq replayer, until
-//! enough orders are acknowledged: its wire-to-ack round trip and the
-//! engine's own tick-to-wire in the same run. The result is a table, or one
-//! JSON object with `--json`; `--plot` draws the three latency
-//! distributions as percentile curves in an SVG.
+//! `hotline bench`: this machine turns into latency figures that qualify it. A
+//! fixed count of whale notifications runs through three in-process pipelines
+//! (hotline's engine, hotline pre-armed, and the conventional Rust stack; see
+//! [`hotline::lab::bench`]), each iteration timed alone into a histogram, after
+//! a warm-up; hotline's and the baseline's orders are checked to be signed byte
+//! for byte alike. Then the real io_uring loop trades against the simulated
+//! exchange over loopback, fed by the libzmq replayer, until enough orders are
+//! acknowledged: its wire-to-ack round trip and the engine's own tick-to-wire
+//! in the same run. The result is a table, or one JSON object with `--json`;
+//! `--plot` draws the three latency distributions as percentile curves in an
+//! SVG.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use hotline::bench::{self, report};
 use hotline::clock::Clock;
-use hotline::engine::{self, Command, Control, Report, Status};
+use hotline::driver::{self, Command, Control, Report, Status};
+use hotline::lab::bench::{self, report};
+use hotline::lab::paper;
 use hotline::metrics::Stage;
 use hotline::net::ring::RingConfig;
-use hotline::paper;
 use hotline_core::engine::Settings;
 use hotline_core::sign::HmacKey;
 use hotline_core::venue::binance::Auth;
 use hotline_replay::{Pace, PlayConfig, Player, capture};
 use hotline_sim::{Sim, SimConfig};
 use serde_json::{Value, json};
+
+use super::cpu;
 
 /// Options of `hotline bench`.
 #[derive(Debug, clap::Args)]
@@ -121,10 +123,10 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
             }
             None => println!("loopback round trip: skipped"),
         }
-        let features: Vec<&str> = bench::cpu::features().into_iter().filter(|(_, on)| *on).map(|(n, _)| n).collect();
+        let features: Vec<&str> = cpu::features().into_iter().filter(|(_, on)| *on).map(|(n, _)| n).collect();
         println!(
             "cpu: {} [{}], sha256: {}, aes-gcm: {}, clock: {}",
-            bench::cpu::model(),
+            cpu::model(),
             features.join(" "),
             hotline_core::sign::backend().name(),
             hotline_core::tls::aes_gcm_backend(),
@@ -163,7 +165,7 @@ fn round_trip(count: u64, ring: RingConfig, spin: bool, clock: &Clock) -> Result
     let plan = paper::plan(&sim, feed, ring, spin);
     let mut control =
         UntilAcked { count, player: &player, published: per_loop * u64::from(loops), started: Instant::now() };
-    let report = engine::run(&plan, settings, bench::rules(), bench::limits(), clock, &mut control)?;
+    let report = driver::run(&plan, settings, bench::rules(), bench::limits(), clock, &mut control)?;
     player.stop()?;
     sim.shutdown();
     report.check()?;
@@ -197,9 +199,9 @@ impl Control for UntilAcked<'_> {
 /// The processor and the dispatched paths the figures were taken on.
 fn cpu_json() -> Value {
     let features: serde_json::Map<String, Value> =
-        bench::cpu::features().into_iter().map(|(name, present)| (name.to_owned(), present.into())).collect();
+        cpu::features().into_iter().map(|(name, present)| (name.to_owned(), present.into())).collect();
     json!({
-        "model": bench::cpu::model(),
+        "model": cpu::model(),
         "features": features,
         "sha256_backend": hotline_core::sign::backend().name(),
         "sign_lanes": hotline_core::sign::lanes(),

@@ -3,10 +3,11 @@
 //! `ServerConnection`, the WebSocket upgrade is answered by tungstenite's
 //! server handshake (or skipped for a client that starts framed), masked
 //! frames are decoded by tungstenite, and each request read by serde_json
-//! gets a Binance-shaped answer (EXCHANGES.md §1.2, §1.5): `time` its
-//! `serverTime`, `order.place` (its HMAC signature checked, §1.3) a RESULT
-//! with `status: FILLED`. Every answer leaves as its own TLS record, so the
-//! client's inbound path can be timed one ack at a time.
+//! gets a Binance-shaped answer (docs/protocols/binance-ws-api.md §Response
+//! format, §time, §order.place): `time` its `serverTime`, `order.place`
+//! (its HMAC signature checked, §Signing) a RESULT with `status: FILLED`.
+//! Every answer leaves as its own TLS record, so the client's inbound path
+//! can be timed one ack at a time.
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
@@ -226,9 +227,9 @@ impl Venue {
     }
 }
 
-/// Whether `params` carry the HMAC-SHA256 of their other params, sorted
-/// by name and joined as `name=value&...` (EXCHANGES.md §1.3), under the
-/// documented test key.
+/// Whether `params` carry the HMAC-SHA256 of their other params, sorted by name
+/// and joined as `name=value&...` (docs/protocols/binance-ws-api.md §Signing),
+/// under the documented test key.
 fn signed(params: &Value) -> bool {
     let (Some(map), Some(signature)) = (params.as_object(), params["signature"].as_str()) else {
         return false;
@@ -252,7 +253,8 @@ fn signed(params: &Value) -> bool {
 mod tests {
     use super::*;
 
-    /// EXCHANGES.md §1.3 WS-API vector C: its params under the documented key.
+    /// docs/protocols/binance-ws-api.md §Test vectors, vector C: its params
+    /// under the documented key.
     fn vector_c(signature: &str) -> Value {
         json!({
             "apiKey": super::super::API_KEY,

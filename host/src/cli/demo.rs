@@ -1,22 +1,23 @@
-//! `hotline demo`: the whole engine on one machine with nothing to set up.
-//! It starts the simulated exchange (`hotline-sim`: rustls + tungstenite,
-//! its own CA, the documented HMAC test key) and the mempool replayer
-//! (`hotline-replay`: a real libzmq PUB on loopback playing the capture
-//! built into the binary), runs the engine against them in paper mode with
-//! the simulator's CA pinned, shows a progress line, and ends with the
-//! per-stage latency table and the order accounting. Every order the
-//! engine sent must be acknowledged, rejected or reconciled, and the
-//! simulator's journal must agree: otherwise the demo fails.
+//! `hotline demo`: nothing but this binary turns into a paper run of the
+//! whole engine on one machine, and that run into a latency table and an
+//! order accounting. It starts the simulated exchange (`hotline-sim`:
+//! rustls + tungstenite, its own CA, the documented HMAC test key) and the
+//! mempool replayer (`hotline-replay`: a real libzmq PUB on loopback
+//! playing the capture built into the binary), runs the engine against them
+//! in paper mode with the simulator's CA pinned, shows a progress line, and
+//! ends with the per-stage latency table and the order accounting. Every
+//! order the engine sent must be acknowledged, rejected or reconciled, and
+//! the simulator's journal must agree: otherwise the demo fails.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use hotline::clock::Clock;
-use hotline::engine::{self, Command, Control, Report, Status};
+use hotline::driver::{self, Command, Control, Report, Status};
+use hotline::lab::paper;
 use hotline::metrics;
 use hotline::net::ring::RingConfig;
-use hotline::paper;
 use hotline::signals::Signals;
 use hotline_core::risk::{Limits, RateLimit};
 use hotline_core::sign::HmacKey;
@@ -95,7 +96,7 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
         timeout: Duration::from_secs(args.timeout_secs),
         drained_since: None,
     };
-    let report = engine::run(&plan, settings, rules, limits, &clock, &mut control)?;
+    let report = driver::run(&plan, settings, rules, limits, &clock, &mut control)?;
     if control.progress {
         eprintln!();
     }
@@ -130,13 +131,13 @@ impl Control for DemoControl<'_> {
                 c.orders_acked,
                 c.orders_rejected,
                 c.orders_unknown,
-                engine::venue_state_name(status.venue),
+                driver::venue_state_name(status.venue),
             );
             let _ = std::io::stderr().flush();
         }
         if self.signals.take_dump() {
             let counters =
-                engine::summary_counters(status.counters, status.unresolved, Some(status.hot_path_allocations));
+                driver::summary_counters(status.counters, status.unresolved, Some(status.hot_path_allocations));
             eprintln!("\n{}", metrics::summary_table(status.metrics, &counters));
         }
         if self.signals.stop_requested() || self.started.elapsed() > self.timeout {

@@ -1,5 +1,5 @@
-//! `hotline log FILE`: decodes a binary defmt log against the binary that
-//! wrote it (by default, this one).
+//! `hotline log FILE`: a binary defmt log turns into text lines, decoded
+//! against the binary that wrote it (by default, this one).
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -1,8 +1,9 @@
-//! `hotline sign`: reproduces a venue request signature from the command
-//! line, to debug a rejected signature (Binance -1022). The params are
-//! sorted into the canonical payload of EXCHANGES.md §1.3 (every param but
-//! `signature`, by name, `k=v` joined by `&`, no percent-encoding) and
-//! signed with `hotline-core`'s HMAC-SHA256.
+//! `hotline sign`: request params and a secret turn into the venue's
+//! canonical payload and its signature, to debug a rejected signature
+//! (Binance -1022). The params are sorted into the canonical payload of
+//! docs/protocols/binance-ws-api.md §Signing (every param but `signature`,
+//! by name, `k=v` joined by `&`, no percent-encoding) and signed with
+//! `hotline-core`'s HMAC-SHA256.
 
 use std::path::PathBuf;
 

@@ -1,14 +1,14 @@
-//! The conventional pipeline, built the way a competent Rust developer
-//! would with popular crates, over the same whale messages as hotline: the
-//! ZMQ frames split (libzmq's job in such a stack; hotline's ZMTP header
-//! parser stands in for it), rust-bitcoin 0.32 `consensus::deserialize`,
-//! the whale decision on its outputs with the txid and a 64-entry memory,
-//! a `HashMap` of open orders for the risk check, a serde struct through
-//! `serde_json::Value` into a `BTreeMap` for the sorted payload,
-//! `Hmac::<Sha256>::new_from_slice` per order, `hex`, the request by
-//! `serde_json::to_string`, tungstenite's client `WebSocket` (masked frame)
-//! and a rustls `ClientConnection` sealing the record. Acks come back the
-//! same way: rustls, tungstenite, `serde_json::Value`, the `HashMap`.
+//! The conventional pipeline: a whale's ZMQ message turns into a sealed order
+//! record the way a competent Rust developer would with popular crates, over
+//! the same whale messages as hotline: the ZMQ frames split (libzmq's job in
+//! such a stack; hotline's ZMTP header parser stands in for it), rust-bitcoin
+//! 0.32 `consensus::deserialize`, the whale decision on its outputs with the
+//! txid and a 64-entry memory, a `HashMap` of open orders for the risk check, a
+//! serde struct through `serde_json::Value` into a `BTreeMap` for the sorted
+//! payload, `Hmac::<Sha256>::new_from_slice` per order, `hex`, the request by
+//! `serde_json::to_string`, tungstenite's client `WebSocket` (masked frame) and
+//! a rustls `ClientConnection` sealing the record. Acks come back the same way:
+//! rustls, tungstenite, `serde_json::Value`, the `HashMap`.
 //!
 //! For the same whale, client order id and timestamp it signs the same
 //! payload as hotline, byte for byte ([`super::compare`] checks).
@@ -302,10 +302,11 @@ impl Harness for Baseline<'_> {
     }
 }
 
-/// How a competent Rust developer signs a Binance request with popular
-/// crates: the params through serde_json, sorted in a `BTreeMap`, joined
-/// as `k=v&…` (EXCHANGES.md §1.3), an HMAC keyed per request, `hex`, and
-/// the request rendered with `json!`. Returns (payload, signature, request).
+/// How a competent Rust developer signs a Binance request with popular crates:
+/// the params through serde_json, sorted in a `BTreeMap`, joined as `k=v&…`
+/// (docs/protocols/binance-ws-api.md §Signing), an HMAC keyed per request,
+/// `hex`, and the request rendered with `json!`. Returns (payload, signature,
+/// request).
 pub fn conventional_request<P: serde::Serialize>(
     params: &P,
     secret: &[u8],

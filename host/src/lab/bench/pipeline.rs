@@ -1,12 +1,13 @@
-//! hotline's side of the in-process benchmark. [`hotline`]: the real
-//! [`Engine`] (the one `hotline run` drives) whose TLS link is connected
-//! over memory to the rustls venue: one iteration is a whale's ZMQ message
-//! into [`Engine::handle_feed`] and the sealed record out of
+//! hotline's side of the in-process benchmark: a whale's ZMQ message turns into
+//! a sealed order record, timed per stage. [`hotline`]: the real [`Engine`]
+//! (the one `hotline run` drives) whose TLS link is connected over memory to
+//! the rustls venue: one iteration is a whale's ZMQ message into
+//! [`Engine::handle_feed`] and the sealed record out of
 //! [`Engine::poll_transmit`]; the venue's acks go back through
-//! [`Engine::handle_venue`], timed one record at a time. [`pre_armed`]:
-//! the same feed decode, whale decision and risk check, then a
-//! [`PreArmed`] order fired, framed and sealed by hotline's TLS engine — the
-//! bytes a pre-armed order puts on the wire.
+//! [`Engine::handle_venue`], timed one record at a time. [`pre_armed`]: the
+//! same feed decode, whale decision and risk check, then a [`PreArmed`] order
+//! fired, framed and sealed by hotline's TLS engine — the bytes a pre-armed
+//! order puts on the wire.
 //!
 //! Stage stamps are the host clock's raw ticks ([`Clock::ticks`]), as in
 //! `hotline run`; each iteration's end-to-end time runs from before
@@ -36,7 +37,7 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::metrics::Stage;
-use crate::tls_verify::HostVerifier;
+use crate::tls_verify::{HostVerifier, unix_secs};
 
 /// Venue messages reassembled up to this size.
 const MESSAGE_BUFFER: usize = 64 * 1024;
@@ -65,10 +66,6 @@ fn pub_hello() -> Result<Vec<u8>, String> {
     n += zmtp::emit_frame(&mut out[n..], false, true, b"\x05READY\x0bSocket-Type\x00\x00\x00\x03PUB").map_err(err)?;
     out.truncate(n);
     Ok(out)
-}
-
-fn unix_secs() -> u64 {
-    super::unix_ms() / 1_000
 }
 
 /// Runs `f` with hotline's engine connected to a fresh in-memory venue
@@ -255,7 +252,7 @@ fn sign_kept(
 /// Records one iteration's stages: the engine's stamps inside, `t0` and
 /// `t1` around the whole call.
 fn record_stages(tally: &mut Tally, clock: &Clock, s: &Stages, t0: u64, t1: u64) {
-    for (stage, ns) in crate::engine::stage_ns(clock, s) {
+    for (stage, ns) in crate::driver::stage_ns(clock, s) {
         tally.record(stage, ns);
     }
     tally.record(Stage::Submit, clock.ticks_to_ns(t1.saturating_sub(s.sealed)));

@@ -1,5 +1,5 @@
-//! `hotline decode-tx HEX`: one raw transaction, decoded by `core::btc`,
-//! printed as one JSON object (the fields `decoderawtransaction` users look
+//! `hotline decode-tx HEX`: one raw transaction in hex turns into one JSON
+//! object, decoded by `core::btc` (the fields `decoderawtransaction` users look
 //! for, plus hotline's script classes).
 
 use hotline_core::btc::tx::Tx;

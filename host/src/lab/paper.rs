@@ -1,4 +1,5 @@
-//! The engine wired to the simulated exchange (`hotline-sim`): the one
+//! A running simulated exchange (`hotline-sim`) turns into the engine's
+//! settings and connection plan for trading against it on paper: the one
 //! instrument, order shape, sizing and connection plan that `hotline demo`,
 //! `hotline bench`'s round trip and the end-to-end tests trade on paper.
 
@@ -12,7 +13,7 @@ use hotline_core::venue::{self, binance};
 use hotline_sim::Sim;
 
 use crate::clock::Clock;
-use crate::engine::{Plan, first_client_order_id};
+use crate::driver::{Plan, first_client_order_id};
 use crate::net::ring::RingConfig;
 use crate::net::socket::SocketOptions;
 

@@ -1,10 +1,12 @@
-//! The engine thread: `hotline-core`'s [`Engine`] driven by one io_uring
-//! with registered buffers and fixed files, run to completion. Each turn
-//! reaps completions and hands their bytes to the engine, sends what it
-//! sealed at once, acts on its events (connect, close, order records,
-//! metrics, the binary log), runs its timers, and waits in the kernel until
-//! the next completion or deadline. Sockets are opened with `nix` when the
-//! engine asks; DNS was resolved before the loop starts.
+//! The engine thread: a [`Plan`] (addresses, trust, sockets, ring) and the
+//! engine's settings turn into a run of `hotline-core`'s [`Engine`] driven
+//! by one io_uring with registered buffers and fixed files, and that run
+//! into a [`Report`]. Each turn reaps completions and hands their bytes to
+//! the engine, sends what it sealed at once, acts on its events (connect,
+//! close, order records, metrics, the binary log), runs its timers, and
+//! waits in the kernel until the next completion or deadline. Sockets are
+//! opened with `nix` when the engine asks; DNS was resolved before the loop
+//! starts.
 //!
 //! The hot path (feed bytes in → sealed order out → ack in) is measured in
 //! allocations as well as nanoseconds: with [`crate::alloc_count`]'s
@@ -27,7 +29,7 @@ use crate::clock::Clock;
 use crate::metrics::{Metrics, Stage};
 use crate::net::ring::{Completion, Conn, Ring, RingConfig};
 use crate::net::socket::{self, SocketOptions};
-use crate::tls_verify::{HostVerifier, contain};
+use crate::tls_verify::{HostVerifier, contain, unix_secs};
 
 const FEED: Conn = 0;
 const VENUE: Conn = 1;
@@ -92,8 +94,9 @@ pub trait Control {
     fn turn(&mut self, status: &Status<'_>) -> Command;
     /// Called for every event, after the loop has acted on it.
     fn event(&mut self, _event: &Event) {}
-    /// The venue refused an order's signature (-1022); `payload` is what
-    /// the engine signed (EXCHANGES.md §1.3), to compare with `hotline sign`.
+    /// The venue refused an order's signature (-1022); `payload` is what the
+    /// engine signed (docs/protocols/binance-ws-api.md §Signing), to compare
+    /// with `hotline sign`.
     fn signature_rejected(&mut self, _client_order_id: u64, _payload: &[u8]) {}
 }
 
@@ -205,10 +208,6 @@ pub fn run(
         let suite = link.cipher_suite();
         drive(plan, settings, rules, limits, clock, control, link, suite)
     }
-}
-
-fn unix_secs() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// One TCP connection slot of the ring.

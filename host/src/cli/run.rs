@@ -1,29 +1,29 @@
-//! `hotline run --config FILE`: the engine as a trader runs it. The config
-//! (`hotline check-config` validates the same way) names the node, the
-//! venue and its trust anchors, the keys (by environment variable or 0600
-//! file), the instrument, strategy and risk limits, and this machine's
-//! tuning. Paper trading is the default: a `live` venue needs `--live`,
-//! and the banner says which it is. SIGINT/SIGTERM drain and stop (a second
-//! one exits at once), SIGUSR1 prints the running summary, and the summary
-//! at the end says whether any order was lost.
+//! `hotline run --config FILE`: a configuration file turns into the engine
+//! trading as configured, and its end into a summary. The config (`hotline
+//! check-config` validates the same way) names the node, the venue and its
+//! trust anchors, the keys (by environment variable or 0600 file), the
+//! instrument, strategy and risk limits, and this machine's tuning. Paper
+//! trading is the default: a `live` venue needs `--live`, and the banner says
+//! which it is. SIGINT/SIGTERM drain and stop (a second one exits at once),
+//! SIGUSR1 prints the running summary, and the summary at the end says whether
+//! any order was lost.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use hotline::clock::Clock;
 use hotline::config::{self, Network, SecretKey};
-use hotline::engine::{self, Command, Control, Plan, Status};
+use hotline::driver::{self, Command, Control, Plan, Status};
 use hotline::log::LogFile;
 use hotline::metrics;
 use hotline::net::ring::RingConfig;
 use hotline::net::socket::{self, SocketOptions};
 use hotline::signals::Signals;
 use hotline::tune;
-use hotline_core::engine::{Settings, Timers, VenueState};
-use hotline_core::order::Side;
+use hotline_core::engine::{Settings, VenueState};
 use hotline_core::sign::{Ed25519Key, HmacKey};
 use hotline_core::strategy::whale::WatchEntry;
-use hotline_core::venue::binance::{Auth, PlaceOrder};
+use hotline_core::venue::binance::Auth;
 use hotline_core::venue::{self, binance};
 
 /// Options of `hotline run`.
@@ -110,18 +110,11 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
     let clock = Clock::new();
     let host = if url.port == 443 { url.host.to_owned() } else { format!("{}:{}", url.host, url.port) };
     let v = &config.venue;
-    let ms = |n: u64| n.saturating_mul(1_000_000);
     let settings = Settings {
         host: &host,
         path: url.path,
         venue: venue::Settings::Binance(binance::Settings {
-            order: PlaceOrder {
-                instrument: config.instrument.core(),
-                side: Side::Buy,
-                order_type: config.instrument.order_type.into(),
-                resp_type: None,
-                client_order_id: Some(config.instrument.client_order_id_digits),
-            },
+            order: config.instrument.place_order(),
             auth,
             time_unit: v.time_unit.into(),
             recv_window: v.recv_window_ms,
@@ -130,18 +123,9 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
         limit_price: config.instrument.limit_price_ticks.unwrap_or(0),
         reference_price: config.instrument.reference_price_ticks,
         max_tx_bytes: config.node.max_tx_bytes,
-        timers: Timers {
-            request_timeout_ns: ms(v.request_timeout_ms),
-            ping_interval_ns: ms(v.ping_interval_secs.saturating_mul(1000)),
-            venue_silence_ns: ms(v.silence_secs.saturating_mul(1000)),
-            feed_silence_ns: ms(config.node.silence_secs.saturating_mul(1000)),
-            reconnect_min_ns: ms(v.reconnect_min_ms),
-            reconnect_max_ns: ms(v.reconnect_max_ms),
-            rotate_after_ns: ms(v.rotate_after_secs.saturating_mul(1000)),
-            ..Timers::default()
-        },
+        timers: config.timers(),
         unix_offset_ns: i64::try_from(clock.unix_offset_ns()).unwrap_or(0),
-        first_client_order_id: engine::first_client_order_id(config.instrument.client_order_id_digits),
+        first_client_order_id: driver::first_client_order_id(config.instrument.client_order_id_digits),
     };
     let plan = Plan {
         feed,
@@ -161,7 +145,7 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
     };
     let signals = Signals::install().map_err(|e| format!("signals: {e}"))?;
     let mut control = RunControl { signals: &signals, venue: None, since: Instant::now(), stopping: false };
-    let report = engine::run(&plan, settings, config.strategy.rules(&watch), config.limits(), &clock, &mut control)?;
+    let report = driver::run(&plan, settings, config.strategy.rules(&watch), config.limits(), &clock, &mut control)?;
     let counters = report.summary_counters();
     if args.json {
         println!("{}", metrics::summary_json(&report.metrics, &counters));
@@ -195,13 +179,13 @@ impl Control for RunControl<'_> {
             self.venue = Some(status.venue);
             eprintln!(
                 "hotline run: venue {} ({:.1} s in)",
-                engine::venue_state_name(status.venue),
+                driver::venue_state_name(status.venue),
                 self.since.elapsed().as_secs_f64()
             );
         }
         if self.signals.take_dump() {
             let counters =
-                engine::summary_counters(status.counters, status.unresolved, Some(status.hot_path_allocations));
+                driver::summary_counters(status.counters, status.unresolved, Some(status.hot_path_allocations));
             eprintln!("{}", metrics::summary_table(status.metrics, &counters));
         }
         if self.signals.stop_requested() {

@@ -1,0 +1,286 @@
+//! The `hotline run` configuration: a TOML file (`config/hotline.example.toml`
+//! documents every field) turns into typed, validated settings, and the
+//! secrets it names turn into [`Secrets`]. Unknown keys are errors, not
+//! silently ignored, and every error names the dotted path of the field at
+//! fault (`venue.reconnect_max_ms: must be >= venue.reconnect_min_ms`), so a
+//! typo cannot quietly fall back to a default. Each table has its file,
+//! holding its struct, its rules and its conversion to engine settings;
+//! every default is in [`defaults`]. Limits that come from the venue are
+//! Binance Spot's (docs/protocols/binance-ws-api.md §Rate limits: 50
+//! orders per 10 s, 160 000 per day; §Timing: `recvWindow` ≤ 60 000 ms;
+//! §Connection lifetime: connections closed after 24 h).
+
+mod auth;
+mod defaults;
+mod host;
+mod instrument;
+mod node;
+mod risk;
+mod strategy;
+mod venue;
+
+use std::fmt;
+use std::path::Path;
+
+use hotline_core::engine::Timers;
+use serde::Deserialize;
+
+pub use self::auth::{Auth, AuthMode, SecretKey, Secrets};
+pub use self::host::Host;
+pub use self::instrument::{Instrument, OrderKind};
+pub use self::node::{Node, OnGap};
+pub use self::risk::Risk;
+pub use self::strategy::{Strategy, UnlabeledSide, Watch, WatchKind};
+pub use self::venue::{Network, Suite, TimeUnit, Venue, WssUrl};
+
+/// A whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The Bitcoin node's ZMQ feed.
+    pub node: Node,
+    /// The exchange connection.
+    pub venue: Venue,
+    /// How requests authenticate, and where the key and secret are.
+    pub auth: Auth,
+    /// The traded symbol and its number formats.
+    pub instrument: Instrument,
+    /// Whale detection and order sizing.
+    pub strategy: Strategy,
+    /// The pre-trade risk gate.
+    pub risk: Risk,
+    /// Thread, memory and socket tuning of this machine.
+    #[serde(default)]
+    pub host: Host,
+}
+
+/// Milliseconds as the engine's nanoseconds (saturating).
+fn ms_ns(ms: u64) -> u64 {
+    ms.saturating_mul(1_000_000)
+}
+
+/// Seconds as the engine's nanoseconds (saturating).
+fn secs_ns(secs: u64) -> u64 {
+    ms_ns(secs.saturating_mul(1000))
+}
+
+/// Parses and validates a configuration file's text.
+pub fn parse(text: &str) -> Result<Config, String> {
+    let de = toml::Deserializer::parse(text).map_err(|e| located(text, &e, ""))?;
+    let config: Config =
+        serde_path_to_error::deserialize(de).map_err(|e| located(text, e.inner(), &e.path().to_string()))?;
+    config.validate()?;
+    Ok(config)
+}
+
+/// Reads, parses and validates a configuration file; errors start with its
+/// name.
+pub fn load(path: &Path) -> Result<Config, String> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{shown}: {e}"))?;
+    parse(&text).map_err(|e| e.lines().map(|line| format!("{shown}: {line}")).collect::<Vec<_>>().join("\n"))
+}
+
+/// A TOML error as `path: message (line N)`.
+fn located(text: &str, error: &toml::de::Error, path: &str) -> String {
+    let message = error.message().trim_end();
+    let line = error.span().map(|span| 1 + text.get(..span.start).unwrap_or(text).matches('\n').count());
+    let at = match line {
+        Some(line) => format!(" (line {line})"),
+        None => String::new(),
+    };
+    if path.is_empty() || path == "." { format!("{message}{at}") } else { format!("{path}: {message}{at}") }
+}
+
+/// Collects every violated rule, so one run of `check-config` lists them all.
+#[derive(Debug, Default)]
+struct Problems(Vec<String>);
+
+impl Problems {
+    fn require(&mut self, ok: bool, field: &str, rule: impl fmt::Display) {
+        if !ok {
+            self.0.push(format!("{field}: {rule}"));
+        }
+    }
+}
+
+impl Config {
+    /// Whether orders go to a live (real-money) endpoint.
+    pub fn is_live(&self) -> bool {
+        self.venue.network == Network::Live
+    }
+
+    /// Checks every rule a field's type cannot express.
+    pub fn validate(&self) -> Result<(), String> {
+        let mut p = Problems::default();
+        self.node.validate(&mut p);
+        self.venue.validate(&mut p);
+        self.auth.validate(&mut p);
+        self.instrument.validate(&mut p);
+        self.strategy.validate(&mut p);
+        self.risk.validate(&mut p);
+        self.host.validate(&mut p);
+        let max_qty = self.instrument.max_qty();
+        let qty_digits = "instrument.qty_int_digits + instrument.qty_decimals";
+        p.require(
+            self.strategy.max_qty <= max_qty,
+            "strategy.max_qty",
+            format_args!("{} has more digits than {qty_digits} allow", self.strategy.max_qty),
+        );
+        p.require(
+            self.risk.max_qty <= max_qty,
+            "risk.max_qty",
+            format_args!("has more digits than {qty_digits} allow"),
+        );
+        p.require(
+            self.strategy.max_qty <= self.risk.max_qty,
+            "strategy.max_qty",
+            "must be <= risk.max_qty (larger orders would all be denied)",
+        );
+        p.require(
+            self.node.on_gap == OnGap::Kill || self.strategy.gap_holdoff_ms > 0,
+            "strategy.gap_holdoff_ms",
+            "must be > 0 when node.on_gap = \"holdoff\"",
+        );
+        if p.0.is_empty() { Ok(()) } else { Err(p.0.join("\n")) }
+    }
+
+    /// The risk gate's limits.
+    pub fn limits(&self) -> hotline_core::risk::Limits {
+        self.risk.limits(self.node.on_gap == OnGap::Kill)
+    }
+
+    /// The engine's timers: the venue's, and the feed's watchdog.
+    pub fn timers(&self) -> Timers {
+        Timers { feed_silence_ns: secs_ns(self.node.silence_secs), ..self.venue.timers() }
+    }
+
+    /// Reads the API key and secret the `[auth]` table names.
+    pub fn secrets(&self) -> Result<Secrets, String> {
+        self.auth.secrets()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hotline_core::order::{OrderType, TimeInForce};
+    use hotline_core::strategy::whale::{self, WatchEntry};
+
+    use super::*;
+    use crate::tune::Tuning;
+
+    const EXAMPLE: &str = include_str!("../../../config/hotline.example.toml");
+
+    fn example() -> Config {
+        parse(EXAMPLE).unwrap()
+    }
+
+    /// The example with `from` replaced by `to` (which must occur).
+    fn edited(from: &str, to: &str) -> Result<Config, String> {
+        assert!(EXAMPLE.contains(from), "example lacks {from}");
+        parse(&EXAMPLE.replacen(from, to, 1))
+    }
+
+    #[test]
+    fn example_parses_to_paper_testnet() {
+        let config = example();
+        assert!(!config.is_live());
+        assert_eq!(config.venue.network, Network::Testnet);
+        assert_eq!(config.node.host_port(), Ok(("127.0.0.1", 28332)));
+        let url = config.venue.wss_url().unwrap();
+        assert_eq!((url.host, url.port, url.path), ("ws-api.testnet.binance.vision", 443, "/ws-api/v3"));
+        assert_eq!(config.venue.rotate_after_secs, 85_800);
+        assert_eq!(config.host.tuning(), Tuning { cpu: None, mlock: true, fifo_priority: None });
+        let tuned = edited("# cpu = 3", "cpu = 3\nsched_fifo = 50").unwrap();
+        assert_eq!(tuned.host.tuning(), Tuning { cpu: Some(3), mlock: true, fifo_priority: Some(50) });
+    }
+
+    #[test]
+    fn unknown_keys_name_their_table() {
+        let err = edited("[venue]\n", "[venue]\nurl_typo = 1\n").unwrap_err();
+        assert!(err.contains("venue.url_typo") && err.contains("unknown field"), "{err}");
+        let line = 1 + EXAMPLE.lines().position(|l| l == "[venue]").unwrap() + 1;
+        assert!(err.ends_with(&format!("(line {line})")), "{err}");
+        let err = parse(&format!("colour = 1\n{EXAMPLE}")).unwrap_err();
+        assert!(err.contains("colour") && err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_field() {
+        let err = edited("request_timeout_ms = 5000", "request_timeout_ms = \"5s\"").unwrap_err();
+        assert!(err.starts_with("venue.request_timeout_ms: invalid type"), "{err}");
+        let err = edited("network = \"testnet\"", "network = \"mainnet\"").unwrap_err();
+        assert!(err.starts_with("venue.network: unknown variant `mainnet`"), "{err}");
+    }
+
+    #[test]
+    fn rules_name_the_field() {
+        let cases = [
+            ("url = \"wss://", "url = \"ws://", "venue.url: must start with wss://"),
+            (
+                "reconnect_max_ms = 30000",
+                "reconnect_max_ms = 100",
+                "venue.reconnect_max_ms: must be >= venue.reconnect_min_ms",
+            ),
+            ("rotate_after_secs = 85800", "rotate_after_secs = 86400", "venue.rotate_after_secs"),
+            (
+                "network = \"testnet\"",
+                "network = \"live\"",
+                "venue.network: is \"live\" but venue.url points at a testnet",
+            ),
+            ("endpoint = \"tcp://127.0.0.1:28332\"", "endpoint = \"tcp://127.0.0.1\"", "node.endpoint: needs a port"),
+            ("base_qty = 10", "base_qty = 0", "strategy.base_qty: must be > 0"),
+            ("orders_per_10s = 20", "orders_per_10s = 51", "risk.orders_per_10s: must be 1-50"),
+            ("symbol = \"BTCUSDT\"", "symbol = \"btc-usdt\"", "instrument.symbol"),
+            (
+                "api_key_env = \"HOTLINE_API_KEY\"",
+                "api_key_file = \"/k\"\napi_key_env = \"HOTLINE_API_KEY\"",
+                "auth.api_key_env, auth.api_key_file: give exactly one",
+            ),
+        ];
+        for (from, to, expected) in cases {
+            let err = edited(from, to).unwrap_err();
+            assert!(err.contains(expected), "{to}: `{err}` lacks `{expected}`");
+        }
+    }
+
+    #[test]
+    fn limit_orders_need_a_price_and_market_orders_refuse_one() {
+        let err = edited("order_type = \"market\"", "order_type = \"limit_ioc\"").unwrap_err();
+        assert!(err.contains("instrument.limit_price_ticks: is required"), "{err}");
+        let config =
+            edited("order_type = \"market\"", "order_type = \"limit_ioc\"\nlimit_price_ticks = 9000000").unwrap();
+        assert_eq!(OrderType::from(config.instrument.order_type), OrderType::Limit(TimeInForce::Ioc));
+        let err = edited("order_type = \"market\"", "order_type = \"market\"\nlimit_price_ticks = 1").unwrap_err();
+        assert!(err.contains("is not used by order_type"), "{err}");
+    }
+
+    #[test]
+    fn every_problem_is_listed() {
+        assert_eq!(edited("base_qty = 10", "base_qty = 0").unwrap_err().lines().count(), 1);
+        let text = EXAMPLE.replacen("base_qty = 10", "base_qty = 0", 1).replacen(
+            "orders_per_10s = 20",
+            "orders_per_10s = 0",
+            1,
+        );
+        assert_eq!(parse(&text).unwrap_err().lines().count(), 2);
+    }
+
+    #[test]
+    fn core_settings_follow_the_file() {
+        let watch = "\n[[strategy.watch]]\nscript_hex = \"0014751e76e8199196d454941c45d1b3a323f1433bd6\"\nkind = \"cold_storage\"\n";
+        let config = parse(&format!("{EXAMPLE}{watch}")).unwrap();
+        let limits = config.limits();
+        assert_eq!(limits.short_rate.capacity, config.risk.orders_per_10s);
+        assert!(limits.kill_on_feed_gap);
+        let holdoff = edited("on_gap = \"kill\"", "on_gap = \"holdoff\"").unwrap();
+        assert!(!holdoff.limits().kill_on_feed_gap);
+        let scripts = config.strategy.watch_scripts().unwrap();
+        let entries: Vec<_> = scripts.iter().map(|(s, kind)| WatchEntry { script: s, kind: *kind }).collect();
+        let rules = config.strategy.rules(&entries);
+        assert_eq!(rules.watch.len(), 1);
+        assert_eq!(rules.watch[0].kind, whale::WatchKind::ColdStorage);
+        assert_eq!(rules.watch[0].script.len(), 22);
+        assert_eq!(rules.cooldown_ns, config.strategy.cooldown_ms * 1_000_000);
+    }
+}

@@ -1,0 +1,70 @@
+//! `[risk]`: the pre-trade gate's table turns into its limits, bounded by
+//! the venue's own order rate limits (docs/protocols/binance-ws-api.md
+//! §Rate limits: 50 orders per 10 s, 160 000 per day).
+
+use hotline_core::risk::{self, RateLimit};
+use hotline_core::venue::binance::{ORDERS_PER_10S, ORDERS_PER_DAY};
+use serde::Deserialize;
+
+use super::{Problems, defaults};
+
+/// `[risk]`: the pre-trade gate. Quantities in lot steps, prices in ticks,
+/// so a notional is steps × ticks.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Risk {
+    /// Largest quantity of one order.
+    pub max_qty: u64,
+    /// Largest quantity × price of one order.
+    pub max_notional: u64,
+    /// Most orders sent and not yet closed.
+    #[serde(default = "defaults::risk_max_open_orders")]
+    pub max_open_orders: u32,
+    /// Largest absolute position, counting open orders as filled.
+    pub max_position: u64,
+    /// Token bucket per 10 s (at most Binance's 50).
+    #[serde(default = "defaults::risk_orders_per_10s")]
+    pub orders_per_10s: u32,
+    /// Token bucket per day (at most Binance's 160 000).
+    #[serde(default = "defaults::risk_orders_per_day")]
+    pub orders_per_day: u32,
+    /// Kill switch after this many consecutive rejects (absent: never).
+    pub kill_after_rejects: Option<u32>,
+}
+
+impl Risk {
+    /// The risk gate's limits; `kill_on_feed_gap` is `[node]`'s `on_gap`.
+    pub fn limits(&self, kill_on_feed_gap: bool) -> risk::Limits {
+        const SECOND_NS: u64 = 1_000_000_000;
+        risk::Limits {
+            max_qty: self.max_qty,
+            max_notional: u128::from(self.max_notional),
+            max_open_orders: self.max_open_orders,
+            max_position: self.max_position,
+            short_rate: RateLimit { capacity: self.orders_per_10s, window_ns: 10 * SECOND_NS },
+            daily_rate: RateLimit { capacity: self.orders_per_day, window_ns: 86_400 * SECOND_NS },
+            kill_after_rejects: self.kill_after_rejects,
+            kill_on_feed_gap,
+        }
+    }
+
+    pub(super) fn validate(&self, p: &mut Problems) {
+        p.require(self.max_qty > 0, "risk.max_qty", "must be > 0");
+        p.require(self.max_notional > 0, "risk.max_notional", "must be > 0");
+        p.require(self.max_open_orders > 0, "risk.max_open_orders", "must be > 0");
+        p.require(self.max_position > 0, "risk.max_position", "must be > 0");
+        p.require(
+            self.orders_per_10s > 0 && u64::from(self.orders_per_10s) <= ORDERS_PER_10S,
+            "risk.orders_per_10s",
+            format_args!("must be 1-{ORDERS_PER_10S} (the venue's limit)"),
+        );
+        p.require(
+            self.orders_per_day > 0 && u64::from(self.orders_per_day) <= ORDERS_PER_DAY,
+            "risk.orders_per_day",
+            format_args!("must be 1-{ORDERS_PER_DAY} (the venue's limit)"),
+        );
+        if let Some(n) = self.kill_after_rejects {
+            p.require(n > 0, "risk.kill_after_rejects", "must be > 0 (leave it out to never kill on rejects)");
+        }
+    }
+}
