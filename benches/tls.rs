@@ -55,7 +55,7 @@ fn client_to_server<F: Future<Output = Result<(), tls::Error>>>(
     buf: &mut [u8],
 ) {
     loop {
-        let n = engine.as_mut().poll_output(buf);
+        let n = engine.as_mut().poll_transmit(buf);
         if n == 0 {
             break;
         }
@@ -160,7 +160,7 @@ fn tls(c: &mut Criterion) {
         group.bench_function("seal_400/hotline", |b| {
             b.iter(|| {
                 engine.as_mut().send(black_box(&order)).expect("send");
-                black_box(engine.as_mut().poll_output(&mut buf))
+                black_box(engine.as_mut().poll_transmit(&mut buf))
             })
         });
         group.bench_function("open_600/hotline", |b| {

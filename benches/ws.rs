@@ -64,7 +64,7 @@ fn ws(c: &mut Criterion) {
         let mut message_buffer = vec![0u8; 64 * 1024];
         let mut decoder = Decoder::new(&mut message_buffer);
         group.bench_function(format!("decode/hotline/{size}"), |b| {
-            b.iter(|| match decoder.decode(black_box(&wire)) {
+            b.iter(|| match decoder.handle_input(black_box(&wire)) {
                 Ok((_, Some(Message::Text(t)))) => t.len(),
                 other => panic!("unexpected {other:?}"),
             })

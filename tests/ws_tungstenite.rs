@@ -228,7 +228,7 @@ proptest! {
         let mut got = Vec::new();
         for mut chunk in wire.chunks(step) {
             while !chunk.is_empty() {
-                let (used, message) = decoder.decode(chunk).unwrap();
+                let (used, message) = decoder.handle_input(chunk).unwrap();
                 if let Some(message) = message {
                     got.push(Owned::from(message));
                 }

@@ -89,7 +89,7 @@ where
     let mut buf = vec![0u8; 32 * 1024];
     loop {
         loop {
-            let n = contain(|| engine.as_mut().poll_output(&mut buf))?;
+            let n = contain(|| engine.as_mut().poll_transmit(&mut buf))?;
             if n == 0 {
                 break;
             }

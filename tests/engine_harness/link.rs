@@ -17,7 +17,7 @@ use hotline_core::tls::{self, State};
 pub(crate) struct PlainLink {
     inbox: VecDeque<u8>,
     outbox: VecDeque<u8>,
-    /// Most bytes moved by one `handle_input` or `poll_output`.
+    /// Most bytes moved by one `handle_input` or `poll_transmit`.
     chunk: usize,
     /// Room in each queue, like a TLS client's record buffers.
     room: usize,
@@ -56,7 +56,7 @@ impl Link for PlainLink {
         if self.closing { Ok(()) } else { Err(tls::Error::Truncated) }
     }
 
-    fn poll_output(&mut self, buf: &mut [u8]) -> usize {
+    fn poll_transmit(&mut self, buf: &mut [u8]) -> usize {
         let n = buf.len().min(self.chunk).min(self.outbox.len());
         for (dst, src) in buf.iter_mut().zip(self.outbox.drain(..n)) {
             *dst = src;

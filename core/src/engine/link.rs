@@ -15,7 +15,7 @@ pub trait Link {
     /// The TCP stream ended.
     fn handle_eof(&mut self) -> Result<(), tls::Error>;
     /// Ciphertext to send, into `buf`; 0 when there is none.
-    fn poll_output(&mut self, buf: &mut [u8]) -> usize;
+    fn poll_transmit(&mut self, buf: &mut [u8]) -> usize;
     /// Queues plaintext to seal; returns how much was taken.
     fn send(&mut self, data: &[u8]) -> Result<usize, tls::Error>;
     /// Received plaintext, into `buf`.
@@ -37,8 +37,8 @@ impl<F: Future<Output = Result<(), tls::Error>>> Link for Pin<&mut tls::Client<'
         self.as_mut().handle_eof()
     }
 
-    fn poll_output(&mut self, buf: &mut [u8]) -> usize {
-        self.as_mut().poll_output(buf)
+    fn poll_transmit(&mut self, buf: &mut [u8]) -> usize {
+        self.as_mut().poll_transmit(buf)
     }
 
     fn send(&mut self, data: &[u8]) -> Result<usize, tls::Error> {

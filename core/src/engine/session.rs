@@ -381,7 +381,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             self.st.lost(now, VenueLoss::Tls(e));
             return None;
         }
-        let n = self.io.link.poll_output(buf);
+        let n = self.io.link.poll_transmit(buf);
         if n == 0 {
             if self.st.venue_state() == VenueState::Closing && self.io.link.state() == tls::State::Closed {
                 self.finish_close(now);

@@ -220,7 +220,7 @@ impl<'t> Subscriber<'t> {
     /// Decodes from the start of `input`: bytes consumed and what was seen;
     /// `(0, None)` means more bytes are needed.
     pub fn handle_input<'a>(&mut self, input: &'a [u8]) -> Result<(usize, Option<Event<'a>>), Error> {
-        let (used, event) = self.socket.decode(input)?;
+        let (used, event) = self.socket.handle_input(input)?;
         let Some(event) = event else {
             return Ok((used, None));
         };

@@ -413,7 +413,7 @@ enum State {
 
 /// The SUB side of one ZMTP 3.x connection, sans-IO. The caller writes
 /// [`SubSocket::poll_transmit`] output to the socket and passes every byte
-/// it reads to [`SubSocket::decode`], keeping what was not consumed.
+/// it reads to [`SubSocket::handle_input`], keeping what was not consumed.
 #[derive(Debug, Clone)]
 pub struct SubSocket {
     state: State,
@@ -431,7 +431,7 @@ impl SubSocket {
     }
 
     /// Input bytes the caller must be able to hold at once so that
-    /// [`SubSocket::decode`] can always make progress.
+    /// [`SubSocket::handle_input`] can always make progress.
     pub fn buffer_len(&self) -> usize {
         self.max_message.saturating_add(MAX_FRAMES * MAX_HEADER_LEN).max(self.command_budget() + MAX_HEADER_LEN)
     }
@@ -468,7 +468,7 @@ impl SubSocket {
 
     /// Decodes from the start of `input`: returns how many bytes were
     /// consumed and what was seen. `(0, None)` means more bytes are needed.
-    pub fn decode<'a>(&mut self, input: &'a [u8]) -> Result<(usize, Option<Event<'a>>), Error> {
+    pub fn handle_input<'a>(&mut self, input: &'a [u8]) -> Result<(usize, Option<Event<'a>>), Error> {
         match self.state {
             State::Greeting => match Greeting::parse(input)? {
                 Status::Partial => Ok((0, None)),
@@ -669,8 +669,8 @@ mod tests {
         let mut s = SubSocket::new(max);
         let mut out = [0u8; 128];
         assert_eq!(s.poll_transmit(&mut out), Ok(Some(91)));
-        assert_eq!(s.decode(&LIBZMQ_GREETING).map(|r| r.0), Ok(64));
-        let (used, event) = s.decode(PUB_READY).expect("ready");
+        assert_eq!(s.handle_input(&LIBZMQ_GREETING).map(|r| r.0), Ok(64));
+        let (used, event) = s.handle_input(PUB_READY).expect("ready");
         assert_eq!(used, PUB_READY.len());
         assert!(matches!(event, Some(Event::Ready { socket_type: SocketType::Pub, .. })));
         s
@@ -701,9 +701,9 @@ mod tests {
     #[test]
     fn rejects_non_pub_peer_and_bad_greetings() {
         let mut s = SubSocket::new(1024);
-        s.decode(&LIBZMQ_GREETING).expect("greeting");
+        s.handle_input(&LIBZMQ_GREETING).expect("greeting");
         let req = b"\x04\x19\x05READY\x0bSocket-Type\x00\x00\x00\x03REQ";
-        assert_eq!(s.decode(req).err(), Some(Error::IncompatibleSocketType));
+        assert_eq!(s.handle_input(req).err(), Some(Error::IncompatibleSocketType));
         let mut old = LIBZMQ_GREETING;
         old[10] = 2;
         assert_eq!(Greeting::parse(&old), Err(Error::UnsupportedVersion(2)));
@@ -716,9 +716,9 @@ mod tests {
     #[test]
     fn socket_type_name_is_case_insensitive() {
         let mut s = SubSocket::new(1024);
-        s.decode(&LIBZMQ_GREETING).expect("greeting");
+        s.handle_input(&LIBZMQ_GREETING).expect("greeting");
         let ready = b"\x04\x1a\x05READY\x0bsocket-type\x00\x00\x00\x04XPUB";
-        assert!(matches!(s.decode(ready), Ok((28, Some(Event::Ready { socket_type: SocketType::Xpub, .. })))));
+        assert!(matches!(s.handle_input(ready), Ok((28, Some(Event::Ready { socket_type: SocketType::Xpub, .. })))));
     }
 
     #[test]
@@ -729,8 +729,8 @@ mod tests {
         n += emit_frame(&mut wire[n..], false, false, &7u32.to_le_bytes()).expect("seq");
         for cut in 0..n {
             let mut s = open(4096);
-            assert!(matches!(s.decode(&wire[..cut]), Ok((0, None))), "cut {cut}");
-            let (used, event) = s.decode(&wire[..n]).expect("message");
+            assert!(matches!(s.handle_input(&wire[..cut]), Ok((0, None))), "cut {cut}");
+            let (used, event) = s.handle_input(&wire[..n]).expect("message");
             assert_eq!(used, n);
             let Some(Event::Message(m)) = event else { panic!("expected a message") };
             assert!(m.ends_message());
@@ -745,7 +745,7 @@ mod tests {
     fn long_frame_with_small_size_is_accepted() {
         let mut s = open(1024);
         let wire = b"\x02\x00\x00\x00\x00\x00\x00\x00\x02hi";
-        let (used, event) = s.decode(wire).expect("frame");
+        let (used, event) = s.handle_input(wire).expect("frame");
         assert_eq!(used, wire.len());
         assert!(matches!(event, Some(Event::Message(m)) if m.frame(0) == Some(b"hi".as_slice())));
     }
@@ -757,16 +757,16 @@ mod tests {
         let mut n = emit_frame(&mut wire, true, false, b"rawtx").expect("topic");
         n += emit_frame(&mut wire[n..], true, false, &[0xcd; 100]).expect("body");
         n += emit_frame(&mut wire[n..], false, false, &9u32.to_le_bytes()).expect("seq");
-        let (used, event) = s.decode(&wire[..n]).expect("topic part");
+        let (used, event) = s.handle_input(&wire[..n]).expect("topic part");
         assert_eq!(used, 7);
         assert!(matches!(event, Some(Event::Message(m)) if !m.ends_message() && m.frame_count() == 1));
         // Only 20 bytes of the 100-byte body have arrived.
-        let (used2, event) = s.decode(&wire[7..7 + 22]).expect("skip");
+        let (used2, event) = s.handle_input(&wire[7..7 + 22]).expect("skip");
         assert_eq!(used2, 22);
         assert!(matches!(event, Some(Event::Skipped { index: 1, len: 100, more: true })));
-        let (used3, event) = s.decode(&wire[29..n]).expect("rest of body");
+        let (used3, event) = s.handle_input(&wire[29..n]).expect("rest of body");
         assert_eq!((used3, event.is_none()), (80, true));
-        let (used4, event) = s.decode(&wire[109..n]).expect("tail");
+        let (used4, event) = s.handle_input(&wire[109..n]).expect("tail");
         assert_eq!(used4, 6);
         assert!(matches!(event, Some(Event::Message(m)) if m.first_index() == 2 && m.ends_message()));
     }
@@ -775,20 +775,20 @@ mod tests {
     fn ping_queues_pong_with_context_and_error_closes() {
         let mut s = open(1024);
         let ping = b"\x04\x09\x04PING\x00\x64ab";
-        assert!(matches!(s.decode(ping), Ok((11, Some(Event::Ping)))));
+        assert!(matches!(s.handle_input(ping), Ok((11, Some(Event::Ping)))));
         let mut out = [0u8; 32];
         assert_eq!(s.poll_transmit(&mut out), Ok(Some(9)));
         assert_eq!(&out[..9], b"\x04\x07\x04PONGab");
         assert_eq!(s.poll_transmit(&mut out), Ok(None));
         let error = b"\x04\x0a\x05ERROR\x03bye";
-        assert!(matches!(s.decode(error), Ok((12, Some(Event::PeerError { reason: b"bye" })))));
-        assert_eq!(s.decode(ping).err(), Some(Error::Closed));
+        assert!(matches!(s.handle_input(error), Ok((12, Some(Event::PeerError { reason: b"bye" })))));
+        assert_eq!(s.handle_input(ping).err(), Some(Error::Closed));
     }
 
     #[test]
     fn reserved_flags_and_more_on_command_are_errors() {
         let mut s = open(1024);
-        assert_eq!(s.decode(b"\x08\x00").err(), Some(Error::BadFlags(0x08)));
+        assert_eq!(s.handle_input(b"\x08\x00").err(), Some(Error::BadFlags(0x08)));
         assert_eq!(FrameHeader::parse(b"\x05\x00").err(), Some(Error::BadFlags(0x05)));
         assert_eq!(FrameHeader::parse(b"\x02\x80\0\0\0\0\0\0\0").err(), Some(Error::FrameTooLong));
     }
@@ -797,6 +797,6 @@ mod tests {
     fn command_inside_a_message_is_an_error() {
         let mut s = open(1024);
         let wire = b"\x01\x05rawtx\x04\x09\x04PING\x00\x64ab";
-        assert_eq!(s.decode(wire).err(), Some(Error::CommandInMessage));
+        assert_eq!(s.handle_input(wire).err(), Some(Error::CommandInMessage));
     }
 }

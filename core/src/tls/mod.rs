@@ -1,6 +1,6 @@
 //! TLS 1.3 client (RFC 8446) as a sans-IO record engine: ciphertext from the
 //! exchange goes in through [`Client::handle_input`] in any split, ciphertext
-//! to send comes out of [`Client::poll_output`], and application plaintext
+//! to send comes out of [`Client::poll_transmit`], and application plaintext
 //! crosses [`Client::send`] / [`Client::recv`]. The protocol is embedded-tls
 //! 0.19's async client, run as one long-lived future over an in-memory
 //! socket (`io.rs`) and polled with a no-op waker, so a record split across
@@ -228,7 +228,7 @@ impl<F> fmt::Debug for Client<'_, F> {
 
 /// Starts a connection with cipher suite `S` (AES-128-GCM-SHA256 or
 /// AES-256-GCM-SHA384): the ClientHello is ready in
-/// [`poll_output`](Client::poll_output) at once. `seed` is 32 bytes of
+/// [`poll_transmit`](Client::poll_transmit) at once. `seed` is 32 bytes of
 /// fresh entropy from the host (ECDHE key and client random). The engine
 /// outlives its connection: [`reconnect`](Client::reconnect) starts the
 /// next one on the same storage and verifier.
@@ -296,7 +296,7 @@ impl<F: Future<Output = Result<(), Error>>> Client<'_, F> {
 
     /// Copies ciphertext to send into `buf`; returns the byte count (0 when
     /// there is nothing to send).
-    pub fn poll_output(mut self: Pin<&mut Self>, buf: &mut [u8]) -> usize {
+    pub fn poll_transmit(mut self: Pin<&mut Self>, buf: &mut [u8]) -> usize {
         // Every other call drives the session, so new output can only be
         // the ClientHello of the first poll, or a record that was waiting
         // for the room this pop makes. A failure is kept in the outcome and
@@ -312,7 +312,7 @@ impl<F: Future<Output = Result<(), Error>>> Client<'_, F> {
         n
     }
 
-    /// Whether ciphertext is waiting in [`poll_output`](Self::poll_output).
+    /// Whether ciphertext is waiting in [`poll_transmit`](Self::poll_transmit).
     pub fn wants_write(&self) -> bool {
         self.io.tx.try_borrow().is_ok_and(|tx| !tx.is_empty())
     }
@@ -347,7 +347,7 @@ impl<F: Future<Output = Result<(), Error>>> Client<'_, F> {
     }
 
     /// Sends close_notify after the queued plaintext; the record is then in
-    /// [`poll_output`](Self::poll_output) and the state becomes `Closed`.
+    /// [`poll_transmit`](Self::poll_transmit) and the state becomes `Closed`.
     pub fn close(mut self: Pin<&mut Self>) -> Result<(), Error> {
         self.io.closing.set(true);
         self.as_mut().drive()
@@ -377,7 +377,7 @@ impl<F: Future<Output = Result<(), Error>>> Client<'_, F> {
     /// Abandons the connection in progress, if any, and starts a new one
     /// for a new TCP stream: every queue is emptied and the ClientHello,
     /// from the fresh entropy `seed`, is ready in
-    /// [`poll_output`](Self::poll_output).
+    /// [`poll_transmit`](Self::poll_transmit).
     pub fn reconnect(mut self: Pin<&mut Self>, seed: [u8; 32]) {
         self.io.abort.set(true);
         self.as_mut().poll_session();
@@ -709,7 +709,7 @@ mod tests {
         let config = Config { server_name: "example.com" };
         let mut engine = core::pin::pin!(connect::<Aes128GcmSha256, _>(&mut storage, config, verifier, [1; 32]));
         let mut out = [0u8; 1024];
-        let n = engine.as_mut().poll_output(&mut out);
+        let n = engine.as_mut().poll_transmit(&mut out);
         // A handshake record holding a ClientHello (type 1).
         assert!(n > 9 && out[0] == 22 && out[5] == 1, "{:?}", &out[..n.min(10)]);
         assert_eq!(engine.state(), State::Handshaking);

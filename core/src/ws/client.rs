@@ -131,7 +131,7 @@ impl<'b> Client<'b> {
             State::Closed => Ok((input.len(), None)),
             State::Open | State::Closing => {
                 let closing = self.state == State::Closing;
-                match self.decoder.decode(input) {
+                match self.decoder.handle_input(input) {
                     Ok((used, None)) => Ok((used, None)),
                     Ok((used, Some(message))) => {
                         match message {

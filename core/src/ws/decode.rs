@@ -161,7 +161,7 @@ impl<'b> Decoder<'b> {
     /// Consumes bytes from `input` up to the end of the first complete
     /// message or control frame, returning how many were consumed and that
     /// message. Call again with the unconsumed rest.
-    pub fn decode<'a>(&'a mut self, input: &'a [u8]) -> Result<(usize, Option<Message<'a>>), ProtocolError> {
+    pub fn handle_input<'a>(&'a mut self, input: &'a [u8]) -> Result<(usize, Option<Message<'a>>), ProtocolError> {
         let mut pos = 0;
         loop {
             let frame = match self.frame {
@@ -369,7 +369,7 @@ mod tests {
         for chunk in input.chunks(step) {
             let mut chunk = chunk;
             while !chunk.is_empty() {
-                let (used, message) = decoder.decode(chunk)?;
+                let (used, message) = decoder.handle_input(chunk)?;
                 if let Some(message) = message {
                     each(message);
                 }
@@ -448,8 +448,8 @@ mod tests {
         // error comes before the rest of the frame or message arrives.
         let mut buf = [0u8; 64];
         let mut decoder = Decoder::new(&mut buf);
-        assert_eq!(decoder.decode(&[0x01, 10, b'o', b'k']), Ok((4, None)));
-        assert_eq!(decoder.decode(&[0xC0]), Err(ProtocolError::InvalidUtf8));
+        assert_eq!(decoder.handle_input(&[0x01, 10, b'o', b'k']), Ok((4, None)));
+        assert_eq!(decoder.handle_input(&[0xC0]), Err(ProtocolError::InvalidUtf8));
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub fn tls_records(data: &[u8]) {
     let mut engine = core::pin::pin!(tls::connect::<Aes128GcmSha256, _>(&mut storage, config, verifier, [7; 32]));
     let mut out = [0u8; 1024];
     let mut plain = [0u8; 256];
-    while engine.as_mut().poll_output(&mut out) > 0 {}
+    while engine.as_mut().poll_transmit(&mut out) > 0 {}
     for piece in input.chunks(chunk) {
         let mut rest = piece;
         while !rest.is_empty() {
@@ -27,7 +27,7 @@ pub fn tls_records(data: &[u8]) {
                 Ok(n) => rest = rest.get(n..).unwrap_or_default(),
             }
         }
-        while engine.as_mut().poll_output(&mut out) > 0 {}
+        while engine.as_mut().poll_transmit(&mut out) > 0 {}
         assert_ne!(engine.state(), State::Established, "unauthenticated server reached application data");
         assert!(
             !matches!(engine.as_mut().recv(&mut plain), Ok(n) if n > 0),

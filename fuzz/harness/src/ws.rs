@@ -48,7 +48,7 @@ fn decode(input: &[u8], step: usize) -> Vec<Decoded> {
     for chunk in input.chunks(step) {
         let mut chunk = chunk;
         while !chunk.is_empty() {
-            match decoder.decode(chunk) {
+            match decoder.handle_input(chunk) {
                 Ok((used, message)) => {
                     assert!(used <= chunk.len());
                     assert!(used > 0 || message.is_some(), "the decoder made no progress");

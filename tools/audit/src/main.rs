@@ -37,7 +37,7 @@ mod ws {
         }
         let mut buffer = [0u8; 64];
         let mut decoder = Decoder::new(&mut buffer);
-        let _ = black_box(decoder.decode(&black_box([0x81, 1, b'a'])).is_ok());
+        let _ = black_box(decoder.handle_input(&black_box([0x81, 1, b'a'])).is_ok());
         decoder.reset();
         if let Ok(hotline_core::Status::Complete((header, _))) = FrameHeader::parse(&black_box([0x81, 0])) {
             black_box(header.encoded_len());
@@ -133,7 +133,7 @@ mod feed {
         let mut socket = SubSocket::new(black_box(1024));
         black_box((socket.buffer_len(), socket.is_open()));
         let _ = black_box(socket.poll_transmit(&mut out));
-        if let Ok((_, Some(zmtp::Event::Message(message)))) = socket.decode(&input) {
+        if let Ok((_, Some(zmtp::Event::Message(message)))) = socket.handle_input(&input) {
             black_box((message.first_index(), message.frame_count(), message.ends_message()));
             black_box((message.frames().count(), message.frame(black_box(1))));
         }
@@ -262,7 +262,7 @@ mod tls {
         let config = Config { server_name: black_box("example.com") };
         let mut engine = pin!(connect::<S, V>(&mut storage, config, verifier, black_box([1; 32])));
         let mut buf = [0u8; 1024];
-        black_box(engine.as_mut().poll_output(&mut buf));
+        black_box(engine.as_mut().poll_transmit(&mut buf));
         let _ = black_box(engine.as_mut().handle_input(&black_box([22u8, 3, 3, 0, 4, 2, 0, 0, 0])));
         black_box((engine.wants_write(), engine.state(), engine.cipher_suite()));
         let _ = black_box(engine.as_mut().send(black_box(b"order")));

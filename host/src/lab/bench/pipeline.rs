@@ -273,7 +273,7 @@ pub fn pre_armed<R>(pki: &Pki, clock: &Clock, f: impl FnOnce(&mut dyn Harness) -
     let mut out = vec![0u8; OUT].into_boxed_slice();
     let mut connected = false;
     for _ in 0..CONNECT_STEPS {
-        let n = link.as_mut().poll_output(&mut out);
+        let n = link.as_mut().poll_transmit(&mut out);
         venue.receive(&out[..n])?;
         while let Some(record) = venue.pop_record() {
             let mut rest = &record[..];
@@ -410,7 +410,7 @@ impl<L: Link> Harness for Armed<'_, L> {
             let framed = clock.ticks();
             let taken = self.link.send(&self.frame[start..end]).map_err(|e| no_order(&format!("seal: {e:?}")))?;
             let sealed = clock.ticks();
-            let len = self.link.poll_output(&mut self.out);
+            let len = self.link.poll_transmit(&mut self.out);
             let t1 = clock.ticks();
 
             if taken != end - start || len == 0 {
