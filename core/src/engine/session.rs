@@ -257,7 +257,9 @@ impl<C> State<'_, C> {
                     Phase::LoggingOn { request: Some((_, sent)) } => sent.saturating_add(t.request_timeout_ns),
                     _ => u64::MAX,
                 };
+                // A closing connection waits for the venue's close, not answers.
                 let clock = match c.clock {
+                    _ if matches!(c.phase, Phase::Closing { .. }) => u64::MAX,
                     Clock::Asked { sent, .. } => sent.saturating_add(t.request_timeout_ns),
                     Clock::Refused { retry_at } => retry_at,
                     Clock::Due | Clock::Synced => u64::MAX,
@@ -406,6 +408,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
                 }
                 let unanswered = |sent: u64| now.saturating_sub(sent) >= timers.request_timeout_ns;
                 let session_request = match (c.phase, c.clock) {
+                    (Phase::Closing { .. }, _) => None,
                     (Phase::LoggingOn { request: Some((_, sent)) }, _) | (_, Clock::Asked { sent, .. }) => Some(sent),
                     _ => None,
                 };
