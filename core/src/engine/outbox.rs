@@ -7,6 +7,7 @@
 
 use rand_core::RngCore;
 
+use super::event::VenueLoss;
 use super::link::Link;
 use crate::tls;
 use crate::venue::{REQUEST_CAP, RequestError};
@@ -128,7 +129,7 @@ fn queue<L: Link>(link: &mut L, backlog: &mut [u8], backlog_len: &mut usize, dat
     Ok(())
 }
 
-impl From<SendError> for super::VenueLoss {
+impl From<SendError> for VenueLoss {
     fn from(e: SendError) -> Self {
         match e {
             SendError::Tls(e) => Self::Tls(e),

@@ -14,6 +14,7 @@ use rand_core::RngCore;
 use super::event::{Event, VenueLoss, VenueState};
 use super::link::Link;
 use super::orders::{OrderState, UnknownCause};
+use super::outbox::Outbox;
 use super::settings::{Stamp, Timers};
 use super::{Engine, State};
 use crate::tls;
@@ -500,12 +501,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
 /// One step of a session past logon: measure the clock, query unknown
 /// orders, start trading once both are done, drain when rotating or
 /// stopping, and close once drained.
-fn live<L: Link, C>(
-    io: &mut super::Outbox<'_, L>,
-    st: &mut State<'_, C>,
-    now: u64,
-    c: Connection,
-) -> Result<(), VenueLoss> {
+fn live<L: Link, C>(io: &mut Outbox<'_, L>, st: &mut State<'_, C>, now: u64, c: Connection) -> Result<(), VenueLoss> {
     let timers = st.settings.timers;
     if c.clock == Clock::Due {
         let id = st.request_id();
