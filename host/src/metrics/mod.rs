@@ -7,6 +7,17 @@
 //! Every histogram is sized for its whole range at construction and records
 //! with clamping, so [`Metrics::record`] never resizes and never allocates
 //! on the hot path; a sample above 60 s counts as 60 s.
+//!
+//! While the engine runs, the same samples and the engine's counters and
+//! states are published on a lock-free board ([`live`]) that a thread of
+//! its own ([`server`]) serves on `host.metrics_listen` as Prometheus text
+//! ([`exposition`]) after a minimal HTTP/1.1 request parser ([`http`]);
+//! docs/metrics.md lists every metric.
+
+pub mod exposition;
+pub mod http;
+pub mod live;
+pub mod server;
 
 use std::fmt::Write as _;
 

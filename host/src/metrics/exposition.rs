@@ -1,0 +1,401 @@
+//! A [`Snapshot`] of the engine and its stage histograms turn into
+//! Prometheus's text exposition format 0.0.4
+//! (<https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format>):
+//! one `# HELP` and one `# TYPE` line per metric family, then its samples,
+//! one per line, label values escaped; histograms as cumulative
+//! `_bucket{le="…"}` series ending in `+Inf`, then `_sum` and `_count`.
+//! Durations are seconds, written as exact decimals of whole nanoseconds.
+//! Every metric is listed with its meaning in docs/metrics.md.
+
+use std::fmt::Write as _;
+
+use hotline_core::engine::VenueState;
+use hotline_core::risk::KillCause;
+
+use super::Stage;
+use super::live::{BucketCounts, STAGE_BOUNDS_NS, STAGE_BUCKETS, Snapshot, VENUE_STATES};
+
+/// The `Content-Type` of the format.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// A metric family's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Only goes up (resets when the process restarts).
+    Counter,
+    /// Goes up and down.
+    Gauge,
+    /// Bucketed samples with their sum and count.
+    Histogram,
+}
+
+impl Kind {
+    const fn name(self) -> &'static str {
+        match self {
+            Kind::Counter => "counter",
+            Kind::Gauge => "gauge",
+            Kind::Histogram => "histogram",
+        }
+    }
+}
+
+/// One histogram's samples: `counts` per bucket, non-cumulative, the
+/// bucket `i < bounds_ns.len()` holding samples `<= bounds_ns[i]` and the
+/// last one the rest (`+Inf`).
+#[derive(Debug, Clone, Copy)]
+pub struct Histogram<'a> {
+    /// Upper bounds, nanoseconds, ascending.
+    pub bounds_ns: &'a [u64],
+    /// Samples per bucket; one more than `bounds_ns`.
+    pub counts: &'a [u64],
+    /// Sum of the samples, nanoseconds.
+    pub sum_ns: u64,
+}
+
+/// A text exposition being written.
+#[derive(Debug, Default)]
+pub struct Writer {
+    out: String,
+}
+
+impl Writer {
+    /// An empty exposition.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts a family: its `# HELP` and `# TYPE` lines.
+    pub fn family(&mut self, name: &str, kind: Kind, help: &str) {
+        self.out.push_str("# HELP ");
+        self.out.push_str(name);
+        self.out.push(' ');
+        for c in help.chars() {
+            match c {
+                '\\' => self.out.push_str("\\\\"),
+                '\n' => self.out.push_str("\\n"),
+                c => self.out.push(c),
+            }
+        }
+        self.out.push_str("\n# TYPE ");
+        self.out.push_str(name);
+        self.out.push(' ');
+        self.out.push_str(kind.name());
+        self.out.push('\n');
+    }
+
+    /// One sample of a counter or gauge.
+    pub fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: u64) {
+        self.series(name, labels, None);
+        // Writing into a String cannot fail.
+        let _ = writeln!(self.out, " {value}");
+    }
+
+    /// A histogram's bucket, sum and count samples.
+    pub fn histogram(&mut self, name: &str, labels: &[(&str, &str)], h: Histogram<'_>) {
+        let bucket = format!("{name}_bucket");
+        let mut cumulative = 0u64;
+        for (i, &n) in h.counts.iter().enumerate() {
+            cumulative = cumulative.saturating_add(n);
+            let le = h.bounds_ns.get(i).map_or_else(|| "+Inf".to_owned(), |&ns| seconds(ns));
+            self.series(&bucket, labels, Some(&le));
+            let _ = writeln!(self.out, " {cumulative}");
+        }
+        self.series(&format!("{name}_sum"), labels, None);
+        let _ = writeln!(self.out, " {}", seconds(h.sum_ns));
+        self.series(&format!("{name}_count"), labels, None);
+        let _ = writeln!(self.out, " {cumulative}");
+    }
+
+    /// The text.
+    pub fn finish(self) -> String {
+        self.out
+    }
+
+    fn series(&mut self, name: &str, labels: &[(&str, &str)], le: Option<&str>) {
+        self.out.push_str(name);
+        if labels.is_empty() && le.is_none() {
+            return;
+        }
+        self.out.push('{');
+        let le = le.map(|le| ("le", le));
+        for (i, (label, value)) in labels.iter().copied().chain(le).enumerate() {
+            if i > 0 {
+                self.out.push(',');
+            }
+            self.out.push_str(label);
+            self.out.push_str("=\"");
+            for c in value.chars() {
+                match c {
+                    '\\' => self.out.push_str("\\\\"),
+                    '"' => self.out.push_str("\\\""),
+                    '\n' => self.out.push_str("\\n"),
+                    c => self.out.push(c),
+                }
+            }
+            self.out.push('"');
+        }
+        self.out.push('}');
+    }
+}
+
+/// Nanoseconds as an exact decimal number of seconds (`250` → `0.00000025`).
+pub fn seconds(ns: u64) -> String {
+    let (whole, frac) = (ns / 1_000_000_000, ns % 1_000_000_000);
+    if frac == 0 {
+        return whole.to_string();
+    }
+    let digits = format!("{frac:09}");
+    format!("{whole}.{}", digits.trim_end_matches('0'))
+}
+
+/// A venue state's `state` label.
+pub const fn venue_label(state: VenueState) -> &'static str {
+    match state {
+        VenueState::Connecting => "connecting",
+        VenueState::Tls => "tls",
+        VenueState::Upgrading => "upgrading",
+        VenueState::LoggingOn => "logging_on",
+        VenueState::Syncing => "syncing",
+        VenueState::Trading => "trading",
+        VenueState::Draining => "draining",
+        VenueState::Closing => "closing",
+        VenueState::Backoff => "backoff",
+        VenueState::Closed => "closed",
+    }
+}
+
+/// The kill switch causes by `cause` label.
+const KILL_CAUSES: [&str; 4] = ["manual", "consecutive_rejects", "feed_gap", "bad_signature"];
+
+const fn kill_label(cause: KillCause) -> &'static str {
+    match cause {
+        KillCause::Manual => KILL_CAUSES[0],
+        KillCause::ConsecutiveRejects(_) => KILL_CAUSES[1],
+        KillCause::FeedGap => KILL_CAUSES[2],
+        KillCause::BadSignature => KILL_CAUSES[3],
+    }
+}
+
+/// The engine's counters, gauges and states.
+pub fn write_state(w: &mut Writer, s: &Snapshot) {
+    let c = &s.counters;
+    let counters = [
+        ("hotline_txs_seen_total", "rawtx notifications read from the feed.", c.txs_seen),
+        ("hotline_txs_invalid_total", "Feed transactions that failed to parse.", c.txs_invalid),
+        ("hotline_whales_detected_total", "Whales detected, signalled or suppressed.", c.whales_detected),
+        ("hotline_signals_total", "Trading signals.", c.signals),
+        ("hotline_signals_denied_total", "Signals the risk gate denied.", c.denied),
+        ("hotline_signals_skipped_total", "Signals skipped for another reason than the risk gate.", c.skipped),
+        ("hotline_orders_sent_total", "Orders sent to the venue.", c.orders_sent),
+    ];
+    for (name, help, value) in counters {
+        w.family(name, Kind::Counter, help);
+        w.sample(name, &[], value);
+    }
+    w.family("hotline_orders_total", Kind::Counter, "Order outcomes by kind.");
+    let outcomes = [
+        ("acked", c.orders_acked),
+        ("rejected", c.orders_rejected),
+        ("unknown", c.orders_unknown),
+        ("reconciled_placed", c.orders_reconciled.saturating_sub(c.orders_reconciled_absent)),
+        ("reconciled_absent", c.orders_reconciled_absent),
+    ];
+    for (outcome, value) in outcomes {
+        w.sample("hotline_orders_total", &[("outcome", outcome)], value);
+    }
+    let counters = [
+        ("hotline_feed_gaps_total", "Feed sequence gaps and node restarts.", c.feed_gaps),
+        ("hotline_venue_connects_total", "Venue connections opened.", c.venue_connects),
+        ("hotline_events_dropped_total", "Engine events the loop did not poll in time.", s.events_dropped),
+        (
+            "hotline_hot_path_allocations_total",
+            "Heap allocations on the engine thread's hot path.",
+            s.hot_path_allocations,
+        ),
+    ];
+    for (name, help, value) in counters {
+        w.family(name, Kind::Counter, help);
+        w.sample(name, &[], value);
+    }
+    w.family("hotline_orders_unresolved", Kind::Gauge, "Orders without a settled outcome.");
+    w.sample("hotline_orders_unresolved", &[], s.unresolved);
+    w.family("hotline_venue_state", Kind::Gauge, "The venue session's state: 1 for the current one.");
+    for state in VENUE_STATES {
+        w.sample("hotline_venue_state", &[("state", venue_label(state))], u64::from(state == s.venue));
+    }
+    w.family("hotline_feed_up", Kind::Gauge, "1 while a feed connection is up.");
+    w.sample("hotline_feed_up", &[], u64::from(s.feed_up));
+    w.family("hotline_kill_switch_engaged", Kind::Gauge, "1 while the kill switch is engaged.");
+    w.sample("hotline_kill_switch_engaged", &[], u64::from(s.kill.is_some()));
+    w.family("hotline_kill_switch_cause", Kind::Gauge, "Why the kill switch is engaged: 1 for the cause.");
+    let engaged = s.kill.map(kill_label);
+    for cause in KILL_CAUSES {
+        w.sample("hotline_kill_switch_cause", &[("cause", cause)], u64::from(engaged == Some(cause)));
+    }
+}
+
+/// The stage latency histograms, in [`Stage::ALL`] order.
+pub fn write_stages(w: &mut Writer, stages: &[BucketCounts<STAGE_BUCKETS>; Stage::ALL.len()]) {
+    let name = "hotline_stage_latency_seconds";
+    w.family(name, Kind::Histogram, "Latency of each engine stage and end-to-end span.");
+    for (stage, h) in Stage::ALL.into_iter().zip(stages) {
+        let h = Histogram { bounds_ns: &STAGE_BOUNDS_NS, counts: &h.counts, sum_ns: h.sum_ns };
+        w.histogram(name, &[("stage", stage.name())], h);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hotline_core::engine::Counters;
+
+    use super::*;
+
+    #[test]
+    fn seconds_are_exact_decimals() {
+        let cases = [
+            (0, "0"),
+            (250, "0.00000025"),
+            (1_000, "0.000001"),
+            (2_500_000, "0.0025"),
+            (1_000_000_000, "1"),
+            (61_000_000_001, "61.000000001"),
+        ];
+        for (ns, text) in cases {
+            assert_eq!(seconds(ns), text);
+        }
+        assert_eq!(seconds(u64::MAX), "18446744073.709551615");
+    }
+
+    #[test]
+    fn a_small_state_is_written_exactly() {
+        let s = Snapshot {
+            counters: Counters {
+                txs_seen: 120,
+                whales_detected: 4,
+                signals: 3,
+                orders_sent: 3,
+                orders_acked: 1,
+                orders_rejected: 1,
+                orders_unknown: 1,
+                orders_reconciled: 1,
+                venue_connects: 2,
+                ..Counters::default()
+            },
+            unresolved: 0,
+            events_dropped: 0,
+            hot_path_allocations: 0,
+            venue: VenueState::Syncing,
+            feed_up: true,
+            kill: Some(KillCause::ConsecutiveRejects(5)),
+        };
+        let mut w = Writer::new();
+        write_state(&mut w, &s);
+        let expected = "\
+# HELP hotline_txs_seen_total rawtx notifications read from the feed.
+# TYPE hotline_txs_seen_total counter
+hotline_txs_seen_total 120
+# HELP hotline_txs_invalid_total Feed transactions that failed to parse.
+# TYPE hotline_txs_invalid_total counter
+hotline_txs_invalid_total 0
+# HELP hotline_whales_detected_total Whales detected, signalled or suppressed.
+# TYPE hotline_whales_detected_total counter
+hotline_whales_detected_total 4
+# HELP hotline_signals_total Trading signals.
+# TYPE hotline_signals_total counter
+hotline_signals_total 3
+# HELP hotline_signals_denied_total Signals the risk gate denied.
+# TYPE hotline_signals_denied_total counter
+hotline_signals_denied_total 0
+# HELP hotline_signals_skipped_total Signals skipped for another reason than the risk gate.
+# TYPE hotline_signals_skipped_total counter
+hotline_signals_skipped_total 0
+# HELP hotline_orders_sent_total Orders sent to the venue.
+# TYPE hotline_orders_sent_total counter
+hotline_orders_sent_total 3
+# HELP hotline_orders_total Order outcomes by kind.
+# TYPE hotline_orders_total counter
+hotline_orders_total{outcome=\"acked\"} 1
+hotline_orders_total{outcome=\"rejected\"} 1
+hotline_orders_total{outcome=\"unknown\"} 1
+hotline_orders_total{outcome=\"reconciled_placed\"} 1
+hotline_orders_total{outcome=\"reconciled_absent\"} 0
+# HELP hotline_feed_gaps_total Feed sequence gaps and node restarts.
+# TYPE hotline_feed_gaps_total counter
+hotline_feed_gaps_total 0
+# HELP hotline_venue_connects_total Venue connections opened.
+# TYPE hotline_venue_connects_total counter
+hotline_venue_connects_total 2
+# HELP hotline_events_dropped_total Engine events the loop did not poll in time.
+# TYPE hotline_events_dropped_total counter
+hotline_events_dropped_total 0
+# HELP hotline_hot_path_allocations_total Heap allocations on the engine thread's hot path.
+# TYPE hotline_hot_path_allocations_total counter
+hotline_hot_path_allocations_total 0
+# HELP hotline_orders_unresolved Orders without a settled outcome.
+# TYPE hotline_orders_unresolved gauge
+hotline_orders_unresolved 0
+# HELP hotline_venue_state The venue session's state: 1 for the current one.
+# TYPE hotline_venue_state gauge
+hotline_venue_state{state=\"connecting\"} 0
+hotline_venue_state{state=\"tls\"} 0
+hotline_venue_state{state=\"upgrading\"} 0
+hotline_venue_state{state=\"logging_on\"} 0
+hotline_venue_state{state=\"syncing\"} 1
+hotline_venue_state{state=\"trading\"} 0
+hotline_venue_state{state=\"draining\"} 0
+hotline_venue_state{state=\"closing\"} 0
+hotline_venue_state{state=\"backoff\"} 0
+hotline_venue_state{state=\"closed\"} 0
+# HELP hotline_feed_up 1 while a feed connection is up.
+# TYPE hotline_feed_up gauge
+hotline_feed_up 1
+# HELP hotline_kill_switch_engaged 1 while the kill switch is engaged.
+# TYPE hotline_kill_switch_engaged gauge
+hotline_kill_switch_engaged 1
+# HELP hotline_kill_switch_cause Why the kill switch is engaged: 1 for the cause.
+# TYPE hotline_kill_switch_cause gauge
+hotline_kill_switch_cause{cause=\"manual\"} 0
+hotline_kill_switch_cause{cause=\"consecutive_rejects\"} 1
+hotline_kill_switch_cause{cause=\"feed_gap\"} 0
+hotline_kill_switch_cause{cause=\"bad_signature\"} 0
+";
+        assert_eq!(w.finish(), expected);
+    }
+
+    #[test]
+    fn a_histogram_is_cumulative_with_sum_and_count() {
+        let mut w = Writer::new();
+        w.family("x_seconds", Kind::Histogram, "A \\ two-line\nhelp.");
+        let h = Histogram { bounds_ns: &[250, 1_000_000_000], counts: &[2, 0, 1], sum_ns: 1_500_000_400 };
+        w.histogram("x_seconds", &[("stage", "a\"b\\c\nd")], h);
+        w.histogram("x_seconds", &[], Histogram { bounds_ns: &[], counts: &[0], sum_ns: 0 });
+        let expected = "\
+# HELP x_seconds A \\\\ two-line\\nhelp.
+# TYPE x_seconds histogram
+x_seconds_bucket{stage=\"a\\\"b\\\\c\\nd\",le=\"0.00000025\"} 2
+x_seconds_bucket{stage=\"a\\\"b\\\\c\\nd\",le=\"1\"} 2
+x_seconds_bucket{stage=\"a\\\"b\\\\c\\nd\",le=\"+Inf\"} 3
+x_seconds_sum{stage=\"a\\\"b\\\\c\\nd\"} 1.5000004
+x_seconds_count{stage=\"a\\\"b\\\\c\\nd\"} 3
+x_seconds_bucket{le=\"+Inf\"} 0
+x_seconds_sum 0
+x_seconds_count 0
+";
+        assert_eq!(w.finish(), expected);
+    }
+
+    #[test]
+    fn every_stage_has_every_bucket() {
+        let mut stages = [BucketCounts { counts: [0; STAGE_BUCKETS], sum_ns: 0 }; Stage::ALL.len()];
+        stages[0].counts[3] = 7;
+        let mut w = Writer::new();
+        write_stages(&mut w, &stages);
+        let text = w.finish();
+        assert_eq!(text.matches("# TYPE").count(), 1);
+        assert_eq!(text.matches("_bucket{").count(), Stage::ALL.len() * STAGE_BUCKETS);
+        assert!(text.contains("hotline_stage_latency_seconds_bucket{stage=\"feed_decode\",le=\"0.0000025\"} 7\n"));
+        assert!(text.contains("hotline_stage_latency_seconds_bucket{stage=\"feed_decode\",le=\"0.000001\"} 0\n"));
+        assert!(text.contains("hotline_stage_latency_seconds_count{stage=\"feed_decode\"} 7\n"));
+        assert!(text.contains("hotline_stage_latency_seconds_count{stage=\"wire_to_ack\"} 0\n"));
+    }
+}

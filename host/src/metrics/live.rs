@@ -1,0 +1,395 @@
+//! The engine thread's state turns into numbers the metrics thread reads
+//! without ever stopping the engine: [`Live`] holds the engine's counters
+//! and the venue, feed and kill-switch states as `AtomicU64` words under a
+//! generation counter (a seqlock, so a reader sees one turn's values
+//! together: H.-J. Boehm, "Can seqlocks get along with programming language
+//! memory models?", <https://www.hpl.hp.com/techreports/2012/HPL-2012-68.pdf>),
+//! and one fixed-bucket histogram per [`Stage`] that each recorded sample
+//! bumps. The engine thread is the only writer: it publishes with `Relaxed`
+//! loads and stores (plain moves on x86-64, no locked instruction), takes
+//! no lock, makes no syscall and allocates nothing.
+
+use std::sync::atomic::{AtomicU64, Ordering, fence};
+
+use hotline_core::engine::{Counters, VenueState};
+use hotline_core::risk::KillCause;
+
+use super::Stage;
+
+/// Upper bounds (`le`) of the stage latency buckets, nanoseconds: 1, 2.5
+/// and 5 per decade from 250 ns to 1 s; samples above 1 s count in `+Inf`.
+pub const STAGE_BOUNDS_NS: [u64; 21] = [
+    250,
+    500,
+    1_000,
+    2_500,
+    5_000,
+    10_000,
+    25_000,
+    50_000,
+    100_000,
+    250_000,
+    500_000,
+    1_000_000,
+    2_500_000,
+    5_000_000,
+    10_000_000,
+    25_000_000,
+    50_000_000,
+    100_000_000,
+    250_000_000,
+    500_000_000,
+    1_000_000_000,
+];
+/// Stage buckets with `+Inf`.
+pub const STAGE_BUCKETS: usize = STAGE_BOUNDS_NS.len() + 1;
+
+/// Every venue state, in the order of [`venue_index`].
+pub const VENUE_STATES: [VenueState; 10] = [
+    VenueState::Connecting,
+    VenueState::Tls,
+    VenueState::Upgrading,
+    VenueState::LoggingOn,
+    VenueState::Syncing,
+    VenueState::Trading,
+    VenueState::Draining,
+    VenueState::Closing,
+    VenueState::Backoff,
+    VenueState::Closed,
+];
+
+/// A venue state's position in [`VENUE_STATES`].
+pub const fn venue_index(state: VenueState) -> usize {
+    match state {
+        VenueState::Connecting => 0,
+        VenueState::Tls => 1,
+        VenueState::Upgrading => 2,
+        VenueState::LoggingOn => 3,
+        VenueState::Syncing => 4,
+        VenueState::Trading => 5,
+        VenueState::Draining => 6,
+        VenueState::Closing => 7,
+        VenueState::Backoff => 8,
+        VenueState::Closed => 9,
+    }
+}
+
+/// What the engine thread publishes each turn, and what a reader gets back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The engine's totals.
+    pub counters: Counters,
+    /// Orders without a settled outcome.
+    pub unresolved: u64,
+    /// Events the loop did not poll in time.
+    pub events_dropped: u64,
+    /// Allocations on the hot path.
+    pub hot_path_allocations: u64,
+    /// The venue session.
+    pub venue: VenueState,
+    /// At least one feed connection has completed its handshake and not
+    /// failed since.
+    pub feed_up: bool,
+    /// The kill switch, when engaged.
+    pub kill: Option<KillCause>,
+}
+
+impl Default for Snapshot {
+    fn default() -> Self {
+        Self {
+            counters: Counters::default(),
+            unresolved: 0,
+            events_dropped: 0,
+            hot_path_allocations: 0,
+            venue: VenueState::Connecting,
+            feed_up: false,
+            kill: None,
+        }
+    }
+}
+
+/// Words of a [`Snapshot`]: the 14 engine counters, then unresolved,
+/// events dropped, allocations, venue, feed and kill switch.
+const WORDS: usize = 20;
+
+impl Snapshot {
+    fn to_words(self) -> [u64; WORDS] {
+        let c = &self.counters;
+        [
+            c.txs_seen,
+            c.txs_invalid,
+            c.whales_detected,
+            c.signals,
+            c.denied,
+            c.skipped,
+            c.orders_sent,
+            c.orders_acked,
+            c.orders_rejected,
+            c.orders_unknown,
+            c.orders_reconciled,
+            c.orders_reconciled_absent,
+            c.feed_gaps,
+            c.venue_connects,
+            self.unresolved,
+            self.events_dropped,
+            self.hot_path_allocations,
+            venue_index(self.venue) as u64,
+            u64::from(self.feed_up),
+            kill_word(self.kill),
+        ]
+    }
+
+    fn from_words(w: [u64; WORDS]) -> Self {
+        let [
+            txs_seen,
+            txs_invalid,
+            whales_detected,
+            signals,
+            denied,
+            skipped,
+            orders_sent,
+            orders_acked,
+            orders_rejected,
+            orders_unknown,
+            orders_reconciled,
+            orders_reconciled_absent,
+            feed_gaps,
+            venue_connects,
+            unresolved,
+            events_dropped,
+            hot_path_allocations,
+            venue,
+            feed_up,
+            kill,
+        ] = w;
+        Self {
+            counters: Counters {
+                txs_seen,
+                txs_invalid,
+                whales_detected,
+                signals,
+                denied,
+                skipped,
+                orders_sent,
+                orders_acked,
+                orders_rejected,
+                orders_unknown,
+                orders_reconciled,
+                orders_reconciled_absent,
+                feed_gaps,
+                venue_connects,
+            },
+            unresolved,
+            events_dropped,
+            hot_path_allocations,
+            venue: usize::try_from(venue).ok().and_then(|i| VENUE_STATES.get(i)).copied().unwrap_or(VenueState::Closed),
+            feed_up: feed_up != 0,
+            kill: kill_cause(kill),
+        }
+    }
+}
+
+/// The kill switch as one word: 0 released, then one code per cause in
+/// the low byte, the consecutive rejects above it.
+fn kill_word(kill: Option<KillCause>) -> u64 {
+    match kill {
+        None => 0,
+        Some(KillCause::Manual) => 1,
+        Some(KillCause::FeedGap) => 2,
+        Some(KillCause::BadSignature) => 3,
+        Some(KillCause::ConsecutiveRejects(n)) => 4 | u64::from(n) << 8,
+    }
+}
+
+fn kill_cause(word: u64) -> Option<KillCause> {
+    match word & 0xff {
+        1 => Some(KillCause::Manual),
+        2 => Some(KillCause::FeedGap),
+        3 => Some(KillCause::BadSignature),
+        4 => Some(KillCause::ConsecutiveRejects(u32::try_from(word >> 8).unwrap_or(u32::MAX))),
+        _ => None,
+    }
+}
+
+/// Adds to a word only one thread writes: a load and a store, no locked
+/// read-modify-write.
+fn add(word: &AtomicU64, n: u64) {
+    word.store(word.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
+}
+
+/// A histogram of `N` buckets (the last is `+Inf`), non-cumulative, and
+/// the sum of its samples.
+#[derive(Debug)]
+pub struct Buckets<const N: usize> {
+    counts: [AtomicU64; N],
+    sum_ns: AtomicU64,
+}
+
+/// A reading of [`Buckets`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BucketCounts<const N: usize> {
+    /// Samples per bucket, non-cumulative; the last is `+Inf`.
+    pub counts: [u64; N],
+    /// Sum of the samples, nanoseconds.
+    pub sum_ns: u64,
+}
+
+impl<const N: usize> Buckets<N> {
+    fn new() -> Self {
+        Self { counts: std::array::from_fn(|_| AtomicU64::new(0)), sum_ns: AtomicU64::new(0) }
+    }
+
+    /// Counts one sample in bucket `index` (clamped to `+Inf`). Engine
+    /// thread only.
+    fn record(&self, index: usize, ns: u64) {
+        if let Some(bucket) = self.counts.get(index).or(self.counts.last()) {
+            add(bucket, 1);
+        }
+        add(&self.sum_ns, ns);
+    }
+
+    /// The buckets as they are now. Each bucket is read once, so the
+    /// total of the counts is a consistent sample count even while the
+    /// engine records; the sum may be a sample ahead or behind.
+    pub fn read(&self) -> BucketCounts<N> {
+        BucketCounts {
+            counts: std::array::from_fn(|i| self.counts[i].load(Ordering::Relaxed)),
+            sum_ns: self.sum_ns.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The board the engine thread publishes on and the metrics thread reads.
+#[derive(Debug)]
+pub struct Live {
+    /// Odd while the engine thread writes `words`.
+    generation: AtomicU64,
+    words: [AtomicU64; WORDS],
+    stages: [Buckets<STAGE_BUCKETS>; Stage::ALL.len()],
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Live {
+    /// A board holding [`Snapshot::default`] and empty histograms.
+    pub fn new() -> Self {
+        let words = Snapshot::default().to_words().map(AtomicU64::new);
+        Self { generation: AtomicU64::new(0), words, stages: std::array::from_fn(|_| Buckets::new()) }
+    }
+
+    /// Publishes one turn's state. Engine thread only.
+    pub fn publish(&self, snapshot: &Snapshot) {
+        let generation = self.generation.load(Ordering::Relaxed);
+        self.generation.store(generation.wrapping_add(1), Ordering::Relaxed);
+        // Orders the odd generation before the words: a reader that sees
+        // any new word then sees the odd generation on its second read.
+        fence(Ordering::Release);
+        for (word, value) in self.words.iter().zip(snapshot.to_words()) {
+            word.store(value, Ordering::Relaxed);
+        }
+        self.generation.store(generation.wrapping_add(2), Ordering::Release);
+    }
+
+    /// The last published state, all from one turn.
+    pub fn read(&self) -> Snapshot {
+        loop {
+            let before = self.generation.load(Ordering::Acquire);
+            if before & 1 == 1 {
+                std::hint::spin_loop();
+                continue;
+            }
+            let words = std::array::from_fn(|i| self.words[i].load(Ordering::Relaxed));
+            fence(Ordering::Acquire);
+            if self.generation.load(Ordering::Relaxed) == before {
+                return Snapshot::from_words(words);
+            }
+        }
+    }
+
+    /// Counts one sample of `stage` in its bucket. Engine thread only.
+    pub fn record(&self, stage: Stage, ns: u64) {
+        let index = STAGE_BOUNDS_NS.partition_point(|&bound| bound < ns);
+        self.stages[stage.index()].record(index, ns);
+    }
+
+    /// The histogram of `stage`.
+    pub fn stage(&self, stage: Stage) -> BucketCounts<STAGE_BUCKETS> {
+        self.stages[stage.index()].read()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_survives_its_words() {
+        let snapshot = Snapshot {
+            counters: Counters { txs_seen: 1, orders_reconciled_absent: 12, venue_connects: 14, ..Counters::default() },
+            unresolved: 15,
+            events_dropped: 16,
+            hot_path_allocations: 17,
+            venue: VenueState::Backoff,
+            feed_up: true,
+            kill: Some(KillCause::ConsecutiveRejects(u32::MAX)),
+        };
+        assert_eq!(Snapshot::from_words(snapshot.to_words()), snapshot);
+        for kill in [None, Some(KillCause::Manual), Some(KillCause::FeedGap), Some(KillCause::BadSignature)] {
+            assert_eq!(kill_cause(kill_word(kill)), kill);
+        }
+        for (i, state) in VENUE_STATES.into_iter().enumerate() {
+            assert_eq!(venue_index(state), i);
+        }
+    }
+
+    #[test]
+    fn published_state_is_read_back() {
+        let live = Live::new();
+        assert_eq!(live.read(), Snapshot::default());
+        let snapshot = Snapshot { venue: VenueState::Trading, kill: Some(KillCause::FeedGap), ..Snapshot::default() };
+        live.publish(&snapshot);
+        assert_eq!(live.read(), snapshot);
+    }
+
+    #[test]
+    fn samples_land_in_the_first_bucket_that_holds_them() {
+        let live = Live::new();
+        for ns in [0, 250, 251, 1_000_000_000, 1_000_000_001, u64::MAX] {
+            live.record(Stage::Seal, ns);
+        }
+        let seal = live.stage(Stage::Seal);
+        assert_eq!(seal.counts[0], 2, "0 and 250 are <= 250 ns");
+        assert_eq!(seal.counts[1], 1, "251 ns is <= 500 ns");
+        assert_eq!(seal.counts[STAGE_BUCKETS - 2], 1, "1 s is <= 1 s");
+        assert_eq!(seal.counts[STAGE_BUCKETS - 1], 2, "+Inf");
+        assert_eq!(seal.counts.iter().sum::<u64>(), 6);
+        assert_eq!(live.stage(Stage::Frame).counts.iter().sum::<u64>(), 0);
+    }
+
+    #[test]
+    fn a_reader_never_sees_a_torn_turn() {
+        let live = std::sync::Arc::new(Live::new());
+        let writer = {
+            let live = std::sync::Arc::clone(&live);
+            std::thread::spawn(move || {
+                for n in 1..=20_000u64 {
+                    let counters = Counters { orders_sent: n, orders_acked: n, ..Counters::default() };
+                    live.publish(&Snapshot { counters, unresolved: n, ..Snapshot::default() });
+                }
+            })
+        };
+        let mut last = 0;
+        while last < 20_000 {
+            let s = live.read();
+            assert_eq!(s.counters.orders_sent, s.counters.orders_acked, "{s:?}");
+            assert_eq!(s.counters.orders_sent, s.unresolved, "{s:?}");
+            assert!(s.unresolved >= last);
+            last = s.unresolved;
+        }
+        writer.join().unwrap();
+    }
+}
