@@ -1,7 +1,8 @@
 //! `[host]`: this machine's table turns into the engine thread's start-up
-//! tuning (CPU, mlock, SCHED_FIFO), the ring's polling mode and the
-//! sockets' options.
+//! tuning (CPU, mlock, SCHED_FIFO), the ring's polling mode, the
+//! sockets' options and the metrics server's address.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -37,6 +38,11 @@ pub struct Host {
     pub sndbuf: Option<usize>,
     /// Binary defmt log of the run.
     pub log_file: Option<PathBuf>,
+    /// Serve `/metrics` and `/health` here (docs/metrics.md).
+    pub metrics_listen: Option<SocketAddr>,
+    /// Allow `metrics_listen` beyond loopback.
+    #[serde(default)]
+    pub metrics_public: bool,
 }
 
 impl Default for Host {
@@ -51,6 +57,8 @@ impl Default for Host {
             rcvbuf: None,
             sndbuf: None,
             log_file: None,
+            metrics_listen: None,
+            metrics_public: false,
         }
     }
 }
@@ -72,6 +80,13 @@ impl Host {
             if let Some(bytes) = bytes {
                 p.require(bytes > 0 && i32::try_from(bytes).is_ok(), field, "must be 1-2147483647");
             }
+        }
+        if let Some(addr) = self.metrics_listen {
+            p.require(
+                self.metrics_public || addr.ip().is_loopback(),
+                "host.metrics_listen",
+                format_args!("{addr} is not a loopback address; set host.metrics_public = true to serve it"),
+            );
         }
     }
 }

@@ -191,6 +191,12 @@ mod tests {
         assert_eq!((url.host, url.port, url.path), ("ws-api.testnet.binance.vision", 443, "/ws-api/v3"));
         assert_eq!(config.venue.rotate_after_secs, 85_800);
         assert_eq!(config.host.tuning(), Tuning { cpu: None, mlock: true, fifo_priority: None });
+        assert_eq!(config.host.metrics_listen, None);
+        let served = edited("# metrics_listen = \"127.0.0.1:9464\"", "metrics_listen = \"[::1]:9464\"").unwrap();
+        assert_eq!(served.host.metrics_listen, Some("[::1]:9464".parse().unwrap()));
+        let public = "metrics_listen = \"0.0.0.0:9464\"\nmetrics_public = true";
+        let public = edited("# metrics_listen = \"127.0.0.1:9464\"", public).unwrap();
+        assert!(public.host.metrics_public);
         let tuned = edited("# cpu = 3", "cpu = 3\nsched_fifo = 50").unwrap();
         assert_eq!(tuned.host.tuning(), Tuning { cpu: Some(3), mlock: true, fifo_priority: Some(50) });
     }
@@ -232,6 +238,16 @@ mod tests {
             ("base_qty = 10", "base_qty = 0", "strategy.base_qty: must be > 0"),
             ("orders_per_10s = 20", "orders_per_10s = 51", "risk.orders_per_10s: must be 1-50"),
             ("symbol = \"BTCUSDT\"", "symbol = \"btc-usdt\"", "instrument.symbol"),
+            (
+                "# metrics_listen = \"127.0.0.1:9464\"",
+                "metrics_listen = \"0.0.0.0:9464\"",
+                "host.metrics_listen: 0.0.0.0:9464 is not a loopback address; set host.metrics_public = true",
+            ),
+            (
+                "# metrics_listen = \"127.0.0.1:9464\"",
+                "metrics_listen = \"localhost:9464\"",
+                "host.metrics_listen: invalid socket address syntax",
+            ),
             (
                 "api_key_env = \"HOTLINE_API_KEY\"",
                 "api_key_file = \"/k\"\napi_key_env = \"HOTLINE_API_KEY\"",
