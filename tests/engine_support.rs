@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 use hotline::clock::Clock;
-use hotline::driver::{self, Command, Control, Report, Status};
+use hotline::driver::{self, Command, Control, Plan, Report, Status};
 use hotline::lab::paper;
 use hotline::net::ring::RingConfig;
 use hotline_core::engine::{Event, Settings, Timers, VenueState};
@@ -74,6 +74,8 @@ pub(crate) struct Scenario {
     pub(crate) limits: Limits,
     /// The whale rules.
     pub(crate) rules: Rules<'static>,
+    /// Serve `/metrics` and `/health` here during the run.
+    pub(crate) metrics_listen: Option<SocketAddr>,
 }
 
 impl Scenario {
@@ -92,6 +94,7 @@ impl Scenario {
                 ..Limits::new(1_000, u128::MAX, 1_000_000)
             },
             rules: Rules { cooldown_ns: 0, ..Rules::default() },
+            metrics_listen: None,
         }
     }
 }
@@ -269,7 +272,10 @@ pub(crate) fn run(scenario: Scenario) -> Outcome {
     let host = sim.addr().to_string();
     let settings =
         Settings { timers: scenario.timers, first_client_order_id: FIRST_ID, ..paper::settings(&host, auth, &clock) };
-    let plan = paper::plan(&sim, SocketAddr::from((Ipv4Addr::LOCALHOST, port)), RingConfig::default(), false);
+    let plan = Plan {
+        metrics_listen: scenario.metrics_listen,
+        ..paper::plan(&sim, SocketAddr::from((Ipv4Addr::LOCALHOST, port)), RingConfig::default(), false)
+    };
     let mut recorder = Recorder {
         events: Vec::with_capacity(EVENT_ROOM),
         feed: Some((entries, loops)),

@@ -12,10 +12,15 @@
 //! allocations as well as nanoseconds: with [`crate::alloc_count`]'s
 //! allocator installed, every allocation made inside an engine call or its
 //! event handling on this thread is counted in the report.
+//!
+//! With `metrics_listen` in the plan, each turn also publishes the engine's
+//! state on a [`Live`] board (atomic stores: no lock, no syscall, no
+//! allocation, counted like the rest) that the metrics thread serves.
 
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, OwnedFd};
 use std::pin::pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hotline_core::engine::{Counters, Engine, Event, Link, Settings, Stages, Stamp, Stream, VenueState};
@@ -26,6 +31,8 @@ use rustls_pki_types::CertificateDer;
 
 use crate::alloc_count;
 use crate::clock::Clock;
+use crate::metrics::live::{Live, Snapshot};
+use crate::metrics::server::Server;
 use crate::metrics::{Metrics, Stage};
 use crate::net::ring::{Completion, Conn, Ring, RingConfig};
 use crate::net::socket::{self, SocketOptions};
@@ -60,6 +67,8 @@ pub struct Plan {
     /// Never sleep in the kernel: poll for completions in a loop, keeping
     /// the core, its caches and branch predictors warm (costs a whole CPU).
     pub spin: bool,
+    /// Serve `/metrics` and `/health` here while the engine runs.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// What the controller tells the loop.
@@ -239,6 +248,18 @@ fn drive<L: Link>(
     let mut engine = Engine::new(settings, rules, limits, link, clock, &mut feed_buffer, &mut message_buffer, seed)
         .map_err(|e| format!("engine: {e:?}"))?;
     let mut ring = Ring::sparse(&plan.ring, 2).map_err(|e| format!("io_uring: {e}"))?;
+    let server = match plan.metrics_listen {
+        Some(addr) => {
+            let live = Arc::new(Live::new());
+            let server =
+                Server::start(addr, Arc::clone(&live)).map_err(|e| format!("metrics server on {addr}: {e}"))?;
+            Some((server, live))
+        }
+        None => None,
+    };
+    let live = server.as_ref().map(|(_, live)| &**live);
+    // A feed connection has completed its handshake and not failed since.
+    let mut feed_up = false;
     let mut sockets = [Socket::default(), Socket::default()];
     let mut metrics = Metrics::new();
     let counting = alloc_count::installed();
@@ -278,6 +299,7 @@ fn drive<L: Link>(
                         // The peer closed or the socket failed.
                         sockets[conn].close_requested = true;
                         if conn == FEED {
+                            feed_up = false;
                             engine.feed_closed(now);
                         } else {
                             engine.venue_closed(now);
@@ -292,12 +314,19 @@ fn drive<L: Link>(
         let before = alloc_count::allocations();
         while let Some(event) = engine.poll_event() {
             match &event {
-                Event::FeedConnect => sockets[FEED].connect_requested = true,
+                Event::FeedConnect => {
+                    feed_up = false;
+                    sockets[FEED].connect_requested = true;
+                }
+                Event::FeedUp => feed_up = true,
                 Event::VenueConnect => sockets[VENUE].connect_requested = true,
                 Event::VenueClose => sockets[VENUE].close_requested = true,
-                Event::FeedFailed(_) => sockets[FEED].close_requested = true,
-                Event::OrderSent { stages, .. } => record_stages(&mut metrics, clock, stages, submitted_at),
-                Event::OrderAcked { rtt_ns, .. } => metrics.record(Stage::WireToAck, *rtt_ns),
+                Event::FeedFailed(_) => {
+                    feed_up = false;
+                    sockets[FEED].close_requested = true;
+                }
+                Event::OrderSent { stages, .. } => record_stages(&mut metrics, live, clock, stages, submitted_at),
+                Event::OrderAcked { rtt_ns, .. } => record(&mut metrics, live, Stage::WireToAck, *rtt_ns),
                 _ => {}
             }
             log_event(&event);
@@ -369,6 +398,21 @@ fn drive<L: Link>(
             metrics: &metrics,
             hot_path_allocations: hot_allocs,
         };
+        if let Some(live) = live {
+            let before = alloc_count::allocations();
+            live.publish(&Snapshot {
+                counters: *status.counters,
+                unresolved: status.unresolved as u64,
+                events_dropped: engine.events_dropped(),
+                hot_path_allocations: hot_allocs,
+                venue: status.venue,
+                feed_up,
+                kill: engine.gate().killed(),
+            });
+            if status.venue == VenueState::Trading {
+                hot_allocs += alloc_count::allocations() - before;
+            }
+        }
         match control.turn(&status) {
             Command::Continue => {}
             Command::Kill => engine.kill(now),
@@ -428,13 +472,21 @@ fn transmit<L: Link>(
     Ok(venue_sent.then(|| clock.ticks()))
 }
 
-fn record_stages(metrics: &mut Metrics, clock: &Clock, s: &Stages, submitted: u64) {
+/// One sample for the summary and, when served, the live board.
+fn record(metrics: &mut Metrics, live: Option<&Live>, stage: Stage, ns: u64) {
+    metrics.record(stage, ns);
+    if let Some(live) = live {
+        live.record(stage, ns);
+    }
+}
+
+fn record_stages(metrics: &mut Metrics, live: Option<&Live>, clock: &Clock, s: &Stages, submitted: u64) {
     for (stage, ns) in stage_ns(clock, s) {
-        metrics.record(stage, ns);
+        record(metrics, live, stage, ns);
     }
     if submitted >= s.sealed {
-        metrics.record(Stage::Submit, clock.ticks_to_ns(submitted - s.sealed));
-        metrics.record(Stage::TickToWire, clock.ticks_to_ns(submitted - s.start));
+        record(metrics, live, Stage::Submit, clock.ticks_to_ns(submitted - s.sealed));
+        record(metrics, live, Stage::TickToWire, clock.ticks_to_ns(submitted - s.start));
     }
 }
 

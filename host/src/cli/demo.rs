@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use hotline::clock::Clock;
-use hotline::driver::{self, Command, Control, Report, Status};
+use hotline::driver::{self, Command, Control, Plan, Report, Status};
 use hotline::lab::paper;
 use hotline::metrics;
 use hotline::net::ring::RingConfig;
@@ -49,9 +49,16 @@ pub(crate) struct Args {
     /// Give up waiting for the run to finish after this many seconds.
     #[arg(long, default_value_t = 60)]
     timeout_secs: u64,
+    /// Serve /metrics and /health on this loopback address while the demo
+    /// runs (docs/metrics.md).
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<SocketAddr>,
 }
 
 pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), String> {
+    if let Some(addr) = args.metrics_listen.filter(|a| !a.ip().is_loopback()) {
+        return Err(format!("--metrics-listen: {addr} is not a loopback address"));
+    }
     let journal = std::env::temp_dir().join(format!("hotline-demo-{}.jsonl", std::process::id()));
     let sim = Sim::start(SimConfig { journal: Some(journal.clone()), ..SimConfig::default() })
         .map_err(|e| format!("simulated exchange: {e}"))?;
@@ -69,6 +76,9 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
     if !args.json {
         eprintln!("hotline demo: paper mode against the simulated exchange at {}", sim.url());
         eprintln!("  mempool feed: {} (bundled capture × {})", player.endpoint(), args.loops);
+        if let Some(addr) = args.metrics_listen {
+            eprintln!("  metrics: http://{addr}/metrics, health: http://{addr}/health");
+        }
     }
 
     let key = HmacKey::new(DOC_SECRET_KEY.as_bytes());
@@ -84,7 +94,7 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
         ..Limits::new(1_000, u128::MAX, 1_000_000)
     };
     let ring = RingConfig::with_sqpoll(args.sqpoll);
-    let plan = paper::plan(&sim, feed, ring, args.spin);
+    let plan = Plan { metrics_listen: args.metrics_listen, ..paper::plan(&sim, feed, ring, args.spin) };
     let signals = Signals::install().map_err(|e| format!("signals: {e}"))?;
     let mut control = DemoControl {
         player: &player,

@@ -142,6 +142,7 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
         },
         ring: RingConfig::with_sqpoll(config.host.sqpoll),
         spin: config.host.spin,
+        metrics_listen: config.host.metrics_listen,
     };
     let signals = Signals::install().map_err(|e| format!("signals: {e}"))?;
     let mut control = RunControl { signals: &signals, venue: None, since: Instant::now(), stopping: false };

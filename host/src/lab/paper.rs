@@ -73,5 +73,6 @@ pub fn plan(sim: &Sim, feed: SocketAddr, ring: RingConfig, spin: bool) -> Plan {
         sockets: SocketOptions::default(),
         ring,
         spin,
+        metrics_listen: None,
     }
 }
