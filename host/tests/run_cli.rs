@@ -152,3 +152,18 @@ fn live_needs_the_flag_and_the_flag_needs_live() {
     assert!(stderr.contains("--live given") && stderr.contains("testnet"), "{stderr}");
     let _ = std::fs::remove_file(&config);
 }
+
+#[test]
+fn metrics_beyond_loopback_need_metrics_public() {
+    let config = temp("metrics.toml");
+    std::fs::write(&config, EXAMPLE).unwrap();
+    let out = hotline().args(["run", "--metrics-listen", "0.0.0.0:9464", "--config"]).arg(&config).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("--metrics-listen: 0.0.0.0:9464 is not a loopback address"), "{stderr}");
+    let out = hotline().args(["demo", "--metrics-listen", "[::]:9464"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("--metrics-listen: [::]:9464 is not a loopback address"), "{stderr}");
+    let _ = std::fs::remove_file(&config);
+}

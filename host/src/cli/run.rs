@@ -8,6 +8,7 @@
 //! SIGUSR1 prints the running summary, and the summary at the end says whether
 //! any order was lost.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -39,6 +40,10 @@ pub(crate) struct Args {
     /// Print the final summary as one JSON object.
     #[arg(long)]
     json: bool,
+    /// Serve /metrics and /health here instead of at host.metrics_listen
+    /// (a loopback address unless host.metrics_public = true).
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<SocketAddr>,
 }
 
 pub(crate) fn run(args: &Args, logging: bool) -> Result<(), String> {
@@ -72,6 +77,10 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
         }
         _ => {}
     }
+    if let Some(addr) = args.metrics_listen.filter(|a| !a.ip().is_loopback() && !config.host.metrics_public) {
+        return Err(format!("--metrics-listen: {addr} is not a loopback address and host.metrics_public is not set"));
+    }
+    let metrics_listen = args.metrics_listen.or(config.host.metrics_listen);
     let secrets = config.secrets()?;
     let url = config.venue.wss_url().map_err(|e| format!("venue.url: {e}"))?;
     let (node_host, node_port) = config.node.host_port().map_err(|e| format!("node.endpoint: {e}"))?;
@@ -89,6 +98,9 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
         "  venue {} ({venue}), node {} ({feed}), symbol {}",
         config.venue.url, config.node.endpoint, config.instrument.symbol
     );
+    if let Some(addr) = metrics_listen {
+        eprintln!("  metrics: http://{addr}/metrics, health: http://{addr}/health");
+    }
     for step in tune::apply(&config.host.tuning()) {
         eprintln!("  {step}");
     }
@@ -142,7 +154,7 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
         },
         ring: RingConfig::with_sqpoll(config.host.sqpoll),
         spin: config.host.spin,
-        metrics_listen: config.host.metrics_listen,
+        metrics_listen,
     };
     let signals = Signals::install().map_err(|e| format!("signals: {e}"))?;
     let mut control = RunControl { signals: &signals, venue: None, since: Instant::now(), stopping: false };
