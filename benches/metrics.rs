@@ -1,11 +1,13 @@
 //! What serving metrics costs the engine thread, in one group:
-//! `publish` is one turn's [`Live::publish`] (the engine's counters and
-//! states into the seqlocked board), `publish_scraped` the same while
-//! another thread reads the board in a loop (the metrics thread under a
-//! scrape storm: the engine's stores then miss in cache), and `record` one
-//! stage sample into its bucket. The target is at most 50 ns per turn
-//! (issue 17 §3); p50 and p99 come from criterion's samples
-//! (`target/criterion/metrics/*/new/sample.json`).
+//! `publish_changed` is one turn's [`Publisher::publish`] when the state
+//! changed (an order or a transaction since the last turn: the counters and
+//! states go into the seqlocked board), `publish_quiet` one when nothing
+//! changed (the usual turn: a comparison, no store), `*_scraped` the same
+//! while another thread reads the board without pause (a scrape storm far
+//! beyond Prometheus's one read per interval: the engine's stores then miss
+//! in cache), and `record` one stage sample into its bucket. The target is
+//! at most 50 ns per turn (issue 17 §3); p50 and p99 come from criterion's
+//! samples (`target/criterion/metrics/*/new/sample.json`).
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -13,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use hotline::metrics::Stage;
-use hotline::metrics::live::{Live, Snapshot};
+use hotline::metrics::live::{Live, Publisher, Snapshot};
 use hotline_core::engine::{Counters, VenueState};
 
 /// A trading turn's state, a little different each time.
@@ -29,13 +31,18 @@ fn snapshot(turn: u64) -> Snapshot {
 fn metrics(c: &mut Criterion) {
     let mut group = c.benchmark_group("metrics");
     let live = Arc::new(Live::new());
-    let mut turn = 0u64;
-    group.bench_function("publish", |b| {
-        b.iter(|| {
-            turn += 1;
-            live.publish(black_box(&snapshot(turn)));
+    let mut turns = |name: &str, changed: bool| {
+        let mut publisher = Publisher::new(&live);
+        let mut turn = 0u64;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                turn += u64::from(changed);
+                publisher.publish(black_box(&snapshot(turn)));
+            });
         });
-    });
+    };
+    turns("publish_changed", true);
+    turns("publish_quiet", false);
     let stop = Arc::new(AtomicBool::new(false));
     let reader = {
         let (live, stop) = (Arc::clone(&live), Arc::clone(&stop));
@@ -45,12 +52,8 @@ fn metrics(c: &mut Criterion) {
             }
         })
     };
-    group.bench_function("publish_scraped", |b| {
-        b.iter(|| {
-            turn += 1;
-            live.publish(black_box(&snapshot(turn)));
-        });
-    });
+    turns("publish_changed_scraped", true);
+    turns("publish_quiet_scraped", false);
     stop.store(true, Ordering::Relaxed);
     reader.join().expect("reader");
     let mut ns = 0u64;

@@ -31,7 +31,7 @@ use rustls_pki_types::CertificateDer;
 
 use crate::alloc_count;
 use crate::clock::Clock;
-use crate::metrics::live::{Live, Snapshot};
+use crate::metrics::live::{Live, Publisher, Snapshot};
 use crate::metrics::server::Server;
 use crate::metrics::{Metrics, Stage};
 use crate::net::ring::{Completion, Conn, Ring, RingConfig};
@@ -257,7 +257,8 @@ fn drive<L: Link>(
         }
         None => None,
     };
-    let live = server.as_ref().map(|(_, live)| &**live);
+    let mut publisher = server.as_ref().map(|(_, live)| Publisher::new(live));
+    let live = publisher.as_ref().map(Publisher::live);
     // A feed connection has completed its handshake and not failed since.
     let mut feed_up = false;
     let mut sockets = [Socket::default(), Socket::default()];
@@ -398,9 +399,9 @@ fn drive<L: Link>(
             metrics: &metrics,
             hot_path_allocations: hot_allocs,
         };
-        if let Some(live) = live {
+        if let Some(publisher) = &mut publisher {
             let before = alloc_count::allocations();
-            live.publish(&Snapshot {
+            publisher.publish(&Snapshot {
                 counters: *status.counters,
                 unresolved: status.unresolved as u64,
                 events_dropped: engine.events_dropped(),

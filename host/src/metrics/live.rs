@@ -259,6 +259,36 @@ impl<const N: usize> Buckets<N> {
     }
 }
 
+/// The engine thread's pen on a [`Live`] board: a turn's state is written
+/// only when it differs from the last one written, so a quiet turn costs a
+/// comparison in the engine's own memory and no store a scrape in progress
+/// could make miss in cache.
+#[derive(Debug)]
+pub struct Publisher<'a> {
+    live: &'a Live,
+    last: Snapshot,
+}
+
+impl<'a> Publisher<'a> {
+    /// The only writer of `live`.
+    pub fn new(live: &'a Live) -> Self {
+        Self { live, last: live.read() }
+    }
+
+    /// Publishes `snapshot` if it changed since the last turn.
+    pub fn publish(&mut self, snapshot: &Snapshot) {
+        if *snapshot != self.last {
+            self.live.publish(snapshot);
+            self.last = *snapshot;
+        }
+    }
+
+    /// The board.
+    pub fn live(&self) -> &'a Live {
+        self.live
+    }
+}
+
 /// The board the engine thread publishes on and the metrics thread reads.
 #[derive(Debug)]
 pub struct Live {
@@ -353,6 +383,20 @@ mod tests {
         let snapshot = Snapshot { venue: VenueState::Trading, kill: Some(KillCause::FeedGap), ..Snapshot::default() };
         live.publish(&snapshot);
         assert_eq!(live.read(), snapshot);
+    }
+
+    #[test]
+    fn a_publisher_writes_only_changes() {
+        let live = Live::new();
+        let mut publisher = Publisher::new(&live);
+        let trading = Snapshot { venue: VenueState::Trading, ..Snapshot::default() };
+        publisher.publish(&trading);
+        publisher.publish(&trading);
+        assert_eq!(live.generation.load(Ordering::Relaxed), 2, "one write");
+        assert_eq!(live.read(), trading);
+        publisher.publish(&Snapshot::default());
+        assert_eq!(live.generation.load(Ordering::Relaxed), 4);
+        assert_eq!(live.read(), Snapshot::default());
     }
 
     #[test]
