@@ -269,7 +269,7 @@ pub(crate) fn run(scenario: Scenario) -> Outcome {
     let host = sim.addr().to_string();
     let settings =
         Settings { timers: scenario.timers, first_client_order_id: FIRST_ID, ..paper::settings(&host, auth, &clock) };
-    let plan = paper::plan(&sim, SocketAddr::from((Ipv4Addr::LOCALHOST, port)), RingConfig::default(), false);
+    let plan = paper::plan(&sim, vec![SocketAddr::from((Ipv4Addr::LOCALHOST, port))], RingConfig::default(), false);
     let mut recorder = Recorder {
         events: Vec::with_capacity(EVENT_ROOM),
         feed: Some((entries, loops)),

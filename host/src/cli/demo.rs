@@ -84,7 +84,7 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
         ..Limits::new(1_000, u128::MAX, 1_000_000)
     };
     let ring = RingConfig::with_sqpoll(args.sqpoll);
-    let plan = paper::plan(&sim, feed, ring, args.spin);
+    let plan = paper::plan(&sim, vec![feed], ring, args.spin);
     let signals = Signals::install().map_err(|e| format!("signals: {e}"))?;
     let mut control = DemoControl {
         player: &player,
