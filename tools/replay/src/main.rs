@@ -3,8 +3,8 @@
 //! does (three frames: topic, body, u32 little-endian sequence), at the
 //! recorded pace or as fast as possible, or with `--nodes N` on N sockets
 //! with relay delays per node (`nodes.rs`); `record` subscribes to live
-//! nodes and writes what each publishes into a capture of its own; `synth` builds the
-//! demo capture shipped in `captures/`. The format is in `capture.rs`,
+//! nodes and writes what each publishes into a capture of its own;
+//! `synth` builds the demo capture shipped in `captures/`. The format is in `capture.rs`,
 //! the player in `player.rs` (the library `hotline demo` embeds).
 
 mod synth;

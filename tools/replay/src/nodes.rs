@@ -17,12 +17,13 @@
 //! [`RelayDelay::hops`] independent exponential draws of mean
 //! [`RelayDelay::mean`] (defaults: 2 hops of 2 s, relaying between
 //! outbound peers; tests and demos use a mean of milliseconds). The draws
-//! of node `n` come from a SplitMix64 stream (<https://prng.di.unimi.it/splitmix64.c>)
-//! seeded from [`MultiPlayConfig::seed`] and `n`: the same seed gives the
-//! same delays, and adding a node leaves the others' delays alone. Each
-//! node publishes its copies in its own arrival order, so two nodes may
-//! see two transactions in opposite orders. With loops, each loop's copy
-//! of a notification gets fresh draws.
+//! of node `n` come from a SplitMix64 stream
+//! (<https://prng.di.unimi.it/splitmix64.c>) seeded from
+//! [`MultiPlayConfig::seed`] and `n`: the same seed gives the same delays,
+//! and adding a node leaves the others' delays alone. Each node publishes
+//! its copies in its own arrival order, so two nodes may see two
+//! transactions in opposite orders. With loops, each loop's copy of a
+//! notification gets fresh draws.
 //!
 //! # Sequence numbers and faults
 //!
@@ -114,8 +115,9 @@ pub struct MultiPlayConfig {
     pub relay: RelayDelay,
     /// Seeds every node's delays.
     pub seed: u64,
-    /// How fast to publish; with [`Pace::Fast`] each node still publishes
-    /// in its own arrival order, back to back.
+    /// How fast to publish: [`Pace::Scaled`] divides relay delays and
+    /// offsets alike; with [`Pace::Fast`] each node still publishes in its
+    /// own arrival order, back to back.
     pub pace: Pace,
     /// Send high-water mark per subscriber.
     pub hwm: i32,
