@@ -315,13 +315,21 @@ impl Player {
     /// [`MultiPlayer::endpoints`] is known on return) and starts
     /// publishing on a new one.
     ///
-    /// Fails as [`Player::start`] does, or if there is no node.
+    /// Fails as [`Player::start`] does, if there is no node, or if a
+    /// fault falls past the end of its node's stream.
     pub fn start_nodes(entries: Vec<Entry>, config: MultiPlayConfig) -> Result<MultiPlayer, String> {
         player::check(config.loops, config.pace)?;
         if config.nodes.is_empty() {
             return Err("at least one node".to_owned());
         }
         let streams = schedule(&entries, &config);
+        for (n, (node, stream)) in config.nodes.iter().zip(&streams).enumerate() {
+            if let Some(fault) = node.faults.iter().find(|f| match f {
+                Fault::Gap { at } | Fault::Restart { at } => *at >= stream.len() as u64,
+            }) {
+                return Err(format!("node {n}: {fault:?} is past its {} notifications", stream.len()));
+            }
+        }
         let plan = Plan::new(entries, config.loops)?;
         let ctx = zmq::Context::new();
         let mut sockets = Vec::with_capacity(config.nodes.len());
@@ -595,5 +603,8 @@ mod tests {
         assert!(Player::start_nodes(entries(3), MultiPlayConfig { nodes: vec![], ..config(1) }).is_err());
         assert!(Player::start_nodes(entries(3), MultiPlayConfig { loops: 0, ..config(1) }).is_err());
         assert!(Player::start_nodes(entries(3), MultiPlayConfig { pace: Pace::Scaled(-1.0), ..config(1) }).is_err());
+        let mut late = config(2);
+        late.nodes[1].faults = vec![Fault::Restart { at: 3 }];
+        assert!(Player::start_nodes(entries(3), late).is_err(), "a fault that would never happen");
     }
 }
