@@ -18,7 +18,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::pin::pin;
 use std::time::Duration;
 
-use hotline_core::engine::{Counters, Engine, Event, Link, Settings, Stages, Stamp, Stream, VenueState};
+use hotline_core::engine::{Counters, Engine, Event, Link, NodeStats, Settings, Stages, Stamp, Stream, VenueState};
 use hotline_core::risk::Limits;
 use hotline_core::strategy::whale::Rules;
 use hotline_core::tls::{self, Aes128GcmSha256, Aes256GcmSha384, Storage};
@@ -121,6 +121,8 @@ pub struct Report {
     pub cipher_suite: &'static str,
     /// Whether receives were multishot (the kernel has buffer rings).
     pub multishot: bool,
+    /// Each node's record at the end.
+    pub nodes: Vec<NodeStats>,
 }
 
 impl Report {
@@ -408,6 +410,7 @@ fn drive<L: Link>(
         venue_offset_ns: engine.venue_offset_ns(),
         cipher_suite,
         multishot: ring.multishot(),
+        nodes: engine.node_stats().to_vec(),
     })
 }
 

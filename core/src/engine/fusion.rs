@@ -154,7 +154,7 @@ impl Fusion {
         let home = (tag as usize) & (TABLE - 1);
         let mut wtxid = Some(wtxid);
         let mut mine = None;
-        let mut own = None;
+        let mut republished = None;
         for i in 0..PROBE {
             let at = (home + i) & (TABLE - 1);
             let Some(seen) = self.seen.get_mut(at) else { continue };
@@ -162,14 +162,19 @@ impl Fusion {
                 continue;
             }
             // The same outpoint: the same transaction unless the wtxids
-            // differ (a replacement), and a node sending it again is
-            // bitcoind republishing it, not another node's copy.
-            if seen.wtxid != PENDING && mine.is_none() {
-                mine = wtxid.take().map(|f| f() | 1);
+            // differ (a replacement, remembered beside the original).
+            if seen.wtxid != PENDING {
+                if mine.is_none() {
+                    mine = wtxid.take().map(|f| f() | 1);
+                }
+                if mine != Some(seen.wtxid) {
+                    continue;
+                }
             }
-            let same = seen.wtxid == PENDING || mine == Some(seen.wtxid);
-            if !same || seen.nodes & bit != 0 {
-                own = Some(at);
+            // A node sending it again is bitcoind republishing it (a block
+            // connected), for the strategy to judge, not another node's copy.
+            if seen.nodes & bit != 0 {
+                republished = Some(at);
                 break;
             }
             seen.nodes |= bit;
@@ -185,7 +190,7 @@ impl Fusion {
             }
             return Arrival::Later;
         }
-        let slot = own.unwrap_or_else(|| self.room(home));
+        let slot = republished.unwrap_or_else(|| self.room(home));
         if let Some(seen) = self.seen.get_mut(slot) {
             *seen = Seen { tag, wtxid: PENDING, at: now, first: node as u8, nodes: bit, led: false };
         }
@@ -251,8 +256,12 @@ mod tests {
         let mut f = Fusion::default();
         let Arrival::First { slot } = f.arrive(0, 0, 42, || unreachable!()) else { panic!() };
         f.settle(slot, 7);
-        // Same outpoint, other wtxid: a replacement.
-        assert!(matches!(f.arrive(1, 5, 42, || 9), Arrival::First { .. }));
+        // Same outpoint, other wtxid: a replacement, remembered beside the
+        // original, which another node may still deliver.
+        let Arrival::First { slot: replacement } = f.arrive(1, 5, 42, || 9) else { panic!() };
+        f.settle(replacement, 9);
+        assert_eq!(f.arrive(2, 6, 42, || 7), Arrival::Later);
+        assert_eq!(f.arrive(2, 7, 42, || 9), Arrival::Later);
         // The same node again: bitcoind republishing, for the strategy.
         let Arrival::First { slot } = f.arrive(0, 0, 43, || unreachable!()) else { panic!() };
         f.settle(slot, 8);
