@@ -102,16 +102,16 @@ fn feed_silence_is_raised_once_per_silence() {
     let mut pair = Pair::trading(Config::default());
     let t0 = pair.now;
     pair.advance(120 * S - 1);
-    assert!(!pair.has(|e| matches!(e, Event::FeedSilent)));
+    assert!(!pair.has(|e| matches!(e, Event::FeedSilent { .. })));
     pair.advance(1);
-    assert_eq!(pair.when(|e| matches!(e, Event::FeedSilent)), t0 + 120 * S);
+    assert_eq!(pair.when(|e| matches!(e, Event::FeedSilent { .. })), t0 + 120 * S);
     pair.advance(300 * S);
-    assert_eq!(pair.count(|e| matches!(e, Event::FeedSilent)), 1, "raised again in the same silence");
+    assert_eq!(pair.count(|e| matches!(e, Event::FeedSilent { .. })), 1, "raised again in the same silence");
     let t1 = pair.now;
     pair.publish(&feed::minnow());
     pair.advance(120 * S);
-    assert_eq!(pair.count(|e| matches!(e, Event::FeedSilent)), 2);
-    assert_eq!(pair.at[pair.events.iter().rposition(|e| matches!(e, Event::FeedSilent)).unwrap()], t1 + 120 * S);
+    assert_eq!(pair.count(|e| matches!(e, Event::FeedSilent { .. })), 2);
+    assert_eq!(pair.at[pair.events.iter().rposition(|e| matches!(e, Event::FeedSilent { .. })).unwrap()], t1 + 120 * S);
     assert_eq!(pair.engine.counters().txs_seen, 1);
 }
 
@@ -182,7 +182,7 @@ fn feed_reconnect_backoff_doubles_and_resets_once_up() {
         assert!((base..=base + base / 4).contains(delay), "{delay} for {base}: {:?}", pair.feed_connects_at);
     }
     assert!(pair.feed_up());
-    assert_eq!(pair.count(|e| matches!(e, Event::FeedUp)), 2);
+    assert_eq!(pair.count(|e| matches!(e, Event::FeedUp { .. })), 2);
     let t1 = pair.now;
     pair.drop_feed();
     pair.advance(S);
@@ -197,14 +197,14 @@ fn feed_protocol_error_closes_and_reconnects_after_the_backoff() {
     // A frame with reserved flag bits set (RFC 23 §"Framing").
     pair.node.inject(&[0xf0, 0x00]);
     pair.step();
-    assert!(pair.has(|e| matches!(e, Event::FeedFailed(_))), "{:?}", pair.events);
+    assert!(pair.has(|e| matches!(e, Event::FeedFailed { .. })), "{:?}", pair.events);
     assert!(!pair.feed_up());
     pair.advance(125 * MS);
     let [first, second] = pair.feed_connects_at[..] else { panic!("{:?}", pair.feed_connects_at) };
     assert_eq!(first, t0);
     assert!((t0 + 100 * MS..=t0 + 125 * MS).contains(&second), "{second}");
     assert!(pair.feed_up());
-    assert_eq!(pair.count(|e| matches!(e, Event::FeedUp)), 2);
+    assert_eq!(pair.count(|e| matches!(e, Event::FeedUp { .. })), 2);
     pair.publish(&feed::whale(0));
     assert_eq!(pair.acked(), [FIRST_ID]);
 }
@@ -799,7 +799,7 @@ fn feed_gap_engages_the_kill_switch() {
     }
     pair.node.skip(1);
     pair.publish(&feed::whale(1));
-    let gap = pair.position(|e| matches!(e, Event::FeedGap { expected: 3, got: 4 })).expect("the gap at 3");
+    let gap = pair.position(|e| matches!(e, Event::FeedGap { expected: 3, got: 4, .. })).expect("the gap at 3");
     assert_eq!(pair.engine.counters().feed_gaps, 1);
     let after = pair.since(gap);
     assert!(after.iter().any(killed_by(KillCause::FeedGap)), "{after:?}");
@@ -818,7 +818,7 @@ fn feed_restart_is_reported_and_engages_the_kill_switch() {
     pair.publish(&feed::minnow());
     pair.node.restart();
     pair.publish(&feed::minnow());
-    assert_eq!(pair.count(|e| matches!(e, Event::FeedRestart)), 1, "{:?}", pair.events);
+    assert_eq!(pair.count(|e| matches!(e, Event::FeedRestart { .. })), 1, "{:?}", pair.events);
     assert!(!pair.has(|e| matches!(e, Event::FeedGap { .. })));
     assert!(pair.has(killed_by(KillCause::FeedGap)));
     pair.publish(&feed::whale(0));
@@ -882,4 +882,112 @@ fn refused_logon_is_a_venue_loss() {
     pair.advance(S);
     assert_eq!(pair.engine.venue_state(), VenueState::Trading);
     assert_eq!(pair.venue.saw("session.logon").len(), 2);
+}
+
+// ----- 13: several nodes -------------------------------------------------
+
+fn three_nodes() -> Pair {
+    Pair::trading(Config { nodes: 3, ..Config::default() })
+}
+
+#[test]
+fn first_arrival_fires_and_later_arrivals_never_do() {
+    let mut pair = three_nodes();
+    let whale = feed::whale(0);
+    pair.publish_on(1, &whale);
+    pair.advance(3 * MS);
+    pair.publish_on(0, &whale);
+    pair.advance(5 * MS);
+    pair.publish_on(2, &whale);
+    assert_eq!(pair.sent(), [FIRST_ID], "one order for one whale, whichever node had it first");
+    assert_eq!(pair.acked(), [FIRST_ID]);
+    assert!(!pair.has(|e| matches!(e, Event::Suppressed { .. })), "a copy from another node reached the strategy");
+    let counters = *pair.engine.counters();
+    assert_eq!((counters.txs_seen, counters.txs_duplicate, counters.signals), (3, 2, 1));
+    let nodes = pair.engine.node_stats();
+    assert_eq!(nodes.len(), 3);
+    assert_eq!(nodes.iter().map(|n| (n.first_seen, n.later_seen)).collect::<Vec<_>>(), [(0, 1), (1, 0), (0, 1)]);
+    // Node 1 led the next node by 3 ms; node 2 lagged the first by 8 ms.
+    assert_eq!(nodes[1].lead_ns.count(), 1);
+    assert_eq!(nodes[1].lead_ns.sum_ns(), 3 * MS);
+    assert_eq!(nodes[0].lag_ns.sum_ns(), 3 * MS);
+    assert_eq!(nodes[2].lag_ns.sum_ns(), 8 * MS);
+    assert!(nodes.iter().all(|n| n.up));
+    pair.assert_accounting();
+}
+
+#[test]
+fn each_node_keeps_its_own_sequence_numbers() {
+    let mut pair = three_nodes();
+    // Node 2 has seen other traffic: its numbers run ahead, no gap.
+    pair.node_mut(2).sequence = 500;
+    for n in 0..3 {
+        pair.publish_on(n, &feed::minnow());
+    }
+    pair.publish_on(2, &feed::whale(0));
+    assert!(!pair.has(|e| matches!(e, Event::FeedGap { .. } | Event::FeedRestart { .. })), "{:?}", pair.events);
+    assert_eq!(pair.acked(), [FIRST_ID]);
+    // The minnow was node 0's first; the whale node 2's.
+    assert_eq!(pair.engine.node_stats().iter().map(|n| n.first_seen).collect::<Vec<_>>(), [1, 0, 1]);
+}
+
+#[test]
+fn a_gap_another_node_covers_does_not_stop_trading() {
+    let mut pair = three_nodes();
+    pair.publish_on(0, &feed::minnow());
+    pair.node_mut(0).skip(1);
+    pair.publish_on(0, &feed::minnow());
+    assert!(pair.has(|e| matches!(e, Event::FeedGap { node: 0, covered: true, .. })), "{:?}", pair.events);
+    assert!(!pair.has(killed_by(KillCause::FeedGap)));
+    assert_eq!(pair.engine.counters().feed_gaps, 0, "a covered gap is no reason to stop");
+    assert_eq!(pair.engine.node_stats()[0].gaps, 1);
+    pair.publish_on(1, &feed::whale(0));
+    assert_eq!(pair.acked(), [FIRST_ID]);
+}
+
+#[test]
+fn the_gap_policy_applies_once_every_live_node_has_gapped() {
+    let timers = Timers { gap_cover_ns: 60 * S, ..Timers::default() };
+    let mut pair = Pair::trading(Config { nodes: 2, timers, ..Config::default() });
+    pair.publish_on(0, &feed::minnow());
+    pair.publish_on(1, &feed::minnow());
+    pair.node_mut(0).skip(1);
+    pair.publish_on(0, &feed::minnow());
+    assert!(pair.has(|e| matches!(e, Event::FeedGap { node: 0, covered: true, .. })));
+    pair.advance(10 * S);
+    // Node 1 gaps while node 0's gap is 10 s old: nobody covers it.
+    pair.node_mut(1).restart();
+    pair.publish_on(1, &feed::minnow());
+    assert!(pair.has(|e| matches!(e, Event::FeedRestart { node: 1, covered: false })), "{:?}", pair.events);
+    assert!(pair.has(killed_by(KillCause::FeedGap)));
+    assert_eq!(pair.engine.counters().feed_gaps, 1);
+    pair.publish_on(0, &feed::whale(0));
+    assert!(pair.sent().is_empty(), "an order left after every node had gapped");
+}
+
+#[test]
+fn a_gap_while_the_other_node_is_down_is_uncovered() {
+    let mut pair = Pair::trading(Config { nodes: 2, ..Config::default() });
+    pair.others[0].1 = false;
+    pair.engine.feed_closed(1, pair.now);
+    pair.publish_on(0, &feed::minnow());
+    pair.node_mut(0).skip(1);
+    pair.publish_on(0, &feed::minnow());
+    assert!(pair.has(|e| matches!(e, Event::FeedGap { node: 0, covered: false, .. })), "{:?}", pair.events);
+    assert!(pair.has(killed_by(KillCause::FeedGap)));
+    assert!(!pair.engine.node_stats()[1].up);
+}
+
+#[test]
+fn a_replacement_from_another_node_is_a_new_transaction() {
+    let mut pair = Pair::trading(Config { nodes: 2, ..Config::default() });
+    let whale = feed::whale(0);
+    let mut replacement = whale.clone();
+    // The same input, another output value: another wtxid.
+    let last_value = replacement.len() - 4 - 8 - 30;
+    replacement[last_value] ^= 1;
+    pair.publish_on(0, &whale);
+    pair.publish_on(1, &replacement);
+    assert_eq!(pair.engine.counters().txs_duplicate, 0, "a replacement was taken for a copy");
+    assert_eq!(pair.engine.node_stats()[1].first_seen, 1);
 }

@@ -274,7 +274,7 @@ pub(crate) fn run(scenario: Scenario) -> Outcome {
         Settings { timers: scenario.timers, first_client_order_id: FIRST_ID, ..paper::settings(&host, auth, &clock) };
     let plan = Plan {
         metrics_listen: scenario.metrics_listen,
-        ..paper::plan(&sim, SocketAddr::from((Ipv4Addr::LOCALHOST, port)), RingConfig::default(), false)
+        ..paper::plan(&sim, vec![SocketAddr::from((Ipv4Addr::LOCALHOST, port))], RingConfig::default(), false)
     };
     let mut recorder = Recorder {
         events: Vec::with_capacity(EVENT_ROOM),

@@ -23,7 +23,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hotline_core::engine::{Counters, Engine, Event, Link, Settings, Stages, Stamp, Stream, VenueState};
+use hotline_core::engine::{Counters, Engine, Event, Link, NodeStats, Settings, Stages, Stamp, Stream, VenueState};
 use hotline_core::risk::Limits;
 use hotline_core::strategy::whale::Rules;
 use hotline_core::tls::{self, Aes128GcmSha256, Aes256GcmSha384, Storage};
@@ -38,8 +38,9 @@ use crate::net::ring::{Completion, Conn, Ring, RingConfig};
 use crate::net::socket::{self, SocketOptions};
 use crate::tls_verify::{HostVerifier, contain, unix_secs};
 
-const FEED: Conn = 0;
-const VENUE: Conn = 1;
+/// The venue's connection slot; node `i`'s is `FEED + i`.
+const VENUE: Conn = 0;
+const FEED: Conn = 1;
 /// Venue messages reassembled up to this size.
 const MESSAGE_BUFFER: usize = 64 * 1024;
 /// The longest the loop sleeps, so signals and the controller are seen.
@@ -48,8 +49,9 @@ const MAX_WAIT: Duration = Duration::from_millis(20);
 /// Where and how to connect.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// The node's ZMQ endpoint.
-    pub feed: SocketAddr,
+    /// The nodes' ZMQ endpoints (one to `MAX_NODES`), in `Settings::nodes`
+    /// order.
+    pub feeds: Vec<SocketAddr>,
     /// The venue's address.
     pub venue: SocketAddr,
     /// The venue's DNS name (SNI and certificate check).
@@ -128,6 +130,8 @@ pub struct Report {
     pub cipher_suite: &'static str,
     /// Whether receives were multishot (the kernel has buffer rings).
     pub multishot: bool,
+    /// Each node's record at the end.
+    pub nodes: Vec<NodeStats>,
 }
 
 impl Report {
@@ -242,12 +246,16 @@ fn drive<L: Link>(
     link: L,
     cipher_suite: &'static str,
 ) -> Result<Report, String> {
-    let mut feed_buffer = vec![0u8; settings.max_tx_bytes + 64 * 1024].into_boxed_slice();
+    let nodes = plan.feeds.len();
+    if nodes != settings.nodes {
+        return Err(format!("{} feed endpoints for {} nodes", nodes, settings.nodes));
+    }
+    let mut feed_buffer = vec![0u8; (settings.max_tx_bytes + 64 * 1024) * nodes].into_boxed_slice();
     let mut message_buffer = vec![0u8; MESSAGE_BUFFER].into_boxed_slice();
     let seed = crate::entropy::<32>()?;
     let mut engine = Engine::new(settings, rules, limits, link, clock, &mut feed_buffer, &mut message_buffer, seed)
         .map_err(|e| format!("engine: {e:?}"))?;
-    let mut ring = Ring::sparse(&plan.ring, 2).map_err(|e| format!("io_uring: {e}"))?;
+    let mut ring = Ring::sparse(&plan.ring, FEED + nodes).map_err(|e| format!("io_uring: {e}"))?;
     let server = match plan.metrics_listen {
         Some(addr) => {
             let live = Arc::new(Live::new());
@@ -259,9 +267,7 @@ fn drive<L: Link>(
     };
     let mut publisher = server.as_ref().map(|(_, live)| Publisher::new(live));
     let live = publisher.as_ref().map(Publisher::live);
-    // A feed connection has completed its handshake and not failed since.
-    let mut feed_up = false;
-    let mut sockets = [Socket::default(), Socket::default()];
+    let mut sockets: Vec<Socket> = (0..FEED + nodes).map(|_| Socket::default()).collect();
     let mut metrics = Metrics::new();
     let counting = alloc_count::installed();
     let mut hot_allocs = 0u64;
@@ -280,10 +286,10 @@ fn drive<L: Link>(
                     let before = alloc_count::allocations();
                     let data = ring.received(conn, len);
                     let result = contain(|| {
-                        if conn == FEED {
-                            let _ = engine.handle_feed(now, data);
-                        } else {
+                        if conn == VENUE {
                             engine.handle_venue(now, data);
+                        } else {
+                            let _ = engine.handle_feed(conn - FEED, now, data);
                         }
                     });
                     result.map_err(|e| format!("engine: {e}"))?;
@@ -299,11 +305,10 @@ fn drive<L: Link>(
                     if !sockets[conn].closing {
                         // The peer closed or the socket failed.
                         sockets[conn].close_requested = true;
-                        if conn == FEED {
-                            feed_up = false;
-                            engine.feed_closed(now);
-                        } else {
+                        if conn == VENUE {
                             engine.venue_closed(now);
+                        } else {
+                            engine.feed_closed(conn - FEED, now);
                         }
                     }
                 }
@@ -315,17 +320,10 @@ fn drive<L: Link>(
         let before = alloc_count::allocations();
         while let Some(event) = engine.poll_event() {
             match &event {
-                Event::FeedConnect => {
-                    feed_up = false;
-                    sockets[FEED].connect_requested = true;
-                }
-                Event::FeedUp => feed_up = true,
+                Event::FeedConnect { node } => sockets[FEED + node].connect_requested = true,
                 Event::VenueConnect => sockets[VENUE].connect_requested = true,
                 Event::VenueClose => sockets[VENUE].close_requested = true,
-                Event::FeedFailed(_) => {
-                    feed_up = false;
-                    sockets[FEED].close_requested = true;
-                }
+                Event::FeedFailed { node, .. } => sockets[FEED + node].close_requested = true,
                 Event::OrderSent { stages, .. } => record_stages(&mut metrics, live, clock, stages, submitted_at),
                 Event::OrderAcked { rtt_ns, .. } => record(&mut metrics, live, Stage::WireToAck, *rtt_ns),
                 _ => {}
@@ -342,8 +340,7 @@ fn drive<L: Link>(
             hot_allocs += alloc_count::allocations() - before;
         }
         // Sockets: close, then connect, outside the hot path.
-        for conn in [FEED, VENUE] {
-            let socket = &mut sockets[conn];
+        for (conn, socket) in sockets.iter_mut().enumerate() {
             if socket.close_requested && ring.send_buffer(conn).is_some() {
                 socket.close_requested = false;
                 if let Some(fd) = &socket.fd {
@@ -362,24 +359,24 @@ fn drive<L: Link>(
             if socket.connect_requested && socket.fd.is_none() && !shutting_down {
                 socket.connect_requested = false;
                 let now = clock.now_ns();
-                let addr = if conn == FEED { plan.feed } else { plan.venue };
+                let addr = if conn == VENUE { plan.venue } else { plan.feeds[conn - FEED] };
                 match socket::connect(addr, &plan.sockets).and_then(|fd| ring.attach(conn, fd.as_fd()).map(|()| fd)) {
                     Ok(fd) => {
                         socket.fd = Some(fd);
                         ring.recv(conn).map_err(|e| format!("io_uring recv: {e:?}"))?;
-                        if conn == FEED {
-                            engine.feed_connected(now);
-                        } else {
+                        if conn == VENUE {
                             engine.venue_connected(now, crate::entropy::<32>()?);
+                        } else {
+                            engine.feed_connected(conn - FEED, now);
                         }
                     }
                     Err(e) => {
-                        let stream = if conn == FEED { "feed" } else { "venue" };
+                        let stream = if conn == VENUE { "venue" } else { "feed" };
                         defmt::warn!("{=str}: connect failed, errno {=i32}", stream, e.raw_os_error().unwrap_or(0));
-                        if conn == FEED {
-                            engine.feed_closed(now);
-                        } else {
+                        if conn == VENUE {
                             engine.venue_connect_failed(now);
+                        } else {
+                            engine.feed_closed(conn - FEED, now);
                         }
                     }
                 }
@@ -407,7 +404,7 @@ fn drive<L: Link>(
                 events_dropped: engine.events_dropped(),
                 hot_path_allocations: hot_allocs,
                 venue: status.venue,
-                feed_up,
+                feed_up: engine.node_stats().iter().any(|n| n.up),
                 kill: engine.gate().killed(),
             });
             if status.venue == VenueState::Trading {
@@ -420,7 +417,9 @@ fn drive<L: Link>(
             Command::Shutdown if !shutting_down => {
                 shutting_down = true;
                 engine.shutdown(now);
-                sockets[FEED].close_requested = true;
+                for socket in sockets.iter_mut().skip(FEED) {
+                    socket.close_requested = true;
+                }
                 transmit(&mut engine, &mut ring, &sockets, clock)?;
             }
             Command::Shutdown => {}
@@ -446,6 +445,7 @@ fn drive<L: Link>(
         venue_offset_ns: engine.venue_offset_ns(),
         cipher_suite,
         multishot: ring.multishot(),
+        nodes: engine.node_stats().to_vec(),
     })
 }
 
@@ -454,11 +454,12 @@ fn drive<L: Link>(
 fn transmit<L: Link>(
     engine: &mut Engine<'_, L, &Clock>,
     ring: &mut Ring,
-    sockets: &[Socket; 2],
+    sockets: &[Socket],
     clock: &Clock,
 ) -> Result<Option<u64>, String> {
     let mut venue_sent = false;
-    for (conn, stream) in [(VENUE, Stream::Venue), (FEED, Stream::Feed)] {
+    let feeds = (0..sockets.len().saturating_sub(FEED)).map(|node| (FEED + node, Stream::Feed(node)));
+    for (conn, stream) in [(VENUE, Stream::Venue)].into_iter().chain(feeds) {
         if sockets[conn].fd.is_none() || sockets[conn].closing {
             continue;
         }
@@ -509,13 +510,23 @@ pub fn stage_ns(clock: &Clock, s: &Stages) -> [(Stage, u64); 6] {
 /// event, so none can reach the log.
 fn log_event(event: &Event) {
     match event {
-        Event::FeedConnect => defmt::info!("feed: connecting"),
-        Event::FeedUp => defmt::info!("feed: subscribed"),
-        Event::FeedGap { expected, got } => defmt::warn!("feed: gap, expected {=u32} got {=u32}", *expected, *got),
-        Event::FeedRestart => defmt::warn!("feed: node restarted"),
-        Event::FeedOversized { len } => defmt::warn!("feed: skipped a {=u64}-byte transaction", *len),
-        Event::FeedFailed(_) => defmt::error!("feed: protocol error"),
-        Event::FeedSilent => defmt::warn!("feed: silent"),
+        Event::FeedConnect { node } => defmt::info!("feed {=usize}: connecting", *node),
+        Event::FeedUp { node } => defmt::info!("feed {=usize}: subscribed", *node),
+        Event::FeedGap { node, expected, got, covered } => defmt::warn!(
+            "feed {=usize}: gap, expected {=u32} got {=u32}, covered by another node: {=bool}",
+            *node,
+            *expected,
+            *got,
+            *covered
+        ),
+        Event::FeedRestart { node, covered } => {
+            defmt::warn!("feed {=usize}: node restarted, covered by another node: {=bool}", *node, *covered)
+        }
+        Event::FeedOversized { node, len } => {
+            defmt::warn!("feed {=usize}: skipped a {=u64}-byte transaction", *node, *len)
+        }
+        Event::FeedFailed { node, .. } => defmt::error!("feed {=usize}: protocol error", *node),
+        Event::FeedSilent { node } => defmt::warn!("feed {=usize}: silent", *node),
         Event::VenueConnect => defmt::info!("venue: connecting"),
         Event::VenueClose => defmt::info!("venue: closing the connection"),
         Event::VenueState(s) => defmt::info!("venue: {=str}", venue_state_name(*s)),

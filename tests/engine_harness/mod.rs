@@ -73,6 +73,8 @@ pub(crate) struct Config {
     pub(crate) link_chunk: usize,
     /// Room in each of the link's queues.
     pub(crate) link_room: usize,
+    /// Nodes the engine reads.
+    pub(crate) nodes: usize,
 }
 
 impl Default for Config {
@@ -91,6 +93,7 @@ impl Default for Config {
             seed: [42; 32],
             link_chunk: 97,
             link_room: 16 * 1024,
+            nodes: 1,
         }
     }
 }
@@ -131,6 +134,7 @@ fn settings(config: &Config) -> Settings<'static> {
         limit_price: 0,
         reference_price: 9_500_000,
         max_tx_bytes: 100_000,
+        nodes: config.nodes,
         timers: config.timers,
         unix_offset_ns: UNIX_OFFSET_NS,
         first_client_order_id: FIRST_ID,
@@ -159,8 +163,10 @@ pub(crate) struct Pair {
     pub(crate) now: u64,
     /// The exchange.
     pub(crate) venue: Venue,
-    /// The node.
+    /// The first node.
     pub(crate) node: Node,
+    /// The other nodes, with whether each is connected.
+    pub(crate) others: Vec<(Node, bool)>,
     /// Every event polled, oldest first.
     pub(crate) events: Vec<Event>,
     /// When each of `events` was polled.
@@ -197,7 +203,7 @@ impl std::fmt::Debug for Pair {
 impl Pair {
     /// An engine built from `config`, before its first step.
     pub(crate) fn new(config: Config) -> Self {
-        let feed_buffer: &'static mut [u8] = Box::leak(vec![0u8; 200_000].into_boxed_slice());
+        let feed_buffer: &'static mut [u8] = Box::leak(vec![0u8; 200_000 * config.nodes].into_boxed_slice());
         let message_buffer: &'static mut [u8] = Box::leak(vec![0u8; 64 * 1024].into_boxed_slice());
         let engine = Engine::new(
             settings(&config),
@@ -215,6 +221,7 @@ impl Pair {
             now: START,
             venue: Venue::new(venue_keys(config.key), UNIX_OFFSET_NS),
             node: Node::default(),
+            others: (1..config.nodes).map(|_| (Node::default(), false)).collect(),
             events: Vec::new(),
             at: Vec::new(),
             feed_chunk: usize::MAX,
@@ -237,7 +244,8 @@ impl Pair {
         pair.step();
         assert_eq!(pair.engine.venue_state(), VenueState::Trading, "{:?}", pair.events);
         assert!(pair.node.subscribed_to_rawtx(), "the engine did not subscribe to rawtx");
-        assert!(pair.has(|e| matches!(e, Event::FeedUp)));
+        assert!(pair.has(|e| matches!(e, Event::FeedUp { node: 0 })));
+        assert!(pair.others.iter().all(|(node, up)| *up && node.subscribed_to_rawtx()));
         pair
     }
 
@@ -246,20 +254,10 @@ impl Pair {
         let mut buf = vec![0u8; 4096];
         for _ in 0..10_000 {
             let mut moved = self.poll_events();
-            if self.feed_up {
-                while let Some(n) = self.engine.poll_transmit(self.now, Stream::Feed, &mut buf) {
-                    moved = true;
-                    self.node.received.extend_from_slice(&buf[..n]);
-                }
-                let bytes = self.node.take();
-                for chunk in bytes.chunks(self.feed_chunk) {
-                    moved = true;
-                    if self.engine.handle_feed(self.now, chunk).is_err() {
-                        // The engine closed it and raised FeedFailed.
-                        self.feed_up = false;
-                        break;
-                    }
-                }
+            let (now, chunk) = (self.now, self.feed_chunk);
+            moved |= pump_node(&mut self.engine, 0, &mut self.node, &mut self.feed_up, now, chunk, &mut buf);
+            for (i, (node, up)) in self.others.iter_mut().enumerate() {
+                moved |= pump_node(&mut self.engine, i + 1, node, up, now, chunk, &mut buf);
             }
             if self.venue_up {
                 while let Some(n) = self.engine.poll_transmit(self.now, Stream::Venue, &mut buf) {
@@ -309,18 +307,30 @@ impl Pair {
     fn answer(&mut self, event: &Event) {
         let now = self.now;
         match event {
-            Event::FeedConnect => {
+            Event::FeedConnect { node: 0 } => {
                 self.feed_connects_at.push(now);
                 if self.refuse_feed > 0 {
                     self.refuse_feed -= 1;
-                    self.engine.feed_closed(now);
+                    self.engine.feed_closed(0, now);
                 } else {
                     self.node.accept();
                     self.feed_up = true;
-                    self.engine.feed_connected(now);
+                    self.engine.feed_connected(0, now);
                 }
             }
-            Event::FeedFailed(_) => self.feed_up = false,
+            Event::FeedConnect { node } => {
+                if let Some((peer, up)) = self.others.get_mut(node - 1) {
+                    peer.accept();
+                    *up = true;
+                    self.engine.feed_connected(*node, now);
+                }
+            }
+            Event::FeedFailed { node: 0, .. } => self.feed_up = false,
+            Event::FeedFailed { node, .. } => {
+                if let Some((_, up)) = self.others.get_mut(node - 1) {
+                    *up = false;
+                }
+            }
             Event::VenueConnect => {
                 self.venue_connects_at.push(now);
                 if self.refuse_venue > 0 {
@@ -375,11 +385,26 @@ impl Pair {
         self.step();
     }
 
-    /// The node's TCP connection drops.
+    /// Publishes one transaction on node `n` (0 is [`Pair::node`]) and
+    /// steps.
+    pub(crate) fn publish_on(&mut self, n: usize, tx: &[u8]) {
+        self.node_mut(n).publish(tx);
+        self.step();
+    }
+
+    /// Node `n`'s publisher.
+    pub(crate) fn node_mut(&mut self, n: usize) -> &mut Node {
+        match n {
+            0 => &mut self.node,
+            _ => &mut self.others[n - 1].0,
+        }
+    }
+
+    /// The first node's TCP connection drops.
     pub(crate) fn drop_feed(&mut self) {
         assert!(self.feed_up, "the feed is not connected");
         self.feed_up = false;
-        self.engine.feed_closed(self.now);
+        self.engine.feed_closed(0, self.now);
         self.step();
     }
 
@@ -492,4 +517,33 @@ impl Pair {
             .map(|r| r.param("newClientOrderId").and_then(|id| id.parse().ok()).expect("an id"))
             .collect()
     }
+}
+
+/// Moves one node's bytes both ways; whether any moved. A protocol error
+/// closes the node's connection, as the engine's `FeedFailed` asks.
+fn pump_node(
+    engine: &mut Engine<'static, PlainLink, NoStamp>,
+    n: usize,
+    node: &mut Node,
+    up: &mut bool,
+    now: u64,
+    chunk: usize,
+    buf: &mut [u8],
+) -> bool {
+    if !*up {
+        return false;
+    }
+    let mut moved = false;
+    while let Some(len) = engine.poll_transmit(now, Stream::Feed(n), buf) {
+        moved = true;
+        node.received.extend_from_slice(&buf[..len]);
+    }
+    for piece in node.take().chunks(chunk) {
+        moved = true;
+        if engine.handle_feed(n, now, piece).is_err() {
+            *up = false;
+            break;
+        }
+    }
+    moved
 }

@@ -170,6 +170,14 @@ impl OutPoint<'_> {
     pub fn is_null(&self) -> bool {
         self.vout == u32::MAX && self.txid.iter().all(|&b| b == 0)
     }
+
+    /// A 64-bit digest of the outpoint: txids are hashes, so their first
+    /// eight bytes already spread. Two transactions spending the same
+    /// outpoint (a repeat, or a replacement) share it.
+    pub fn tag(&self) -> u64 {
+        let [a, b, c, d, e, f, g, h, ..] = *self.txid;
+        u64::from_le_bytes([a, b, c, d, e, f, g, h]) ^ u64::from(self.vout)
+    }
 }
 
 /// One input of a parsed transaction.

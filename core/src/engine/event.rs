@@ -16,8 +16,8 @@ use crate::ws;
 /// Which connection a transmit or event concerns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {
-    /// The node's ZMQ endpoint.
-    Feed,
+    /// A node's ZMQ endpoint, by its index in the configured nodes.
+    Feed(usize),
     /// The exchange's WebSocket API.
     Venue,
 }
@@ -110,28 +110,55 @@ pub struct Stages {
 /// Something the host must act on or record. Events never carry secrets.
 #[derive(Debug, Clone)]
 pub enum Event {
-    /// Open the TCP connection to the node, then [`Engine::feed_connected`](super::Engine::feed_connected).
-    FeedConnect,
-    /// The ZMTP handshake with the node completed.
-    FeedUp,
-    /// Messages were lost on the feed.
+    /// Open the TCP connection to `node`, then
+    /// [`Engine::feed_connected`](super::Engine::feed_connected).
+    FeedConnect {
+        /// The node.
+        node: usize,
+    },
+    /// The ZMTP handshake with `node` completed.
+    FeedUp {
+        /// The node.
+        node: usize,
+    },
+    /// Messages were lost on `node`'s feed.
     FeedGap {
+        /// The node.
+        node: usize,
         /// The sequence number due.
         expected: u32,
         /// The one received.
         got: u32,
+        /// Another live node delivered the stretch: no reason to stop.
+        covered: bool,
     },
-    /// The node restarted.
-    FeedRestart,
+    /// `node` restarted.
+    FeedRestart {
+        /// The node.
+        node: usize,
+        /// Another live node delivered the stretch: no reason to stop.
+        covered: bool,
+    },
     /// A transaction above the size limit was skipped.
     FeedOversized {
+        /// The node.
+        node: usize,
         /// Its declared length.
         len: u64,
     },
-    /// The feed broke the protocol; close the socket (a reconnect follows).
-    FeedFailed(bitcoind::Error),
-    /// No feed bytes for the configured time.
-    FeedSilent,
+    /// `node`'s feed broke the protocol; close its socket (a reconnect
+    /// follows).
+    FeedFailed {
+        /// The node.
+        node: usize,
+        /// What it did.
+        error: bitcoind::Error,
+    },
+    /// No bytes from `node` for the configured time.
+    FeedSilent {
+        /// The node.
+        node: usize,
+    },
     /// Open the TCP connection to the venue, then [`Engine::venue_connected`](super::Engine::venue_connected).
     VenueConnect,
     /// Close the venue socket.
@@ -227,8 +254,10 @@ pub enum Event {
 /// Running totals.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counters {
-    /// `rawtx` notifications read.
+    /// `rawtx` notifications read, from every node.
     pub txs_seen: u64,
+    /// Of those, transactions another node delivered first.
+    pub txs_duplicate: u64,
     /// Transactions that failed to parse.
     pub txs_invalid: u64,
     /// Whales (signalled or suppressed).
@@ -251,7 +280,7 @@ pub struct Counters {
     pub orders_reconciled: u64,
     /// Of those, orders the venue never placed.
     pub orders_reconciled_absent: u64,
-    /// Feed gaps and restarts.
+    /// Feed gaps and restarts no other node covered.
     pub feed_gaps: u64,
     /// Venue connections opened.
     pub venue_connects: u64,

@@ -1,16 +1,17 @@
-//! The feed pump: the node's ZMTP bytes, in any split, turn into bitcoind
+//! The feed pump: one node's ZMTP bytes, in any split, turn into bitcoind
 //! notifications (`docs/protocols/bitcoind-zmq.md`), and every `rawtx` into
 //! the fire path before the bytes after it are read. Partial messages wait
-//! in the host's feed buffer; a complete one is decoded in place. The feed
-//! connection's own state — up with its silence watchdog, or down with its
-//! reconnect time — lives here.
+//! in this node's share of the host's feed buffer; a complete one is
+//! decoded in place. The node's connection state — up with its silence
+//! watchdog, or down with its reconnect time — lives here; each node has
+//! its own sequence tracking, watchdog and backoff.
 
 use super::State;
 use super::backoff::Backoff;
 use super::event::Event;
 use super::link::Link;
 use super::outbox::Outbox;
-use super::settings::{SetupError, Stamp, Timers};
+use super::settings::{Stamp, Timers};
 use crate::feed::bitcoind::{self, Subscriber, Topic};
 use crate::feed::zmtp;
 
@@ -28,6 +29,7 @@ enum NodeLink {
 
 /// The node's side of the engine.
 pub(super) struct Feed<'a> {
+    node: usize,
     sub: Subscriber<'static>,
     buf: &'a mut [u8],
     len: usize,
@@ -36,22 +38,26 @@ pub(super) struct Feed<'a> {
 }
 
 impl<'a> Feed<'a> {
-    pub(super) fn new(buf: &'a mut [u8], max_tx_bytes: usize) -> Result<Self, SetupError> {
+    /// Node `node` reading into `buf`; `Err` with the bytes it needs when
+    /// `buf` is too small.
+    pub(super) fn new(node: usize, buf: &'a mut [u8], max_tx_bytes: usize) -> Result<Self, usize> {
         let sub = Subscriber::new(&TOPICS, max_tx_bytes);
         if buf.len() < sub.buffer_len() {
-            return Err(SetupError::FeedBuffer(sub.buffer_len()));
+            return Err(sub.buffer_len());
         }
-        Ok(Self { sub, buf, len: 0, link: NodeLink::Down { retry_at: None }, backoff: Backoff::default() })
+        Ok(Self { node, sub, buf, len: 0, link: NodeLink::Down { retry_at: None }, backoff: Backoff::default() })
     }
 
-    pub(super) fn connected(&mut self, now: u64) {
+    pub(super) fn connected<C>(&mut self, now: u64, st: &mut State<'_, C>) {
         self.sub.reconnect();
         self.len = 0;
         self.link = NodeLink::Up { last_rx: now, silent: false };
+        st.set_node_up(self.node, true);
     }
 
     pub(super) fn closed<C>(&mut self, now: u64, st: &mut State<'_, C>) {
         self.len = 0;
+        st.set_node_up(self.node, false);
         let retry_at = if st.stopping {
             None
         } else {
@@ -73,7 +79,7 @@ impl<'a> Feed<'a> {
         match self.sub.poll_transmit(buf) {
             Ok(n) => n,
             Err(e) => {
-                st.push(Event::FeedFailed(e));
+                st.push(Event::FeedFailed { node: self.node, error: e });
                 self.closed(now, st);
                 None
             }
@@ -92,13 +98,13 @@ impl<'a> Feed<'a> {
         match &mut self.link {
             NodeLink::Down { retry_at } if retry_at.is_some_and(|t| now >= t) => {
                 *retry_at = None;
-                st.push(Event::FeedConnect);
+                st.push(Event::FeedConnect { node: self.node });
             }
             NodeLink::Up { last_rx, silent }
                 if !*silent && now.saturating_sub(*last_rx) >= st.settings.timers.feed_silence_ns =>
             {
                 *silent = true;
-                st.push(Event::FeedSilent);
+                st.push(Event::FeedSilent { node: self.node });
             }
             NodeLink::Down { .. } | NodeLink::Up { .. } => {}
         }
@@ -121,7 +127,7 @@ impl<'a> Feed<'a> {
         let result = (|| {
             if self.len == 0 {
                 // Common case: decode in place; keep only a partial tail.
-                let used = pump(&mut self.sub, &mut self.backoff, input, io, st, now, start)?;
+                let used = pump(self.node, &mut self.sub, &mut self.backoff, input, io, st, now, start)?;
                 input = input.get(used..).unwrap_or_default();
             }
             while !input.is_empty() {
@@ -134,23 +140,25 @@ impl<'a> Feed<'a> {
                 self.len += take;
                 input = input.get(take..).unwrap_or_default();
                 let data = self.buf.get(..self.len).unwrap_or_default();
-                let used = pump(&mut self.sub, &mut self.backoff, data, io, st, now, start)?;
+                let used = pump(self.node, &mut self.sub, &mut self.backoff, data, io, st, now, start)?;
                 self.buf.copy_within(used..self.len, 0);
                 self.len -= used;
             }
             Ok(())
         })();
         if let Err(e) = result {
-            st.push(Event::FeedFailed(e));
+            st.push(Event::FeedFailed { node: self.node, error: e });
             self.closed(now, st);
         }
         result
     }
 }
 
-/// Feeds `data` to the subscriber until it needs more, acting on each
+/// Feeds `data` to `node`'s subscriber until it needs more, acting on each
 /// notification; returns the bytes consumed.
+#[allow(clippy::too_many_arguments)]
 fn pump<L: Link, C: Stamp>(
+    node: usize,
     sub: &mut Subscriber<'_>,
     backoff: &mut Backoff,
     data: &[u8],
@@ -172,23 +180,23 @@ fn pump<L: Link, C: Stamp>(
         };
         match event {
             bitcoind::Event::Notification(note) if note.topic == Topic::RawTx => {
-                st.on_rawtx(io, now, note.body, t0);
+                st.on_rawtx(io, node, now, note.body, t0);
                 t0 = st.clock.stamp();
             }
             bitcoind::Event::Notification(_) | bitcoind::Event::Ping | bitcoind::Event::IgnoredCommand { .. } => {}
             bitcoind::Event::Connected { .. } => {
                 backoff.reset();
-                st.push(Event::FeedUp);
+                st.push(Event::FeedUp { node });
             }
             bitcoind::Event::Gap { expected, got, .. } => {
-                st.on_gap(now);
-                st.push(Event::FeedGap { expected, got });
+                let covered = st.on_gap(node, now, false);
+                st.push(Event::FeedGap { node, expected, got, covered });
             }
             bitcoind::Event::Restart { .. } => {
-                st.on_gap(now);
-                st.push(Event::FeedRestart);
+                let covered = st.on_gap(node, now, true);
+                st.push(Event::FeedRestart { node, covered });
             }
-            bitcoind::Event::Oversized { len, .. } => st.push(Event::FeedOversized { len }),
+            bitcoind::Event::Oversized { len, .. } => st.push(Event::FeedOversized { node, len }),
             bitcoind::Event::PeerError { .. } => return Err(bitcoind::Error::BadShape),
         }
     }

@@ -7,6 +7,7 @@
 
 use super::State;
 use super::event::{Event, Skip, Stages};
+use super::fusion::{self, Arrival};
 use super::link::Link;
 use super::orders::{Order, OrderState};
 use super::outbox::Outbox;
@@ -26,11 +27,13 @@ pub(super) struct PendingTxid {
     bytes: [u8; WHALE_COPY],
     /// 0 when none waits.
     len: usize,
+    /// Its fusion slot, whose wtxid is computed with the txid.
+    slot: Option<usize>,
 }
 
 impl Default for PendingTxid {
     fn default() -> Self {
-        Self { bytes: [0; WHALE_COPY], len: 0 }
+        Self { bytes: [0; WHALE_COPY], len: 0, slot: None }
     }
 }
 
@@ -47,6 +50,9 @@ impl<C: Stamp> State<'_, C> {
         pending.len = 0;
         // It parsed when it arrived.
         let Ok(tx) = Tx::parse(body) else { return };
+        if let Some(slot) = pending.slot.take() {
+            self.fusion.settle(slot, fusion::short(&tx.wtxid().0));
+        }
         let txid = self.detector.settle(&tx);
         for event in self.events.iter_mut() {
             if let Event::OrderSent { signal, .. } | Event::Skipped { signal, .. } = event
@@ -58,22 +64,51 @@ impl<C: Stamp> State<'_, C> {
         }
     }
 
-    /// One transaction from the feed, through strategy and risk to a
-    /// sealed order; the txid of a signalled whale is computed after.
-    pub(super) fn on_rawtx<L: Link>(&mut self, io: &mut Outbox<'_, L>, now: u64, body: &[u8], t0: u64) {
+    /// One transaction from `node`, through fusion, strategy and risk to a
+    /// sealed order; the txid and wtxid of a signalled whale are computed
+    /// after.
+    pub(super) fn on_rawtx<L: Link>(&mut self, io: &mut Outbox<'_, L>, node: usize, now: u64, body: &[u8], t0: u64) {
         self.counters.txs_seen += 1;
         let Ok(tx) = Tx::parse(body) else {
             self.counters.txs_invalid += 1;
             return;
         };
+        let slot = if self.node_count > 1 {
+            let tag = tx.inputs().next().map_or(0, |input| input.prevout.tag());
+            match self.fusion.arrive(node, now, tag, || fusion::short(&tx.wtxid().0)) {
+                Arrival::Later => {
+                    self.counters.txs_duplicate += 1;
+                    return;
+                }
+                Arrival::First { slot } => Some(slot),
+            }
+        } else {
+            None
+        };
+        let waiting = self.pending_txid.len != 0;
+        self.fire(io, now, body, &tx, t0);
+        if let Some(slot) = slot {
+            // A whale kept for hashing after its order is out gets its
+            // wtxid then; any other transaction now, as nothing waits on it.
+            if !waiting && self.pending_txid.len != 0 {
+                self.pending_txid.slot = Some(slot);
+            } else {
+                self.fusion.settle(slot, fusion::short(&tx.wtxid().0));
+            }
+        }
+    }
+
+    /// Strategy, risk, patch and sign, frame, seal.
+    #[inline]
+    fn fire<L: Link>(&mut self, io: &mut Outbox<'_, L>, now: u64, body: &[u8], tx: &Tx<'_>, t0: u64) {
         let decoded = self.clock.stamp();
-        let signal = match self.detector.evaluate_deferred(now, &tx) {
+        let signal = match self.detector.evaluate_deferred(now, tx) {
             Decision::Ignore => return,
             Decision::Suppressed { txid, reason } => {
                 self.counters.whales_detected += 1;
                 return self.push(Event::Suppressed { txid, reason });
             }
-            Decision::Signal(signal) => self.defer_txid(signal, body, &tx),
+            Decision::Signal(signal) => self.defer_txid(signal, body, tx),
         };
         self.counters.whales_detected += 1;
         self.counters.signals += 1;

@@ -8,11 +8,13 @@
 //! when an [`Event`] asks, and calls [`Engine::handle_timeout`] by
 //! [`Engine::poll_timeout`]. Time is always an argument: `now` is the
 //! host's monotonic nanoseconds, and stage timestamps come from the host's
-//! [`Stamp`] source.
+//! [`Stamp`] source. Several nodes can feed one engine: the first arrival
+//! of a transaction fires, later ones are counted (`fusion.rs`).
 //!
 //! The rooms: `settings.rs` (what the host decides), `event.rs` (what the
 //! engine tells it), `session.rs` (the venue session, an enum whose states
-//! carry their data), `feed.rs` (the node's bytes to transactions),
+//! carry their data), `feed.rs` (a node's bytes to transactions),
+//! `fusion.rs` (first arrivals across nodes, and each node's record),
 //! `fire.rs` (whale → gate → order → frame → record), `response.rs` (the
 //! venue's answers to order states), `outbox.rs` (frames and records),
 //! `orders.rs` (every order until its outcome is settled), `backoff.rs`
@@ -24,6 +26,7 @@ mod backoff;
 mod event;
 mod feed;
 mod fire;
+mod fusion;
 mod link;
 pub mod orders;
 mod outbox;
@@ -41,6 +44,7 @@ use crate::venue::{NewOrder, Venue};
 use crate::ws::{Client, Request};
 
 pub use event::{Counters, Event, Skip, Stages, Stream, VenueLoss, VenueState};
+pub use fusion::{LagHistogram, MAX_NODES, NodeStats};
 pub use link::Link;
 pub use orders::{CAPACITY as ORDER_CAPACITY, Order, OrderState, Orders, UnknownCause};
 pub use settings::{NoStamp, Settings, SetupError, Stamp, Timers};
@@ -48,6 +52,7 @@ pub use settings::{NoStamp, Settings, SetupError, Stamp, Timers};
 use backoff::Backoff;
 use feed::Feed;
 use fire::PendingTxid;
+use fusion::Fusion;
 use outbox::Outbox;
 use session::Session;
 
@@ -58,7 +63,7 @@ const EVENT_CAPACITY: usize = 64;
 
 /// The hotline engine.
 pub struct Engine<'a, L, C> {
-    feed: Feed<'a>,
+    feeds: heapless::Vec<Feed<'a>, MAX_NODES>,
     io: Outbox<'a, L>,
     st: State<'a, C>,
 }
@@ -89,6 +94,10 @@ struct State<'a, C> {
     events_dropped: u64,
     counters: Counters,
     pending_txid: PendingTxid,
+    /// Nodes read.
+    node_count: usize,
+    /// First arrivals across nodes, and each node's record.
+    fusion: Fusion,
 }
 
 impl<L, C> core::fmt::Debug for Engine<'_, L, C> {
@@ -103,8 +112,8 @@ impl<L, C> core::fmt::Debug for Engine<'_, L, C> {
 impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
     /// Builds the engine over `link` (a TLS client whose first connection
     /// waits for [`venue_connected`](Self::venue_connected)). `feed_buffer`
-    /// holds partial feed messages and `message_buffer` reassembles venue
-    /// messages. `seed` is fresh entropy (masks, keys, jitter). The first
+    /// holds partial feed messages (split evenly between the nodes) and
+    /// `message_buffer` reassembles venue messages. `seed` is fresh entropy (masks, keys, jitter). The first
     /// events ask the host to connect both streams.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -120,7 +129,20 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
         if settings.venue.client_order_id_width().is_none() {
             return Err(SetupError::NoClientOrderId);
         }
-        let feed = Feed::new(feed_buffer, settings.max_tx_bytes)?;
+        let nodes = settings.nodes;
+        if !(1..=MAX_NODES).contains(&nodes) {
+            return Err(SetupError::Nodes(nodes));
+        }
+        let mut feeds = heapless::Vec::new();
+        let share = feed_buffer.len() / nodes;
+        let mut rest = feed_buffer;
+        for node in 0..nodes {
+            let (buf, tail) = rest.split_at_mut(share);
+            rest = tail;
+            let feed =
+                Feed::new(node, buf, settings.max_tx_bytes).map_err(|need| SetupError::FeedBuffer(need * nodes))?;
+            feeds.push(feed).map_err(|_| SetupError::Nodes(nodes))?;
+        }
         let venue = Venue::new(&settings.venue).map_err(SetupError::Venue)?;
         // The client exists from the start; each connection restarts it.
         let mut scratch = [0u8; 512];
@@ -145,37 +167,49 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             events_dropped: 0,
             counters: Counters::default(),
             pending_txid: PendingTxid::default(),
+            node_count: nodes,
+            fusion: Fusion::default(),
         };
-        st.push(Event::FeedConnect);
+        for node in 0..nodes {
+            st.push(Event::FeedConnect { node });
+        }
         st.push(Event::VenueConnect);
-        Ok(Self { feed, io: Outbox::new(link, ws), st })
+        Ok(Self { feeds, io: Outbox::new(link, ws), st })
     }
 
-    /// The host connected to the node: the ZMTP greeting is ready in
+    /// The host connected to `node`: its ZMTP greeting is ready in
     /// [`poll_transmit`](Self::poll_transmit).
-    pub fn feed_connected(&mut self, now: u64) {
-        self.feed.connected(now);
+    pub fn feed_connected(&mut self, node: usize, now: u64) {
+        if let Some(feed) = self.feeds.get_mut(node) {
+            feed.connected(now, &mut self.st);
+        }
     }
 
-    /// The feed connection ended or could not be opened; a reconnect is
+    /// `node`'s connection ended or could not be opened; a reconnect is
     /// asked for after a backoff that doubles until the node answers.
-    pub fn feed_closed(&mut self, now: u64) {
-        self.feed.closed(now, &mut self.st);
+    pub fn feed_closed(&mut self, node: usize, now: u64) {
+        if let Some(feed) = self.feeds.get_mut(node) {
+            feed.closed(now, &mut self.st);
+        }
     }
 
-    /// Bytes from the node, in any split. Every complete notification is
+    /// Bytes from `node`, in any split. Every complete notification is
     /// acted on before this returns: a whale's order is sealed and waiting
-    /// in [`poll_transmit`](Self::poll_transmit). On an error the feed
-    /// must be closed ([`Event::FeedFailed`] says so too).
-    pub fn handle_feed(&mut self, now: u64, input: &[u8]) -> Result<(), bitcoind::Error> {
-        self.feed.handle(now, input, &mut self.io, &mut self.st)
+    /// in [`poll_transmit`](Self::poll_transmit). On an error the node's
+    /// feed must be closed ([`Event::FeedFailed`] says so too). Bytes for a
+    /// node that is not configured are ignored.
+    pub fn handle_feed(&mut self, node: usize, now: u64, input: &[u8]) -> Result<(), bitcoind::Error> {
+        match self.feeds.get_mut(node) {
+            Some(feed) => feed.handle(now, input, &mut self.io, &mut self.st),
+            None => Ok(()),
+        }
     }
 
     /// Ciphertext or ZMTP bytes to send on `stream`, written into `buf`;
     /// `None` when there are none. Sealed orders leave here.
     pub fn poll_transmit(&mut self, now: u64, stream: Stream, buf: &mut [u8]) -> Option<usize> {
         match stream {
-            Stream::Feed => self.feed.poll_transmit(now, buf, &mut self.st),
+            Stream::Feed(node) => self.feeds.get_mut(node)?.poll_transmit(now, buf, &mut self.st),
             Stream::Venue => self.poll_venue_transmit(now, buf),
         }
     }
@@ -190,12 +224,14 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
     /// When [`handle_timeout`](Self::handle_timeout) is next due.
     pub fn poll_timeout(&self) -> Option<u64> {
         let timers = &self.st.settings.timers;
-        [self.feed.deadline(timers), self.st.venue_deadline()].into_iter().flatten().min()
+        self.feeds.iter().map(|f| f.deadline(timers)).chain([self.st.venue_deadline()]).flatten().min()
     }
 
     /// Runs every timer due at `now`.
     pub fn handle_timeout(&mut self, now: u64) {
-        self.feed.handle_timeout(now, &mut self.st);
+        for feed in &mut self.feeds {
+            feed.handle_timeout(now, &mut self.st);
+        }
         self.handle_venue_timeout(now);
     }
 
@@ -204,7 +240,9 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
     /// [`is_finished`](Self::is_finished).
     pub fn shutdown(&mut self, now: u64) {
         self.st.stopping = true;
-        self.feed.stop_reconnecting();
+        for feed in &mut self.feeds {
+            feed.stop_reconnecting();
+        }
         self.st.stop_session(now);
         self.advance(now);
     }
@@ -237,6 +275,12 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
     /// The risk gate.
     pub fn gate(&self) -> &Gate {
         &self.st.gate
+    }
+
+    /// Each configured node's record: first arrivals, later arrivals with
+    /// their lag, lead over the next node, gaps, restarts, state.
+    pub fn node_stats(&self) -> &[NodeStats] {
+        self.st.fusion.nodes.get(..self.st.node_count).unwrap_or_default()
     }
 
     /// Events lost because the host did not poll in time.
@@ -297,10 +341,32 @@ impl<C> State<'_, C> {
         self.venue.timestamp(self.venue_unix_ns(now))
     }
 
-    fn on_gap(&mut self, now: u64) {
-        self.counters.feed_gaps += 1;
-        self.detector.on_feed_gap(now);
-        self.gate.on_feed_gap(now);
+    /// A gap or restart on `node`: counted for the node, and a reason to
+    /// hold off signals and engage the gate's gap policy unless another
+    /// live node covers it. Returns whether one did.
+    fn on_gap(&mut self, node: usize, now: u64, restart: bool) -> bool {
+        let window = self.settings.timers.gap_cover_ns;
+        let covered = self.fusion.covered(node, self.node_count, now, window);
+        if let Some(stats) = self.fusion.nodes.get_mut(node) {
+            if restart {
+                stats.restarts += 1;
+            } else {
+                stats.gaps += 1;
+            }
+            stats.last_gap_ns = Some(now);
+        }
+        if !covered {
+            self.counters.feed_gaps += 1;
+            self.detector.on_feed_gap(now);
+            self.gate.on_feed_gap(now);
+        }
+        covered
+    }
+
+    fn set_node_up(&mut self, node: usize, up: bool) {
+        if let Some(stats) = self.fusion.nodes.get_mut(node) {
+            stats.up = up;
+        }
     }
 
     /// Every order in flight since `sent_by` or earlier becomes unknown: it

@@ -33,8 +33,11 @@ pub struct Timers {
     pub ping_interval_ns: u64,
     /// Silence on the venue after which the connection is dropped.
     pub venue_silence_ns: u64,
-    /// Silence on the feed after which [`Event::FeedSilent`] is raised.
+    /// Silence on a feed after which [`Event::FeedSilent`](super::Event::FeedSilent) is raised.
     pub feed_silence_ns: u64,
+    /// A node's gap is covered by another live node that has not gapped
+    /// for this long (`docs/protocols/bitcoind-zmq.md` §Several nodes).
+    pub gap_cover_ns: u64,
     /// First reconnect delay; doubles per failure, with jitter.
     pub reconnect_min_ns: u64,
     /// Longest reconnect delay.
@@ -54,6 +57,7 @@ impl Default for Timers {
             ping_interval_ns: 15 * S,
             venue_silence_ns: 60 * S,
             feed_silence_ns: 120 * S,
+            gap_cover_ns: 60 * S,
             reconnect_min_ns: S / 4,
             reconnect_max_ns: 30 * S,
             rotate_after_ns: 85_800 * S,
@@ -79,6 +83,9 @@ pub struct Settings<'a> {
     pub reference_price: u64,
     /// Largest transaction read from the feed.
     pub max_tx_bytes: usize,
+    /// Nodes read (1 to [`MAX_NODES`](super::MAX_NODES)); the feed buffer is split evenly
+    /// between them.
+    pub nodes: usize,
     /// Timers.
     pub timers: Timers,
     /// Unix time minus the host's monotonic `now`, in nanoseconds.
@@ -98,4 +105,6 @@ pub enum SetupError {
     Endpoint(ws::Error),
     /// The feed buffer is smaller than this many bytes.
     FeedBuffer(usize),
+    /// `nodes` is not 1 to [`MAX_NODES`](super::MAX_NODES).
+    Nodes(usize),
 }

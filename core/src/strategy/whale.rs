@@ -13,7 +13,7 @@
 //! Thresholds are checked before any hashing, so the common case (not a
 //! whale) costs no SHA-256.
 
-use crate::btc::tx::{Tx, TxHash};
+use crate::btc::tx::{OutPoint, Tx, TxHash};
 use crate::order::Side;
 
 /// What a watch-listed output script belongs to.
@@ -330,12 +330,8 @@ fn first_spend(tx: &Tx<'_>) -> Option<([u8; 32], u32)> {
     tx.inputs().next().map(|input| (*input.prevout.txid, input.prevout.vout))
 }
 
-/// A 64-bit digest of an outpoint: prevout txids are hashes, so their
-/// first eight bytes already spread.
 fn tag(spends: &([u8; 32], u32)) -> u64 {
-    let mut head = [0u8; 8];
-    head.copy_from_slice(spends.0.get(..8).unwrap_or(&[0; 8]));
-    u64::from_le_bytes(head) ^ u64::from(spends.1)
+    OutPoint { txid: &spends.0, vout: spends.1 }.tag()
 }
 
 #[cfg(test)]

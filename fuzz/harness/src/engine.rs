@@ -1,5 +1,6 @@
 //! Fuzz body for the whole engine facade: any interleaving of feed bytes,
-//! venue bytes, timer firings, reconnects, shutdown and the kill switch.
+//! venue bytes from two nodes, timer firings, reconnects, shutdown and the
+//! kill switch.
 //! Nothing may panic, the event queue stays bounded, and since no server
 //! in the input can authenticate, no order may ever leave.
 
@@ -11,6 +12,10 @@ use hotline_core::strategy::whale::Rules;
 use hotline_core::tls::{self, Aes128GcmSha256, ECDSA_ALGORITHMS, PkiVerifier, Storage};
 use hotline_core::venue::binance::{Auth, PlaceOrder, TimeUnit};
 use hotline_core::venue::{self, binance};
+
+/// Nodes the fuzzed engine reads: two, so first and later arrivals and
+/// covered gaps are reached.
+const NODES: usize = 2;
 
 /// Commands of three bytes' header: operation, then a big-endian length of
 /// the bytes that follow (feed and venue input) or an argument.
@@ -39,6 +44,7 @@ pub fn engine_streams(data: &[u8]) {
         limit_price: 0,
         reference_price: 1,
         max_tx_bytes: 4096,
+        nodes: NODES,
         timers: Timers::default(),
         unix_offset_ns: 1_700_000_000_000_000_000,
         first_client_order_id: 1,
@@ -51,7 +57,7 @@ pub fn engine_streams(data: &[u8]) {
         verifier,
         [7; 32]
     ));
-    let mut feed = vec![0u8; 8192];
+    let mut feed = vec![0u8; 8192 * NODES];
     let mut message = vec![0u8; 4096];
     let Ok(mut engine) = Engine::new(
         settings,
@@ -66,7 +72,9 @@ pub fn engine_streams(data: &[u8]) {
         panic!("the engine builds");
     };
     let mut now = 1_000_000_000u64;
-    engine.feed_connected(now);
+    for node in 0..NODES {
+        engine.feed_connected(node, now);
+    }
     engine.venue_connected(now, [3; 32]);
     let mut out = vec![0u8; 64 * 1024];
     let mut rest = data;
@@ -75,14 +83,15 @@ pub fn engine_streams(data: &[u8]) {
         let (input, next) = tail.split_at(len.min(tail.len()));
         rest = next;
         now += 1_000;
+        let node = usize::from(op / 8) % NODES;
         match op % 8 {
             0 => {
-                let _ = engine.handle_feed(now, input);
+                let _ = engine.handle_feed(node, now, input);
             }
             1 => engine.handle_venue(now, input),
             2 => now += (len as u64) * 1_000_000,
-            3 => engine.feed_closed(now),
-            4 => engine.feed_connected(now),
+            3 => engine.feed_closed(node, now),
+            4 => engine.feed_connected(node, now),
             5 => engine.venue_closed(now),
             6 => engine.venue_connected(now, [*hi; 32]),
             _ if len % 2 == 0 => engine.shutdown(now),
@@ -91,7 +100,7 @@ pub fn engine_streams(data: &[u8]) {
         if engine.poll_timeout().is_some_and(|t| t <= now) {
             engine.handle_timeout(now);
         }
-        for stream in [Stream::Feed, Stream::Venue] {
+        for stream in (0..NODES).map(Stream::Feed).chain([Stream::Venue]) {
             let mut rounds = 0;
             while engine.poll_transmit(now, stream, &mut out).is_some() {
                 rounds += 1;

@@ -160,9 +160,10 @@ fn round_trip(count: u64, ring: RingConfig, spin: bool, clock: &Clock) -> Result
     let host = sim.addr().to_string();
     let settings = Settings {
         max_tx_bytes: bench::MAX_TX_BYTES,
+        nodes: 1,
         ..paper::settings(&host, Auth::Hmac { api_key: bench::API_KEY, key: &key }, clock)
     };
-    let plan = paper::plan(&sim, feed, ring, spin);
+    let plan = paper::plan(&sim, vec![feed], ring, spin);
     let mut control =
         UntilAcked { count, player: &player, published: per_loop * u64::from(loops), started: Instant::now() };
     let report = driver::run(&plan, settings, bench::rules(), bench::limits(), clock, &mut control)?;

@@ -30,7 +30,9 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
         AuthMode::Hmac => "hmac",
         AuthMode::Ed25519 => "ed25519",
     };
-    println!("node:     {}", config.node.endpoint);
+    for (field, endpoint) in config.node.endpoints() {
+        println!("{field}: {endpoint}");
+    }
     println!("venue:    {} ({}, {mode}; {trust})", venue.url, venue.network.name());
     println!("auth:     {auth}");
     println!("symbol:   {}", config.instrument.symbol);

@@ -7,7 +7,12 @@
 //! in paper mode with the simulator's CA pinned, shows a progress line, and
 //! ends with the per-stage latency table and the order accounting. Every
 //! order the engine sent must be acknowledged, rejected or reconciled, and
-//! the simulator's journal must agree: otherwise the demo fails.
+//! the simulator's journal must agree: otherwise the demo fails. With
+//! `--nodes N` the replayer publishes the capture on N sockets, each copy
+//! delayed by Bitcoin Core's relay trickle (an exponential delay per hop,
+//! `docs/protocols/bitcoind-zmq.md` §Several nodes), and the engine fuses
+//! them: the summary shows which node saw each transaction first and by
+//! how much.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -19,11 +24,12 @@ use hotline::lab::paper;
 use hotline::metrics;
 use hotline::net::ring::RingConfig;
 use hotline::signals::Signals;
+use hotline_core::engine::{LagHistogram, MAX_NODES};
 use hotline_core::risk::{Limits, RateLimit};
 use hotline_core::sign::HmacKey;
 use hotline_core::strategy::whale::{Rules, WatchEntry, WatchKind};
 use hotline_core::venue::binance::Auth;
-use hotline_replay::{Pace, PlayConfig, Player, capture};
+use hotline_replay::{MultiPlayConfig, MultiPlayer, NodeConfig, Pace, PlayConfig, Player, RelayDelay, capture};
 use hotline_sim::{DOC_API_KEY, DOC_SECRET_KEY, Sim, SimConfig};
 use sha2::{Digest, Sha256};
 
@@ -53,6 +59,70 @@ pub(crate) struct Args {
     /// runs (docs/metrics.md).
     #[arg(long, value_name = "ADDR")]
     metrics_listen: Option<SocketAddr>,
+    /// Publish the capture from this many nodes (1 to 4), each copy
+    /// delayed by a relay-trickle draw; the engine fuses them.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=MAX_NODES as i64))]
+    nodes: u8,
+    /// With several nodes: the mean trickle delay per relay hop, in ms of
+    /// the capture's time (Bitcoin Core: 2000 to outbound peers).
+    #[arg(long, default_value_t = 2000)]
+    relay_mean_ms: u64,
+    /// With several nodes: relay hops between a transaction's origin and
+    /// each node.
+    #[arg(long, default_value_t = 2)]
+    hops: u32,
+    /// With several nodes: the seed of the relay delays.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// The demo's mempool: one node, or several with relay delays.
+enum Mempool {
+    One(Player),
+    Many(MultiPlayer),
+}
+
+impl Mempool {
+    fn start(args: &Args, entries: Vec<capture::Entry>) -> Result<Self, String> {
+        let pace = Pace::Scaled(args.speed);
+        if args.nodes == 1 {
+            let config = PlayConfig { pace, loops: args.loops, hwm: 100_000, ..PlayConfig::default() };
+            return Player::start(entries, config).map(Self::One);
+        }
+        let nodes = (0..args.nodes).map(|_| NodeConfig::new("tcp://127.0.0.1:0")).collect();
+        let relay = RelayDelay { hops: args.hops, mean: Duration::from_millis(args.relay_mean_ms) };
+        let config = MultiPlayConfig {
+            relay,
+            seed: args.seed,
+            pace,
+            loops: args.loops,
+            hwm: 100_000,
+            ..MultiPlayConfig::new(nodes)
+        };
+        Player::start_nodes(entries, config).map(Self::Many)
+    }
+
+    fn endpoints(&self) -> Vec<String> {
+        match self {
+            Self::One(p) => vec![p.endpoint().to_owned()],
+            Self::Many(p) => p.endpoints().to_vec(),
+        }
+    }
+
+    fn progress(&self) -> u64 {
+        match self {
+            Self::One(p) => p.progress(),
+            Self::Many(p) => p.progress(),
+        }
+    }
+
+    /// Notifications published, every node together.
+    fn stop(self) -> Result<u64, String> {
+        match self {
+            Self::One(p) => Ok(p.stop()?.published),
+            Self::Many(p) => Ok(p.stop()?.iter().map(|n| n.stats.published).sum()),
+        }
+    }
 }
 
 pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), String> {
@@ -64,18 +134,23 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
         .map_err(|e| format!("simulated exchange: {e}"))?;
     let entries = capture::parse(hotline_replay::demo_capture_text())?;
     let per_loop = entries.len() as u64;
-    let player = Player::start(
-        entries,
-        PlayConfig { pace: Pace::Scaled(args.speed), loops: args.loops, hwm: 100_000, ..PlayConfig::default() },
-    )?;
-    let feed: SocketAddr = player
-        .endpoint()
-        .strip_prefix("tcp://")
-        .and_then(|a| a.parse().ok())
-        .ok_or_else(|| format!("replayer endpoint {}", player.endpoint()))?;
+    let mempool = Mempool::start(args, entries)?;
+    let endpoints = mempool.endpoints();
+    let feeds = endpoints
+        .iter()
+        .map(|e| {
+            e.strip_prefix("tcp://").and_then(|a| a.parse::<SocketAddr>().ok()).ok_or(format!("replayer endpoint {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     if !args.json {
         eprintln!("hotline demo: paper mode against the simulated exchange at {}", sim.url());
-        eprintln!("  mempool feed: {} (bundled capture × {})", player.endpoint(), args.loops);
+        eprintln!("  mempool feed: {} (bundled capture × {})", endpoints.join(", "), args.loops);
+        if args.nodes > 1 {
+            eprintln!(
+                "  {} nodes, each copy delayed by {} relay hops of {} ms mean (÷ {} with the capture's pace)",
+                args.nodes, args.hops, args.relay_mean_ms, args.speed
+            );
+        }
         if let Some(addr) = args.metrics_listen {
             eprintln!("  metrics: http://{addr}/metrics, health: http://{addr}/health");
         }
@@ -87,18 +162,18 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
     let rules = Rules { watch: &watch, cooldown_ns: 0, ..Rules::default() };
     let clock = Clock::new();
     let host = sim.addr().to_string();
-    let settings = paper::settings(&host, Auth::Hmac { api_key: DOC_API_KEY, key: &key }, &clock);
+    let settings = driver_settings(&host, Auth::Hmac { api_key: DOC_API_KEY, key: &key }, &clock, feeds.len());
     let limits = Limits {
         max_open_orders: 10_000,
         short_rate: RateLimit { capacity: 50, window_ns: 10_000_000_000 },
         ..Limits::new(1_000, u128::MAX, 1_000_000)
     };
     let ring = RingConfig::with_sqpoll(args.sqpoll);
-    let plan = Plan { metrics_listen: args.metrics_listen, ..paper::plan(&sim, feed, ring, args.spin) };
+    let plan = Plan { metrics_listen: args.metrics_listen, ..paper::plan(&sim, feeds, ring, args.spin) };
     let signals = Signals::install().map_err(|e| format!("signals: {e}"))?;
     let mut control = DemoControl {
-        player: &player,
-        total: per_loop * u64::from(args.loops),
+        mempool: &mempool,
+        total: per_loop * u64::from(args.loops) * u64::from(args.nodes),
         signals: &signals,
         progress: !args.json,
         last_line: Instant::now(),
@@ -110,7 +185,7 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
     if control.progress {
         eprintln!();
     }
-    let published = player.stop()?.published;
+    let published = mempool.stop()?;
     let venue_accepted = sim.orders().len() as u64;
     sim.shutdown();
     summarize(args, &report, published, venue_accepted, &journal, log)
@@ -118,7 +193,7 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
 
 /// What the demo watches while the engine runs.
 struct DemoControl<'a> {
-    player: &'a Player,
+    mempool: &'a Mempool,
     total: u64,
     signals: &'a Signals,
     progress: bool,
@@ -155,7 +230,7 @@ impl Control for DemoControl<'_> {
         }
         // Done when the capture is out, every order is settled, and the
         // feed has been quiet a moment (the last whale may be in flight).
-        let done = self.player.progress() >= self.total && status.unresolved == 0;
+        let done = self.mempool.progress() >= self.total && status.unresolved == 0;
         match (done, self.drained_since) {
             (true, None) => self.drained_since = Some(Instant::now()),
             (true, Some(t)) if t.elapsed() > Duration::from_millis(500) => return Command::Shutdown,
@@ -193,10 +268,14 @@ fn summarize(
         json["cipher_suite"] = report.cipher_suite.into();
         json["multishot_receive"] = report.multishot.into();
         json["journal"] = journal.display().to_string().into();
+        json["nodes"] = report.nodes.iter().enumerate().map(|(i, n)| node_json(i, n)).collect();
         json["log_file"] = log_path.into();
         println!("{json}");
     } else {
         println!("{}", metrics::summary_table(&report.metrics, &counters));
+        if report.nodes.len() > 1 {
+            println!("{}", nodes_table(&report.nodes));
+        }
         println!(
             "cipher suite: {}, receive: {}",
             report.cipher_suite,
@@ -215,4 +294,54 @@ fn summarize(
         return Err(format!("the venue accepted {venue_accepted} orders but the engine counts {placed} as placed"));
     }
     Ok(())
+}
+
+/// The paper settings, reading `nodes` nodes.
+fn driver_settings<'a>(
+    host: &'a str,
+    auth: Auth<'a>,
+    clock: &Clock,
+    nodes: usize,
+) -> hotline_core::engine::Settings<'a> {
+    hotline_core::engine::Settings { nodes, ..paper::settings(host, auth, clock) }
+}
+
+/// Milliseconds, from a histogram bucket's upper bound (`None` when empty).
+fn lead_ms(h: &LagHistogram, permille: u64) -> Option<f64> {
+    h.quantile_ns(permille).map(|ns| if ns == u64::MAX { f64::INFINITY } else { ns as f64 / 1e6 })
+}
+
+/// One node's record as the `--json` summary reports it.
+fn node_json(node: usize, n: &hotline_core::engine::NodeStats) -> serde_json::Value {
+    serde_json::json!({
+        "node": node,
+        "first_seen": n.first_seen,
+        "later_seen": n.later_seen,
+        "lead_ms": { "p50": lead_ms(&n.lead_ns, 500), "p99": lead_ms(&n.lead_ns, 990), "count": n.lead_ns.count() },
+        "lag_ms": { "p50": lead_ms(&n.lag_ns, 500), "p99": lead_ms(&n.lag_ns, 990), "count": n.lag_ns.count() },
+        "gaps": n.gaps,
+        "restarts": n.restarts,
+    })
+}
+
+/// The nodes side by side: who saw transactions first, and by how much.
+fn nodes_table(nodes: &[hotline_core::engine::NodeStats]) -> String {
+    let ms = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("≤{v:.1} ms"));
+    let mut out = format!(
+        "{:<6} {:>10} {:>10} {:>14} {:>14} {:>6} {:>8}",
+        "node", "first", "later", "lead p50", "lag p50", "gaps", "restarts"
+    );
+    for (i, n) in nodes.iter().enumerate() {
+        out.push_str(&format!(
+            "\n{:<6} {:>10} {:>10} {:>14} {:>14} {:>6} {:>8}",
+            i,
+            n.first_seen,
+            n.later_seen,
+            ms(lead_ms(&n.lead_ns, 500)),
+            ms(lead_ms(&n.lag_ns, 500)),
+            n.gaps,
+            n.restarts
+        ));
+    }
+    out
 }

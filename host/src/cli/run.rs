@@ -83,9 +83,12 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
     let metrics_listen = args.metrics_listen.or(config.host.metrics_listen);
     let secrets = config.secrets()?;
     let url = config.venue.wss_url().map_err(|e| format!("venue.url: {e}"))?;
-    let (node_host, node_port) = config.node.host_port().map_err(|e| format!("node.endpoint: {e}"))?;
     // DNS once, before the loop.
-    let feed = socket::resolve(&format!("{node_host}:{node_port}")).map_err(|e| format!("node.endpoint: {e}"))?;
+    let mut feeds = Vec::new();
+    for ((field, endpoint), (host, port)) in config.node.endpoints().into_iter().zip(config.node.host_ports()?) {
+        let addr = socket::resolve(&format!("{host}:{port}")).map_err(|e| format!("{field}: {e}"))?;
+        feeds.push((endpoint, addr));
+    }
     let venue = socket::resolve(&format!("{}:{}", url.host, url.port)).map_err(|e| format!("venue.url: {e}"))?;
 
     let mode = match config.venue.network {
@@ -94,10 +97,10 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
         Network::Sim => "paper trading against the simulated exchange",
     };
     eprintln!("hotline run: {mode}");
-    eprintln!(
-        "  venue {} ({venue}), node {} ({feed}), symbol {}",
-        config.venue.url, config.node.endpoint, config.instrument.symbol
-    );
+    eprintln!("  venue {} ({venue}), symbol {}", config.venue.url, config.instrument.symbol);
+    for (node, (endpoint, addr)) in feeds.iter().enumerate() {
+        eprintln!("  node {node}: {endpoint} ({addr})");
+    }
     if let Some(addr) = metrics_listen {
         eprintln!("  metrics: http://{addr}/metrics, health: http://{addr}/health");
     }
@@ -135,12 +138,13 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
         limit_price: config.instrument.limit_price_ticks.unwrap_or(0),
         reference_price: config.instrument.reference_price_ticks,
         max_tx_bytes: config.node.max_tx_bytes,
+        nodes: feeds.len(),
         timers: config.timers(),
         unix_offset_ns: i64::try_from(clock.unix_offset_ns()).unwrap_or(0),
         first_client_order_id: driver::first_client_order_id(config.instrument.client_order_id_digits),
     };
     let plan = Plan {
-        feed,
+        feeds: feeds.iter().map(|(_, addr)| *addr).collect(),
         venue,
         server_name: url.host.to_owned(),
         ca: v.ca_certs()?,

@@ -15,6 +15,12 @@ pub(super) fn node_silence_secs() -> u64 {
     120
 }
 
+/// `node.gap_cover_secs`: a node that has not gapped for this long covers
+/// another node's gap.
+pub(super) fn node_gap_cover_secs() -> u64 {
+    60
+}
+
 /// `venue.request_timeout_ms`.
 pub(super) fn venue_request_timeout_ms() -> u64 {
     5_000

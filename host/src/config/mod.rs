@@ -152,7 +152,11 @@ impl Config {
 
     /// The engine's timers: the venue's, and the feed's watchdog.
     pub fn timers(&self) -> Timers {
-        Timers { feed_silence_ns: secs_ns(self.node.silence_secs), ..self.venue.timers() }
+        Timers {
+            feed_silence_ns: secs_ns(self.node.silence_secs),
+            gap_cover_ns: secs_ns(self.node.gap_cover_secs),
+            ..self.venue.timers()
+        }
     }
 
     /// Reads the API key and secret the `[auth]` table names.
@@ -186,7 +190,7 @@ mod tests {
         let config = example();
         assert!(!config.is_live());
         assert_eq!(config.venue.network, Network::Testnet);
-        assert_eq!(config.node.host_port(), Ok(("127.0.0.1", 28332)));
+        assert_eq!(config.node.host_ports(), Ok(vec![("127.0.0.1", 28332)]));
         let url = config.venue.wss_url().unwrap();
         assert_eq!((url.host, url.port, url.path), ("ws-api.testnet.binance.vision", 443, "/ws-api/v3"));
         assert_eq!(config.venue.rotate_after_secs, 85_800);

@@ -54,17 +54,18 @@ pub fn settings<'a>(host: &'a str, auth: Auth<'a>, clock: &Clock) -> Settings<'a
         limit_price: 0,
         reference_price: REFERENCE_PRICE,
         max_tx_bytes: 4_000_000,
+        nodes: 1,
         timers: Timers::default(),
         unix_offset_ns: i64::try_from(clock.unix_offset_ns()).unwrap_or(0),
         first_client_order_id: first_client_order_id(ID_WIDTH),
     }
 }
 
-/// Connect to `feed` and to `sim`, trusting only its CA and pinning its
-/// certificate's key.
-pub fn plan(sim: &Sim, feed: SocketAddr, ring: RingConfig, spin: bool) -> Plan {
+/// Connect to the nodes at `feeds` and to `sim`, trusting only its CA and
+/// pinning its certificate's key.
+pub fn plan(sim: &Sim, feeds: Vec<SocketAddr>, ring: RingConfig, spin: bool) -> Plan {
     Plan {
-        feed,
+        feeds,
         venue: sim.addr(),
         server_name: "localhost".to_owned(),
         ca: Some(vec![sim.ca_der().to_vec().into()]),

@@ -180,7 +180,8 @@ const fn kill_label(cause: KillCause) -> &'static str {
 pub fn write_state(w: &mut Writer, s: &Snapshot) {
     let c = &s.counters;
     let counters = [
-        ("hotline_txs_seen_total", "rawtx notifications read from the feed.", c.txs_seen),
+        ("hotline_txs_seen_total", "rawtx notifications read from every feed node.", c.txs_seen),
+        ("hotline_txs_duplicate_total", "Of those, transactions another node delivered first.", c.txs_duplicate),
         ("hotline_txs_invalid_total", "Feed transactions that failed to parse.", c.txs_invalid),
         ("hotline_whales_detected_total", "Whales detected, signalled or suppressed.", c.whales_detected),
         ("hotline_signals_total", "Trading signals.", c.signals),
@@ -204,7 +205,7 @@ pub fn write_state(w: &mut Writer, s: &Snapshot) {
         w.sample("hotline_orders_total", &[("outcome", outcome)], value);
     }
     let counters = [
-        ("hotline_feed_gaps_total", "Feed sequence gaps and node restarts.", c.feed_gaps),
+        ("hotline_feed_gaps_total", "Feed sequence gaps and node restarts no other node covered.", c.feed_gaps),
         ("hotline_venue_connects_total", "Venue connections opened.", c.venue_connects),
         ("hotline_events_dropped_total", "Engine events the loop did not poll in time.", s.events_dropped),
         (
@@ -291,9 +292,12 @@ mod tests {
         let mut w = Writer::new();
         write_state(&mut w, &s);
         let expected = "\
-# HELP hotline_txs_seen_total rawtx notifications read from the feed.
+# HELP hotline_txs_seen_total rawtx notifications read from every feed node.
 # TYPE hotline_txs_seen_total counter
 hotline_txs_seen_total 120
+# HELP hotline_txs_duplicate_total Of those, transactions another node delivered first.
+# TYPE hotline_txs_duplicate_total counter
+hotline_txs_duplicate_total 0
 # HELP hotline_txs_invalid_total Feed transactions that failed to parse.
 # TYPE hotline_txs_invalid_total counter
 hotline_txs_invalid_total 0
@@ -319,7 +323,7 @@ hotline_orders_total{outcome=\"rejected\"} 1
 hotline_orders_total{outcome=\"unknown\"} 1
 hotline_orders_total{outcome=\"reconciled_placed\"} 1
 hotline_orders_total{outcome=\"reconciled_absent\"} 0
-# HELP hotline_feed_gaps_total Feed sequence gaps and node restarts.
+# HELP hotline_feed_gaps_total Feed sequence gaps and node restarts no other node covered.
 # TYPE hotline_feed_gaps_total counter
 hotline_feed_gaps_total 0
 # HELP hotline_venue_connects_total Venue connections opened.

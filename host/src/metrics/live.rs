@@ -108,15 +108,16 @@ impl Default for Snapshot {
     }
 }
 
-/// Words of a [`Snapshot`]: the 14 engine counters, then unresolved,
+/// Words of a [`Snapshot`]: the 15 engine counters, then unresolved,
 /// events dropped, allocations, venue, feed and kill switch.
-const WORDS: usize = 20;
+const WORDS: usize = 21;
 
 impl Snapshot {
     fn to_words(self) -> [u64; WORDS] {
         let c = &self.counters;
         [
             c.txs_seen,
+            c.txs_duplicate,
             c.txs_invalid,
             c.whales_detected,
             c.signals,
@@ -142,6 +143,7 @@ impl Snapshot {
     fn from_words(w: [u64; WORDS]) -> Self {
         let [
             txs_seen,
+            txs_duplicate,
             txs_invalid,
             whales_detected,
             signals,
@@ -165,6 +167,7 @@ impl Snapshot {
         Self {
             counters: Counters {
                 txs_seen,
+                txs_duplicate,
                 txs_invalid,
                 whales_detected,
                 signals,

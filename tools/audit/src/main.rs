@@ -329,11 +329,12 @@ mod engine {
             limit_price: black_box(0),
             reference_price: black_box(1),
             max_tx_bytes: black_box(4096),
+            nodes: black_box(2),
             timers: Timers::default(),
             unix_offset_ns: black_box(0),
             first_client_order_id: black_box(1),
         };
-        let mut feed = [0u8; 8192];
+        let mut feed = [0u8; 16384];
         let mut message = [0u8; 4096];
         let limits = Limits::new(black_box(10), black_box(1_000), black_box(20));
         let Ok(mut engine) =
@@ -342,11 +343,14 @@ mod engine {
             return;
         };
         let mut out = [0u8; 2048];
-        engine.feed_connected(black_box(1));
+        engine.feed_connected(black_box(0), black_box(1));
+        engine.feed_connected(black_box(1), black_box(1));
         engine.venue_connected(black_box(1), black_box([4; 32]));
-        black_box(engine.poll_transmit(black_box(2), Stream::Feed, &mut out));
+        black_box(engine.poll_transmit(black_box(2), Stream::Feed(black_box(0)), &mut out));
         black_box(engine.poll_transmit(black_box(2), Stream::Venue, &mut out));
-        let _ = black_box(engine.handle_feed(black_box(3), &black_box([0u8; 64])));
+        let _ = black_box(engine.handle_feed(black_box(0), black_box(3), &black_box([0u8; 64])));
+        let _ = black_box(engine.handle_feed(black_box(1), black_box(3), &black_box([0u8; 64])));
+        black_box(engine.node_stats().first().map(|n| n.lead_ns.quantile_ns(500)));
         engine.handle_venue(black_box(4), &black_box([22u8, 3, 3, 0, 4, 2, 0, 0, 0]));
         if let Some(deadline) = engine.poll_timeout() {
             engine.handle_timeout(deadline);
@@ -355,7 +359,7 @@ mod engine {
         engine.shutdown(black_box(6));
         engine.venue_closed(black_box(7));
         engine.venue_connect_failed(black_box(8));
-        engine.feed_closed(black_box(7));
+        engine.feed_closed(black_box(1), black_box(7));
         while let Some(event) = engine.poll_event() {
             crate::shown(format_args!("{event:?}"));
         }

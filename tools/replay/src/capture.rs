@@ -15,6 +15,14 @@
 //! `rawblock`, `hashblock`, `sequence`); `sequence` is the notifier's u32
 //! message counter, replayed as is (so recorded gaps replay as gaps);
 //! `body-hex` is the frame body in lower-case hex.
+//!
+//! Several nodes recorded at once (`hotline-replay record --connect A
+//! --connect B --out a.capture --out b.capture`) give one v1 capture per
+//! node, so every capture ever written still parses as it did. Their
+//! offsets count from one shared instant, the first notification any of
+//! the nodes gave, so the same transaction's offsets in two files say
+//! which node heard of it first and by how much; a comment line after the
+//! header names the node and the endpoints sharing the clock.
 
 use std::fmt::Write as _;
 

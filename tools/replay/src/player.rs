@@ -69,7 +69,7 @@ impl Default for PlayConfig {
 }
 
 /// What a finished (or stopped) play did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PlayStats {
     /// Notifications handed to libzmq.
     pub published: u64,
@@ -120,28 +120,10 @@ impl Player {
     ///
     /// [`endpoint`]: Player::endpoint
     pub fn start(entries: Vec<Entry>, config: PlayConfig) -> Result<Player, String> {
-        if config.loops == 0 {
-            return Err("loops must be at least 1".to_owned());
-        }
-        if let Pace::Scaled(speed) = config.pace
-            && !(speed.is_finite() && speed > 0.0)
-        {
-            return Err(format!("pace: the speed-up must be finite and positive, not {speed}"));
-        }
+        check(config.loops, config.pace)?;
         let plan = Plan::new(entries, config.loops)?;
         let ctx = zmq::Context::new();
-        let kind = if config.wait_subscriber { zmq::XPUB } else { zmq::PUB };
-        let socket = ctx.socket(kind).map_err(|e| format!("socket: {e}"))?;
-        socket.set_sndhwm(config.hwm).map_err(|e| format!("hwm: {e}"))?;
-        // Unlike bitcoind (linger 0), let the tail of the capture drain
-        // when the thread ends.
-        socket.set_linger(2000).map_err(|e| format!("linger: {e}"))?;
-        socket.bind(&config.bind).map_err(|e| format!("bind {}: {e}", config.bind))?;
-        let endpoint = match socket.get_last_endpoint() {
-            Ok(Ok(endpoint)) => endpoint,
-            Ok(Err(_)) => return Err("endpoint: not UTF-8".to_owned()),
-            Err(e) => return Err(format!("endpoint: {e}")),
-        };
+        let (socket, endpoint) = bind(&ctx, &config.bind, config.hwm, config.wait_subscriber)?;
         let published = Arc::new(AtomicU64::new(0));
         let (stop, stopped) = mpsc::channel();
         let counter = Arc::clone(&published);
@@ -192,21 +174,60 @@ impl Drop for Player {
     }
 }
 
+/// Refuses a loop count or pace the player cannot play.
+pub(crate) fn check(loops: u32, pace: Pace) -> Result<(), String> {
+    if loops == 0 {
+        return Err("loops must be at least 1".to_owned());
+    }
+    if let Pace::Scaled(speed) = pace
+        && !(speed.is_finite() && speed > 0.0)
+    {
+        return Err(format!("pace: the speed-up must be finite and positive, not {speed}"));
+    }
+    Ok(())
+}
+
+/// A PUB (or, to wait for a subscriber, an XPUB) socket bound to `at`,
+/// and the endpoint it resolved to.
+pub(crate) fn bind(ctx: &zmq::Context, at: &str, hwm: i32, xpub: bool) -> Result<(zmq::Socket, String), String> {
+    let socket = ctx.socket(if xpub { zmq::XPUB } else { zmq::PUB }).map_err(|e| format!("socket: {e}"))?;
+    socket.set_sndhwm(hwm).map_err(|e| format!("hwm: {e}"))?;
+    // Unlike bitcoind (linger 0), let the tail of the capture drain
+    // when the thread ends.
+    socket.set_linger(2000).map_err(|e| format!("linger: {e}"))?;
+    socket.bind(at).map_err(|e| format!("bind {at}: {e}"))?;
+    let endpoint = match socket.get_last_endpoint() {
+        Ok(Ok(endpoint)) => endpoint,
+        Ok(Err(_)) => return Err("endpoint: not UTF-8".to_owned()),
+        Err(e) => return Err(format!("endpoint: {e}")),
+    };
+    Ok((socket, endpoint))
+}
+
+/// Sends one notification as bitcoind does: topic, body, u32 LE sequence.
+pub(crate) fn send(socket: &zmq::Socket, topic: &str, body: &[u8], sequence: u32) -> Result<(), String> {
+    socket
+        .send(topic.as_bytes(), zmq::SNDMORE)
+        .and_then(|()| socket.send(body, zmq::SNDMORE))
+        .and_then(|()| socket.send(&sequence.to_le_bytes()[..], 0))
+        .map_err(|e| format!("send: {e}"))
+}
+
 /// The capture prepared for playing.
 #[derive(Debug)]
-struct Plan {
-    entries: Vec<Entry>,
+pub(crate) struct Plan {
+    pub(crate) entries: Vec<Entry>,
     /// Per entry: what loop `k` adds to its sequence number, once per loop.
     sequence_step: Vec<u32>,
     /// Per `rawtx` entry, when looping: where the field that loop `k`
     /// XORs with `k` sits in the body, and its recorded value.
     unique_field: Vec<Option<(usize, u32)>>,
     /// Microseconds from one loop's start to the next one's.
-    period_us: u64,
+    pub(crate) period_us: u64,
 }
 
 impl Plan {
-    fn new(entries: Vec<Entry>, loops: u32) -> Result<Plan, String> {
+    pub(crate) fn new(entries: Vec<Entry>, loops: u32) -> Result<Plan, String> {
         let mut spans: HashMap<&str, (u32, u32)> = HashMap::new();
         for entry in &entries {
             spans
@@ -235,9 +256,20 @@ impl Plan {
             };
             unique_field.push(field);
         }
-        let last = entries.last().map_or(0, |e| e.offset_us);
-        let intervals = u64::try_from(entries.len()).unwrap_or(u64::MAX).saturating_sub(1).max(1);
-        Ok(Plan { entries, sequence_step, unique_field, period_us: last.saturating_add(last / intervals) })
+        let period_us = period_us(&entries);
+        Ok(Plan { entries, sequence_step, unique_field, period_us })
+    }
+
+    /// Entry `i` as loop `k` publishes it (its unique field XOR-ed with
+    /// `k`).
+    pub(crate) fn copy(&mut self, i: usize, k: u32) -> Option<&Entry> {
+        let entry = self.entries.get_mut(i)?;
+        if let Some(Some((at, value))) = self.unique_field.get(i)
+            && let Some(field) = entry.body.get_mut(*at..at + 4)
+        {
+            field.copy_from_slice(&(value ^ k).to_le_bytes());
+        }
+        Some(entry)
     }
 
     /// Publishes every loop; returns early, with what was published, when
@@ -290,11 +322,7 @@ impl Plan {
                 }
                 let step = self.sequence_step.get(i).copied().unwrap_or(0);
                 let sequence = entry.sequence.wrapping_add(step.wrapping_mul(k));
-                socket
-                    .send(entry.topic.as_bytes(), zmq::SNDMORE)
-                    .and_then(|()| socket.send(&entry.body, zmq::SNDMORE))
-                    .and_then(|()| socket.send(&sequence.to_le_bytes()[..], 0))
-                    .map_err(|e| format!("send: {e}"))?;
+                send(socket, &entry.topic, &entry.body, sequence)?;
                 published.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -302,9 +330,17 @@ impl Plan {
     }
 }
 
+/// Microseconds from one loop's start to the next one's: the last offset
+/// plus one average entry interval.
+pub(crate) fn period_us(entries: &[Entry]) -> u64 {
+    let last = entries.last().map_or(0, |e| e.offset_us);
+    let intervals = u64::try_from(entries.len()).unwrap_or(u64::MAX).saturating_sub(1).max(1);
+    last.saturating_add(last / intervals)
+}
+
 /// When a notification recorded `offset_us` into the play is due, measured
 /// from the start of the play.
-fn due(pace: Pace, offset_us: u64) -> Duration {
+pub(crate) fn due(pace: Pace, offset_us: u64) -> Duration {
     match pace {
         Pace::Fast => Duration::ZERO,
         Pace::Recorded => Duration::from_micros(offset_us),
@@ -313,7 +349,7 @@ fn due(pace: Pace, offset_us: u64) -> Duration {
 }
 
 /// Sleeps for `duration` unless told to stop; says whether to go on.
-fn pause(stop: &Receiver<()>, duration: Duration) -> bool {
+pub(crate) fn pause(stop: &Receiver<()>, duration: Duration) -> bool {
     matches!(stop.recv_timeout(duration), Err(RecvTimeoutError::Timeout))
 }
 

@@ -89,6 +89,7 @@ pub fn hotline<R>(pki: &Pki, clock: &Clock, f: impl FnOnce(&mut dyn Harness) -> 
         limit_price: 0,
         reference_price: REFERENCE_PRICE,
         max_tx_bytes: MAX_TX_BYTES,
+        nodes: 1,
         timers: Timers::default(),
         unix_offset_ns: i64::try_from(clock.unix_offset_ns()).unwrap_or(0),
         first_client_order_id: FIRST_CLIENT_ORDER_ID,
@@ -129,11 +130,11 @@ impl<L: Link> Hotline<'_, '_, L> {
     /// Opens both streams and runs the venue session up to trading.
     fn connect(&mut self) -> Result<(), String> {
         let now = self.clock.now_ns();
-        self.engine.feed_connected(now);
+        self.engine.feed_connected(0, now);
         self.engine.venue_connected(now, crate::entropy()?);
-        while self.engine.poll_transmit(now, Stream::Feed, &mut self.out).is_some() {}
-        self.engine.handle_feed(now, &pub_hello()?).map_err(|e| format!("feed: {e:?}"))?;
-        while self.engine.poll_transmit(now, Stream::Feed, &mut self.out).is_some() {}
+        while self.engine.poll_transmit(now, Stream::Feed(0), &mut self.out).is_some() {}
+        self.engine.handle_feed(0, now, &pub_hello()?).map_err(|e| format!("feed: {e:?}"))?;
+        while self.engine.poll_transmit(now, Stream::Feed(0), &mut self.out).is_some() {}
         for _ in 0..CONNECT_STEPS {
             if self.engine.venue_state() == VenueState::Trading {
                 return self.drain_events(|_| Ok(()));
@@ -155,7 +156,7 @@ impl<L: Link> Hotline<'_, '_, L> {
         while let Some(event) = self.engine.poll_event() {
             match &event {
                 Event::VenueLost { cause, .. } => return Err(format!("venue lost: {cause:?}")),
-                Event::FeedFailed(e) => return Err(format!("feed failed: {e:?}")),
+                Event::FeedFailed { error, .. } => return Err(format!("feed failed: {error:?}")),
                 Event::OrderRejected { code, .. } => return Err(format!("order rejected: {code}")),
                 Event::OrderUnknown { .. } | Event::Skipped { .. } | Event::Suppressed { .. } => {
                     return Err(format!("unexpected {event:?}"));
@@ -202,7 +203,7 @@ impl<L: Link> Harness for Hotline<'_, '_, L> {
             let now = self.clock.now_ns();
             let message = self.whales.next_message();
             let t0 = self.clock.ticks();
-            let fed = self.engine.handle_feed(now, message);
+            let fed = self.engine.handle_feed(0, now, message);
             let sent = self.engine.poll_transmit(now, Stream::Venue, &mut self.out);
             let t1 = self.clock.ticks();
             fed.map_err(|e| format!("feed: {e:?}"))?;
