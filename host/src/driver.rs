@@ -31,7 +31,7 @@ use rustls_pki_types::CertificateDer;
 
 use crate::alloc_count;
 use crate::clock::Clock;
-use crate::metrics::live::{Live, Publisher, Snapshot};
+use crate::metrics::live::{Live, NodeCounts, Publisher, Snapshot};
 use crate::metrics::server::Server;
 use crate::metrics::{Metrics, Stage};
 use crate::net::ring::{Completion, Conn, Ring, RingConfig};
@@ -398,15 +398,17 @@ fn drive<L: Link>(
         };
         if let Some(publisher) = &mut publisher {
             let before = alloc_count::allocations();
-            publisher.publish(&Snapshot {
+            let snapshot = Snapshot {
                 counters: *status.counters,
                 unresolved: status.unresolved as u64,
                 events_dropped: engine.events_dropped(),
                 hot_path_allocations: hot_allocs,
                 venue: status.venue,
-                feed_up: engine.node_stats().iter().any(|n| n.up),
                 kill: engine.gate().killed(),
-            });
+                nodes: engine.node_stats().len(),
+                node: NodeCounts::of(engine.node_stats()),
+            };
+            publisher.publish(&snapshot, engine.node_stats());
             if status.venue == VenueState::Trading {
                 hot_allocs += alloc_count::allocations() - before;
             }

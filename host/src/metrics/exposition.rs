@@ -13,7 +13,7 @@ use hotline_core::engine::VenueState;
 use hotline_core::risk::KillCause;
 
 use super::Stage;
-use super::live::{BucketCounts, STAGE_BOUNDS_NS, STAGE_BUCKETS, Snapshot, VENUE_STATES};
+use super::live::{BucketCounts, NODE_BUCKETS, NodeCounts, STAGE_BOUNDS_NS, STAGE_BUCKETS, Snapshot, VENUE_STATES};
 
 /// The `Content-Type` of the format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -224,8 +224,8 @@ pub fn write_state(w: &mut Writer, s: &Snapshot) {
     for state in VENUE_STATES {
         w.sample("hotline_venue_state", &[("state", venue_label(state))], u64::from(state == s.venue));
     }
-    w.family("hotline_feed_up", Kind::Gauge, "1 while a feed connection is up.");
-    w.sample("hotline_feed_up", &[], u64::from(s.feed_up));
+    w.family("hotline_feed_up", Kind::Gauge, "1 while a feed node is up.");
+    w.sample("hotline_feed_up", &[], u64::from(s.feed_up()));
     w.family("hotline_kill_switch_engaged", Kind::Gauge, "1 while the kill switch is engaged.");
     w.sample("hotline_kill_switch_engaged", &[], u64::from(s.kill.is_some()));
     w.family("hotline_kill_switch_cause", Kind::Gauge, "Why the kill switch is engaged: 1 for the cause.");
@@ -242,6 +242,57 @@ pub fn write_stages(w: &mut Writer, stages: &[BucketCounts<STAGE_BUCKETS>; Stage
     for (stage, h) in Stage::ALL.into_iter().zip(stages) {
         let h = Histogram { bounds_ns: &STAGE_BOUNDS_NS, counts: &h.counts, sum_ns: h.sum_ns };
         w.histogram(name, &[("stage", stage.name())], h);
+    }
+}
+
+/// A family of per-node samples: name, type, help, and the value of a node.
+type Family<'a> = (&'a str, Kind, &'a str, fn(&NodeCounts) -> u64);
+
+/// Each configured feed node's state, counts, and lead and lag histograms
+/// (`histograms[i]` is node `i`'s `[lead, lag]`, bucketed by `bounds_ns`).
+pub fn write_nodes(w: &mut Writer, s: &Snapshot, bounds_ns: &[u64], histograms: &[[BucketCounts<NODE_BUCKETS>; 2]]) {
+    let nodes: Vec<(String, &NodeCounts)> =
+        s.node.iter().take(s.nodes).enumerate().map(|(i, n)| (i.to_string(), n)).collect();
+    let families: [Family<'_>; 5] = [
+        ("hotline_feed_node_up", Kind::Gauge, "1 while this feed node is up.", |n| u64::from(n.up)),
+        (
+            "hotline_feed_node_first_seen_total",
+            Kind::Counter,
+            "Transactions this node delivered before any other node.",
+            |n| n.first_seen,
+        ),
+        (
+            "hotline_feed_node_later_seen_total",
+            Kind::Counter,
+            "Transactions this node delivered after another node had.",
+            |n| n.later_seen,
+        ),
+        ("hotline_feed_node_gaps_total", Kind::Counter, "Sequence gaps on this node's feed.", |n| n.gaps),
+        ("hotline_feed_node_restarts_total", Kind::Counter, "Restarts of this node.", |n| n.restarts),
+    ];
+    for (name, kind, help, value) in families {
+        w.family(name, kind, help);
+        for (label, n) in &nodes {
+            w.sample(name, &[("node", label)], value(n));
+        }
+    }
+    let families = [
+        (
+            "hotline_feed_node_lead_seconds",
+            "How far ahead of the next node this node delivered the transactions it saw first.",
+        ),
+        (
+            "hotline_feed_node_lag_seconds",
+            "How far behind the first node this node delivered the transactions it saw later.",
+        ),
+    ];
+    for (which, (name, help)) in families.into_iter().enumerate() {
+        w.family(name, Kind::Histogram, help);
+        for ((label, _), h) in nodes.iter().zip(histograms) {
+            let h = &h[which];
+            let counts = h.counts.get(..=bounds_ns.len()).unwrap_or(&h.counts);
+            w.histogram(name, &[("node", label)], Histogram { bounds_ns, counts, sum_ns: h.sum_ns });
+        }
     }
 }
 
@@ -286,8 +337,9 @@ mod tests {
             events_dropped: 0,
             hot_path_allocations: 0,
             venue: VenueState::Syncing,
-            feed_up: true,
             kill: Some(KillCause::ConsecutiveRejects(5)),
+            nodes: 2,
+            node: [NodeCounts { up: true, ..NodeCounts::default() }; hotline_core::engine::MAX_NODES],
         };
         let mut w = Writer::new();
         write_state(&mut w, &s);
@@ -350,7 +402,7 @@ hotline_venue_state{state=\"draining\"} 0
 hotline_venue_state{state=\"closing\"} 0
 hotline_venue_state{state=\"backoff\"} 0
 hotline_venue_state{state=\"closed\"} 0
-# HELP hotline_feed_up 1 while a feed connection is up.
+# HELP hotline_feed_up 1 while a feed node is up.
 # TYPE hotline_feed_up gauge
 hotline_feed_up 1
 # HELP hotline_kill_switch_engaged 1 while the kill switch is engaged.
@@ -384,6 +436,67 @@ x_seconds_count{stage=\"a\\\"b\\\\c\\nd\"} 3
 x_seconds_bucket{le=\"+Inf\"} 0
 x_seconds_sum 0
 x_seconds_count 0
+";
+        assert_eq!(w.finish(), expected);
+    }
+
+    #[test]
+    fn nodes_are_labelled_by_index() {
+        let mut node = [NodeCounts::default(); hotline_core::engine::MAX_NODES];
+        node[0] = NodeCounts { up: true, first_seen: 9, later_seen: 1, gaps: 0, restarts: 0 };
+        node[1] = NodeCounts { up: false, first_seen: 1, later_seen: 9, gaps: 2, restarts: 1 };
+        node[2].up = true;
+        let s = Snapshot { nodes: 2, node, ..Snapshot::default() };
+        let mut lead = BucketCounts { counts: [0; NODE_BUCKETS], sum_ns: 3_000 };
+        lead.counts[..3].copy_from_slice(&[4, 5, 7]);
+        let empty = BucketCounts { counts: [0; NODE_BUCKETS], sum_ns: 0 };
+        let mut w = Writer::new();
+        write_nodes(&mut w, &s, &[999, 1_999_999], &[[lead, empty], [empty, lead]]);
+        let expected = "\
+# HELP hotline_feed_node_up 1 while this feed node is up.
+# TYPE hotline_feed_node_up gauge
+hotline_feed_node_up{node=\"0\"} 1
+hotline_feed_node_up{node=\"1\"} 0
+# HELP hotline_feed_node_first_seen_total Transactions this node delivered before any other node.
+# TYPE hotline_feed_node_first_seen_total counter
+hotline_feed_node_first_seen_total{node=\"0\"} 9
+hotline_feed_node_first_seen_total{node=\"1\"} 1
+# HELP hotline_feed_node_later_seen_total Transactions this node delivered after another node had.
+# TYPE hotline_feed_node_later_seen_total counter
+hotline_feed_node_later_seen_total{node=\"0\"} 1
+hotline_feed_node_later_seen_total{node=\"1\"} 9
+# HELP hotline_feed_node_gaps_total Sequence gaps on this node's feed.
+# TYPE hotline_feed_node_gaps_total counter
+hotline_feed_node_gaps_total{node=\"0\"} 0
+hotline_feed_node_gaps_total{node=\"1\"} 2
+# HELP hotline_feed_node_restarts_total Restarts of this node.
+# TYPE hotline_feed_node_restarts_total counter
+hotline_feed_node_restarts_total{node=\"0\"} 0
+hotline_feed_node_restarts_total{node=\"1\"} 1
+# HELP hotline_feed_node_lead_seconds How far ahead of the next node this node delivered the transactions it saw first.
+# TYPE hotline_feed_node_lead_seconds histogram
+hotline_feed_node_lead_seconds_bucket{node=\"0\",le=\"0.000000999\"} 4
+hotline_feed_node_lead_seconds_bucket{node=\"0\",le=\"0.001999999\"} 9
+hotline_feed_node_lead_seconds_bucket{node=\"0\",le=\"+Inf\"} 16
+hotline_feed_node_lead_seconds_sum{node=\"0\"} 0.000003
+hotline_feed_node_lead_seconds_count{node=\"0\"} 16
+hotline_feed_node_lead_seconds_bucket{node=\"1\",le=\"0.000000999\"} 0
+hotline_feed_node_lead_seconds_bucket{node=\"1\",le=\"0.001999999\"} 0
+hotline_feed_node_lead_seconds_bucket{node=\"1\",le=\"+Inf\"} 0
+hotline_feed_node_lead_seconds_sum{node=\"1\"} 0
+hotline_feed_node_lead_seconds_count{node=\"1\"} 0
+# HELP hotline_feed_node_lag_seconds How far behind the first node this node delivered the transactions it saw later.
+# TYPE hotline_feed_node_lag_seconds histogram
+hotline_feed_node_lag_seconds_bucket{node=\"0\",le=\"0.000000999\"} 0
+hotline_feed_node_lag_seconds_bucket{node=\"0\",le=\"0.001999999\"} 0
+hotline_feed_node_lag_seconds_bucket{node=\"0\",le=\"+Inf\"} 0
+hotline_feed_node_lag_seconds_sum{node=\"0\"} 0
+hotline_feed_node_lag_seconds_count{node=\"0\"} 0
+hotline_feed_node_lag_seconds_bucket{node=\"1\",le=\"0.000000999\"} 4
+hotline_feed_node_lag_seconds_bucket{node=\"1\",le=\"0.001999999\"} 9
+hotline_feed_node_lag_seconds_bucket{node=\"1\",le=\"+Inf\"} 16
+hotline_feed_node_lag_seconds_sum{node=\"1\"} 0.000003
+hotline_feed_node_lag_seconds_count{node=\"1\"} 16
 ";
         assert_eq!(w.finish(), expected);
     }

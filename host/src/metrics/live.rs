@@ -5,13 +5,15 @@
 //! together: H.-J. Boehm, "Can seqlocks get along with programming language
 //! memory models?", <https://www.hpl.hp.com/techreports/2012/HPL-2012-68.pdf>),
 //! and one fixed-bucket histogram per [`Stage`] that each recorded sample
-//! bumps. The engine thread is the only writer: it publishes with `Relaxed`
+//! bumps; each feed node's counters are published with the rest, and its
+//! lead and lag histograms are copied whenever they gained samples. The
+//! engine thread is the only writer: it publishes with `Relaxed`
 //! loads and stores (plain moves on x86-64, no locked instruction), takes
 //! no lock, makes no syscall and allocates nothing.
 
 use std::sync::atomic::{AtomicU64, Ordering, fence};
 
-use hotline_core::engine::{Counters, VenueState};
+use hotline_core::engine::{Counters, LagHistogram, MAX_NODES, NodeStats, VenueState};
 use hotline_core::risk::KillCause;
 
 use super::Stage;
@@ -43,6 +45,16 @@ pub const STAGE_BOUNDS_NS: [u64; 21] = [
 ];
 /// Stage buckets with `+Inf`.
 pub const STAGE_BUCKETS: usize = STAGE_BOUNDS_NS.len() + 1;
+
+/// Buckets kept of each feed node histogram; the engine's buckets from
+/// the last kept one on count in the last.
+pub const NODE_BUCKETS: usize = 32;
+
+/// Buckets of the engine's feed node histograms as kept here: up to its
+/// last (`u64::MAX`) bound, at most [`NODE_BUCKETS`].
+pub fn node_buckets() -> usize {
+    (0..NODE_BUCKETS).position(|i| LagHistogram::upper_bound_ns(i) == u64::MAX).map_or(NODE_BUCKETS, |i| i + 1)
+}
 
 /// Every venue state, in the order of [`venue_index`].
 pub const VENUE_STATES: [VenueState; 10] = [
@@ -87,11 +99,40 @@ pub struct Snapshot {
     pub hot_path_allocations: u64,
     /// The venue session.
     pub venue: VenueState,
-    /// At least one feed connection has completed its handshake and not
-    /// failed since.
-    pub feed_up: bool,
     /// The kill switch, when engaged.
     pub kill: Option<KillCause>,
+    /// Feed nodes configured; the first this many of `node` are theirs.
+    pub nodes: usize,
+    /// Each feed node's state and counts.
+    pub node: [NodeCounts; MAX_NODES],
+}
+
+/// One feed node's state and counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NodeCounts {
+    /// Its connection has completed the handshake and not failed since.
+    pub up: bool,
+    /// Transactions it delivered before any other node.
+    pub first_seen: u64,
+    /// Transactions it delivered after another node had.
+    pub later_seen: u64,
+    /// Sequence gaps on its feed.
+    pub gaps: u64,
+    /// Restarts of the node.
+    pub restarts: u64,
+}
+
+impl From<&NodeStats> for NodeCounts {
+    fn from(n: &NodeStats) -> Self {
+        Self { up: n.up, first_seen: n.first_seen, later_seen: n.later_seen, gaps: n.gaps, restarts: n.restarts }
+    }
+}
+
+impl NodeCounts {
+    /// Every node's counts from the engine's, unused slots empty.
+    pub fn of(stats: &[NodeStats]) -> [Self; MAX_NODES] {
+        std::array::from_fn(|i| stats.get(i).map(Self::from).unwrap_or_default())
+    }
 }
 
 impl Default for Snapshot {
@@ -102,20 +143,29 @@ impl Default for Snapshot {
             events_dropped: 0,
             hot_path_allocations: 0,
             venue: VenueState::Connecting,
-            feed_up: false,
             kill: None,
+            nodes: 0,
+            node: [NodeCounts::default(); MAX_NODES],
         }
     }
 }
 
-/// Words of a [`Snapshot`]: the 15 engine counters, then unresolved,
-/// events dropped, allocations, venue, feed and kill switch.
-const WORDS: usize = 21;
+/// Words of a [`Snapshot`] before its nodes: the 15 engine counters, then
+/// unresolved, events dropped, allocations, venue, kill switch and nodes.
+const BASE_WORDS: usize = 21;
+/// Words of one [`NodeCounts`].
+const NODE_WORDS: usize = 5;
+const WORDS: usize = BASE_WORDS + NODE_WORDS * MAX_NODES;
 
 impl Snapshot {
+    /// Whether a feed node is up.
+    pub fn feed_up(&self) -> bool {
+        self.node.iter().take(self.nodes).any(|n| n.up)
+    }
+
     fn to_words(self) -> [u64; WORDS] {
         let c = &self.counters;
-        [
+        let base = [
             c.txs_seen,
             c.txs_duplicate,
             c.txs_invalid,
@@ -135,35 +185,54 @@ impl Snapshot {
             self.events_dropped,
             self.hot_path_allocations,
             venue_index(self.venue) as u64,
-            u64::from(self.feed_up),
             kill_word(self.kill),
-        ]
+            self.nodes as u64,
+        ];
+        let mut words = [0; WORDS];
+        let (head, nodes) = words.split_at_mut(BASE_WORDS);
+        head.copy_from_slice(&base);
+        for (slot, n) in nodes.chunks_exact_mut(NODE_WORDS).zip(self.node) {
+            slot.copy_from_slice(&[u64::from(n.up), n.first_seen, n.later_seen, n.gaps, n.restarts]);
+        }
+        words
     }
 
     fn from_words(w: [u64; WORDS]) -> Self {
-        let [
-            txs_seen,
-            txs_duplicate,
-            txs_invalid,
-            whales_detected,
-            signals,
-            denied,
-            skipped,
-            orders_sent,
-            orders_acked,
-            orders_rejected,
-            orders_unknown,
-            orders_reconciled,
-            orders_reconciled_absent,
-            feed_gaps,
-            venue_connects,
-            unresolved,
-            events_dropped,
-            hot_path_allocations,
-            venue,
-            feed_up,
-            kill,
-        ] = w;
+        let (head, nodes) = w.split_at(BASE_WORDS);
+        let Ok(
+            [
+                txs_seen,
+                txs_duplicate,
+                txs_invalid,
+                whales_detected,
+                signals,
+                denied,
+                skipped,
+                orders_sent,
+                orders_acked,
+                orders_rejected,
+                orders_unknown,
+                orders_reconciled,
+                orders_reconciled_absent,
+                feed_gaps,
+                venue_connects,
+                unresolved,
+                events_dropped,
+                hot_path_allocations,
+                venue,
+                kill,
+                node_count,
+            ],
+        ) = <[u64; BASE_WORDS]>::try_from(head)
+        else {
+            return Self::default();
+        };
+        let node = std::array::from_fn(|i| match nodes.get(i * NODE_WORDS..(i + 1) * NODE_WORDS) {
+            Some(&[up, first_seen, later_seen, gaps, restarts]) => {
+                NodeCounts { up: up != 0, first_seen, later_seen, gaps, restarts }
+            }
+            _ => NodeCounts::default(),
+        });
         Self {
             counters: Counters {
                 txs_seen,
@@ -186,8 +255,9 @@ impl Snapshot {
             events_dropped,
             hot_path_allocations,
             venue: usize::try_from(venue).ok().and_then(|i| VENUE_STATES.get(i)).copied().unwrap_or(VenueState::Closed),
-            feed_up: feed_up != 0,
             kill: kill_cause(kill),
+            nodes: usize::try_from(node_count).unwrap_or(0).min(MAX_NODES),
+            node,
         }
     }
 }
@@ -278,10 +348,14 @@ impl<'a> Publisher<'a> {
         Self { live, last: live.read() }
     }
 
-    /// Publishes `snapshot` if it changed since the last turn.
-    pub fn publish(&mut self, snapshot: &Snapshot) {
+    /// Publishes `snapshot`, and the lead and lag histograms of `nodes`,
+    /// if it changed since the last turn. A node's lead or lag gains a
+    /// sample only with a later arrival, which `later_seen` counts in the
+    /// snapshot: an unchanged snapshot means unchanged histograms.
+    pub fn publish(&mut self, snapshot: &Snapshot, nodes: &[NodeStats]) {
         if *snapshot != self.last {
             self.live.publish(snapshot);
+            self.live.publish_nodes(nodes);
             self.last = *snapshot;
         }
     }
@@ -292,6 +366,41 @@ impl<'a> Publisher<'a> {
     }
 }
 
+/// A copy of one of the engine's [`LagHistogram`]s.
+#[derive(Debug)]
+struct Mirror {
+    buckets: Buckets<NODE_BUCKETS>,
+    /// Samples in the copy, to skip copying an unchanged histogram.
+    count: AtomicU64,
+}
+
+impl Mirror {
+    fn new() -> Self {
+        Self { buckets: Buckets::new(), count: AtomicU64::new(0) }
+    }
+
+    /// Copies `h` when it has gained samples. Engine thread only.
+    fn update(&self, h: &LagHistogram) {
+        let count = h.count();
+        if count == self.count.load(Ordering::Relaxed) {
+            return;
+        }
+        self.count.store(count, Ordering::Relaxed);
+        let last = node_buckets() - 1;
+        let mut rest = 0u64;
+        for (i, &n) in h.buckets().iter().enumerate() {
+            match self.buckets.counts.get(i) {
+                Some(bucket) if i < last => bucket.store(n, Ordering::Relaxed),
+                _ => rest = rest.wrapping_add(n),
+            }
+        }
+        if let Some(bucket) = self.buckets.counts.get(last) {
+            bucket.store(rest, Ordering::Relaxed);
+        }
+        self.buckets.sum_ns.store(h.sum_ns(), Ordering::Relaxed);
+    }
+}
+
 /// The board the engine thread publishes on and the metrics thread reads.
 #[derive(Debug)]
 pub struct Live {
@@ -299,6 +408,8 @@ pub struct Live {
     generation: AtomicU64,
     words: [AtomicU64; WORDS],
     stages: [Buckets<STAGE_BUCKETS>; Stage::ALL.len()],
+    /// Each node's lead and lag.
+    nodes: [[Mirror; 2]; MAX_NODES],
 }
 
 impl Default for Live {
@@ -311,7 +422,12 @@ impl Live {
     /// A board holding [`Snapshot::default`] and empty histograms.
     pub fn new() -> Self {
         let words = Snapshot::default().to_words().map(AtomicU64::new);
-        Self { generation: AtomicU64::new(0), words, stages: std::array::from_fn(|_| Buckets::new()) }
+        Self {
+            generation: AtomicU64::new(0),
+            words,
+            stages: std::array::from_fn(|_| Buckets::new()),
+            nodes: std::array::from_fn(|_| [Mirror::new(), Mirror::new()]),
+        }
     }
 
     /// Publishes one turn's state. Engine thread only.
@@ -353,6 +469,21 @@ impl Live {
     pub fn stage(&self, stage: Stage) -> BucketCounts<STAGE_BUCKETS> {
         self.stages[stage.index()].read()
     }
+
+    /// Copies each node's lead and lag histograms that gained samples.
+    /// Engine thread only.
+    fn publish_nodes(&self, stats: &[NodeStats]) {
+        for ([lead, lag], node) in self.nodes.iter().zip(stats) {
+            lead.update(&node.lead_ns);
+            lag.update(&node.lag_ns);
+        }
+    }
+
+    /// Node `index`'s lead and lag histograms, in the engine's buckets up
+    /// to [`node_buckets`].
+    pub fn node(&self, index: usize) -> Option<[BucketCounts<NODE_BUCKETS>; 2]> {
+        self.nodes.get(index).map(|[lead, lag]| [lead.buckets.read(), lag.buckets.read()])
+    }
 }
 
 #[cfg(test)]
@@ -362,13 +493,29 @@ mod tests {
     #[test]
     fn a_snapshot_survives_its_words() {
         let snapshot = Snapshot {
-            counters: Counters { txs_seen: 1, orders_reconciled_absent: 12, venue_connects: 14, ..Counters::default() },
+            counters: Counters {
+                txs_seen: 1,
+                txs_duplicate: 2,
+                orders_reconciled_absent: 13,
+                venue_connects: 15,
+                ..Counters::default()
+            },
             unresolved: 15,
             events_dropped: 16,
             hot_path_allocations: 17,
             venue: VenueState::Backoff,
-            feed_up: true,
             kill: Some(KillCause::ConsecutiveRejects(u32::MAX)),
+            nodes: MAX_NODES,
+            node: std::array::from_fn(|i| {
+                let i = i as u64;
+                NodeCounts {
+                    up: i.is_multiple_of(2),
+                    first_seen: 20 + i,
+                    later_seen: 30 + i,
+                    gaps: 40 + i,
+                    restarts: 50 + i,
+                }
+            }),
         };
         assert_eq!(Snapshot::from_words(snapshot.to_words()), snapshot);
         for kill in [None, Some(KillCause::Manual), Some(KillCause::FeedGap), Some(KillCause::BadSignature)] {
@@ -393,11 +540,11 @@ mod tests {
         let live = Live::new();
         let mut publisher = Publisher::new(&live);
         let trading = Snapshot { venue: VenueState::Trading, ..Snapshot::default() };
-        publisher.publish(&trading);
-        publisher.publish(&trading);
+        publisher.publish(&trading, &[]);
+        publisher.publish(&trading, &[]);
         assert_eq!(live.generation.load(Ordering::Relaxed), 2, "one write");
         assert_eq!(live.read(), trading);
-        publisher.publish(&Snapshot::default());
+        publisher.publish(&Snapshot::default(), &[NodeStats::default()]);
         assert_eq!(live.generation.load(Ordering::Relaxed), 4);
         assert_eq!(live.read(), Snapshot::default());
     }

@@ -15,12 +15,12 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use hotline_core::Status;
-use hotline_core::engine::VenueState;
+use hotline_core::engine::{LagHistogram, VenueState};
 
 use super::Stage;
 use super::exposition::{self, Writer};
 use super::http;
-use super::live::{Live, Snapshot};
+use super::live::{self, Live, Snapshot};
 use crate::driver::venue_state_name;
 
 /// The longest a client may take to send its request head.
@@ -178,8 +178,16 @@ fn route(request: http::Request<'_>, live: &Live) -> Response {
 /// The whole exposition of `live`.
 pub fn metrics(live: &Live) -> String {
     let mut w = Writer::new();
-    exposition::write_state(&mut w, &live.read());
+    let snapshot = live.read();
+    exposition::write_state(&mut w, &snapshot);
     exposition::write_stages(&mut w, &Stage::ALL.map(|stage| live.stage(stage)));
+    // A node bucket holds samples below its bound (hotline_core's
+    // LagHistogram), `le` is "less than or equal": one nanosecond less.
+    let bounds: Vec<u64> =
+        (0..live::node_buckets() - 1).map(|i| LagHistogram::upper_bound_ns(i).saturating_sub(1)).collect();
+    let snapshot = live.read();
+    let histograms: Vec<_> = (0..snapshot.nodes).filter_map(|i| live.node(i)).collect();
+    exposition::write_nodes(&mut w, &snapshot, &bounds, &histograms);
     w.finish()
 }
 
@@ -190,7 +198,7 @@ pub fn health(s: &Snapshot) -> Result<(), String> {
     if s.venue != VenueState::Trading {
         reasons.push_str(&format!("venue {}\n", venue_state_name(s.venue)));
     }
-    if !s.feed_up {
+    if !s.feed_up() {
         reasons.push_str("feed down\n");
     }
     if let Some(cause) = s.kill {
@@ -205,19 +213,31 @@ mod tests {
 
     use super::*;
 
+    /// Trading on two nodes, the first up.
+    fn trading() -> Snapshot {
+        let mut s = Snapshot { venue: VenueState::Trading, nodes: 2, ..Snapshot::default() };
+        s.node[0].up = true;
+        s
+    }
+
     fn get(path: &str, live: &Live) -> Response {
         route(http::Request { method: "GET", path }, live)
     }
 
     #[test]
     fn health_names_every_reason() {
-        let trading = Snapshot { venue: VenueState::Trading, feed_up: true, ..Snapshot::default() };
+        let trading = trading();
         assert_eq!(health(&trading), Ok(()));
         assert_eq!(health(&Snapshot { venue: VenueState::Syncing, ..trading }), Err("venue syncing\n".to_owned()));
-        assert_eq!(health(&Snapshot { feed_up: false, ..trading }), Err("feed down\n".to_owned()));
+        let mut down = trading;
+        down.node[0].up = false;
+        assert_eq!(health(&down), Err("feed down\n".to_owned()));
+        down.node[1].up = true;
+        assert_eq!(health(&down), Ok(()), "a second node is up");
+        assert_eq!(health(&Snapshot { nodes: 1, ..down }), Err("feed down\n".to_owned()), "not configured");
         let killed = Snapshot { kill: Some(KillCause::FeedGap), ..trading };
         assert_eq!(health(&killed), Err("kill switch: FeedGap\n".to_owned()));
-        let all = Snapshot { venue: VenueState::LoggingOn, feed_up: false, ..killed };
+        let all = Snapshot { venue: VenueState::LoggingOn, nodes: 0, ..killed };
         assert_eq!(health(&all), Err("venue logging on\nfeed down\nkill switch: FeedGap\n".to_owned()));
     }
 
@@ -228,7 +248,7 @@ mod tests {
         assert_eq!((metrics.status, metrics.content_type), (200, exposition::CONTENT_TYPE));
         assert!(metrics.body.contains("# TYPE hotline_stage_latency_seconds histogram\n"));
         assert_eq!(get("/health", &live), Response::text(503, "venue connecting\nfeed down\n"));
-        live.publish(&Snapshot { venue: VenueState::Trading, feed_up: true, ..Snapshot::default() });
+        live.publish(&trading());
         assert_eq!(get("/health", &live), Response::text(200, "trading\n"));
         assert_eq!(get("/", &live).status, 404);
         assert_eq!(get("/metrics/", &live).status, 404);
