@@ -49,7 +49,7 @@ fn bench(g: &mut BenchmarkGroup<'_, WallTime>, name: &str, h: &mut dyn Harness, 
 
 fn pipelines(c: &mut Criterion) {
     let clock = Clock::new();
-    let identical = in_process(CHECKED, &clock).expect("hotline and the baseline sign alike").identical;
+    let identical = in_process(CHECKED, &clock, 1).expect("hotline and the baseline sign alike").identical;
     let pki = Pki::generate().expect("certificates");
     let mut runs =
         Runs { hotline: Tally::new(false), pre_armed: Tally::new(false), baseline: Tally::new(false), identical };
@@ -57,7 +57,7 @@ fn pipelines(c: &mut Criterion) {
     // Between timed iterations the venue decrypts, checks and answers
     // every order: wall time runs several times the time measured.
     g.warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3)).sample_size(50);
-    pipeline::hotline(&pki, &clock, |h| bench(&mut g, "hotline", h, &mut runs.hotline, true)).expect("hotline");
+    pipeline::hotline(&pki, &clock, 1, |h| bench(&mut g, "hotline", h, &mut runs.hotline, true)).expect("hotline");
     pipeline::pre_armed(&pki, &clock, |h| bench(&mut g, "pre-armed", h, &mut runs.pre_armed, false))
         .expect("pre-armed");
     let mut baseline = Baseline::new(&pki, &clock).expect("baseline");

@@ -4,8 +4,9 @@
 //! on whales from the mempool replayer (`hotline-replay`, a real libzmq
 //! publisher). Only what needs real sockets, real TLS and real libzmq is
 //! here: orders acknowledged and journaled once, an Ed25519
-//! `session.logon`, and a dropped connection reconciled with
-//! `order.status` over a fresh TLS session. Every timer, backoff, drain,
+//! `session.logon`, a dropped connection reconciled with `order.status`
+//! over a fresh TLS session, and three libzmq nodes (one gapping, one
+//! restarting) fused so that each whale fires once. Every timer, backoff, drain,
 //! rotation, rejection and risk scenario runs on the in-memory harness
 //! with a fake clock instead (`engine_scenarios`).
 //! Every run also checks the accounting: each order sent is settled once
@@ -16,6 +17,8 @@ mod engine_support;
 
 use engine_support::{FIRST_ID, Key, Outcome, Scenario, WHALES_PER_LOOP, run};
 use hotline_core::engine::{Event, UnknownCause, VenueLoss, VenueState};
+use hotline_core::risk::{self, KillCause};
+use hotline_replay::Fault;
 use hotline_sim::{Faults, SimConfig};
 
 fn faults(faults: Faults) -> SimConfig {
@@ -101,4 +104,30 @@ fn ed25519_session_logon_then_trades() {
     assert!(logon < trading);
     assert_eq!(o.report.counters.orders_sent, 2 * WHALES_PER_LOOP);
     assert!(!o.events.iter().any(|e| matches!(e, Event::VenueLost { cause: VenueLoss::LogonRefused(_), .. })));
+}
+
+#[test]
+fn three_nodes_one_gapping_one_restarted_fire_each_whale_once() {
+    let loops = 2;
+    let nodes = vec![Vec::new(), vec![Fault::Gap { at: 5 }], vec![Fault::Restart { at: 9 }]];
+    let o = run(Scenario { nodes, ..Scenario::new(loops) });
+    o.assert_accounting();
+    assert_all_acked(&o);
+    assert_eq!(o.report.counters.orders_sent, WHALES_PER_LOOP * u64::from(loops), "a whale fired twice or never");
+    let per_node = o.published / 3;
+    assert_eq!(o.report.counters.txs_seen, 3 * per_node);
+    assert!(o.events.iter().any(|e| matches!(e, Event::FeedGap { node: 1, covered: true, .. })), "{:?}", o.events);
+    assert!(o.events.iter().any(|e| matches!(e, Event::FeedRestart { node: 2, covered: true })), "{:?}", o.events);
+    assert!(
+        !o.events.iter().any(|e| matches!(e, Event::Risk(risk::Event::Killed { cause: KillCause::FeedGap, .. }))),
+        "a covered gap stopped trading"
+    );
+    assert_eq!(o.report.counters.feed_gaps, 0);
+    let nodes = &o.report.nodes;
+    assert_eq!(nodes.len(), 3);
+    for (i, n) in nodes.iter().enumerate() {
+        assert_eq!(n.first_seen + n.later_seen, per_node, "node {i}: {n:?}");
+    }
+    assert_eq!((nodes[1].gaps, nodes[2].restarts), (1, 1));
+    assert_eq!(o.report.counters.txs_duplicate, nodes.iter().map(|n| n.later_seen).sum::<u64>());
 }

@@ -23,7 +23,7 @@ use hotline_core::sign::{Ed25519Key, HmacKey};
 use hotline_core::strategy::whale::Rules;
 use hotline_core::venue::binance::Auth;
 use hotline_replay::capture::{self, Entry};
-use hotline_replay::{Pace, PlayConfig, Player};
+use hotline_replay::{Fault, MultiPlayConfig, MultiPlayer, NodeConfig, Pace, PlayConfig, Player, RelayDelay};
 use hotline_sim::{AcceptedOrder, DOC_API_KEY, DOC_SECRET_KEY, Sim, SimConfig};
 
 /// Digits of a client order id on the wire (`newClientOrderId`).
@@ -76,6 +76,9 @@ pub(crate) struct Scenario {
     pub(crate) rules: Rules<'static>,
     /// Serve `/metrics` and `/health` here during the run.
     pub(crate) metrics_listen: Option<SocketAddr>,
+    /// One entry per node publishing the capture (each copy after a relay
+    /// delay when there are several), with the faults it injects.
+    pub(crate) nodes: Vec<Vec<Fault>>,
 }
 
 impl Scenario {
@@ -95,6 +98,7 @@ impl Scenario {
             },
             rules: Rules { cooldown_ns: 0, ..Rules::default() },
             metrics_listen: None,
+            nodes: vec![Vec::new()],
         }
     }
 }
@@ -210,12 +214,36 @@ fn feed_port() -> u16 {
     panic!("no free loopback port for the feed");
 }
 
+/// The replayer: one node, or several with relay delays.
+enum Publisher {
+    One(Player),
+    Many(MultiPlayer),
+}
+
+impl Publisher {
+    fn progress(&self) -> u64 {
+        match self {
+            Self::One(p) => p.progress(),
+            Self::Many(p) => p.progress(),
+        }
+    }
+
+    /// Notifications published, every node together.
+    fn stop(self) -> u64 {
+        match self {
+            Self::One(p) => p.stop().expect("replayer stops").published,
+            Self::Many(p) => p.stop().expect("replayer stops").iter().map(|n| n.stats.published).sum(),
+        }
+    }
+}
+
 /// The recording controller.
 struct Recorder<'a> {
     events: Vec<Event>,
     feed: Option<(Vec<Entry>, u32)>,
-    bind: String,
-    player: Option<Player>,
+    binds: Vec<String>,
+    faults: Vec<Vec<Fault>>,
+    player: Option<Publisher>,
     total: u64,
     settled_since: Option<Instant>,
     started: Instant,
@@ -227,9 +255,21 @@ impl Control for Recorder<'_> {
         if status.venue == VenueState::Trading
             && let Some((entries, loops)) = self.feed.take()
         {
-            let config =
-                PlayConfig { bind: self.bind.clone(), pace: Pace::Scaled(10.0), loops, ..PlayConfig::default() };
-            self.player = Some(Player::start(entries, config).expect("replayer starts"));
+            let pace = Pace::Scaled(10.0);
+            self.player = Some(if self.binds.len() == 1 {
+                let config = PlayConfig { bind: self.binds[0].clone(), pace, loops, ..PlayConfig::default() };
+                Publisher::One(Player::start(entries, config).expect("replayer starts"))
+            } else {
+                let nodes = self
+                    .binds
+                    .iter()
+                    .zip(&self.faults)
+                    .map(|(bind, faults)| NodeConfig { faults: faults.clone(), ..NodeConfig::new(bind.clone()) })
+                    .collect();
+                let relay = RelayDelay { hops: 1, mean: Duration::from_millis(20) };
+                let config = MultiPlayConfig { relay, pace, loops, ..MultiPlayConfig::new(nodes) };
+                Publisher::Many(Player::start_nodes(entries, config).expect("replayer starts"))
+            });
         }
         let published = self.player.as_ref().is_some_and(|p| p.progress() >= self.total);
         let settled = published && status.unresolved == 0;
@@ -255,10 +295,10 @@ impl Control for Recorder<'_> {
 /// Runs `scenario` until every whale is published and every order settled.
 pub(crate) fn run(scenario: Scenario) -> Outcome {
     let sim = Sim::start(scenario.sim).expect("sim starts");
-    let port = feed_port();
+    let ports: Vec<u16> = scenario.nodes.iter().map(|_| feed_port()).collect();
     let entries = capture::parse(hotline_replay::demo_capture_text()).expect("demo capture");
     let loops = scenario.loops;
-    let total = entries.len() as u64 * u64::from(loops);
+    let total = entries.len() as u64 * u64::from(loops) * ports.len() as u64;
     let hmac = HmacKey::new(DOC_SECRET_KEY.as_bytes());
     let ed25519 = match scenario.key {
         Key::Ed25519 { api_key, seed } => Some((api_key, Ed25519Key::from_seed(&seed))),
@@ -270,16 +310,20 @@ pub(crate) fn run(scenario: Scenario) -> Outcome {
     };
     let clock = Clock::new();
     let host = sim.addr().to_string();
-    let settings =
-        Settings { timers: scenario.timers, first_client_order_id: FIRST_ID, ..paper::settings(&host, auth, &clock) };
-    let plan = Plan {
-        metrics_listen: scenario.metrics_listen,
-        ..paper::plan(&sim, vec![SocketAddr::from((Ipv4Addr::LOCALHOST, port))], RingConfig::default(), false)
+    let settings = Settings {
+        timers: scenario.timers,
+        first_client_order_id: FIRST_ID,
+        nodes: ports.len(),
+        ..paper::settings(&host, auth, &clock)
     };
+    let feeds = ports.iter().map(|&port| SocketAddr::from((Ipv4Addr::LOCALHOST, port))).collect();
+    let plan =
+        Plan { metrics_listen: scenario.metrics_listen, ..paper::plan(&sim, feeds, RingConfig::default(), false) };
     let mut recorder = Recorder {
         events: Vec::with_capacity(EVENT_ROOM),
         feed: Some((entries, loops)),
-        bind: format!("tcp://127.0.0.1:{port}"),
+        binds: ports.iter().map(|port| format!("tcp://127.0.0.1:{port}")).collect(),
+        faults: scenario.nodes,
         player: None,
         total,
         settled_since: None,
@@ -287,7 +331,7 @@ pub(crate) fn run(scenario: Scenario) -> Outcome {
         sim: &sim,
     };
     let report = driver::run(&plan, settings, scenario.rules, scenario.limits, &clock, &mut recorder).expect("run");
-    let published = recorder.player.take().map_or(0, |p| p.stop().expect("replayer stops").published);
+    let published = recorder.player.take().map_or(0, Publisher::stop);
     assert!(recorder.events.len() < EVENT_ROOM, "the event record outgrew its room");
     let Recorder { events, .. } = recorder;
     let journal = sim.orders();

@@ -14,7 +14,7 @@ use hotline::metrics::Stage;
 #[test]
 fn every_pipeline_sends_each_whale_and_hotline_signs_like_the_baseline() {
     let clock = Clock::new();
-    let runs = in_process(70, &clock).expect("the pipelines run");
+    let runs = in_process(70, &clock, 3).expect("the pipelines run");
     assert_eq!(runs.identical, 70);
     for tally in [&runs.hotline, &runs.pre_armed, &runs.baseline] {
         assert_eq!(tally.metrics.quantiles(Stage::TickToWire).map(|q| q.count), Some(70));
@@ -37,7 +37,7 @@ fn a_different_timestamp_is_a_different_order() {
     let clock = Clock::new();
     let pki = Pki::generate().unwrap();
     let mut hotline = Tally::new(true);
-    pipeline::hotline(&pki, &clock, |h| h.run(5, &mut hotline)).unwrap().unwrap();
+    pipeline::hotline(&pki, &clock, 1, |h| h.run(5, &mut hotline)).unwrap().unwrap();
     let mut shifted = hotline.orders.clone().unwrap();
     shifted[3].timestamp += 1;
     let mut baseline = Tally::new(true);

@@ -87,6 +87,26 @@ fn shipped_example_passes_as_paper_testnet() {
 }
 
 #[test]
+fn several_nodes_are_listed_and_each_endpoint_is_checked() {
+    let several = [
+        ("endpoint = \"tcp://127.0.0.1:28332\"\n", ""),
+        (
+            "# endpoints = [\"tcp://10.0.1.5:28332\", \"tcp://10.0.2.7:28332\"]",
+            "endpoints = [\"tcp://10.0.1.5:28332\", \"tcp://10.0.2.7:28332\"]",
+        ),
+    ];
+    let t = variant("nodes", &several);
+    let stdout = assert_ok(&check(&t.0, &[]));
+    assert!(stdout.contains("node.endpoints[1]: tcp://10.0.2.7:28332"), "{stdout}");
+    let bad =
+        variant("nodes-bad", &[several[0], (several[1].0, "endpoints = [\"tcp://10.0.1.5:28332\", \"udp://x:1\"]")]);
+    assert_refused(&check(&bad.0, &[]), &["node.endpoints[1]: must start with tcp://"]);
+    let five = "endpoints = [\"tcp://a:1\", \"tcp://b:1\", \"tcp://c:1\", \"tcp://d:1\", \"tcp://e:1\"]";
+    let many = variant("nodes-many", &[several[0], (several[1].0, five)]);
+    assert_refused(&check(&many.0, &[]), &["node.endpoints: must list 1-4 endpoints"]);
+}
+
+#[test]
 fn unknown_keys_name_key_and_table() {
     let top = Temp::new("top.toml", &format!("{EXAMPLE}\n[engine]\nspeed = 1\n"), 0o644);
     assert_refused(&check(&top.0, &[]), &["engine", "unknown field"]);
@@ -131,6 +151,8 @@ fn bad_values_name_the_field() {
         ("max_qty = 80", "max_qty = 200", &["strategy.max_qty: must be <= risk.max_qty"]),
         ("order_type = \"market\"", "order_type = \"limit_gtc\"", &["instrument.limit_price_ticks"]),
         ("endpoint = \"tcp://", "endpoint = \"ipc://", &["node.endpoint"]),
+        ("# endpoints = [", "endpoints = [", &["node.endpoints: give node.endpoint or node.endpoints, not both"]),
+        ("gap_cover_secs = 60", "gap_cover_secs = 0", &["node.gap_cover_secs: must be > 0"]),
         ("secret_env = \"HOTLINE_API_SECRET\"\n", "", &["auth.secret_env, auth.secret_file"]),
     ];
     for (i, (from, to, names)) in cases.iter().enumerate() {

@@ -54,6 +54,11 @@ pub(crate) struct Args {
     /// Write the latency distributions to this SVG file.
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
+    /// Nodes hotline's in-process engine reads (1 to 4): each whale comes
+    /// first from node 0 and its copies from the others after its order is
+    /// out, so the figures include feed fusion.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=hotline_core::engine::MAX_NODES as i64))]
+    nodes: u8,
 }
 
 /// Give up on the round trip after this long.
@@ -74,8 +79,8 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
             eprintln!("hotline bench: {what} ({:.1} s)", started.elapsed().as_secs_f64());
         }
     };
-    progress(&format!("{} orders per pipeline, clock {}", args.count, clock.source()));
-    let runs = report::in_process(args.count, &clock)?;
+    progress(&format!("{} orders per pipeline, {} node(s), clock {}", args.count, args.nodes, clock.source()));
+    let runs = report::in_process(args.count, &clock, usize::from(args.nodes))?;
     progress("in-process pipelines done");
     let rtt = if args.skip_rtt {
         None
@@ -104,6 +109,7 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
         out["rtt_engine_ns"] = engine_ns;
         out["cpu"] = cpu_json();
         out["clock"] = clock.source().into();
+        out["nodes"] = args.nodes.into();
         println!("{out}");
     } else {
         print!("{}", runs.table());

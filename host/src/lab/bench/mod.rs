@@ -76,15 +76,17 @@ pub fn limits() -> Limits {
 #[derive(Debug, Clone)]
 pub struct Whales {
     messages: Vec<Vec<u8>>,
+    /// Where each message's prevout txid starts.
+    prevouts: Vec<usize>,
     next: usize,
     sequence: u32,
 }
 
 impl Whales {
-    /// 256 whales: a one-input P2WPKH spend of 1 500 BTC to one
+    /// 256 whale layouts: a one-input P2WPKH spend of 1 500 BTC to one
     /// output plus change, spending prevout index `i`.
     pub fn new() -> Self {
-        let messages = (0..VARIANTS)
+        let messages: Vec<Vec<u8>> = (0..VARIANTS)
             .map(|i| {
                 let body = serialize(&whale(i));
                 let mut out = vec![0u8; body.len() + 64];
@@ -93,16 +95,24 @@ impl Whales {
                 out
             })
             .collect();
-        Self { messages, next: 0, sequence: 0 }
+        let prevouts = messages
+            .iter()
+            .map(|m| m.windows(PREVOUT.len()).position(|w| w == PREVOUT).expect("the whale spends PREVOUT"))
+            .collect();
+        Self { messages, prevouts, next: 0, sequence: 0 }
     }
 
-    /// The next notification, with the next sequence number.
+    /// The next notification, with the next sequence number, spending an
+    /// outpoint no earlier whale spent: every whale is new to the engine,
+    /// as real ones are (a repeat would be a republish).
     pub fn next_message(&mut self) -> &[u8] {
         let i = self.next;
         self.next = (self.next + 1) % self.messages.len();
         let sequence = self.sequence;
         self.sequence = self.sequence.wrapping_add(1);
         let message = &mut self.messages[i];
+        let at = self.prevouts[i];
+        message[at..at + 4].copy_from_slice(&sequence.to_le_bytes());
         // The sequence frame's four little-endian bytes end the message.
         let at = message.len() - 4;
         message[at..].copy_from_slice(&sequence.to_le_bytes());
@@ -116,12 +126,16 @@ impl Default for Whales {
     }
 }
 
+/// The prevout txid every whale layout spends; its first four bytes are
+/// rewritten per whale.
+const PREVOUT: [u8; 32] = [0x5c; 32];
+
 fn whale(i: u32) -> Transaction {
     Transaction {
         version: transaction::Version::TWO,
         lock_time: absolute::LockTime::ZERO,
         input: vec![TxIn {
-            previous_output: OutPoint { txid: Txid::from_byte_array([0x5c; 32]), vout: i },
+            previous_output: OutPoint { txid: Txid::from_byte_array(PREVOUT), vout: i },
             script_sig: ScriptBuf::new(),
             sequence: Sequence::ENABLE_RBF_NO_LOCKTIME,
             witness: Witness::from_slice(&[[0x30u8; 71].as_slice(), [0x02u8; 33].as_slice()]),

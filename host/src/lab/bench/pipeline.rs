@@ -68,9 +68,11 @@ fn pub_hello() -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// Runs `f` with hotline's engine connected to a fresh in-memory venue
-/// and trading.
-pub fn hotline<R>(pki: &Pki, clock: &Clock, f: impl FnOnce(&mut dyn Harness) -> R) -> Result<R, String> {
+/// Runs `f` with hotline's engine reading `nodes` nodes, connected to a
+/// fresh in-memory venue and trading. Each whale reaches node 0 first and
+/// is timed; with several nodes its copies reach the others after its
+/// order is out, untimed, as relayed copies do.
+pub fn hotline<R>(pki: &Pki, clock: &Clock, nodes: usize, f: impl FnOnce(&mut dyn Harness) -> R) -> Result<R, String> {
     let mut verifier = HostVerifier::new(Some(std::slice::from_ref(&pki.ca)), Vec::new(), unix_secs())?;
     let mut storage = Box::new(Storage::new());
     let config = tls::Config { server_name: "localhost" };
@@ -89,12 +91,12 @@ pub fn hotline<R>(pki: &Pki, clock: &Clock, f: impl FnOnce(&mut dyn Harness) -> 
         limit_price: 0,
         reference_price: REFERENCE_PRICE,
         max_tx_bytes: MAX_TX_BYTES,
-        nodes: 1,
+        nodes,
         timers: Timers::default(),
         unix_offset_ns: i64::try_from(clock.unix_offset_ns()).unwrap_or(0),
         first_client_order_id: FIRST_CLIENT_ORDER_ID,
     };
-    let mut feed_buffer = vec![0u8; MAX_TX_BYTES + 64 * 1024].into_boxed_slice();
+    let mut feed_buffer = vec![0u8; (MAX_TX_BYTES + 64 * 1024) * nodes].into_boxed_slice();
     let mut message_buffer = vec![0u8; MESSAGE_BUFFER].into_boxed_slice();
     let engine =
         Engine::new(settings, rules(), limits(), link, clock, &mut feed_buffer, &mut message_buffer, crate::entropy()?)
@@ -108,6 +110,7 @@ pub fn hotline<R>(pki: &Pki, clock: &Clock, f: impl FnOnce(&mut dyn Harness) -> 
         wire: Vec::new(),
         in_flight: 0,
         unsigned_from: 0,
+        nodes,
     };
     h.connect()?;
     Ok(f(&mut h))
@@ -124,17 +127,21 @@ struct Hotline<'a, 'c, L> {
     in_flight: u64,
     /// The first kept order whose signature the venue has not yet seen.
     unsigned_from: usize,
+    /// Nodes the engine reads.
+    nodes: usize,
 }
 
 impl<L: Link> Hotline<'_, '_, L> {
     /// Opens both streams and runs the venue session up to trading.
     fn connect(&mut self) -> Result<(), String> {
         let now = self.clock.now_ns();
-        self.engine.feed_connected(0, now);
         self.engine.venue_connected(now, crate::entropy()?);
-        while self.engine.poll_transmit(now, Stream::Feed(0), &mut self.out).is_some() {}
-        self.engine.handle_feed(0, now, &pub_hello()?).map_err(|e| format!("feed: {e:?}"))?;
-        while self.engine.poll_transmit(now, Stream::Feed(0), &mut self.out).is_some() {}
+        for node in 0..self.nodes {
+            self.engine.feed_connected(node, now);
+            while self.engine.poll_transmit(now, Stream::Feed(node), &mut self.out).is_some() {}
+            self.engine.handle_feed(node, now, &pub_hello()?).map_err(|e| format!("feed: {e:?}"))?;
+            while self.engine.poll_transmit(now, Stream::Feed(node), &mut self.out).is_some() {}
+        }
         for _ in 0..CONNECT_STEPS {
             if self.engine.venue_state() == VenueState::Trading {
                 return self.drain_events(|_| Ok(()));
@@ -209,6 +216,9 @@ impl<L: Link> Harness for Hotline<'_, '_, L> {
             fed.map_err(|e| format!("feed: {e:?}"))?;
             let len = sent.ok_or("the whale put no record on the wire")?;
             self.wire.extend_from_slice(&self.out[..len]);
+            for node in 1..self.nodes {
+                self.engine.handle_feed(node, now, message).map_err(|e| format!("feed {node}: {e:?}"))?;
+            }
             let mut order = None;
             self.drain_events(|e| {
                 if let Event::OrderSent { client_order_id, stages, .. } = e {

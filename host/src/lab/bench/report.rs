@@ -39,14 +39,14 @@ const ROUND: u64 = 1_000;
 /// shared machine falls on all three alike. The baseline replays hotline's
 /// client order ids and timestamps, and the two must have signed every
 /// order alike.
-pub fn in_process(count: u64, clock: &Clock) -> Result<Runs, String> {
+pub fn in_process(count: u64, clock: &Clock, nodes: usize) -> Result<Runs, String> {
     let pki = Pki::generate()?;
     let warm = (count / 10).max(SETTLE_EVERY);
     let mut hotline = Tally::new(true);
     let mut pre_armed = Tally::new(false);
     let mut baseline = Tally::new(true);
     let mut b = Baseline::new(&pki, clock)?;
-    pipeline::hotline(&pki, clock, |h| {
+    pipeline::hotline(&pki, clock, nodes, |h| {
         pipeline::pre_armed(&pki, clock, |a| {
             h.run(warm, &mut Tally::new(false))?;
             a.run(warm, &mut Tally::new(false))?;
