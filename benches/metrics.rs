@@ -1,8 +1,10 @@
 //! What serving metrics costs the engine thread, in one group:
-//! `publish_changed` is one turn's [`Publisher::publish`] when the state
-//! changed (an order or a transaction since the last turn: the counters and
-//! states go into the seqlocked board), `publish_quiet` one when nothing
-//! changed (the usual turn: a comparison, no store), `*_scraped` the same
+//! `publish_changed` is one turn's [`Publisher::publish`] on two nodes when
+//! the state changed (a transaction since the last turn, and a later
+//! arrival every other turn: the changed words go into the seqlocked board,
+//! and the nodes' lead and lag histograms are checked for new samples),
+//! `publish_quiet` one when nothing changed (the usual turn: a comparison,
+//! no store), `*_scraped` the same
 //! while another thread reads the board without pause (a scrape storm far
 //! beyond Prometheus's one read per interval: the engine's stores then miss
 //! in cache), and `record` one stage sample into its bucket. The target is

@@ -332,32 +332,42 @@ impl<const N: usize> Buckets<N> {
     }
 }
 
-/// The engine thread's pen on a [`Live`] board: a turn's state is written
-/// only when it differs from the last one written, so a quiet turn costs a
-/// comparison in the engine's own memory and no store a scrape in progress
-/// could make miss in cache.
+/// The engine thread's pen on a [`Live`] board: of a turn's state only
+/// the words that differ from the last turn's are written, so a quiet turn
+/// costs a comparison in the engine's own memory, and a busy one a store
+/// per changed word, each a cache line a scrape in progress may hold.
 #[derive(Debug)]
 pub struct Publisher<'a> {
     live: &'a Live,
     last: Snapshot,
+    /// `last` as the board holds it.
+    last_words: [u64; WORDS],
 }
 
 impl<'a> Publisher<'a> {
     /// The only writer of `live`.
     pub fn new(live: &'a Live) -> Self {
-        Self { live, last: live.read() }
+        let last = live.read();
+        Self { live, last, last_words: last.to_words() }
     }
 
-    /// Publishes `snapshot`, and the lead and lag histograms of `nodes`,
-    /// if it changed since the last turn. A node's lead or lag gains a
-    /// sample only with a later arrival, which `later_seen` counts in the
-    /// snapshot: an unchanged snapshot means unchanged histograms.
+    /// Publishes what changed in `snapshot`, and the lead and lag
+    /// histograms of `nodes` when a later arrival was counted: a node's
+    /// lead or lag gains a sample only with one, which some node's
+    /// `later_seen` counts.
     pub fn publish(&mut self, snapshot: &Snapshot, nodes: &[NodeStats]) {
-        if *snapshot != self.last {
-            self.live.publish(snapshot);
-            self.live.publish_nodes(nodes);
-            self.last = *snapshot;
+        if *snapshot == self.last {
+            return;
         }
+        let words = snapshot.to_words();
+        let changed = words.iter().zip(&self.last_words).enumerate().filter(|&(_, (new, old))| new != old);
+        self.live.write(changed.map(|(i, (&new, _))| (i, new)));
+        self.last_words = words;
+        let later = |s: &Snapshot| s.node.iter().map(|n| n.later_seen).fold(0u64, u64::wrapping_add);
+        if later(snapshot) != later(&self.last) {
+            self.live.publish_nodes(nodes);
+        }
+        self.last = *snapshot;
     }
 
     /// The board.
@@ -432,13 +442,21 @@ impl Live {
 
     /// Publishes one turn's state. Engine thread only.
     pub fn publish(&self, snapshot: &Snapshot) {
+        self.write(snapshot.to_words().into_iter().enumerate());
+    }
+
+    /// Writes words by index under the generation counter. Engine thread
+    /// only.
+    fn write(&self, words: impl Iterator<Item = (usize, u64)>) {
         let generation = self.generation.load(Ordering::Relaxed);
         self.generation.store(generation.wrapping_add(1), Ordering::Relaxed);
         // Orders the odd generation before the words: a reader that sees
         // any new word then sees the odd generation on its second read.
         fence(Ordering::Release);
-        for (word, value) in self.words.iter().zip(snapshot.to_words()) {
-            word.store(value, Ordering::Relaxed);
+        for (i, value) in words {
+            if let Some(word) = self.words.get(i) {
+                word.store(value, Ordering::Relaxed);
+            }
         }
         self.generation.store(generation.wrapping_add(2), Ordering::Release);
     }
