@@ -4,8 +4,10 @@
 //! (`docs/protocols/bitcoind-zmq.md` §Several nodes). Transactions are
 //! matched by a 64-bit tag of their first input's outpoint, confirmed by
 //! their wtxid when the tags collide, so a replacement spending the same
-//! outpoint is a new transaction. The table is a fixed, open-addressed
-//! array: the oldest entry of a probe window makes room; nothing allocates.
+//! outpoint is a new transaction. The table is fixed: a tag picks a bucket
+//! of eight whose tags share one cache line, so a first arrival costs one
+//! line read and two written, and the bucket's oldest entry makes room;
+//! nothing allocates.
 //!
 //! Per node it keeps what a trader compares nodes by: transactions first
 //! seen there, later arrivals, the lead over the next node and the lag
@@ -13,11 +15,11 @@
 
 /// Nodes one engine reads at most.
 pub const MAX_NODES: usize = 4;
-/// Transactions remembered (a power of two): at 100 transactions a second,
-/// the last 20 s, longer than relay delays between nodes.
-const TABLE: usize = 2048;
-/// Slots searched per lookup.
-const PROBE: usize = 8;
+/// Buckets (a power of two): 2 048 transactions remembered, at 100 a
+/// second the last 20 s, longer than relay delays between nodes.
+const BUCKETS: usize = 256;
+/// Entries per bucket: eight 64-bit tags fill one cache line.
+const WAYS: usize = 8;
 /// Buckets of a [`LagHistogram`].
 const LAG_BUCKETS: usize = 28;
 /// A wtxid not yet computed (its first arrival fired an order, which goes
@@ -115,14 +117,14 @@ pub(super) enum Arrival {
     Later,
 }
 
+/// What the table keeps of a transaction beside its tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Seen {
-    tag: u64,
     /// The first 8 bytes of the wtxid, or [`PENDING`].
     wtxid: u64,
     /// Host time of the first arrival.
     at: u64,
-    /// The node that delivered it first.
+    /// The node that delivered it first; `u8::MAX` for an empty entry.
     first: u8,
     /// Every node that delivered it, one bit each.
     nodes: u8,
@@ -130,18 +132,32 @@ struct Seen {
     led: bool,
 }
 
-const EMPTY: Seen = Seen { tag: 0, wtxid: PENDING, at: 0, first: u8::MAX, nodes: 0, led: false };
+const EMPTY: Seen = Seen { wtxid: PENDING, at: 0, first: u8::MAX, nodes: 0, led: false };
+
+/// One bucket's tags: a cache line, scanned on every arrival.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(align(64))]
+struct Tags([u64; WAYS]);
 
 /// The table of transactions seen and the nodes' records.
 #[derive(Debug, Clone)]
 pub(super) struct Fusion {
-    seen: [Seen; TABLE],
+    tags: [Tags; BUCKETS],
+    seen: [[Seen; WAYS]; BUCKETS],
+    /// Per bucket, the way the next new entry takes: they fill in turn, so
+    /// it holds the oldest.
+    next: [u8; BUCKETS],
     pub(super) nodes: [NodeStats; MAX_NODES],
 }
 
 impl Default for Fusion {
     fn default() -> Self {
-        Self { seen: [EMPTY; TABLE], nodes: [NodeStats::default(); MAX_NODES] }
+        Self {
+            tags: [Tags([0; WAYS]); BUCKETS],
+            seen: [[EMPTY; WAYS]; BUCKETS],
+            next: [0; BUCKETS],
+            nodes: [NodeStats::default(); MAX_NODES],
+        }
     }
 }
 
@@ -149,38 +165,40 @@ impl Fusion {
     /// A transaction from `node` whose first input's outpoint has `tag`;
     /// `wtxid` computes its wtxid's first 8 bytes, called only when a
     /// remembered transaction has the same tag.
+    #[inline]
     pub(super) fn arrive(&mut self, node: usize, now: u64, tag: u64, wtxid: impl FnOnce() -> u64) -> Arrival {
         let bit = 1u8 << node.min(7);
-        let home = (tag as usize) & (TABLE - 1);
+        let bucket = (tag as usize) & (BUCKETS - 1);
+        let (Some(tags), Some(seen)) = (self.tags.get_mut(bucket), self.seen.get_mut(bucket)) else {
+            return Arrival::First { slot: 0 };
+        };
         let mut wtxid = Some(wtxid);
         let mut mine = None;
         let mut republished = None;
-        for i in 0..PROBE {
-            let at = (home + i) & (TABLE - 1);
-            let Some(seen) = self.seen.get_mut(at) else { continue };
-            if seen.first == u8::MAX || seen.tag != tag {
+        for (way, (&t, entry)) in tags.0.iter().zip(seen.iter_mut()).enumerate() {
+            if t != tag || entry.first == u8::MAX {
                 continue;
             }
             // The same outpoint: the same transaction unless the wtxids
             // differ (a replacement, remembered beside the original).
-            if seen.wtxid != PENDING {
+            if entry.wtxid != PENDING {
                 if mine.is_none() {
                     mine = wtxid.take().map(|f| f() | 1);
                 }
-                if mine != Some(seen.wtxid) {
+                if mine != Some(entry.wtxid) {
                     continue;
                 }
             }
             // A node sending it again is bitcoind republishing it (a block
             // connected), for the strategy to judge, not another node's copy.
-            if seen.nodes & bit != 0 {
-                republished = Some(at);
+            if entry.nodes & bit != 0 {
+                republished = Some(way);
                 break;
             }
-            seen.nodes |= bit;
-            let lag = now.saturating_sub(seen.at);
-            let (first, led) = (usize::from(seen.first), seen.led);
-            seen.led = true;
+            entry.nodes |= bit;
+            let lag = now.saturating_sub(entry.at);
+            let (first, led) = (usize::from(entry.first), entry.led);
+            entry.led = true;
             if !led && let Some(leader) = self.nodes.get_mut(first) {
                 leader.lead_ns.record(lag);
             }
@@ -190,29 +208,28 @@ impl Fusion {
             }
             return Arrival::Later;
         }
-        let slot = republished.unwrap_or_else(|| self.room(home));
-        if let Some(seen) = self.seen.get_mut(slot) {
-            *seen = Seen { tag, wtxid: PENDING, at: now, first: node as u8, nodes: bit, led: false };
+        let way = republished.unwrap_or_else(|| {
+            self.next.get_mut(bucket).map_or(0, |n| {
+                let way = usize::from(*n);
+                *n = ((way + 1) % WAYS) as u8;
+                way
+            })
+        });
+        if let (Some(t), Some(entry)) = (tags.0.get_mut(way), seen.get_mut(way)) {
+            *t = tag;
+            *entry = Seen { wtxid: PENDING, at: now, first: node as u8, nodes: bit, led: false };
         }
         if let Some(stats) = self.nodes.get_mut(node) {
             stats.first_seen += 1;
         }
-        Arrival::First { slot }
+        Arrival::First { slot: bucket * WAYS + way }
     }
 
     /// The wtxid of the first arrival in `slot`, once computed.
     pub(super) fn settle(&mut self, slot: usize, wtxid: u64) {
-        if let Some(seen) = self.seen.get_mut(slot) {
-            seen.wtxid = wtxid | 1;
+        if let Some(entry) = self.seen.get_mut(slot / WAYS).and_then(|b| b.get_mut(slot % WAYS)) {
+            entry.wtxid = wtxid | 1;
         }
-    }
-
-    /// An empty slot of the probe window, or its oldest.
-    fn room(&self, home: usize) -> usize {
-        (0..PROBE)
-            .map(|i| (home + i) & (TABLE - 1))
-            .min_by_key(|&at| self.seen.get(at).map_or(0, |s| if s.first == u8::MAX { 0 } else { s.at.max(1) }))
-            .unwrap_or(home)
     }
 
     /// Whether a gap on `node` at `now` is covered: another node is up and
@@ -269,16 +286,16 @@ mod tests {
     }
 
     #[test]
-    fn the_table_forgets_the_oldest_of_a_probe_window() {
+    fn the_table_forgets_the_oldest_of_a_bucket() {
         let mut f = Fusion::default();
-        for i in 0..=PROBE as u64 {
-            // Tags that share a home slot.
-            let tag = i * TABLE as u64;
+        for i in 0..=WAYS as u64 {
+            // Tags that share a bucket.
+            let tag = i * BUCKETS as u64;
             let Arrival::First { slot } = f.arrive(0, i + 1, tag, || unreachable!()) else { panic!() };
             f.settle(slot, i);
         }
         assert!(matches!(f.arrive(1, 100, 0, || 0), Arrival::First { .. }), "the oldest was evicted");
-        assert_eq!(f.arrive(1, 100, PROBE as u64 * TABLE as u64, || PROBE as u64), Arrival::Later);
+        assert_eq!(f.arrive(1, 100, WAYS as u64 * BUCKETS as u64, || WAYS as u64), Arrival::Later);
     }
 
     #[test]

@@ -111,7 +111,9 @@ impl Whales {
         let sequence = self.sequence;
         self.sequence = self.sequence.wrapping_add(1);
         let message = &mut self.messages[i];
-        let at = self.prevouts[i];
+        // Bytes 4..8 of the prevout txid: the outpoint's tag (its first
+        // eight bytes xor the index) differs from every earlier whale's.
+        let at = self.prevouts[i] + 4;
         message[at..at + 4].copy_from_slice(&sequence.to_le_bytes());
         // The sequence frame's four little-endian bytes end the message.
         let at = message.len() - 4;
@@ -126,7 +128,7 @@ impl Default for Whales {
     }
 }
 
-/// The prevout txid every whale layout spends; its first four bytes are
+/// The prevout txid every whale layout spends; its bytes 4..8 are
 /// rewritten per whale.
 const PREVOUT: [u8; 32] = [0x5c; 32];
 
