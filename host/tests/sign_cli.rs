@@ -1,8 +1,7 @@
 //! `hotline sign` run as a process: it must reproduce Binance's documented
-//! `order.place` vector C (docs/protocols/binance-ws-api.md §Test vectors) from shuffled
-//! params, and
-//! refuse missing, empty or group/other-readable secrets with an error that
-//! names the variable or file.
+//! `order.place` vector C (docs/protocols/binance-ws-api.md §Test vectors)
+//! from shuffled params, and refuse missing, empty or group/other-readable
+//! secrets with an error that names the variable or file.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;

@@ -18,14 +18,13 @@ use hotline::driver::{self, Command, Control, Plan, Status};
 use hotline::log::LogFile;
 use hotline::metrics;
 use hotline::net::ring::RingConfig;
-use hotline::net::socket::{self, SocketOptions};
+use hotline::net::socket;
 use hotline::signals::Signals;
 use hotline::tune;
 use hotline_core::engine::{Settings, VenueState};
 use hotline_core::sign::{Ed25519Key, HmacKey};
 use hotline_core::strategy::whale::WatchEntry;
 use hotline_core::venue::binance::Auth;
-use hotline_core::venue::{self, binance};
 
 /// Options of `hotline run`.
 #[derive(Debug, clap::Args)]
@@ -128,12 +127,7 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
     let settings = Settings {
         host: &host,
         path: url.path,
-        venue: venue::Settings::Binance(binance::Settings {
-            order: config.instrument.place_order(),
-            auth,
-            time_unit: v.time_unit.into(),
-            recv_window: v.recv_window_ms,
-        }),
+        venue: config.venue_settings(auth),
         sizing: config.strategy.sizing(),
         limit_price: config.instrument.limit_price_ticks.unwrap_or(0),
         reference_price: config.instrument.reference_price_ticks,
@@ -150,12 +144,7 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
         ca: v.ca_certs()?,
         pins: v.pins()?,
         aes256: matches!(v.suite, config::Suite::Aes256),
-        sockets: SocketOptions {
-            nodelay: true,
-            busy_poll_us: config.host.busy_poll_us,
-            recv_buffer: config.host.rcvbuf,
-            send_buffer: config.host.sndbuf,
-        },
+        sockets: config.host.socket_options(),
         ring: RingConfig::with_sqpoll(config.host.sqpoll),
         spin: config.host.spin,
         metrics_listen,

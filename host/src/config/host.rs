@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::{Problems, defaults};
+use crate::net::socket::SocketOptions;
 use crate::tune::Tuning;
 
 /// Size of a Linux `cpu_set_t`.
@@ -67,6 +68,17 @@ impl Host {
     /// The engine thread's start-up tuning.
     pub fn tuning(&self) -> Tuning {
         Tuning { cpu: self.cpu, mlock: self.mlock, fifo_priority: self.sched_fifo.map(i32::from) }
+    }
+
+    /// Both connections' socket options (Nagle always off: an order must
+    /// leave at once).
+    pub fn socket_options(&self) -> SocketOptions {
+        SocketOptions {
+            nodelay: true,
+            busy_poll_us: self.busy_poll_us,
+            recv_buffer: self.rcvbuf,
+            send_buffer: self.sndbuf,
+        }
     }
 
     pub(super) fn validate(&self, p: &mut Problems) {

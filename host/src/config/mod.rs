@@ -23,6 +23,7 @@ use std::fmt;
 use std::path::Path;
 
 use hotline_core::engine::Timers;
+use hotline_core::venue::binance;
 use serde::Deserialize;
 
 pub use self::auth::{Auth, AuthMode, SecretKey, Secrets};
@@ -157,6 +158,17 @@ impl Config {
             gap_cover_ns: secs_ns(self.node.gap_cover_secs),
             ..self.venue.timers()
         }
+    }
+
+    /// The venue's part of the engine settings: orders of `[instrument]`
+    /// signed with `auth`, timestamps and `recvWindow` as `[venue]` says.
+    pub fn venue_settings<'a>(&'a self, auth: binance::Auth<'a>) -> hotline_core::venue::Settings<'a> {
+        hotline_core::venue::Settings::Binance(binance::Settings {
+            order: self.instrument.place_order(),
+            auth,
+            time_unit: self.venue.time_unit.into(),
+            recv_window: self.venue.recv_window_ms,
+        })
     }
 
     /// Reads the API key and secret the `[auth]` table names.

@@ -33,8 +33,8 @@ use hotline_core::strategy::whale::Rules;
 pub use crate::lab::paper::{ID_WIDTH, INSTRUMENT, REFERENCE_PRICE, SIZING};
 use crate::metrics::{Metrics, Stage};
 
-/// The documented Binance HMAC test key (docs/protocols/binance-ws-api.md §Test
-/// vectors).
+/// Binance's documented HMAC example key
+/// (docs/protocols/binance-ws-api.md §Test vectors).
 pub const API_KEY: &str = hotline_sim::DOC_API_KEY;
 /// Its secret.
 pub const SECRET: &str = hotline_sim::DOC_SECRET_KEY;

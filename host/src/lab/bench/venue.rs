@@ -253,8 +253,8 @@ fn signed(params: &Value) -> bool {
 mod tests {
     use super::*;
 
-    /// docs/protocols/binance-ws-api.md §Test vectors, vector C: its params
-    /// under the documented key.
+    /// Test vector C (docs/protocols/binance-ws-api.md §Test vectors): its
+    /// params under the documented key.
     fn vector_c(signature: &str) -> Value {
         json!({
             "apiKey": super::super::API_KEY,
