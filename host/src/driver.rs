@@ -99,6 +99,13 @@ pub struct Status<'a> {
     pub hot_path_allocations: u64,
 }
 
+impl Status<'_> {
+    /// The totals so far as the summary prints them.
+    pub fn summary_counters(&self) -> crate::metrics::Counters {
+        crate::metrics::Counters::from_engine(self.counters, self.unresolved, Some(self.hot_path_allocations))
+    }
+}
+
 /// Decides, between turns, whether to stop (signals, a finished demo).
 pub trait Control {
     /// Called after every turn of the loop (at least every 20 ms).
@@ -137,7 +144,7 @@ pub struct Report {
 impl Report {
     /// The totals as the summary prints them.
     pub fn summary_counters(&self) -> crate::metrics::Counters {
-        summary_counters(&self.counters, self.unresolved, self.hot_path_allocations)
+        crate::metrics::Counters::from_engine(&self.counters, self.unresolved, self.hot_path_allocations)
     }
 
     /// Orders the venue holds by the engine's account: acknowledged, or
@@ -156,29 +163,6 @@ impl Report {
             Some(n) if n > 0 => Err(format!("{n} allocations on the hot path")),
             _ => Ok(()),
         }
-    }
-}
-
-/// The engine's totals as the summary prints them.
-pub fn summary_counters(
-    c: &Counters,
-    unresolved: usize,
-    hot_path_allocations: Option<u64>,
-) -> crate::metrics::Counters {
-    crate::metrics::Counters {
-        txs_seen: c.txs_seen,
-        whales_detected: c.whales_detected,
-        signals: c.signals,
-        denied: c.denied,
-        orders_sent: c.orders_sent,
-        orders_acked: c.orders_acked,
-        orders_rejected: c.orders_rejected,
-        orders_unknown: c.orders_unknown,
-        orders_reconciled: c.orders_reconciled,
-        orders_lost: unresolved as u64,
-        feed_gaps: c.feed_gaps,
-        venue_reconnects: c.venue_connects.saturating_sub(1),
-        hot_path_allocations: hot_path_allocations.unwrap_or(0),
     }
 }
 

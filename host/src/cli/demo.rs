@@ -221,8 +221,7 @@ impl Control for DemoControl<'_> {
             let _ = std::io::stderr().flush();
         }
         if self.signals.take_dump() {
-            let counters =
-                driver::summary_counters(status.counters, status.unresolved, Some(status.hot_path_allocations));
+            let counters = status.summary_counters();
             eprintln!("\n{}", metrics::summary_table(status.metrics, &counters));
         }
         if self.signals.stop_requested() || self.started.elapsed() > self.timeout {

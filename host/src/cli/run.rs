@@ -190,8 +190,7 @@ impl Control for RunControl<'_> {
             );
         }
         if self.signals.take_dump() {
-            let counters =
-                driver::summary_counters(status.counters, status.unresolved, Some(status.hot_path_allocations));
+            let counters = status.summary_counters();
             eprintln!("{}", metrics::summary_table(status.metrics, &counters));
         }
         if self.signals.stop_requested() {

@@ -22,6 +22,7 @@ pub mod server;
 use std::fmt::Write as _;
 
 use hdrhistogram::Histogram;
+use hotline_core::engine;
 use serde_json::{Map, Value, json};
 
 /// Lowest value the histograms tell apart, in nanoseconds.
@@ -210,6 +211,26 @@ pub struct Counters {
 }
 
 impl Counters {
+    /// The engine's totals as the summary prints them, with the orders
+    /// still `unresolved` counted as lost.
+    pub fn from_engine(c: &engine::Counters, unresolved: usize, hot_path_allocations: Option<u64>) -> Self {
+        Self {
+            txs_seen: c.txs_seen,
+            whales_detected: c.whales_detected,
+            signals: c.signals,
+            denied: c.denied,
+            orders_sent: c.orders_sent,
+            orders_acked: c.orders_acked,
+            orders_rejected: c.orders_rejected,
+            orders_unknown: c.orders_unknown,
+            orders_reconciled: c.orders_reconciled,
+            orders_lost: unresolved as u64,
+            feed_gaps: c.feed_gaps,
+            venue_reconnects: c.venue_connects.saturating_sub(1),
+            hot_path_allocations: hot_path_allocations.unwrap_or(0),
+        }
+    }
+
     /// Every counter with its JSON key, in summary order.
     fn fields(&self) -> [(&'static str, u64); 13] {
         [
