@@ -157,11 +157,7 @@ fn round_trip(count: u64, ring: RingConfig, spin: bool, clock: &Clock) -> Result
         entries,
         PlayConfig { pace: Pace::Scaled(30.0), loops, wait_subscriber: true, ..PlayConfig::default() },
     )?;
-    let feed = player
-        .endpoint()
-        .strip_prefix("tcp://")
-        .and_then(|a| a.parse().ok())
-        .ok_or_else(|| format!("replayer endpoint {}", player.endpoint()))?;
+    let feed = paper::feed_addr(player.endpoint())?;
     let key = HmacKey::new(bench::SECRET.as_bytes());
     let host = sim.addr().to_string();
     let settings = Settings {

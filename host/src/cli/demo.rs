@@ -136,12 +136,7 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
     let per_loop = entries.len() as u64;
     let mempool = Mempool::start(args, entries)?;
     let endpoints = mempool.endpoints();
-    let feeds = endpoints
-        .iter()
-        .map(|e| {
-            e.strip_prefix("tcp://").and_then(|a| a.parse::<SocketAddr>().ok()).ok_or(format!("replayer endpoint {e}"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let feeds = endpoints.iter().map(|e| paper::feed_addr(e)).collect::<Result<Vec<_>, _>>()?;
     if !args.json {
         eprintln!("hotline demo: paper mode against the simulated exchange at {}", sim.url());
         eprintln!("  mempool feed: {} (bundled capture × {})", endpoints.join(", "), args.loops);

@@ -1,7 +1,8 @@
-//! A running simulated exchange (`hotline-sim`) turns into the engine's
-//! settings and connection plan for trading against it on paper: the one
-//! instrument, order shape, sizing and connection plan that `hotline demo`,
-//! `hotline bench`'s round trip and the end-to-end tests trade on paper.
+//! A running simulated exchange (`hotline-sim`) and mempool replayer
+//! (`hotline-replay`) turn into the engine's settings and connection plan
+//! for trading against them on paper: the one instrument, order shape,
+//! sizing and connection plan that `hotline demo`, `hotline bench`'s round
+//! trip and the end-to-end tests trade on paper.
 
 use std::net::SocketAddr;
 
@@ -76,4 +77,10 @@ pub fn plan(sim: &Sim, feeds: Vec<SocketAddr>, ring: RingConfig, spin: bool) -> 
         spin,
         metrics_listen: None,
     }
+}
+
+/// The address a replayer publishes on, from its endpoint
+/// (`tcp://IP:PORT`), as one of [`plan`]'s feeds.
+pub fn feed_addr(endpoint: &str) -> Result<SocketAddr, String> {
+    endpoint.strip_prefix("tcp://").and_then(|a| a.parse().ok()).ok_or_else(|| format!("replayer endpoint {endpoint}"))
 }
