@@ -7,7 +7,7 @@
 //! TLS/WebSocket endpoint check ([`probe`]) and the start-up tuning of the
 //! engine thread ([`tune`]). It moves bytes and time; the protocols are
 //! `hotline-core`'s. The demo's and the benchmarks' machinery is in
-//! [`lab`], behind the `lab` feature.
+//! `lab`, behind the `lab` feature.
 
 pub mod alloc_count;
 pub mod clock;
