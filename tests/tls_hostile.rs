@@ -1,11 +1,13 @@
-//! `hotline_core::tls` against hostile TLS 1.3 servers
-//! (`tests/peers/hostile_tls13.py`, built on Python's `cryptography`): a
-//! server that skips Certificate and CertificateVerify (embedded-tls 0.19
-//! lets that through; hotline must not deliver a byte), one that sends
-//! CertificateVerify first, unexpected post-handshake messages (one of them
-//! reaches an `unimplemented!()` inside embedded-tls, which the host's
-//! `catch_unwind` turns into a connection error, after which the same
-//! storage reconnects), an oversized record and garbage after ServerHello.
+//! hotline's TLS (rustls' handshake, the core's record layer) against
+//! hostile TLS 1.3 servers (`tests/peers/hostile_tls13.py`, built on
+//! Python's `cryptography`). In the handshake: a server that skips
+//! Certificate and CertificateVerify (embedded-tls 0.19, which hotline used
+//! before, let that through; no byte may be delivered), one that sends
+//! CertificateVerify first, an oversized record and garbage after
+//! ServerHello. After it, to the record layer: a KeyUpdate with an illegal
+//! request, a KeyUpdate that does not end its record, a post-handshake
+//! Certificate, a record of padding only, an oversized record and a record
+//! that fails authentication; after the last, the same storage reconnects.
 //! Every case ends in a named error within the deadline; none crashes or
 //! hangs.
 
@@ -16,8 +18,10 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 
-use hotline_core::tls::{Aes128GcmSha256, ECDSA_ALGORITHMS, PkiVerifier, Storage};
-use tls_support::{Alg, Chain, Flaws, RustlsServer, chain, echo, read_until_failure, sizes, unix_now};
+use hotline::tls::HostVerifier;
+use hotline_core::tls::Storage;
+use rustls::pki_types::CertificateDer;
+use tls_support::{Alg, Chain, Flaws, RustlsServer, chain, echo, read_until_failure, sizes};
 
 /// One run of the hostile server, killed on drop.
 struct Hostile {
@@ -61,11 +65,13 @@ impl Drop for Hostile {
 fn against(mode: &str, storage: &mut Storage) -> String {
     let c = chain(Alg::P256, Flaws::default());
     let server = Hostile::start(mode, &c);
-    let anchors = [webpki::anchor_from_trusted_cert(&c.root).expect("root").to_owned()];
-    let verifier = PkiVerifier::new(&anchors, &[], &ECDSA_ALGORITHMS, unix_now());
-    let (err, plain) = read_until_failure(storage, server.addr, verifier);
+    let (err, plain) = read_until_failure(storage, server.addr, trusting(&c));
     assert!(plain.is_empty(), "{mode}: plaintext delivered: {:?}", String::from_utf8_lossy(&plain));
     err
+}
+
+fn trusting(c: &Chain) -> HostVerifier {
+    HostVerifier::new(Some(&[CertificateDer::from(c.root.to_vec())]), Vec::new()).expect("verifier")
 }
 
 fn assert_names(err: &str, cause: &str) {
@@ -75,46 +81,66 @@ fn assert_names(err: &str, cause: &str) {
 #[test]
 fn no_certificate_no_certificate_verify_aborts_before_application_data() {
     let err = against("no_cert", &mut Storage::new());
-    assert_names(&err, "without a verified Certificate and CertificateVerify");
+    assert_names(&err, "got Finished when expecting");
 }
 
 #[test]
 fn certificate_verify_before_certificate_is_an_error_not_a_panic() {
     let err = against("cv_before_cert", &mut Storage::new());
-    assert_names(&err, "CertificateVerify arrived before Certificate");
+    assert_names(&err, "got CertificateVerify when expecting");
 }
 
 #[test]
-fn key_update_is_a_clean_connection_error() {
-    let err = against("key_update", &mut Storage::new());
-    assert_names(&err, "unsupported handshake message");
-}
-
-#[test]
-fn post_handshake_certificate_panic_is_contained_and_the_engine_reconnects() {
-    let mut storage = Storage::new();
-    // embedded-tls 0.19 reaches `unimplemented!()` on this message; the
-    // host's containment turns it into this connection's error.
-    let err = against("post_cert", &mut storage);
-    assert_names(&err, "not implemented");
-
-    let c = chain(Alg::P256, Flaws::default());
-    let (addr, server) = RustlsServer::tls13().spawn(&c);
-    let anchors = [webpki::anchor_from_trusted_cert(&c.root).expect("root").to_owned()];
-    let verifier = PkiVerifier::new(&anchors, &[], &ECDSA_ALGORITHMS, unix_now());
-    echo::<Aes128GcmSha256, _>(&mut storage, addr, "localhost", verifier, &sizes(), <[u8]>::to_vec)
-        .expect("reconnect after a contained panic");
-    server.join().expect("server thread").expect("server");
-}
-
-#[test]
-fn oversized_record_is_refused() {
+fn oversized_record_in_the_handshake_is_refused() {
     let err = against("oversized", &mut Storage::new());
-    assert_names(&err, "record overflow");
+    assert_names(&err, "handshake failed");
 }
 
 #[test]
 fn garbage_after_server_hello_is_refused() {
     let err = against("garbage", &mut Storage::new());
+    assert_names(&err, "decrypt");
+}
+
+#[test]
+fn key_update_with_an_illegal_request_is_refused() {
+    let err = against("key_update_bad", &mut Storage::new());
+    assert_names(&err, "illegal_parameter: KeyUpdate request_update");
+}
+
+#[test]
+fn key_update_that_does_not_end_its_record_is_refused() {
+    let err = against("key_update_split", &mut Storage::new());
+    assert_names(&err, "KeyUpdate not at the end of its record");
+}
+
+#[test]
+fn post_handshake_certificate_is_refused() {
+    let err = against("post_cert", &mut Storage::new());
+    assert_names(&err, "unexpected_message: post-handshake message a client does not take");
+}
+
+#[test]
+fn record_of_padding_only_is_refused() {
+    let err = against("padding_only", &mut Storage::new());
+    assert_names(&err, "record of padding only");
+}
+
+#[test]
+fn oversized_record_after_the_handshake_is_refused() {
+    let err = against("oversized_after", &mut Storage::new());
+    assert_names(&err, "record overflow: 18433-byte record");
+}
+
+#[test]
+fn forged_record_after_the_handshake_is_refused_and_the_storage_reconnects() {
+    let mut storage = Storage::new();
+    let err = against("garbage_after", &mut storage);
     assert_names(&err, "bad_record_mac");
+
+    let c = chain(Alg::P256, Flaws::default());
+    let (addr, server) = RustlsServer::tls13().spawn(&c);
+    echo(&mut storage, addr, "localhost", trusting(&c), false, &sizes(), <[u8]>::to_vec)
+        .expect("reconnect after a failed connection");
+    server.join().expect("server thread").expect("server");
 }

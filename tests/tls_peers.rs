@@ -1,20 +1,24 @@
-//! `hotline_core::tls` against TLS 1.3 servers hotline did not write:
+//! hotline's TLS (rustls' handshake on the host, `hotline_core::tls`'s
+//! record layer after it) against TLS 1.3 servers hotline did not write:
 //! rustls (ring provider) and `openssl s_server`, with P-256, P-384 and
-//! RSA-2048 chains made at test time, both AES-GCM suites, echoes of 1 B to
-//! 16 KiB, a server that trickles its records in tiny TCP segments, and
-//! every way the server can fail authentication or negotiation, each
-//! failing with an error that names the cause. Ends with `hotline probe`
-//! against `openssl s_server` with a pinned P-384 chain.
+//! RSA chains made at test time, both AES-GCM suites, X25519, P-256 and
+//! P-384 with a HelloRetryRequest, echoes of 1 B to 16 KiB, a server that
+//! trickles its records in tiny TCP segments, servers that send
+//! NewSessionTickets and KeyUpdates while data flows, and every way the
+//! server can fail authentication or negotiation, each failing with an
+//! error that names the cause. Ends with `hotline probe` against
+//! `openssl s_server` with a pinned P-384 chain.
 
 #[allow(dead_code)]
 mod tls_support;
 
 use base64::Engine as _;
-use hotline::{probe, tls_verify};
-use hotline_core::tls::{Aes128GcmSha256, Aes256GcmSha384, ECDSA_ALGORITHMS, PkiVerifier, Storage};
+use hotline::probe;
+use hotline::tls::{HostVerifier, Report};
+use hotline_core::tls::Storage;
 use rustls::crypto::ring as ring_provider;
 use rustls::pki_types::CertificateDer;
-use tls_support::{Alg, Chain, Ending, Flaws, OpensslServer, RustlsServer, chain, echo, sizes, spki_pin, unix_now};
+use tls_support::{Alg, Chain, Ending, Flaws, OpensslServer, RustlsServer, chain, echo, sizes, spki_pin};
 
 fn same(p: &[u8]) -> Vec<u8> {
     p.to_vec()
@@ -38,23 +42,23 @@ fn lines() -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn anchor(c: &Chain) -> rustls::pki_types::TrustAnchor<'static> {
-    webpki::anchor_from_trusted_cert(&c.root).expect("root").to_owned()
+/// A verifier trusting `c`'s root, with `pins`.
+fn trusting(c: &Chain, pins: &[[u8; 32]]) -> HostVerifier {
+    HostVerifier::new(Some(&[CertificateDer::from(c.root.to_vec())]), pins.to_vec()).expect("verifier")
 }
 
-/// Runs the core verifier's echo against a rustls server; returns the
-/// error text on failure.
-fn rustls_echo<S: hotline_core::tls::TlsCipherSuite + 'static>(
+/// Runs an echo against a rustls server; returns the error text on
+/// failure.
+fn rustls_echo(
     server: RustlsServer,
     served: &Chain,
     trusted: &Chain,
     pins: &[[u8; 32]],
     name: &str,
-) -> Result<&'static str, String> {
+    aes256: bool,
+) -> Result<Report, String> {
     let (addr, handle) = server.spawn(served);
-    let anchors = [anchor(trusted)];
-    let verifier = PkiVerifier::new(&anchors, pins, &ECDSA_ALGORITHMS, unix_now());
-    let result = echo::<S, _>(&mut Storage::new(), addr, name, verifier, &sizes(), same);
+    let result = echo(&mut Storage::new(), addr, name, trusting(trusted, pins), aes256, &sizes(), same);
     let served = handle.join().expect("server thread");
     if result.is_ok() {
         served.map_err(|e| format!("server: {e}"))?;
@@ -66,65 +70,98 @@ fn rustls_echo<S: hotline_core::tls::TlsCipherSuite + 'static>(
 fn p256_chain_pinned_echo_with_rustls_aes128_and_aes256() {
     let c = chain(Alg::P256, Flaws::default());
     let pins = [spki_pin(&c.intermediate)];
-    let suite =
-        rustls_echo::<Aes128GcmSha256>(RustlsServer::tls13(), &c, &c, &pins, "localhost").expect("AES-128-GCM echo");
-    assert_eq!(suite, "TLS_AES_128_GCM_SHA256");
-    let suite =
-        rustls_echo::<Aes256GcmSha384>(RustlsServer::tls13(), &c, &c, &pins, "localhost").expect("AES-256-GCM echo");
-    assert_eq!(suite, "TLS_AES_256_GCM_SHA384");
+    let report = rustls_echo(RustlsServer::tls13(), &c, &c, &pins, "localhost", false).expect("AES-128-GCM echo");
+    assert_eq!(report.suite, Some("TLS_AES_128_GCM_SHA256"));
+    assert_eq!(report.group.as_deref(), Some("X25519"));
+    assert!(!report.hello_retry);
+    let report = rustls_echo(RustlsServer::tls13(), &c, &c, &pins, "localhost", true).expect("AES-256-GCM echo");
+    assert_eq!(report.suite, Some("TLS_AES_256_GCM_SHA384"));
 }
 
 #[test]
 fn records_split_across_many_tcp_segments() {
     let c = chain(Alg::P256, Flaws::default());
     let server = RustlsServer { segment: Some(7), ..RustlsServer::tls13() };
-    rustls_echo::<Aes128GcmSha256>(server, &c, &c, &[], "localhost").expect("segmented echo");
+    rustls_echo(server, &c, &c, &[], "localhost", false).expect("segmented echo");
 }
 
 #[test]
 fn p384_and_p256_chains_echo_with_openssl_s_server() {
-    for (alg, suites) in [(Alg::P384, "TLS_AES_256_GCM_SHA384"), (Alg::P256, "TLS_AES_128_GCM_SHA256")] {
+    for (alg, suite, aes256) in [(Alg::P384, "TLS_AES_256_GCM_SHA384", true), (Alg::P256, "TLS_AES_128_GCM_SHA256", false)] {
         let c = chain(alg, Flaws::default());
-        let server = OpensslServer::start(&c, &["-tls1_3", "-ciphersuites", suites, "-groups", "P-256"]);
-        let anchors = [anchor(&c)];
-        let pins = [spki_pin(&c.leaf)];
-        let verifier = PkiVerifier::new(&anchors, &pins, &ECDSA_ALGORITHMS, unix_now());
-        let got = if alg_is_384(alg) {
-            echo::<Aes256GcmSha384, _>(&mut Storage::new(), server.addr, "localhost", verifier, &lines(), reversed_line)
-        } else {
-            echo::<Aes128GcmSha256, _>(&mut Storage::new(), server.addr, "localhost", verifier, &lines(), reversed_line)
-        };
-        assert_eq!(got.expect("openssl echo"), suites);
+        let server = OpensslServer::start(&c, &["-tls1_3", "-ciphersuites", suite]);
+        let verifier = trusting(&c, &[spki_pin(&c.leaf)]);
+        let got = echo(&mut Storage::new(), server.addr, "localhost", verifier, aes256, &lines(), reversed_line);
+        assert_eq!(got.expect("openssl echo").suite, Some(suite));
     }
 }
 
-fn alg_is_384(alg: Alg) -> bool {
-    matches!(alg, Alg::P384)
+#[test]
+fn a_server_wanting_another_group_gets_it_after_hello_retry_request() {
+    // The client's first key share is X25519; these servers take only
+    // P-256 or P-384 and must ask again (RFC 8446 §4.1.4).
+    for (group, name) in [("P-256", "secp256r1"), ("P-384", "secp384r1")] {
+        let c = chain(Alg::P256, Flaws::default());
+        let server = OpensslServer::start(&c, &["-tls1_3", "-groups", group]);
+        let got = echo(&mut Storage::new(), server.addr, "localhost", trusting(&c, &[]), false, &lines(), reversed_line)
+            .expect("echo after HelloRetryRequest");
+        assert!(got.hello_retry, "{group}: no HelloRetryRequest");
+        assert_eq!(got.group.as_deref().map(str::to_lowercase), Some(name.to_owned()));
+    }
 }
 
 #[test]
-fn rsa_2048_chain_through_the_host_verifier() {
-    let c = chain(Alg::Rsa2048, Flaws::default());
-    let server = OpensslServer::start(&c, &["-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256"]);
-    let ca = [CertificateDer::from(c.root.to_vec())];
-    let verifier = tls_verify::HostVerifier::new(Some(&ca), vec![spki_pin(&c.leaf)], unix_now()).expect("verifier");
-    echo::<Aes128GcmSha256, _>(&mut Storage::new(), server.addr, "localhost", verifier, &lines(), reversed_line)
-        .expect("RSA echo");
-
-    // The core verifier has no RSA: the same server is refused, by name.
-    let server = OpensslServer::start(&c, &["-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256"]);
-    let anchors = [anchor(&c)];
-    let verifier = PkiVerifier::new(&anchors, &[], &ECDSA_ALGORITHMS, unix_now());
-    let err =
-        echo::<Aes128GcmSha256, _>(&mut Storage::new(), server.addr, "localhost", verifier, &lines(), reversed_line)
-            .expect_err("RSA without the host verifier");
-    assert!(err.contains("signature"), "{err}");
+fn rsa_4096_chain_and_x25519_only_server() {
+    let c = chain(Alg::Rsa4096, Flaws::default());
+    let mut server = RustlsServer::tls13();
+    server.provider.kx_groups = vec![ring_provider::kx_group::X25519];
+    let report = rustls_echo(server, &c, &c, &[spki_pin(&c.leaf)], "localhost", false).expect("RSA-4096 echo");
+    assert_eq!(report.group.as_deref(), Some("X25519"));
 }
 
-/// Expects the rustls server setup to make the core client fail with an
-/// error containing `cause`.
+#[test]
+fn new_session_tickets_are_taken_while_data_flows() {
+    let c = chain(Alg::P256, Flaws::default());
+    let server = RustlsServer { tickets: 4, ..RustlsServer::tls13() };
+    let report = rustls_echo(server, &c, &c, &[], "localhost", false).expect("echo with tickets");
+    assert_eq!(report.tickets, 4);
+}
+
+#[test]
+fn key_update_from_a_rustls_server_every_two_messages() {
+    let c = chain(Alg::P256, Flaws::default());
+    let server = RustlsServer { key_update_every: Some(2), ..RustlsServer::tls13() };
+    let report = rustls_echo(server, &c, &c, &[], "localhost", false).expect("echo across KeyUpdates");
+    // Nine echoes: a KeyUpdate after the 2nd, 4th, 6th and 8th read at
+    // least (large payloads take several reads), each answered with ours.
+    assert!(report.key_updates_received >= 4, "{report:?}");
+    // Ours goes before our next application record: one owed after the
+    // last echo is not sent, since only close_notify follows.
+    assert!(report.key_updates_sent + 1 >= report.key_updates_received, "{report:?}");
+    assert!(report.key_updates_sent >= 4, "{report:?}");
+}
+
+#[test]
+fn key_update_from_openssl_s_server_k_and_capital_k() {
+    let c = chain(Alg::P256, Flaws::default());
+    let report = tls_support::openssl_key_updates(&c).expect("echo across openssl KeyUpdates");
+    // `k`: update_not_requested; `K`: update_requested, which we answer.
+    assert_eq!(report.key_updates_received, 2, "{report:?}");
+    assert_eq!(report.key_updates_sent, 1, "{report:?}");
+}
+
+#[test]
+fn rsa_2048_chain_with_openssl_s_server() {
+    let c = chain(Alg::Rsa2048, Flaws::default());
+    let server = OpensslServer::start(&c, &["-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256"]);
+    echo(&mut Storage::new(), server.addr, "localhost", trusting(&c, &[spki_pin(&c.leaf)]), false, &lines(), reversed_line)
+        .expect("RSA echo");
+}
+
+/// Expects the rustls server setup to make the client fail with an error
+/// containing `cause`.
 fn refused(server: RustlsServer, served: &Chain, trusted: &Chain, pins: &[[u8; 32]], name: &str, cause: &str) {
-    let err = rustls_echo::<Aes128GcmSha256>(server, served, trusted, pins, name).expect_err(cause);
+    let err = rustls_echo(server, served, trusted, pins, name, false).expect_err(cause);
     assert!(err.contains(cause), "expected {cause:?} in {err:?}");
 }
 
@@ -167,14 +204,6 @@ fn ca_false_intermediate_is_refused() {
 }
 
 #[test]
-fn x25519_only_server_is_refused() {
-    let c = chain(Alg::P256, Flaws::default());
-    let mut server = RustlsServer::tls13();
-    server.provider.kx_groups = vec![ring_provider::kx_group::X25519];
-    refused(server, &c, &c, &[], "localhost", "handshake_failure");
-}
-
-#[test]
 fn chacha20_only_server_is_refused() {
     let c = chain(Alg::P256, Flaws::default());
     let mut server = RustlsServer::tls13();
@@ -212,6 +241,9 @@ fn probe_reports_a_pinned_p384_chain_from_openssl_s_server() {
     assert_eq!(chain.len(), 2);
     assert!(chain[0]["subject"].as_str().expect("subject").contains("CN=localhost"));
     assert!(report["timings_us"]["tls_handshake"].as_u64().is_some());
+    assert_eq!(report["key_exchange"], "X25519");
+    assert_eq!(report["hello_retry_request"], false);
+    assert!(report["session_tickets"].as_u64().is_some(), "{report}");
 
     // A pin that matches nothing fails, and the reason says so.
     args.pin_spki = vec![base64::engine::general_purpose::STANDARD.encode([7u8; 32])];
@@ -260,105 +292,21 @@ fn probe_upgrades_wss_against_rustls_and_tungstenite() {
     assert!(report["timings_us"]["upgrade"].as_u64().is_some(), "{report}");
 }
 
-/// Counts heap allocations made on the calling thread.
-struct CountingAlloc;
-
-thread_local! {
-    static ALLOCATIONS: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
-}
-
-fn note_allocation(bytes: usize) {
-    let _ = ALLOCATIONS.try_with(|a| {
-        let (n, b) = a.get();
-        a.set((n + 1, b + bytes as u64));
-    });
-}
-
-// SAFETY: every method forwards to the system allocator unchanged; the
-// counter is a thread-local `Cell` that never allocates.
-unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        note_allocation(layout.size());
-        // SAFETY: the caller's contract for `alloc` is passed on as is.
-        unsafe { std::alloc::System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
-        // SAFETY: `ptr` came from `System` through `alloc`/`realloc` above.
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
-        note_allocation(new_size);
-        // SAFETY: the caller's contract for `realloc` is passed on as is.
-        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: CountingAlloc = CountingAlloc;
-
-/// A verifier that records the allocations the inner one makes.
-struct Counted<V> {
-    inner: V,
-    allocations: u64,
-    bytes: u64,
-}
-
-impl<V: hotline_core::tls::ServerVerifier> Counted<V> {
-    fn count<T>(&mut self, f: impl FnOnce(&mut V) -> T) -> T {
-        let (n0, b0) = ALLOCATIONS.with(std::cell::Cell::get);
-        let out = f(&mut self.inner);
-        let (n1, b1) = ALLOCATIONS.with(std::cell::Cell::get);
-        self.allocations += n1 - n0;
-        self.bytes += b1 - b0;
-        out
-    }
-}
-
-impl<V: hotline_core::tls::ServerVerifier> hotline_core::tls::ServerVerifier for &mut Counted<V> {
-    fn verify_chain(&mut self, name: &str, chain: &[&[u8]]) -> Result<(), hotline_core::tls::VerifyError> {
-        self.count(|v| v.verify_chain(name, chain))
-    }
-
-    fn verify_signature(
-        &mut self,
-        leaf: &[u8],
-        scheme: u16,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), hotline_core::tls::VerifyError> {
-        self.count(|v| v.verify_signature(leaf, scheme, message, signature))
-    }
-
-    fn offers_rsa(&self) -> bool {
-        self.inner.offers_rsa()
-    }
-}
+static ALLOCATOR: hotline::alloc_count::CountingAlloc = hotline::alloc_count::CountingAlloc;
 
 #[test]
-fn core_verifier_allocates_nothing_and_host_verifier_allocations_are_counted() {
+fn records_allocate_nothing_after_the_handshake_and_key_updates_are_counted() {
     let c = chain(Alg::P256, Flaws::default());
-    let anchors = [anchor(&c)];
-    let pins = [spki_pin(&c.intermediate)];
-    let mut core =
-        Counted { inner: PkiVerifier::new(&anchors, &pins, &ECDSA_ALGORITHMS, unix_now()), allocations: 0, bytes: 0 };
-    let (addr, server) = RustlsServer::tls13().spawn(&c);
-    echo::<Aes128GcmSha256, _>(&mut Storage::new(), addr, "localhost", &mut core, &sizes()[..1], same).expect("echo");
-    server.join().expect("server thread").expect("server");
-    assert_eq!(core.allocations, 0, "the core verifier allocated {} bytes", core.bytes);
-
-    let c = chain(Alg::Rsa2048, Flaws::default());
-    let server = OpensslServer::start(&c, &["-tls1_3"]);
-    let ca = [CertificateDer::from(c.root.to_vec())];
-    let verifier = tls_verify::HostVerifier::new(Some(&ca), vec![spki_pin(&c.leaf)], unix_now()).expect("verifier");
-    let mut host = Counted { inner: verifier, allocations: 0, bytes: 0 };
-    echo::<Aes128GcmSha256, _>(&mut Storage::new(), server.addr, "localhost", &mut host, &lines()[..1], reversed_line)
-        .expect("RSA echo");
-    assert!(host.allocations > 0, "the host verifier's chain record allocates");
+    let quiet = tls_support::record_allocations(RustlsServer::tls13(), &c).expect("echo");
+    assert_eq!(quiet.allocations, 0, "the record layer allocated: {quiet:?}");
+    let server = RustlsServer { key_update_every: Some(1), ..RustlsServer::tls13() };
+    let rekeyed = tls_support::record_allocations(server, &c).expect("echo across KeyUpdates");
+    assert!(rekeyed.key_updates > 0, "{rekeyed:?}");
     eprintln!(
-        "host verifier, RSA-2048 leaf + intermediate: {} allocations, {} bytes in one handshake",
-        host.allocations, host.bytes
+        "after the handshake: {} allocations over {} records; with {} KeyUpdates each way: {} allocations \
+         (the host's derivation of the next keys)",
+        quiet.allocations, quiet.records, rekeyed.key_updates, rekeyed.allocations
     );
 }
 
@@ -368,10 +316,8 @@ fn ended_by_server(ending: Ending) -> String {
     let c = chain(Alg::P256, Flaws::default());
     let server = RustlsServer { end_after_first: Some(ending), ..RustlsServer::tls13() };
     let (addr, handle) = server.spawn(&c);
-    let anchors = [anchor(&c)];
-    let verifier = PkiVerifier::new(&anchors, &[], &ECDSA_ALGORITHMS, unix_now());
     let payloads = [b"one".to_vec(), b"two".to_vec()];
-    let err = echo::<Aes128GcmSha256, _>(&mut Storage::new(), addr, "localhost", verifier, &payloads, same)
+    let err = echo(&mut Storage::new(), addr, "localhost", trusting(&c, &[]), false, &payloads, same)
         .expect_err("the server ended the connection");
     handle.join().expect("server thread").expect("server");
     err

@@ -6,14 +6,13 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::pin::pin;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-use hotline_core::tls::{self, ServerVerifier, State, Storage, TlsCipherSuite};
+use hotline_core::tls::{State, Storage};
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
@@ -22,6 +21,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 use hotline::net::ring::{RingConfig, RingStream};
 use hotline::probe;
+use hotline::tls::{Client, HostVerifier, Report, Rustls};
 
 /// Key algorithm of a generated chain.
 #[derive(Debug, Clone, Copy)]
@@ -29,6 +29,7 @@ pub(crate) enum Alg {
     P256,
     P384,
     Rsa2048,
+    Rsa4096,
 }
 
 /// What to get wrong in a generated chain.
@@ -55,10 +56,11 @@ fn key(alg: Alg) -> KeyPair {
     match alg {
         Alg::P256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("P-256 key"),
         Alg::P384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).expect("P-384 key"),
-        Alg::Rsa2048 => {
+        Alg::Rsa2048 | Alg::Rsa4096 => {
             // ring cannot generate RSA keys; openssl can.
+            let bits = if matches!(alg, Alg::Rsa2048) { "rsa_keygen_bits:2048" } else { "rsa_keygen_bits:4096" };
             let out = Command::new("openssl")
-                .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
+                .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", bits])
                 .output()
                 .expect("openssl genpkey");
             let pem = String::from_utf8(out.stdout).expect("PEM");
@@ -126,9 +128,7 @@ pub(crate) fn chain(alg: Alg, flaws: Flaws) -> Chain {
 
 /// SHA-256 of the DER SubjectPublicKeyInfo of `cert`.
 pub(crate) fn spki_pin(cert: &[u8]) -> [u8; 32] {
-    let der = CertificateDer::from(cert);
-    let anchor = webpki::anchor_from_trusted_cert(&der).expect("certificate parses");
-    tls::spki_sha256(anchor.subject_public_key_info.as_ref())
+    hotline::tls::describe(cert).spki_sha256
 }
 
 pub(crate) fn unix_now() -> u64 {
@@ -144,6 +144,11 @@ pub(crate) struct RustlsServer {
     pub(crate) segment: Option<usize>,
     /// After echoing the first message, end the connection this way.
     pub(crate) end_after_first: Option<Ending>,
+    /// After every this many echoed reads, send KeyUpdate with
+    /// update_requested (RFC 8446 §4.6.3).
+    pub(crate) key_update_every: Option<usize>,
+    /// NewSessionTickets sent after the handshake.
+    pub(crate) tickets: usize,
 }
 
 /// How a test server ends a connection on its own.
@@ -163,6 +168,8 @@ impl RustlsServer {
             versions: vec![&rustls::version::TLS13],
             segment: None,
             end_after_first: None,
+            key_update_every: None,
+            tickets: 2,
         }
     }
 
@@ -170,12 +177,14 @@ impl RustlsServer {
     pub(crate) fn spawn(self, chain: &Chain) -> (SocketAddr, JoinHandle<Result<(), String>>) {
         let certs = vec![chain.leaf.clone(), chain.intermediate.clone()];
         let key = PrivateKeyDer::Pkcs8(chain.leaf_key.clone_key());
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(self.provider))
+        let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(self.provider))
             .with_protocol_versions(&self.versions)
             .expect("versions")
             .with_no_client_auth()
             .with_single_cert(certs, key)
             .expect("server config");
+        config.send_tls13_tickets = self.tickets;
+        let key_update_every = self.key_update_every;
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
         let segment = self.segment;
@@ -188,6 +197,7 @@ impl RustlsServer {
             let mut conn = rustls::ServerConnection::new(Arc::new(config)).map_err(|e| e.to_string())?;
             let mut tls = rustls::Stream::new(&mut conn, &mut sock);
             let mut buf = vec![0u8; 32 * 1024];
+            let mut reads = 0;
             loop {
                 // `Ok(0)` only after the client's close_notify; a bare EOF
                 // is an error, so a passing echo proves the client sent it.
@@ -195,6 +205,11 @@ impl RustlsServer {
                     Ok(0) => return Ok(()),
                     Ok(n) => tls.write_all(&buf[..n]).map_err(|e| e.to_string())?,
                     Err(e) => return Err(e.to_string()),
+                }
+                reads += 1;
+                if key_update_every.is_some_and(|k| reads % k == 0) {
+                    tls.conn.refresh_traffic_keys().map_err(|e| e.to_string())?;
+                    tls.flush().map_err(|e| e.to_string())?;
                 }
                 match ending {
                     Some(Ending::CloseNotify) => {
@@ -303,54 +318,44 @@ impl Drop for OpensslServer {
     }
 }
 
-/// Connects with suite `S` and `verifier` in `storage`, sends each payload
-/// and checks that `expect(payload)` comes back; closes with close_notify.
-/// Returns the negotiated suite name.
-pub(crate) fn echo<S, V>(
+/// Connects with `verifier` in `storage` (preferring AES-256-GCM when
+/// `aes256`), sends each payload and checks that `expect(payload)` comes
+/// back; closes with close_notify. Returns what the handshake found
+/// (suite, group, tickets, KeyUpdates).
+pub(crate) fn echo(
     storage: &mut Storage,
     addr: SocketAddr,
     server_name: &str,
-    verifier: V,
+    verifier: HostVerifier,
+    aes256: bool,
     payloads: &[Vec<u8>],
     expect: impl Fn(&[u8]) -> Vec<u8>,
-) -> Result<&'static str, String>
-where
-    S: TlsCipherSuite + 'static,
-    V: ServerVerifier,
-{
+) -> Result<Report, String> {
     let deadline = Instant::now() + Duration::from_secs(15);
     let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
     let mut stream = RingStream::new(stream.into(), &RingConfig::default()).map_err(|e| e.to_string())?;
-    let config = tls::Config { server_name };
-    let mut engine = pin!(tls::connect::<S, V>(storage, config, verifier, rand_seed()));
+    let mut engine = Client::new(storage, Rustls::new(server_name, verifier, aes256)?);
+    engine.reconnect();
     let mut plain = Vec::new();
-    probe::pump(engine.as_mut(), &mut stream, &mut plain, deadline, |e, _| e.state() == State::Established)?;
+    probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| e.state() == State::Established)?;
     for payload in payloads {
         let want = expect(payload);
         plain.clear();
         let mut rest = payload.as_slice();
         while !rest.is_empty() {
-            let n = engine.as_mut().send(rest).map_err(|e| format!("send: {e}"))?;
+            let n = engine.send(rest).map_err(|e| format!("send: {e}"))?;
             rest = &rest[n..];
-            probe::pump(engine.as_mut(), &mut stream, &mut plain, deadline, |_, _| true)?;
+            probe::pump(&mut engine, &mut stream, &mut plain, deadline, |_, _| true)?;
         }
-        probe::pump(engine.as_mut(), &mut stream, &mut plain, deadline, |_, p| p.len() >= want.len())?;
+        probe::pump(&mut engine, &mut stream, &mut plain, deadline, |_, p| p.len() >= want.len())?;
         if plain != want {
             return Err(format!("echo of {} bytes came back as {} different bytes", payload.len(), plain.len()));
         }
     }
-    let suite = engine.cipher_suite();
-    engine.as_mut().close().map_err(|e| e.to_string())?;
-    probe::pump(engine.as_mut(), &mut stream, &mut plain, deadline, |e, _| !e.wants_write())?;
-    Ok(suite)
-}
-
-/// Fresh entropy for one handshake.
-pub(crate) fn rand_seed() -> [u8; 32] {
-    let mut seed = [0u8; 32];
-    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut seed)).expect("/dev/urandom");
-    seed
+    engine.close().map_err(|e| e.to_string())?;
+    probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| !e.wants_write())?;
+    Ok(engine.handshake().report().clone())
 }
 
 /// Payload sizes from 1 byte to one full 16 KiB record, and one that
@@ -362,23 +367,191 @@ pub(crate) fn sizes() -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Connects with AES-128-GCM and reads until the connection fails, the
-/// server goes quiet for the deadline, or it ends. Returns the failure and
-/// every plaintext byte that was delivered.
-pub(crate) fn read_until_failure<V: ServerVerifier>(
-    storage: &mut Storage,
-    addr: SocketAddr,
-    verifier: V,
-) -> (String, Vec<u8>) {
+/// Connects and reads until the connection fails, the server goes quiet
+/// for the deadline, or it ends. Returns the failure and every plaintext
+/// byte that was delivered.
+pub(crate) fn read_until_failure(storage: &mut Storage, addr: SocketAddr, verifier: HostVerifier) -> (String, Vec<u8>) {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut plain = Vec::new();
     let Ok(mut stream) = TcpStream::connect(addr).and_then(|s| RingStream::new(s.into(), &RingConfig::default()))
     else {
         return ("connect failed".to_owned(), plain);
     };
-    let config = tls::Config { server_name: "localhost" };
-    let mut engine = pin!(tls::connect::<tls::Aes128GcmSha256, V>(storage, config, verifier, rand_seed()));
-    let err = probe::pump(engine.as_mut(), &mut stream, &mut plain, deadline, |_, _| false)
+    let handshake = match Rustls::new("localhost", verifier, false) {
+        Ok(h) => h,
+        Err(e) => return (e, plain),
+    };
+    let mut engine = Client::new(storage, handshake);
+    engine.reconnect();
+    let err = probe::pump(&mut engine, &mut stream, &mut plain, deadline, |_, _| false)
         .expect_err("a hostile server cannot make the pump succeed");
     (err, plain)
+}
+
+/// What the record layer allocated over an echo after the handshake.
+#[derive(Debug)]
+pub(crate) struct Allocations {
+    pub(crate) records: u64,
+    pub(crate) allocations: u64,
+    pub(crate) key_updates: u32,
+}
+
+/// Echoes 100 orders of 400 bytes through `server` and counts the
+/// allocations of this thread from the end of the handshake on (the test
+/// binary installs `hotline::alloc_count::CountingAlloc`). The loop itself
+/// allocates nothing: fixed buffers, blocking std sockets.
+pub(crate) fn record_allocations(server: RustlsServer, c: &Chain) -> Result<Allocations, String> {
+    const ORDERS: u64 = 100;
+    let (addr, handle) = server.spawn(c);
+    let mut tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+    let verifier = HostVerifier::new(Some(&[c.root.clone()]), Vec::new())?;
+    let mut storage = Box::new(Storage::new());
+    let mut engine = Client::new(&mut storage, Rustls::new("localhost", verifier, false)?);
+    engine.reconnect();
+    let mut wire = vec![0u8; 64 * 1024];
+    let mut plain = vec![0u8; 16 * 1024];
+    let flush = |engine: &mut Client<'_>, tcp: &mut TcpStream, wire: &mut [u8]| -> Result<(), String> {
+        loop {
+            let n = engine.poll_transmit(wire);
+            if n == 0 {
+                return Ok(());
+            }
+            tcp.write_all(&wire[..n]).map_err(|e| e.to_string())?;
+        }
+    };
+    let mut feed = |engine: &mut Client<'_>, tcp: &mut TcpStream, wire: &mut [u8]| -> Result<usize, String> {
+        let n = tcp.read(wire).map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("server hung up".to_owned());
+        }
+        let mut rest = &wire[..n];
+        let mut got = 0;
+        while !rest.is_empty() {
+            let used = engine.handle_input(rest).map_err(|e| e.to_string())?;
+            rest = &rest[used..];
+            loop {
+                let m = engine.recv(&mut plain).map_err(|e| e.to_string())?;
+                if m == 0 {
+                    break;
+                }
+                got += m;
+            }
+        }
+        Ok(got)
+    };
+    while engine.state() != State::Established {
+        flush(&mut engine, &mut tcp, &mut wire)?;
+        feed(&mut engine, &mut tcp, &mut wire)?;
+    }
+    flush(&mut engine, &mut tcp, &mut wire)?;
+    let order = [b'o'; 400];
+    let before = hotline::alloc_count::allocations();
+    for _ in 0..ORDERS {
+        let sent = engine.send(&order).map_err(|e| e.to_string())?;
+        if sent != order.len() {
+            return Err("the order did not fit one record".to_owned());
+        }
+        flush(&mut engine, &mut tcp, &mut wire)?;
+        let mut echoed = 0;
+        while echoed < order.len() {
+            echoed += feed(&mut engine, &mut tcp, &mut wire)?;
+            flush(&mut engine, &mut tcp, &mut wire)?;
+        }
+    }
+    let allocations = hotline::alloc_count::allocations() - before;
+    engine.close().map_err(|e| e.to_string())?;
+    flush(&mut engine, &mut tcp, &mut wire)?;
+    let key_updates = engine.handshake().report().key_updates_received;
+    drop(tcp);
+    handle.join().map_err(|_| "server thread panicked".to_owned())??;
+    Ok(Allocations { records: 2 * ORDERS, allocations, key_updates })
+}
+
+/// Echoes lines through `openssl s_server` (its default mode: what the
+/// client sends is printed, what is typed is sent) while it is told `k`
+/// (KeyUpdate, update_not_requested) and `K` (update_requested) between
+/// them; checks the server read our line after its `K`, which needs our
+/// own KeyUpdate first. Returns the handshake's report.
+pub(crate) fn openssl_key_updates(c: &Chain) -> Result<Report, String> {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let write = |name: &str, text: &str| -> Result<std::path::PathBuf, String> {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).map_err(|e| e.to_string())?;
+        Ok(p)
+    };
+    let cert = write("leaf.pem", &c.leaf_pem)?;
+    let intermediate = write("intermediate.pem", &c.intermediate_pem)?;
+    let key = write("key.pem", &c.leaf_key_pem)?;
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let mut child = Command::new("openssl")
+        .arg("s_server")
+        .args(["-accept", &addr.to_string(), "-tls1_3", "-naccept", "1", "-ign_eof"])
+        .arg("-cert")
+        .arg(path_str(&cert))
+        .arg("-cert_chain")
+        .arg(path_str(&intermediate))
+        .arg("-key")
+        .arg(path_str(&key))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let result = (|| {
+        let mut typed = child.stdin.take().ok_or("stdin")?;
+        let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+        let stdout = child.stdout.take().ok_or("stdout")?;
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines_tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let wait_for = |what: &str| -> Result<(), String> {
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match lines.recv_timeout(left) {
+                    Ok(line) if line.contains(what) => return Ok(()),
+                    Ok(_) => {}
+                    Err(_) => return Err(format!("openssl s_server never printed {what:?}")),
+                }
+            }
+        };
+        wait_for("ACCEPT")?;
+        let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+        let mut stream = RingStream::new(stream.into(), &RingConfig::default()).map_err(|e| e.to_string())?;
+        let verifier = HostVerifier::new(Some(&[c.root.clone()]), Vec::new())?;
+        let mut storage = Box::new(Storage::new());
+        let mut engine = Client::new(&mut storage, Rustls::new("localhost", verifier, false)?);
+        engine.reconnect();
+        let mut plain = Vec::new();
+        probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| e.state() == State::Established)?;
+        // One command per read of s_server's stdin: it drops what follows
+        // a command in the same read, so each line waits for its KeyUpdate.
+        for (updates, (command, line)) in [("k", "one"), ("K", "two")].into_iter().enumerate() {
+            writeln!(typed, "{command}").map_err(|e| e.to_string())?;
+            typed.flush().map_err(|e| e.to_string())?;
+            let received = |e: &Client<'_>, _: &[u8]| e.handshake().report().key_updates_received as usize > updates;
+            probe::pump(&mut engine, &mut stream, &mut plain, deadline, received)?;
+            writeln!(typed, "{line}").map_err(|e| e.to_string())?;
+            typed.flush().map_err(|e| e.to_string())?;
+            let want = format!("{line}\n");
+            probe::pump(&mut engine, &mut stream, &mut plain, deadline, |_, p| p.ends_with(want.as_bytes()))?;
+        }
+        engine.send(b"three\n").map_err(|e| e.to_string())?;
+        probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| !e.wants_write())?;
+        wait_for("three")?;
+        engine.close().map_err(|e| e.to_string())?;
+        probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| !e.wants_write())?;
+        Ok(engine.handshake().report().clone())
+    })();
+    let _ = child.kill();
+    let _ = child.wait();
+    result
 }

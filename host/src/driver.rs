@@ -19,14 +19,13 @@
 
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, OwnedFd};
-use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hotline_core::engine::{Counters, Engine, Event, Link, NodeStats, Settings, Stages, Stamp, Stream, VenueState};
+use hotline_core::engine::{Counters, Engine, Event, NodeStats, Settings, Stages, Stamp, Stream, VenueState};
 use hotline_core::risk::Limits;
 use hotline_core::strategy::whale::Rules;
-use hotline_core::tls::{self, Aes128GcmSha256, Aes256GcmSha384, Storage};
+use hotline_core::tls::{Storage, Suite};
 use rustls_pki_types::CertificateDer;
 
 use crate::alloc_count;
@@ -36,7 +35,7 @@ use crate::metrics::server::Server;
 use crate::metrics::{Metrics, Stage};
 use crate::net::ring::{Completion, Conn, Ring, RingConfig};
 use crate::net::socket::{self, SocketOptions};
-use crate::tls_verify::{HostVerifier, contain, unix_secs};
+use crate::tls::{Client, HostVerifier, Rustls, contain};
 
 /// The venue's connection slot; node `i`'s is `FEED + i`.
 const VENUE: Conn = 0;
@@ -192,19 +191,10 @@ pub fn run(
     clock: &Clock,
     control: &mut dyn Control,
 ) -> Result<Report, String> {
-    let mut verifier = HostVerifier::new(plan.ca.as_deref(), plan.pins.clone(), unix_secs())?;
+    let verifier = HostVerifier::new(plan.ca.as_deref(), plan.pins.clone())?;
+    let handshake = Rustls::new(&plan.server_name, verifier, plan.aes256)?;
     let mut storage = Box::new(Storage::new());
-    let config = tls::Config { server_name: &plan.server_name };
-    let seed = crate::entropy::<32>()?;
-    if plan.aes256 {
-        let link = pin!(tls::connect::<Aes256GcmSha384, _>(&mut storage, config, &mut verifier, seed));
-        let suite = link.cipher_suite();
-        drive(plan, settings, rules, limits, clock, control, link, suite)
-    } else {
-        let link = pin!(tls::connect::<Aes128GcmSha256, _>(&mut storage, config, &mut verifier, seed));
-        let suite = link.cipher_suite();
-        drive(plan, settings, rules, limits, clock, control, link, suite)
-    }
+    drive(plan, settings, rules, limits, clock, control, Client::new(&mut storage, handshake))
 }
 
 /// One TCP connection slot of the ring.
@@ -220,15 +210,14 @@ struct Socket {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn drive<L: Link>(
+fn drive(
     plan: &Plan,
     settings: Settings<'_>,
     rules: Rules<'_>,
     limits: Limits,
     clock: &Clock,
     control: &mut dyn Control,
-    link: L,
-    cipher_suite: &'static str,
+    link: Client<'_>,
 ) -> Result<Report, String> {
     let nodes = plan.feeds.len();
     if nodes != settings.nodes {
@@ -349,7 +338,7 @@ fn drive<L: Link>(
                         socket.fd = Some(fd);
                         ring.recv(conn).map_err(|e| format!("io_uring recv: {e:?}"))?;
                         if conn == VENUE {
-                            engine.venue_connected(now, crate::entropy::<32>()?);
+                            engine.venue_connected(now);
                         } else {
                             engine.feed_connected(conn - FEED, now);
                         }
@@ -429,7 +418,7 @@ fn drive<L: Link>(
         hot_path_allocations: counting.then_some(hot_allocs),
         events_dropped: engine.events_dropped(),
         venue_offset_ns: engine.venue_offset_ns(),
-        cipher_suite,
+        cipher_suite: engine.link().suite().map_or("none negotiated", Suite::name),
         multishot: ring.multishot(),
         nodes: engine.node_stats().to_vec(),
     })
@@ -437,8 +426,8 @@ fn drive<L: Link>(
 
 /// Moves whatever the engine has to send into the ring and submits it;
 /// returns the submit time when venue bytes left.
-fn transmit<L: Link>(
-    engine: &mut Engine<'_, L, &Clock>,
+fn transmit(
+    engine: &mut Engine<'_, Client<'_>, &Clock>,
     ring: &mut Ring,
     sockets: &[Socket],
     clock: &Clock,

@@ -3,7 +3,7 @@
 //! io_uring loop around `hotline-core`'s engine ([`driver`]), the
 //! transport and sockets ([`net`]), the validated configuration
 //! ([`config`]), stage latencies ([`metrics`]), binary logging with defmt
-//! ([`log`]), WebPKI certificate verification ([`tls_verify`]), the
+//! ([`log`]), the TLS handshake and WebPKI verification ([`tls`]), the
 //! TLS/WebSocket endpoint check ([`probe`]) and the start-up tuning of the
 //! engine thread ([`tune`]). It moves bytes and time; the protocols are
 //! `hotline-core`'s. The demo's and the benchmarks' machinery is in
@@ -21,7 +21,7 @@ pub mod net;
 pub mod probe;
 pub mod secret;
 pub mod signals;
-pub mod tls_verify;
+pub mod tls;
 pub mod tune;
 
 /// Bytes from the kernel's CSPRNG.

@@ -1,25 +1,26 @@
 //! A `wss://` or `https://` URL turns into a report of what connecting to
-//! it the way the engine will took and found: TCP, `core::tls` TLS 1.3 with
-//! the given anchors and pins, and for `wss` the RFC 6455 §4 opening
+//! it the way the engine will took and found: TCP, the TLS 1.3 handshake
+//! (rustls, [`crate::tls`]) with the given anchors and pins and the
+//! `core::tls` record layer after it, and for `wss` the RFC 6455 §4 opening
 //! handshake through `core::ws`, then close_notify (RFC 8446 §6.1). The
-//! report is one JSON object: address, cipher suite, chain subjects and
-//! SPKI hashes, pin result and the time each step took. The bytes move
+//! report is one JSON object: address, cipher suite, key-exchange group,
+//! whether a HelloRetryRequest happened, session tickets, chain subjects
+//! and SPKI hashes, pin result and the time each step took. The bytes move
 //! through io_uring with registered buffers, as in the [`crate::driver`]
 //! loop; [`pump`] is that byte mover, shared with the TLS peer tests.
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
-use std::pin::{Pin, pin};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hotline_core::Status;
-use hotline_core::tls::{self, Aes128GcmSha256, Aes256GcmSha384, Client, State, Storage};
+use hotline_core::tls::{State, Storage};
 use hotline_core::ws::handshake::{self, Request};
 
 use crate::net::ring::{RingConfig, RingStream};
-use crate::tls_verify::{HostVerifier, certs_from_pem, contain, unix_secs};
+use crate::tls::{Client, HostVerifier, Rustls, certs_from_pem, contain};
 
 /// What to probe and how.
 #[derive(Debug, Clone)]
@@ -33,7 +34,8 @@ pub struct Options {
     pub ca: Option<PathBuf>,
     /// Skip chain and hostname validation. INSECURE: diagnostics only.
     pub insecure_skip_verify: bool,
-    /// Offer TLS_AES_256_GCM_SHA384 instead of TLS_AES_128_GCM_SHA256.
+    /// Prefer TLS_AES_256_GCM_SHA384 to TLS_AES_128_GCM_SHA256 (both are
+    /// offered).
     pub aes256: bool,
     /// Give up after this long.
     pub timeout: Duration,
@@ -76,33 +78,30 @@ fn parse_url(url: &str) -> Result<Target, String> {
 /// `engine` until `done` holds, the connection ends or `deadline` passes;
 /// plaintext received on the way is appended to `plain`. Engine calls run
 /// under [`contain`].
-pub fn pump<F>(
-    mut engine: Pin<&mut Client<'_, F>>,
+pub fn pump(
+    engine: &mut Client<'_>,
     stream: &mut RingStream,
     plain: &mut Vec<u8>,
     deadline: Instant,
-    mut done: impl FnMut(&Client<'_, F>, &[u8]) -> bool,
-) -> Result<(), String>
-where
-    F: Future<Output = Result<(), tls::Error>>,
-{
+    mut done: impl FnMut(&Client<'_>, &[u8]) -> bool,
+) -> Result<(), String> {
     let mut buf = vec![0u8; 32 * 1024];
     loop {
         loop {
-            let n = contain(|| engine.as_mut().poll_transmit(&mut buf))?;
+            let n = contain(|| engine.poll_transmit(&mut buf))?;
             if n == 0 {
                 break;
             }
             stream.send_all(buf.get(..n).unwrap_or_default(), deadline).map_err(|e| format!("send: {e}"))?;
         }
         loop {
-            let n = contain(|| engine.as_mut().recv(&mut buf))?.map_err(|e| e.to_string())?;
+            let n = contain(|| engine.recv(&mut buf))?.map_err(|e| e.to_string())?;
             if n == 0 {
                 break;
             }
             plain.extend_from_slice(buf.get(..n).unwrap_or_default());
         }
-        if done(&engine, plain) {
+        if done(engine, plain) {
             return Ok(());
         }
         if engine.state() == State::Closed {
@@ -114,14 +113,14 @@ where
             Err(e) => return Err(format!("recv: {e}")),
         };
         if input.is_empty() {
-            contain(|| engine.as_mut().handle_eof())?.map_err(|e| e.to_string())?;
+            contain(|| engine.handle_eof())?.map_err(|e| e.to_string())?;
             continue;
         }
         while !input.is_empty() {
-            let used = contain(|| engine.as_mut().handle_input(input))?.map_err(|e| e.to_string())?;
+            let used = contain(|| engine.handle_input(input))?.map_err(|e| e.to_string())?;
             input = input.get(used..).unwrap_or_default();
             let mut app = [0u8; 4096];
-            let got = contain(|| engine.as_mut().recv(&mut app))?.map_err(|e| e.to_string())?;
+            let got = contain(|| engine.recv(&mut app))?.map_err(|e| e.to_string())?;
             plain.extend_from_slice(app.get(..got).unwrap_or_default());
             if used == 0 && got == 0 {
                 return Err("engine stalled".to_owned());
@@ -152,7 +151,7 @@ pub fn probe(options: &Options) -> Result<serde_json::Value, String> {
         }
         None => None,
     };
-    let mut verifier = HostVerifier::new(ca.as_deref(), pins, unix_secs())?;
+    let mut verifier = HostVerifier::new(ca.as_deref(), pins)?;
     if options.insecure_skip_verify {
         eprintln!(
             "hotline probe: WARNING: --insecure-skip-verify: the certificate chain and hostname are NOT \
@@ -183,19 +182,15 @@ pub fn probe(options: &Options) -> Result<serde_json::Value, String> {
     let tcp = started.elapsed();
 
     let mut storage = Box::new(Storage::new());
-    let config = tls::Config { server_name: &target.host };
-    let seed = crate::entropy::<32>()?;
+    let mut engine = Client::new(&mut storage, Rustls::new(&target.host, verifier, options.aes256)?);
+    engine.reconnect();
     let mut report = Report::default();
-    if options.aes256 {
-        let engine = pin!(tls::connect::<Aes256GcmSha384, _>(&mut storage, config, &mut verifier, seed));
-        session(engine, &mut stream, &target, deadline, &mut report)?;
-    } else {
-        let engine = pin!(tls::connect::<Aes128GcmSha256, _>(&mut storage, config, &mut verifier, seed));
-        session(engine, &mut stream, &target, deadline, &mut report)?;
-    }
+    session(&mut engine, &mut stream, &target, deadline, &mut report)?;
+    let tls = engine.handshake().report();
+    let verifier = engine.handshake().verifier();
 
     let chain: Vec<serde_json::Value> = verifier
-        .chain
+        .chain()
         .iter()
         .map(|c| {
             serde_json::json!({
@@ -208,12 +203,16 @@ pub fn probe(options: &Options) -> Result<serde_json::Value, String> {
         "url": options.url,
         "address": addr.to_string(),
         "cipher_suite": report.suite,
+        "key_exchange": tls.group,
+        "hello_retry_request": tls.hello_retry,
+        "session_tickets": tls.tickets,
         "verified": !options.insecure_skip_verify,
         "chain": chain,
         "pins_matched": verifier.pins_matched(),
         "timings_us": {
             "tcp_connect": tcp.as_micros(),
             "tls_handshake": report.handshake.as_micros(),
+            "tls_handshake_to_keys": tls.elapsed.map(|d| d.as_micros()),
             "upgrade": report.upgrade.map(|d| d.as_micros()),
         },
     }))
@@ -228,22 +227,19 @@ struct Report {
 }
 
 /// Handshake, optional WebSocket upgrade, then close_notify.
-fn session<F>(
-    mut engine: Pin<&mut Client<'_, F>>,
+fn session(
+    engine: &mut Client<'_>,
     stream: &mut RingStream,
     target: &Target,
     deadline: Instant,
     report: &mut Report,
-) -> Result<(), String>
-where
-    F: Future<Output = Result<(), tls::Error>>,
-{
+) -> Result<(), String> {
     let mut plain = Vec::new();
     let started = Instant::now();
-    pump(engine.as_mut(), stream, &mut plain, deadline, |e, _| e.state() == State::Established)
+    pump(engine, stream, &mut plain, deadline, |e, _| e.state() == State::Established)
         .map_err(|e| format!("TLS handshake with {}: {e}", target.host))?;
     report.handshake = started.elapsed();
-    report.suite = engine.cipher_suite();
+    report.suite = engine.suite().map_or("none", |s| s.name());
 
     if target.websocket {
         let started = Instant::now();
@@ -259,13 +255,13 @@ where
             handshake::write_request(&request, &mut out).map_err(|e| format!("upgrade request: {e:?}"))?;
         let mut request = out.get(..len).unwrap_or_default();
         while !request.is_empty() {
-            let n = contain(|| engine.as_mut().send(request))?.map_err(|e| e.to_string())?;
+            let n = contain(|| engine.send(request))?.map_err(|e| e.to_string())?;
             request = request.get(n..).unwrap_or_default();
-            pump(engine.as_mut(), stream, &mut plain, deadline, |_, _| true)?;
+            pump(engine, stream, &mut plain, deadline, |_, _| true)?;
         }
         let mut fed = 0;
         let upgraded = std::cell::Cell::new(None);
-        pump(engine.as_mut(), stream, &mut plain, deadline, |_, p| {
+        pump(engine, stream, &mut plain, deadline, |_, p| {
             let fresh = p.get(fed..).unwrap_or_default();
             if fresh.is_empty() {
                 return false;
@@ -282,6 +278,6 @@ where
         report.upgrade = Some(started.elapsed());
     }
 
-    contain(|| engine.as_mut().close())?.map_err(|e| e.to_string())?;
+    contain(|| engine.close())?.map_err(|e| e.to_string())?;
     pump(engine, stream, &mut plain, deadline, |e, _| e.state() == State::Closed && !e.wants_write())
 }

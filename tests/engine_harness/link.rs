@@ -3,7 +3,8 @@
 //! of a TLS client's queues: input is taken a bounded chunk at a time into
 //! an inbox that fills up, plaintext is taken only as far as the outbox
 //! has room, and output leaves a chunk at a time, so the engine meets the
-//! same partial reads and writes it would over TLS. A new TCP connection
+//! same partial reads and writes it would over TLS; a message written in
+//! its record room goes out as written. A new TCP connection
 //! (`reconnect`) is established at once; `close` plays close_notify: the
 //! link reads as closed once its outbox is drained.
 
@@ -21,6 +22,8 @@ pub(crate) struct PlainLink {
     chunk: usize,
     /// Room in each queue, like a TLS client's record buffers.
     room: usize,
+    /// Where a message is written before `seal_room`.
+    scratch: Vec<u8>,
     established: bool,
     closing: bool,
 }
@@ -34,6 +37,7 @@ impl PlainLink {
             outbox: VecDeque::new(),
             chunk: chunk.max(1),
             room: room.max(1),
+            scratch: Vec::new(),
             established: false,
             closing: false,
         }
@@ -76,6 +80,19 @@ impl Link for PlainLink {
         Ok(take)
     }
 
+    fn room(&mut self) -> &mut [u8] {
+        let free = if self.established && !self.closing { self.room - self.outbox.len() } else { 0 };
+        self.scratch.resize(free, 0);
+        &mut self.scratch
+    }
+
+    fn seal_room(&mut self, len: usize) -> Result<(), tls::Error> {
+        let taken = self.send(self.scratch.get(..len).unwrap_or_default().to_vec().as_slice())?;
+        if taken == len { Ok(()) } else { Err(tls::Error::ShuttingDown) }
+    }
+
+    fn prepare(&mut self, _len: usize) {}
+
     fn recv(&mut self, buf: &mut [u8]) -> Result<usize, tls::Error> {
         let n = buf.len().min(self.inbox.len());
         for (dst, src) in buf.iter_mut().zip(self.inbox.drain(..n)) {
@@ -99,7 +116,7 @@ impl Link for PlainLink {
         }
     }
 
-    fn reconnect(&mut self, _seed: [u8; 32]) {
+    fn reconnect(&mut self) {
         self.inbox.clear();
         self.outbox.clear();
         self.established = true;

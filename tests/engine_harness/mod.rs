@@ -191,7 +191,6 @@ pub(crate) struct Pair {
     ran_at: Option<u64>,
     feed_up: bool,
     venue_up: bool,
-    connects: u8,
 }
 
 impl std::fmt::Debug for Pair {
@@ -234,7 +233,6 @@ impl Pair {
             ran_at: None,
             feed_up: false,
             venue_up: false,
-            connects: 0,
         }
     }
 
@@ -339,8 +337,7 @@ impl Pair {
                 } else {
                     self.venue.accept();
                     self.venue_up = true;
-                    self.connects = self.connects.wrapping_add(1);
-                    self.engine.venue_connected(now, [self.connects; 32]);
+                    self.engine.venue_connected(now);
                 }
             }
             Event::VenueClose => {

@@ -1,17 +1,23 @@
 #!/usr/bin/env python3
 """A deliberately broken TLS 1.3 server (RFC 8446) for hotline's hostile tests.
 
-Speaks just enough TLS 1.3 -- P-256 ECDHE, TLS_AES_128_GCM_SHA256, ECDSA
-P-256 CertificateVerify -- to reach the point where it misbehaves, chosen by
-MODE:
+Speaks just enough TLS 1.3 -- X25519 or P-256 ECDHE (whichever share the
+client sent, X25519 first), TLS_AES_128_GCM_SHA256, ECDSA P-256
+CertificateVerify -- to reach the point where it misbehaves, chosen by MODE:
 
   no_cert          EncryptedExtensions + Finished, no Certificate or
-                   CertificateVerify, then application data ("hole 1")
+                   CertificateVerify, then application data
   cv_before_cert   CertificateVerify before Certificate
-  key_update       valid handshake, then a KeyUpdate
-  post_cert        valid handshake, then a post-handshake Certificate
   oversized        a record longer than 2^14 + 256 after ServerHello
   garbage          an encrypted-looking record of random bytes after ServerHello
+and after a valid handshake, to the record layer:
+  key_update_bad   a KeyUpdate whose request_update is 2
+  key_update_split a KeyUpdate with another handshake message behind it in
+                   the same record
+  post_cert        a post-handshake Certificate
+  padding_only     a record whose plaintext is all zero padding
+  oversized_after  a record longer than 2^14 + 256
+  garbage_after    an application-data record of random bytes
 
 Usage: hostile_tls13.py MODE CERT_CHAIN_PEM LEAF_KEY_PEM
 Prints the listening port on stdout, serves one connection, exits.
@@ -26,7 +32,7 @@ import sys
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 HASH = hashlib.sha256
@@ -91,7 +97,8 @@ def recv_record(conn):
 
 
 def client_key_share(client_hello):
-    """The client's P-256 key share from a ClientHello handshake message."""
+    """The client's X25519 (preferred) or P-256 key share from a ClientHello
+    handshake message, with its group."""
     body = client_hello[4:]
     pos = 2 + 32
     pos += 1 + body[pos]
@@ -106,14 +113,17 @@ def client_key_share(client_hello):
         data = body[pos + 4:pos + 4 + ext_len]
         pos += 4 + ext_len
         if ext_type == 0x0033:
+            shares = {}
             i = 2
             while i < len(data):
                 group = int.from_bytes(data[i:i + 2], "big")
                 klen = int.from_bytes(data[i + 2:i + 4], "big")
-                if group == 0x0017:
-                    return session_id, data[i + 4:i + 4 + klen]
+                shares[group] = data[i + 4:i + 4 + klen]
                 i += 4 + klen
-    raise ValueError("no P-256 key share")
+            for group in (0x001d, 0x0017):
+                if group in shares:
+                    return session_id, group, shares[group]
+    raise ValueError("no X25519 or P-256 key share")
 
 
 def main():
@@ -133,16 +143,22 @@ def main():
     conn.settimeout(10)
 
     _, client_hello = recv_record(conn)
-    session_id, client_share = client_key_share(client_hello)
-    server_key = ec.generate_private_key(ec.SECP256R1())
-    shared = server_key.exchange(
-        ec.ECDH(), ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), client_share))
-    server_share = server_key.public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    session_id, group, client_share = client_key_share(client_hello)
+    if group == 0x001d:
+        server_key = x25519.X25519PrivateKey.generate()
+        shared = server_key.exchange(x25519.X25519PublicKey.from_public_bytes(client_share))
+        server_share = server_key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    else:
+        server_key = ec.generate_private_key(ec.SECP256R1())
+        shared = server_key.exchange(
+            ec.ECDH(), ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), client_share))
+        server_share = server_key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
 
     extensions = (b"\x00\x2b\x00\x02\x03\x04"
                   + b"\x00\x33" + (4 + len(server_share)).to_bytes(2, "big")
-                  + b"\x00\x17" + len(server_share).to_bytes(2, "big") + server_share)
+                  + group.to_bytes(2, "big") + len(server_share).to_bytes(2, "big") + server_share)
     server_hello = handshake(2, b"\x03\x03" + os.urandom(32) + bytes([len(session_id)]) + session_id
                              + b"\x13\x01\x00" + len(extensions).to_bytes(2, "big") + extensions)
     conn.sendall(b"\x16\x03\x03" + len(server_hello).to_bytes(2, "big") + server_hello)
@@ -192,10 +208,19 @@ def main():
 
     if mode == "no_cert":
         conn.sendall(app.seal(23, b"PWNED: unauthenticated application data\n"))
-    elif mode == "key_update":
-        conn.sendall(app.seal(22, handshake(24, b"\x00")))
+    elif mode == "key_update_bad":
+        conn.sendall(app.seal(22, handshake(24, b"\x02")))
+    elif mode == "key_update_split":
+        ticket = handshake(4, b"\x00\x00\x00\x3c" + b"\x00\x00\x00\x01" + b"\x00" + b"\x00\x01\x07" + b"\x00\x00")
+        conn.sendall(app.seal(22, handshake(24, b"\x00") + ticket))
     elif mode == "post_cert":
         conn.sendall(app.seal(22, certificate))
+    elif mode == "padding_only":
+        conn.sendall(app.seal(0, b"\x00" * 8))
+    elif mode == "oversized_after":
+        conn.sendall(b"\x17\x03\x03\x48\x01" + os.urandom(0x4801))
+    elif mode == "garbage_after":
+        conn.sendall(b"\x17\x03\x03\x00\x40" + os.urandom(0x40))
     drain(conn)
 
 

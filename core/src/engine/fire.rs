@@ -163,7 +163,7 @@ impl<C: Stamp> State<'_, C> {
         let signed = self.clock.stamp();
         let framed_at = io.frame_text(request, &mut self.rng);
         let framed = self.clock.stamp();
-        let sealed = framed_at.map(|(start, end)| io.send_frame(start, end));
+        let sealed = framed_at.map(|framed| io.send_framed(framed));
         let sealed_at = self.clock.stamp();
         if !matches!(sealed, Ok(Ok(()))) {
             // Never on the wire: the connection is failing.

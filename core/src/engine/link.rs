@@ -1,12 +1,9 @@
 //! The secure transport under the venue session: what the engine needs of
-//! a TLS client, implemented by [`crate::tls::Client`]. The engine is
-//! generic over it so the TLS future's unnameable type stays with the host
-//! that pinned it.
+//! a TLS client, implemented by [`crate::tls::Client`] over the host's
+//! handshake. The engine is generic over it so deterministic tests can put
+//! a plaintext link in its place.
 
-use core::future::Future;
-use core::pin::Pin;
-
-use crate::tls::{self, State};
+use crate::tls::{self, Client, Handshake, State};
 
 /// A TLS client connection that can start over on a new TCP stream.
 pub trait Link {
@@ -16,48 +13,68 @@ pub trait Link {
     fn handle_eof(&mut self) -> Result<(), tls::Error>;
     /// Ciphertext to send, into `buf`; 0 when there is none.
     fn poll_transmit(&mut self, buf: &mut [u8]) -> usize;
-    /// Queues plaintext to seal; returns how much was taken.
+    /// Seals plaintext; returns how much was taken.
     fn send(&mut self, data: &[u8]) -> Result<usize, tls::Error>;
+    /// Plaintext room in the next record, to be written in place and
+    /// sealed by [`seal_room`](Self::seal_room); empty when there is none.
+    fn room(&mut self) -> &mut [u8];
+    /// Seals the first `len` bytes of [`room`](Self::room).
+    fn seal_room(&mut self, len: usize) -> Result<(), tls::Error>;
+    /// Readies the next record for `len` bytes of plaintext ahead of time
+    /// (pre-sealing), when the link can.
+    fn prepare(&mut self, len: usize);
     /// Received plaintext, into `buf`.
     fn recv(&mut self, buf: &mut [u8]) -> Result<usize, tls::Error>;
     /// Sends close_notify after the queued plaintext.
     fn close(&mut self) -> Result<(), tls::Error>;
     /// Where the connection stands.
     fn state(&self) -> State;
-    /// Starts a new connection with fresh entropy.
-    fn reconnect(&mut self, seed: [u8; 32]);
+    /// Starts a new connection.
+    fn reconnect(&mut self);
 }
 
-impl<F: Future<Output = Result<(), tls::Error>>> Link for Pin<&mut tls::Client<'_, F>> {
+impl<H: Handshake> Link for Client<'_, H> {
     fn handle_input(&mut self, data: &[u8]) -> Result<usize, tls::Error> {
-        self.as_mut().handle_input(data)
+        Client::handle_input(self, data)
     }
 
     fn handle_eof(&mut self) -> Result<(), tls::Error> {
-        self.as_mut().handle_eof()
+        Client::handle_eof(self)
     }
 
     fn poll_transmit(&mut self, buf: &mut [u8]) -> usize {
-        self.as_mut().poll_transmit(buf)
+        Client::poll_transmit(self, buf)
     }
 
     fn send(&mut self, data: &[u8]) -> Result<usize, tls::Error> {
-        self.as_mut().send(data)
+        Client::send(self, data)
+    }
+
+    fn room(&mut self) -> &mut [u8] {
+        Client::room(self)
+    }
+
+    fn seal_room(&mut self, len: usize) -> Result<(), tls::Error> {
+        Client::seal_room(self, len)
+    }
+
+    fn prepare(&mut self, len: usize) {
+        Client::prepare(self, len);
     }
 
     fn recv(&mut self, buf: &mut [u8]) -> Result<usize, tls::Error> {
-        self.as_mut().recv(buf)
+        Client::recv(self, buf)
     }
 
     fn close(&mut self) -> Result<(), tls::Error> {
-        self.as_mut().close()
+        Client::close(self)
     }
 
     fn state(&self) -> State {
-        self.as_ref().get_ref().state()
+        Client::state(self)
     }
 
-    fn reconnect(&mut self, seed: [u8; 32]) {
-        self.as_mut().reconnect(seed);
+    fn reconnect(&mut self) {
+        Client::reconnect(self);
     }
 }

@@ -257,6 +257,11 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
         self.st.gate.kill(now);
     }
 
+    /// The venue's transport, for what its handshake learned.
+    pub fn link(&self) -> &L {
+        &self.io.link
+    }
+
     /// Where the venue session stands.
     pub fn venue_state(&self) -> VenueState {
         self.st.venue_state()

@@ -2,8 +2,10 @@
 //! WebSocket frames (RFC 6455 §5.2) and then into TLS records through the
 //! [`Link`]; what TLS has no room for yet waits in a backlog, so plaintext
 //! is sealed in the order it was sent. Inbound records come back out as
-//! plaintext for the WebSocket decoder. Frames are built where they will be
-//! sealed from, so an order is never copied after it is signed.
+//! plaintext for the WebSocket decoder. A request is framed inside the
+//! next TLS record's plaintext room and sealed there, so an order is
+//! copied once (from its template) before it is ciphertext; only when the
+//! link has no room, or a backlog must go first, is it framed aside.
 
 use rand_core::RngCore;
 
@@ -11,7 +13,7 @@ use super::event::VenueLoss;
 use super::link::Link;
 use crate::tls;
 use crate::venue::{REQUEST_CAP, RequestError};
-use crate::ws::{self, Client, MAX_HEADER_LEN, Opcode};
+use crate::ws::{self, Client, FrameHeader, MAX_HEADER_LEN, Opcode};
 
 /// Plaintext read from TLS per step.
 pub(super) const PLAIN_CHUNK: usize = 4096;
@@ -19,6 +21,9 @@ pub(super) const PLAIN_CHUNK: usize = 4096;
 const BACKLOG: usize = 4096;
 /// Room for a request and its WebSocket header.
 const FRAME: usize = MAX_HEADER_LEN + REQUEST_CAP;
+/// Plaintext the next record is prepared for while idle: one whole
+/// request frame (the record layer caps it at its keystream).
+pub(super) const PRESEALED: usize = FRAME;
 
 /// Transport, WebSocket, and the buffers that move bytes.
 pub(super) struct Outbox<'a, L> {
@@ -28,6 +33,15 @@ pub(super) struct Outbox<'a, L> {
     frame: [u8; FRAME],
     backlog: [u8; BACKLOG],
     backlog_len: usize,
+}
+
+/// Where a framed request waits to be sealed.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Framed {
+    /// The first `len` bytes of the link's record room.
+    Room(usize),
+    /// `frame[start..end]`.
+    Aside(usize, usize),
 }
 
 /// A request could not be framed or queued.
@@ -44,8 +58,8 @@ impl<'a, L: Link> Outbox<'a, L> {
     }
 
     /// A new connection: nothing from the last one is sent on it.
-    pub(super) fn restart(&mut self, seed: [u8; 32]) {
-        self.link.reconnect(seed);
+    pub(super) fn restart(&mut self) {
+        self.link.reconnect();
         self.backlog_len = 0;
     }
 
@@ -79,22 +93,41 @@ impl<'a, L: Link> Outbox<'a, L> {
         }
     }
 
-    /// Copies `request` behind room for a header and frames it as one text
-    /// message; returns where the frame lies in the frame buffer.
-    pub(super) fn frame_text(&mut self, request: &[u8], rng: &mut impl RngCore) -> Result<(usize, usize), SendError> {
+    /// Frames `request` as one text message in the link's record room, or
+    /// in the frame buffer when the room is short or a backlog is waiting.
+    pub(super) fn frame_text(&mut self, request: &[u8], rng: &mut impl RngCore) -> Result<Framed, SendError> {
+        let head = FrameHeader { fin: true, rsv: 0, opcode: Opcode::Text, mask: Some([0; 4]), payload_len: 0 };
+        let head = FrameHeader { payload_len: request.len() as u64, ..head }.encoded_len();
+        if self.backlog_len == 0
+            && let Some(room) = self.link.room().get_mut(..head + request.len())
+        {
+            room.get_mut(head..).unwrap_or_default().copy_from_slice(request);
+            let start = self.ws.encode(room, head, request.len(), Opcode::Text, true, mask(rng)).map_err(SendError::Ws)?;
+            if start == 0 {
+                return Ok(Framed::Room(head + request.len()));
+            }
+        }
         let end = MAX_HEADER_LEN + request.len();
         self.frame.get_mut(MAX_HEADER_LEN..end).ok_or(SendError::TooLong)?.copy_from_slice(request);
         let start = self
             .ws
             .encode(&mut self.frame, MAX_HEADER_LEN, request.len(), Opcode::Text, true, mask(rng))
             .map_err(SendError::Ws)?;
-        Ok((start, end))
+        Ok(Framed::Aside(start, end))
+    }
+
+    /// Seals or queues a framed request.
+    pub(super) fn send_framed(&mut self, framed: Framed) -> Result<(), tls::Error> {
+        match framed {
+            Framed::Room(len) => self.link.seal_room(len),
+            Framed::Aside(start, end) => self.send_frame(start, end),
+        }
     }
 
     /// Frames `request` as one text message and queues it.
     pub(super) fn send_text(&mut self, request: &[u8], rng: &mut impl RngCore) -> Result<(), SendError> {
-        let (start, end) = self.frame_text(request, rng)?;
-        self.send_frame(start, end).map_err(SendError::Tls)
+        let framed = self.frame_text(request, rng)?;
+        self.send_framed(framed).map_err(SendError::Tls)
     }
 
     /// Queues an empty ping.

@@ -14,7 +14,7 @@ use rand_core::RngCore;
 use super::event::{Event, VenueLoss, VenueState};
 use super::link::Link;
 use super::orders::{OrderState, UnknownCause};
-use super::outbox::Outbox;
+use super::outbox::{Outbox, PRESEALED};
 use super::settings::{Stamp, Timers};
 use super::{Engine, State};
 use crate::tls;
@@ -277,10 +277,10 @@ impl<C> State<'_, C> {
 }
 
 impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
-    /// The host connected TCP to the venue: the TLS ClientHello (from the
-    /// fresh entropy `seed`) is ready in [`poll_transmit`](Self::poll_transmit).
-    pub fn venue_connected(&mut self, now: u64, seed: [u8; 32]) {
-        self.io.restart(seed);
+    /// The host connected TCP to the venue: the TLS ClientHello is ready
+    /// in [`poll_transmit`](Self::poll_transmit).
+    pub fn venue_connected(&mut self, now: u64) {
+        self.io.restart();
         let st = &mut self.st;
         st.counters.venue_connects += 1;
         // Every connection starts by querying what is still unknown.
@@ -386,8 +386,12 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
         }
         let n = self.io.link.poll_transmit(buf);
         if n == 0 {
-            if self.st.venue_state() == VenueState::Closing && self.io.link.state() == tls::State::Closed {
-                self.finish_close(now);
+            match self.st.venue_state() {
+                VenueState::Closing if self.io.link.state() == tls::State::Closed => self.finish_close(now),
+                // Idle and trading: the next record, most likely an order,
+                // needs no AES when it comes.
+                VenueState::Trading => self.io.link.prepare(PRESEALED),
+                _ => {}
             }
             return None;
         }

@@ -1,51 +1,113 @@
 //! Fuzz bodies for TLS. The record input path: whatever a server sends
-//! after the ClientHello, in whatever split, the engine must make progress
-//! or fail with an error, never panic, and never reach the application-data
-//! state (nothing here can authenticate as a server). The record cipher:
-//! hotline's AES-GCM against the aes-gcm crate on any input.
+//! after the handshake, in whatever split — garbage, or records sealed
+//! under the server's real key with any inner type and content (alerts,
+//! KeyUpdate, tickets, padding) — the client must make progress or fail
+//! with an error, never panic, and never deliver plaintext the server did
+//! not seal as application data. The record cipher: hotline's AES-GCM
+//! against the aes-gcm crate on any input.
 
-use hotline_core::tls::{self, Aes128GcmSha256, ECDSA_ALGORITHMS, PkiVerifier, State, Storage};
+use hotline_core::tls::record::{ContentType, HEADER, Sealer};
+use hotline_core::tls::{self, Client, Handover, Keys, Secrets, State, Storage, Suite};
 
-/// First byte: chunk size for splitting the rest; the rest: server bytes.
+/// The keys of a connection whose handshake the fuzzer skips.
+pub fn handover() -> Handover {
+    let keys = |fill: u8| Keys::new(Suite::Aes128GcmSha256, &[fill; 16], [fill; 12]).expect("16-byte key");
+    Handover::new(Secrets { tx: keys(1), tx_seq: 0, rx: keys(2), rx_seq: 0 })
+}
+
+/// First byte: chunk size for splitting server bytes. Then operations of
+/// `[kind, len_hi, len_lo, bytes...]`: kind 0 raw bytes from the server,
+/// 1 a record sealed under the server's key (first byte the inner type,
+/// the rest its content and padding), 2 application data from the client,
+/// 3 a dry run, 4 a prepared record, 5 end of stream.
 pub fn tls_records(data: &[u8]) {
-    let Some((&split, input)) = data.split_first() else {
+    let Some((&split, mut rest)) = data.split_first() else {
         return;
     };
     let chunk = usize::from(split % 64) + 1;
     let mut storage = Box::new(Storage::new());
-    let verifier = PkiVerifier::new(&[], &[], &ECDSA_ALGORITHMS, 1_700_000_000);
-    let config = tls::Config { server_name: "example.com" };
-    let mut engine = core::pin::pin!(tls::connect::<Aes128GcmSha256, _>(&mut storage, config, verifier, [7; 32]));
-    let mut out = [0u8; 1024];
+    let mut client = Client::new(&mut storage, handover());
+    client.reconnect();
+    let server_key = Keys::new(Suite::Aes128GcmSha256, &[2; 16], [2; 12]).expect("16-byte key");
+    let mut server = Sealer::new(&server_key, 0).expect("AES-128");
+    let mut out = vec![0u8; 64 * 1024];
     let mut plain = [0u8; 256];
-    while engine.as_mut().poll_transmit(&mut out) > 0 {}
-    for piece in input.chunks(chunk) {
-        let mut rest = piece;
-        while !rest.is_empty() {
-            match engine.as_mut().handle_input(rest) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => rest = rest.get(n..).unwrap_or_default(),
+    let mut delivered = 0usize;
+    let mut sealed_data = 0usize;
+    while let [kind, hi, lo, tail @ ..] = rest {
+        let len = usize::from(u16::from_be_bytes([*hi, *lo]));
+        let (bytes, next) = tail.split_at(len.min(tail.len()));
+        rest = next;
+        let input = match kind % 6 {
+            0 => bytes.to_vec(),
+            1 => {
+                let Some((&ty, content)) = bytes.split_first() else { continue };
+                let ty = match ty % 3 {
+                    0 => ContentType::ApplicationData,
+                    1 => ContentType::Handshake,
+                    _ => ContentType::Alert,
+                };
+                let mut record = vec![0u8; HEADER + content.len() + 1 + 16];
+                record[HEADER..HEADER + content.len()].copy_from_slice(content);
+                let Ok(n) = server.seal(ty, &mut record, content.len()) else { continue };
+                if ty == ContentType::ApplicationData {
+                    sealed_data += content.len();
+                }
+                record.truncate(n);
+                record
+            }
+            2 => {
+                let _ = client.send(bytes);
+                Vec::new()
+            }
+            3 => {
+                let seq = client.next_tx_seq();
+                let _ = client.dry_run(bytes.len());
+                assert_eq!(client.next_tx_seq(), seq, "a dry run moved the sequence number");
+                assert!(!client.wants_write() || client.poll_transmit(&mut out) > 0);
+                Vec::new()
+            }
+            4 => {
+                client.prepare(bytes.len());
+                let _ = client.send(bytes);
+                Vec::new()
+            }
+            _ => {
+                let _ = client.handle_eof();
+                Vec::new()
+            }
+        };
+        for piece in input.chunks(chunk) {
+            let mut piece = piece;
+            while !piece.is_empty() {
+                match client.handle_input(piece) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => piece = piece.get(n..).unwrap_or_default(),
+                }
+                while let Ok(n) = client.recv(&mut plain) {
+                    if n == 0 {
+                        break;
+                    }
+                    delivered += n;
+                }
             }
         }
-        while engine.as_mut().poll_transmit(&mut out) > 0 {}
-        assert_ne!(engine.state(), State::Established, "unauthenticated server reached application data");
-        assert!(
-            !matches!(engine.as_mut().recv(&mut plain), Ok(n) if n > 0),
-            "plaintext from an unauthenticated server"
-        );
-        if engine.state() == State::Closed {
+        while client.poll_transmit(&mut out) > 0 {}
+        assert!(delivered <= sealed_data, "plaintext the server never sealed as application data");
+        if client.state() == State::Closed && client.error().is_some_and(|e| *e != tls::Error::Closed) {
+            assert!(client.send(b"x").is_err(), "a failed connection took data");
             return;
         }
     }
-    let _ = engine.as_mut().handle_eof();
-    assert_ne!(engine.state(), State::Established);
 }
 
 /// Differential body for the record cipher: hotline's AES-GCM against the
 /// aes-gcm crate on the same key, nonce, AAD and text. Sealing must give
-/// the same bytes and tag; opening arbitrary bytes under an arbitrary tag
-/// must succeed or fail alike, with the same plaintext, and leave the
-/// buffer untouched on failure.
+/// the same bytes and tag, and so must a prepared seal of a text the
+/// keystream covers, which then seals nothing more; a longer text is
+/// refused untouched. Opening arbitrary bytes under an arbitrary tag must
+/// succeed or fail alike, with the same plaintext, and leave the buffer
+/// untouched on failure.
 ///
 /// Layout: one byte (bit 0: AES-256), the key (16 or 32 bytes), the nonce
 /// (12), the AAD length (one byte, at most 63), the AAD, a tag (16), then
@@ -59,7 +121,7 @@ pub fn aes_gcm(data: &[u8]) {
     let Some((key, rest)) = rest.split_at_checked(key_len) else {
         return;
     };
-    let Some((nonce, rest)) = rest.split_at_checked(12) else {
+    let Some((nonce, rest)) = rest.split_first_chunk::<12>() else {
         return;
     };
     let Some((&aad_len, rest)) = rest.split_first() else {
@@ -68,40 +130,48 @@ pub fn aes_gcm(data: &[u8]) {
     let Some((aad, rest)) = rest.split_at_checked(usize::from(aad_len % 64)) else {
         return;
     };
-    let Some((tag, text)) = rest.split_at_checked(16) else {
+    let Some((tag, text)) = rest.split_first_chunk::<16>() else {
         return;
     };
-    let nonce = aes_gcm::Nonce::from_slice(nonce);
-    let tag = aes_gcm::Tag::from_slice(tag);
-    let ours_seal = |buf: &mut [u8]| match key_len {
-        16 => tls::AesGcm::<16>::new_from_slice(key).expect("key").encrypt_in_place_detached(nonce, aad, buf),
-        _ => tls::AesGcm::<32>::new_from_slice(key).expect("key").encrypt_in_place_detached(nonce, aad, buf),
-    };
+    let ours = tls::Gcm::new(key).expect("16 or 32 bytes");
+    // The reference's nonce and tag types.
+    let (n, t) = (aes_gcm::Nonce::from(*nonce), aes_gcm::Tag::from(*tag));
     let theirs_seal = |buf: &mut [u8]| match key_len {
-        16 => aes_gcm::Aes128Gcm::new_from_slice(key).expect("key").encrypt_in_place_detached(nonce, aad, buf),
-        _ => aes_gcm::Aes256Gcm::new_from_slice(key).expect("key").encrypt_in_place_detached(nonce, aad, buf),
+        16 => aes_gcm::Aes128Gcm::new_from_slice(key).expect("key").encrypt_in_place_detached(&n, aad, buf),
+        _ => aes_gcm::Aes256Gcm::new_from_slice(key).expect("key").encrypt_in_place_detached(&n, aad, buf),
     };
-    let ours_open = |buf: &mut [u8], tag: &aes_gcm::Tag| match key_len {
-        16 => tls::AesGcm::<16>::new_from_slice(key).expect("key").decrypt_in_place_detached(nonce, aad, buf, tag),
-        _ => tls::AesGcm::<32>::new_from_slice(key).expect("key").decrypt_in_place_detached(nonce, aad, buf, tag),
-    };
-    let theirs_open = |buf: &mut [u8], tag: &aes_gcm::Tag| match key_len {
-        16 => aes_gcm::Aes128Gcm::new_from_slice(key).expect("key").decrypt_in_place_detached(nonce, aad, buf, tag),
-        _ => aes_gcm::Aes256Gcm::new_from_slice(key).expect("key").decrypt_in_place_detached(nonce, aad, buf, tag),
+    let theirs_open = |buf: &mut [u8]| match key_len {
+        16 => aes_gcm::Aes128Gcm::new_from_slice(key).expect("key").decrypt_in_place_detached(&n, aad, buf, &t),
+        _ => aes_gcm::Aes256Gcm::new_from_slice(key).expect("key").decrypt_in_place_detached(&n, aad, buf, &t),
     };
 
-    let (mut ours, mut theirs) = (text.to_vec(), text.to_vec());
-    let (a, b) = (ours_seal(&mut ours).expect("seal"), theirs_seal(&mut theirs).expect("seal"));
-    assert_eq!((&ours, a), (&theirs, b), "sealed differently");
-    ours_open(&mut ours, &a).expect("own seal must open");
-    assert_eq!(ours, text, "round trip");
+    let (mut sealed, mut theirs) = (text.to_vec(), text.to_vec());
+    let (a, b) = (ours.seal(nonce, aad, &mut sealed).expect("seal"), theirs_seal(&mut theirs).expect("seal"));
+    assert_eq!((&sealed, a), (&theirs, b.into()), "sealed differently");
 
-    let (mut ours, mut theirs) = (text.to_vec(), text.to_vec());
-    let (a, b) = (ours_open(&mut ours, tag), theirs_open(&mut theirs, tag));
+    let mut stream = tls::Keystream::new();
+    ours.prepare(nonce, text.len(), &mut stream);
+    let mut prepared = text.to_vec();
+    match ours.seal_prepared(&mut stream, aad, &mut prepared) {
+        Some(tag) => assert_eq!((&prepared, tag), (&sealed, a), "prepared seal differs"),
+        None => {
+            assert!(text.len() > tls::KEYSTREAM, "prepared seal refused a text it covers");
+            assert_eq!(prepared, text, "a refused prepared seal changed the buffer");
+        }
+    }
+    let mut again = text.to_vec();
+    assert_eq!(ours.seal_prepared(&mut stream, aad, &mut again), None, "a keystream sealed twice");
+    assert_eq!(again, text, "a refused prepared seal changed the buffer");
+
+    ours.open(nonce, aad, &mut sealed, &a).expect("own seal must open");
+    assert_eq!(sealed, text, "round trip");
+
+    let (mut ours_buf, mut theirs) = (text.to_vec(), text.to_vec());
+    let (a, b) = (ours.open(nonce, aad, &mut ours_buf, tag), theirs_open(&mut theirs));
     assert_eq!(a.is_ok(), b.is_ok(), "one opened, the other did not");
     if a.is_ok() {
-        assert_eq!(ours, theirs, "opened differently");
+        assert_eq!(ours_buf, theirs, "opened differently");
     } else {
-        assert_eq!(ours, text, "a failed open changed the buffer");
+        assert_eq!(ours_buf, text, "a failed open changed the buffer");
     }
 }

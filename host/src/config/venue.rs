@@ -14,7 +14,7 @@ use rustls_pki_types::CertificateDer;
 use serde::Deserialize;
 
 use super::{Problems, defaults, ms_ns, secs_ns};
-use crate::tls_verify::certs_from_pem;
+use crate::tls::certs_from_pem;
 
 /// Binance closes every WebSocket API connection after 24 hours.
 const VENUE_CONNECTION_LIFETIME_SECS: u64 = binance::CONNECTION_LIFETIME_NS / 1_000_000_000;

@@ -237,48 +237,55 @@ mod risk {
 
 mod tls {
     use core::hint::black_box;
-    use core::pin::pin;
 
-    use hotline_core::tls::{
-        Aes128GcmSha256, Aes256GcmSha384, Config, ECDSA_ALGORITHMS, PkiVerifier, ServerVerifier, Storage,
-        TlsCipherSuite, connect, spki_sha256,
-    };
+    use hotline_core::tls::{Client, Handover, Keys, Secrets, Storage, Suite};
 
-    pub(crate) fn exercise() {
-        let pins = [spki_sha256(&black_box([0u8; 91]))];
-        let mut verifier = PkiVerifier::new(&[], &pins, &ECDSA_ALGORITHMS, black_box(1_700_000_000));
-        let cert = black_box([0u8; 64]);
-        let _ = black_box(verifier.verify_chain(black_box("example.com"), &[&cert[..]]));
-        let _ = black_box(verifier.verify_signature(&cert, black_box(0x0403), &cert, &cert));
-        black_box(verifier.offers_rsa());
-        engine::<Aes128GcmSha256, _>(verifier);
-        engine::<Aes256GcmSha384, _>(&mut verifier);
+    /// Keys as a handshake would hand them over.
+    pub(crate) fn handover(suite: Suite) -> Handover {
+        let keys = |fill: u8| Keys::new(suite, &black_box([fill; 32])[..suite.key_len()], black_box([fill; 12]));
+        match (keys(1), keys(2)) {
+            (Some(tx), Some(rx)) => Handover::new(Secrets { tx, tx_seq: 0, rx, rx_seq: black_box(0) }),
+            _ => crate::shown(format_args!("no keys")),
+        }
     }
 
-    /// One connection with suite `S`, driven through the whole engine
-    /// surface.
-    fn engine<S: TlsCipherSuite + 'static, V: ServerVerifier>(verifier: V) {
+    pub(crate) fn exercise() {
+        client(Suite::Aes128GcmSha256);
+        client(Suite::Aes256GcmSha384);
+    }
+
+    /// One connection, driven through the whole record-layer surface:
+    /// seal, pre-seal, dry run, open, alerts, close.
+    fn client(suite: Suite) {
         let mut storage = Storage::default();
-        let config = Config { server_name: black_box("example.com") };
-        let mut engine = pin!(connect::<S, V>(&mut storage, config, verifier, black_box([1; 32])));
+        let mut client = Client::new(&mut storage, handover(suite));
+        client.reconnect();
         let mut buf = [0u8; 1024];
-        black_box(engine.as_mut().poll_transmit(&mut buf));
-        let _ = black_box(engine.as_mut().handle_input(&black_box([22u8, 3, 3, 0, 4, 2, 0, 0, 0])));
-        black_box((engine.wants_write(), engine.state(), engine.cipher_suite()));
-        let _ = black_box(engine.as_mut().send(black_box(b"order")));
-        let _ = black_box(engine.as_mut().recv(&mut buf));
-        let _ = black_box(engine.as_mut().close());
-        let _ = black_box(engine.as_mut().handle_eof());
-        engine.as_mut().reconnect(black_box([2; 32]));
-        if let Some(error) = engine.error() {
-            crate::shown(format_args!("{error} {engine:?}"));
+        black_box(client.poll_transmit(&mut buf));
+        let _ = black_box(client.send(black_box(b"order")));
+        client.prepare(black_box(400));
+        let room = client.room();
+        let n = room.len().min(black_box(400));
+        if let Some(r) = room.get_mut(..n) {
+            r.fill(black_box(7));
+        }
+        let _ = black_box(client.seal_room(n));
+        let _ = black_box(client.dry_run(black_box(400)));
+        black_box(client.poll_transmit(&mut buf));
+        let _ = black_box(client.handle_input(&black_box([23u8, 3, 3, 0, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])));
+        let _ = black_box(client.recv(&mut buf));
+        black_box((client.wants_write(), client.state(), client.suite(), client.next_tx_seq()));
+        let _ = black_box(client.close());
+        let _ = black_box(client.handle_eof());
+        client.reconnect();
+        if let Some(error) = client.error() {
+            crate::shown(format_args!("{error} {client:?}"));
         }
     }
 }
 
 mod engine {
     use core::hint::black_box;
-    use core::pin::pin;
 
     use hotline_core::engine::{Engine, NoStamp, Settings, Stream, Timers};
     use hotline_core::order::{Decimal, Instrument, OrderType, Side};
@@ -287,7 +294,7 @@ mod engine {
     use hotline_core::risk::Limits;
     use hotline_core::sign::{Ed25519Key, HmacKey};
     use hotline_core::strategy::whale::{Rules, Sizing};
-    use hotline_core::tls::{Aes128GcmSha256, Config, ECDSA_ALGORITHMS, PkiVerifier, Storage, connect};
+    use hotline_core::tls::{Client, Storage, Suite};
 
     pub(crate) fn exercise() {
         let hmac = HmacKey::new(black_box(b"secret"));
@@ -299,13 +306,7 @@ mod engine {
     /// The whole engine surface over a real TLS engine.
     fn run(auth: Auth<'_>) {
         let mut storage = Storage::default();
-        let verifier = PkiVerifier::new(&[], &[], &ECDSA_ALGORITHMS, black_box(1_700_000_000));
-        let link = pin!(connect::<Aes128GcmSha256, _>(
-            &mut storage,
-            Config { server_name: black_box("example.com") },
-            verifier,
-            black_box([1; 32])
-        ));
+        let link = Client::new(&mut storage, crate::tls::handover(Suite::Aes128GcmSha256));
         let settings = Settings {
             host: black_box("example.com"),
             path: black_box("/ws-api/v3"),
@@ -345,7 +346,7 @@ mod engine {
         let mut out = [0u8; 2048];
         engine.feed_connected(black_box(0), black_box(1));
         engine.feed_connected(black_box(1), black_box(1));
-        engine.venue_connected(black_box(1), black_box([4; 32]));
+        engine.venue_connected(black_box(1));
         black_box(engine.poll_transmit(black_box(2), Stream::Feed(black_box(0)), &mut out));
         black_box(engine.poll_transmit(black_box(2), Stream::Venue, &mut out));
         let _ = black_box(engine.handle_feed(black_box(0), black_box(3), &black_box([0u8; 64])));

@@ -13,8 +13,6 @@
 //! `hotline run`; each iteration's end-to-end time runs from before
 //! `handle_feed` to after the record is copied out.
 
-use std::pin::pin;
-
 use hotline_core::btc::tx::Tx;
 use hotline_core::engine::{Engine, Event, Link, Settings, Stages, Stream, Timers, VenueState};
 use hotline_core::feed::bitcoind::{self, Subscriber, Topic};
@@ -23,7 +21,7 @@ use hotline_core::order::{OrderType, Side};
 use hotline_core::risk::{Gate, OrderRequest};
 use hotline_core::sign::HmacKey;
 use hotline_core::strategy::whale::{Decision, Detector};
-use hotline_core::tls::{self, Aes128GcmSha256, Storage};
+use hotline_core::tls::{self, Storage};
 use hotline_core::venue::binance::{Auth, PlaceOrder, PreArmed, REQUEST_CAP, Session, Slot, Template, TimeUnit};
 use hotline_core::venue::{self, binance};
 use hotline_core::ws::{MAX_HEADER_LEN, Opcode, encode_frame};
@@ -37,7 +35,7 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::metrics::Stage;
-use crate::tls_verify::{HostVerifier, unix_secs};
+use crate::tls::{Client, HostVerifier, Rustls};
 
 /// Venue messages reassembled up to this size.
 const MESSAGE_BUFFER: usize = 64 * 1024;
@@ -73,10 +71,9 @@ fn pub_hello() -> Result<Vec<u8>, String> {
 /// is timed; with several nodes its copies reach the others after its
 /// order is out, untimed, as relayed copies do.
 pub fn hotline<R>(pki: &Pki, clock: &Clock, nodes: usize, f: impl FnOnce(&mut dyn Harness) -> R) -> Result<R, String> {
-    let mut verifier = HostVerifier::new(Some(std::slice::from_ref(&pki.ca)), Vec::new(), unix_secs())?;
+    let verifier = HostVerifier::new(Some(std::slice::from_ref(&pki.ca)), Vec::new())?;
     let mut storage = Box::new(Storage::new());
-    let config = tls::Config { server_name: "localhost" };
-    let link = pin!(tls::connect::<Aes128GcmSha256, _>(&mut storage, config, &mut verifier, crate::entropy()?));
+    let link = Client::new(&mut storage, Rustls::new("localhost", verifier, false)?);
     let key = HmacKey::new(SECRET.as_bytes());
     let settings = Settings {
         host: "localhost",
@@ -135,7 +132,7 @@ impl<L: Link> Hotline<'_, '_, L> {
     /// Opens both streams and runs the venue session up to trading.
     fn connect(&mut self) -> Result<(), String> {
         let now = self.clock.now_ns();
-        self.engine.venue_connected(now, crate::entropy()?);
+        self.engine.venue_connected(now);
         for node in 0..self.nodes {
             self.engine.feed_connected(node, now);
             while self.engine.poll_transmit(now, Stream::Feed(node), &mut self.out).is_some() {}
@@ -276,20 +273,20 @@ const ARMED: usize = 8;
 /// Runs `f` with the pre-armed pipeline connected to a fresh in-memory
 /// venue.
 pub fn pre_armed<R>(pki: &Pki, clock: &Clock, f: impl FnOnce(&mut dyn Harness) -> R) -> Result<R, String> {
-    let mut verifier = HostVerifier::new(Some(std::slice::from_ref(&pki.ca)), Vec::new(), unix_secs())?;
+    let verifier = HostVerifier::new(Some(std::slice::from_ref(&pki.ca)), Vec::new())?;
     let mut storage = Box::new(Storage::new());
-    let config = tls::Config { server_name: "localhost" };
-    let mut link = pin!(tls::connect::<Aes128GcmSha256, _>(&mut storage, config, &mut verifier, crate::entropy()?));
+    let mut link = Client::new(&mut storage, Rustls::new("localhost", verifier, false)?);
+    link.reconnect();
     let mut venue = Venue::new(pki.server.clone(), false)?;
     let mut out = vec![0u8; OUT].into_boxed_slice();
     let mut connected = false;
     for _ in 0..CONNECT_STEPS {
-        let n = link.as_mut().poll_transmit(&mut out);
+        let n = link.poll_transmit(&mut out);
         venue.receive(&out[..n])?;
         while let Some(record) = venue.pop_record() {
             let mut rest = &record[..];
             while !rest.is_empty() {
-                let used = link.as_mut().handle_input(rest).map_err(|e| format!("TLS: {e:?}"))?;
+                let used = link.handle_input(rest).map_err(|e| format!("TLS: {e:?}"))?;
                 rest = &rest[used..];
                 if used == 0 {
                     return Err("TLS took no bytes".to_owned());
