@@ -51,15 +51,22 @@ fn pipelines(c: &mut Criterion) {
     let clock = Clock::new();
     let identical = in_process(CHECKED, &clock, 1).expect("hotline and the baseline sign alike").identical;
     let pki = Pki::generate().expect("certificates");
-    let mut runs =
-        Runs { hotline: Tally::new(false), pre_armed: Tally::new(false), baseline: Tally::new(false), identical };
+    let mut runs = Runs {
+        hotline: Tally::new(false),
+        pre_armed: Tally::new(false),
+        pre_sealed: Tally::new(false),
+        baseline: Tally::new(false),
+        identical,
+    };
     let mut g = c.benchmark_group("pipeline");
     // Between timed iterations the venue decrypts, checks and answers
     // every order: wall time runs several times the time measured.
     g.warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3)).sample_size(50);
     pipeline::hotline(&pki, &clock, 1, |h| bench(&mut g, "hotline", h, &mut runs.hotline, true)).expect("hotline");
-    pipeline::pre_armed(&pki, &clock, |h| bench(&mut g, "pre-armed", h, &mut runs.pre_armed, false))
+    pipeline::pre_armed(&pki, &clock, false, |h| bench(&mut g, "pre-armed", h, &mut runs.pre_armed, false))
         .expect("pre-armed");
+    pipeline::pre_armed(&pki, &clock, true, |h| bench(&mut g, "pre-sealed", h, &mut runs.pre_sealed, false))
+        .expect("pre-sealed");
     let mut baseline = Baseline::new(&pki, &clock).expect("baseline");
     bench(&mut g, "baseline", &mut baseline, &mut runs.baseline, true);
     g.finish();

@@ -83,7 +83,12 @@ fn server_to_client(server: &mut rustls::ServerConnection, engine: &mut Client<'
 }
 
 /// Completes a hotline handshake against a fresh rustls server.
-fn hotline_handshake(engine: &mut Client<'_>, server: &mut rustls::ServerConnection, buf: &mut [u8], wire: &mut Vec<u8>) {
+fn hotline_handshake(
+    engine: &mut Client<'_>,
+    server: &mut rustls::ServerConnection,
+    buf: &mut [u8],
+    wire: &mut Vec<u8>,
+) {
     while engine.state() != State::Established || server.is_handshaking() || server.wants_write() {
         client_to_server(engine, server, buf);
         server_to_client(server, engine, wire);

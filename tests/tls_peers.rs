@@ -12,6 +12,8 @@
 #[allow(dead_code)]
 mod tls_support;
 
+use std::io::{Read as _, Write as _};
+
 use base64::Engine as _;
 use hotline::probe;
 use hotline::tls::{HostVerifier, Report};
@@ -87,7 +89,9 @@ fn records_split_across_many_tcp_segments() {
 
 #[test]
 fn p384_and_p256_chains_echo_with_openssl_s_server() {
-    for (alg, suite, aes256) in [(Alg::P384, "TLS_AES_256_GCM_SHA384", true), (Alg::P256, "TLS_AES_128_GCM_SHA256", false)] {
+    for (alg, suite, aes256) in
+        [(Alg::P384, "TLS_AES_256_GCM_SHA384", true), (Alg::P256, "TLS_AES_128_GCM_SHA256", false)]
+    {
         let c = chain(alg, Flaws::default());
         let server = OpensslServer::start(&c, &["-tls1_3", "-ciphersuites", suite]);
         let verifier = trusting(&c, &[spki_pin(&c.leaf)]);
@@ -103,8 +107,9 @@ fn a_server_wanting_another_group_gets_it_after_hello_retry_request() {
     for (group, name) in [("P-256", "secp256r1"), ("P-384", "secp384r1")] {
         let c = chain(Alg::P256, Flaws::default());
         let server = OpensslServer::start(&c, &["-tls1_3", "-groups", group]);
-        let got = echo(&mut Storage::new(), server.addr, "localhost", trusting(&c, &[]), false, &lines(), reversed_line)
-            .expect("echo after HelloRetryRequest");
+        let got =
+            echo(&mut Storage::new(), server.addr, "localhost", trusting(&c, &[]), false, &lines(), reversed_line)
+                .expect("echo after HelloRetryRequest");
         assert!(got.hello_retry, "{group}: no HelloRetryRequest");
         assert_eq!(got.group.as_deref().map(str::to_lowercase), Some(name.to_owned()));
     }
@@ -154,8 +159,16 @@ fn key_update_from_openssl_s_server_k_and_capital_k() {
 fn rsa_2048_chain_with_openssl_s_server() {
     let c = chain(Alg::Rsa2048, Flaws::default());
     let server = OpensslServer::start(&c, &["-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256"]);
-    echo(&mut Storage::new(), server.addr, "localhost", trusting(&c, &[spki_pin(&c.leaf)]), false, &lines(), reversed_line)
-        .expect("RSA echo");
+    echo(
+        &mut Storage::new(),
+        server.addr,
+        "localhost",
+        trusting(&c, &[spki_pin(&c.leaf)]),
+        false,
+        &lines(),
+        reversed_line,
+    )
+    .expect("RSA echo");
 }
 
 /// Expects the rustls server setup to make the client fail with an error
@@ -334,4 +347,103 @@ fn server_close_notify_is_reported_as_closed() {
     let err = ended_by_server(Ending::CloseNotify);
     assert!(err.contains("close_notify"), "{err}");
     assert!(!err.contains("truncated"), "{err}");
+}
+
+/// Moves bytes between a hotline client and a rustls server in memory,
+/// `split` bytes at a time into the client.
+fn exchange(
+    client: &mut hotline::tls::Client<'_>,
+    server: &mut rustls::ServerConnection,
+    split: usize,
+    plain: &mut Vec<u8>,
+) {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let mut moved = false;
+        loop {
+            let n = client.poll_transmit(&mut buf);
+            if n == 0 {
+                break;
+            }
+            moved = true;
+            let mut bytes = &buf[..n];
+            while !bytes.is_empty() {
+                server.read_tls(&mut bytes).expect("server read_tls");
+                server.process_new_packets().expect("rustls opens what hotline sealed");
+            }
+        }
+        let mut wire = Vec::new();
+        while server.wants_write() {
+            server.write_tls(&mut wire).expect("server write_tls");
+            moved = true;
+        }
+        for piece in wire.chunks(split.max(1)) {
+            let mut rest = piece;
+            while !rest.is_empty() {
+                let used = client.handle_input(rest).expect("hotline opens what rustls sealed");
+                rest = &rest[used..];
+                loop {
+                    let n = client.recv(&mut buf).expect("recv");
+                    if n == 0 {
+                        break;
+                    }
+                    plain.extend_from_slice(&buf[..n]);
+                }
+            }
+        }
+        if !moved {
+            return;
+        }
+    }
+}
+
+#[test]
+fn records_round_trip_with_rustls_at_every_length_stepped_and_split_anywhere() {
+    let c = chain(Alg::P256, Flaws::default());
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(ring_provider::default_provider()))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![c.leaf.clone(), c.intermediate.clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(c.leaf_key.clone_key()),
+        )
+        .expect("server config");
+    let config = std::sync::Arc::new(config);
+    for aes256 in [false, true] {
+        let mut storage = Box::new(Storage::new());
+        let handshake = hotline::tls::Rustls::new("localhost", trusting(&c, &[]), aes256).expect("handshake");
+        let mut client = hotline::tls::Client::new(&mut storage, handshake);
+        client.reconnect();
+        let mut server = rustls::ServerConnection::new(config.clone()).expect("server");
+        let mut plain = Vec::new();
+        exchange(&mut client, &mut server, 1, &mut plain);
+        assert_eq!(client.state(), hotline_core::tls::State::Established);
+        // Every length 0..=16384 in steps of 61, and the edges; the split
+        // of the server's bytes into the client walks 1..=700.
+        let lengths = (0..=16_384).step_by(61).chain([1, 15, 16, 17, 255, 16_383, 16_384]);
+        for (i, len) in lengths.enumerate() {
+            let message: Vec<u8> = (0..len).map(|k| (k * 7 + i) as u8).collect();
+            // hotline seals, rustls opens.
+            let mut sent = 0;
+            while sent < len || len == 0 && sent == 0 {
+                sent += client.send(&message[sent..]).expect("send");
+                if len == 0 {
+                    break;
+                }
+                exchange(&mut client, &mut server, 1 + i % 700, &mut plain);
+            }
+            exchange(&mut client, &mut server, 1 + i % 700, &mut plain);
+            let mut got = vec![0u8; len];
+            if len > 0 {
+                server.reader().read_exact(&mut got).expect("rustls read");
+            }
+            assert_eq!(got, message, "{len} bytes sealed by hotline (AES-256: {aes256})");
+            // rustls seals, hotline opens, split anywhere.
+            plain.clear();
+            server.writer().write_all(&message).expect("server write");
+            exchange(&mut client, &mut server, 1 + (i * 37) % 700, &mut plain);
+            assert_eq!(plain, message, "{len} bytes sealed by rustls (AES-256: {aes256})");
+        }
+    }
 }

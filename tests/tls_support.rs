@@ -406,7 +406,7 @@ pub(crate) fn record_allocations(server: RustlsServer, c: &Chain) -> Result<Allo
     let mut tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
     tcp.set_nodelay(true).map_err(|e| e.to_string())?;
     tcp.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
-    let verifier = HostVerifier::new(Some(&[c.root.clone()]), Vec::new())?;
+    let verifier = HostVerifier::new(Some(std::slice::from_ref(&c.root)), Vec::new())?;
     let mut storage = Box::new(Storage::new());
     let mut engine = Client::new(&mut storage, Rustls::new("localhost", verifier, false)?);
     engine.reconnect();
@@ -526,7 +526,7 @@ pub(crate) fn openssl_key_updates(c: &Chain) -> Result<Report, String> {
         wait_for("ACCEPT")?;
         let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
         let mut stream = RingStream::new(stream.into(), &RingConfig::default()).map_err(|e| e.to_string())?;
-        let verifier = HostVerifier::new(Some(&[c.root.clone()]), Vec::new())?;
+        let verifier = HostVerifier::new(Some(std::slice::from_ref(&c.root)), Vec::new())?;
         let mut storage = Box::new(Storage::new());
         let mut engine = Client::new(&mut storage, Rustls::new("localhost", verifier, false)?);
         engine.reconnect();

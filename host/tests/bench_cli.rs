@@ -27,12 +27,13 @@ fn json_has_every_figure_and_identical_orders() {
     assert_eq!(v["orders_identical"], 40);
     quantiles(&v["tick_to_wire_ns"], &["p50", "p99", "p999"]);
     quantiles(&v["pre_armed_ns"], &["p50", "p99"]);
+    quantiles(&v["pre_sealed_ns"], &["p50", "p99"]);
     quantiles(&v["baseline_ns"], &["p50", "p99"]);
     quantiles(&v["rtt_ns"], &["p50", "p99"]);
     quantiles(&v["rtt_engine_ns"]["tick_to_wire"], &["p50", "p99"]);
     assert!(v["rtt_ns"]["count"].as_u64().is_some_and(|n| n >= 4), "{v}");
     assert!(v["speedup_p50"].as_f64().is_some_and(|r| r > 0.0), "{v}");
-    for pipeline in ["hotline", "pre_armed", "baseline"] {
+    for pipeline in ["hotline", "pre_armed", "pre_sealed", "baseline"] {
         assert_eq!(v["stages_ns"][pipeline]["patch_sign"]["count"], 40, "{pipeline}");
     }
     assert_eq!(v["inbound_ns"]["hotline"]["count"], 40);

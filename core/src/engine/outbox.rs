@@ -102,7 +102,8 @@ impl<'a, L: Link> Outbox<'a, L> {
             && let Some(room) = self.link.room().get_mut(..head + request.len())
         {
             room.get_mut(head..).unwrap_or_default().copy_from_slice(request);
-            let start = self.ws.encode(room, head, request.len(), Opcode::Text, true, mask(rng)).map_err(SendError::Ws)?;
+            let start =
+                self.ws.encode(room, head, request.len(), Opcode::Text, true, mask(rng)).map_err(SendError::Ws)?;
             if start == 0 {
                 return Ok(Framed::Room(head + request.len()));
             }

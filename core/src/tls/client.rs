@@ -78,6 +78,9 @@ struct Records {
 }
 
 /// Where the connection stands, with what that stage needs.
+// No heap to box into, and the large variant is the one in use while
+// trading.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Phase {
     /// The host's handshake is running.
@@ -510,9 +513,9 @@ impl<'a, H: Handshake> Client<'a, H> {
         match self.buf.message[0] {
             NEW_SESSION_TICKET => self.handshake.session_ticket(body).map_err(|e| self.fail(e)),
             KEY_UPDATE => {
-                let request = match body {
-                    &[r @ (0 | 1)] => r == 1,
-                    &[_] => return Err(self.fail(Error::IllegalParameter("KeyUpdate request_update"))),
+                let request = match *body {
+                    [r @ (0 | 1)] => r == 1,
+                    [_] => return Err(self.fail(Error::IllegalParameter("KeyUpdate request_update"))),
                     _ => return Err(self.fail(Error::UnexpectedMessage("malformed KeyUpdate"))),
                 };
                 // §5.1: a key change ends its record.

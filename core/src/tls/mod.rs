@@ -10,9 +10,9 @@
 
 // AES-NI and PCLMULQDQ need `core::arch` intrinsics; each unsafe block
 // carries a `// SAFETY:` line.
+mod client;
 #[allow(unsafe_code)]
 mod gcm;
-mod client;
 pub mod record;
 
 use core::fmt;
@@ -61,7 +61,7 @@ pub enum Error {
 
 /// A handshake failure as text (the host's library names it; the core
 /// keeps it in fixed memory).
-pub type Detail = heapless::String<160>;
+pub type Detail = heapless::String<96>;
 
 impl Error {
     /// A handshake failure described by `reason`, cut to fit.

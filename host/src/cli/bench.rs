@@ -1,13 +1,14 @@
 //! `hotline bench`: this machine turns into latency figures that qualify it. A
-//! fixed count of whale notifications runs through three in-process pipelines
-//! (hotline's engine, hotline pre-armed, and the conventional Rust stack; see
+//! fixed count of whale notifications runs through four in-process pipelines
+//! (hotline's engine, hotline pre-armed, pre-armed and pre-sealed, and the
+//! conventional Rust stack; see
 //! [`hotline::lab::bench`]), each iteration timed alone into a histogram, after
 //! a warm-up; hotline's and the baseline's orders are checked to be signed byte
 //! for byte alike. Then the real io_uring loop trades against the simulated
 //! exchange over loopback, fed by the libzmq replayer, until enough orders are
 //! acknowledged: its wire-to-ack round trip and the engine's own tick-to-wire
 //! in the same run. The result is a table, or one JSON object with `--json`;
-//! `--plot` draws the three latency distributions as percentile curves in an
+//! `--plot` draws the four latency distributions as percentile curves in an
 //! SVG.
 
 use std::path::PathBuf;

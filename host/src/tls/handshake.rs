@@ -78,10 +78,16 @@ impl Rustls {
         let name = ServerName::try_from(server_name.to_owned())
             .map_err(|_| format!("{server_name:?}: not a DNS name or IP address"))?;
         let mut provider = ring_provider::default_provider();
-        let (a128, a256) =
-            (ring_provider::cipher_suite::TLS13_AES_128_GCM_SHA256, ring_provider::cipher_suite::TLS13_AES_256_GCM_SHA384);
+        let (a128, a256) = (
+            ring_provider::cipher_suite::TLS13_AES_128_GCM_SHA256,
+            ring_provider::cipher_suite::TLS13_AES_256_GCM_SHA384,
+        );
         provider.cipher_suites = if aes256 { vec![a256, a128] } else { vec![a128, a256] };
-        provider.kx_groups = vec![ring_provider::kx_group::X25519, ring_provider::kx_group::SECP256R1, ring_provider::kx_group::SECP384R1];
+        provider.kx_groups = vec![
+            ring_provider::kx_group::X25519,
+            ring_provider::kx_group::SECP256R1,
+            ring_provider::kx_group::SECP384R1,
+        ];
         let verifier = Arc::new(verifier);
         let mut config = ClientConfig::builder_with_provider(Arc::new(provider))
             .with_protocol_versions(&[&rustls::version::TLS13])
@@ -135,7 +141,8 @@ impl Rustls {
                         Ok(_) | Err(_) => 0,
                     };
                     self.outgoing.resize(at + need, 0);
-                    let n = data.encode(&mut self.outgoing[at..]).map_err(|e| tls::Error::handshake(format!("{e:?}")))?;
+                    let n =
+                        data.encode(&mut self.outgoing[at..]).map_err(|e| tls::Error::handshake(format!("{e:?}")))?;
                     self.outgoing.truncate(at + n);
                     Ok(true)
                 }
@@ -241,7 +248,8 @@ impl Handshake for Rustls {
         self.sent = 0;
         self.report = Report::default();
         self.started = Some(Instant::now());
-        let conn = UnbufferedClientConnection::new(Arc::clone(&self.config), self.name.clone()).map_err(|e| named(&e))?;
+        let conn =
+            UnbufferedClientConnection::new(Arc::clone(&self.config), self.name.clone()).map_err(|e| named(&e))?;
         self.conn = Some(conn);
         self.process()
     }

@@ -187,15 +187,7 @@ impl HostVerifier {
     ) -> Result<(), VerifyError> {
         let ee = EndEntityCert::try_from(leaf).map_err(VerifyError::Pki)?;
         let path = ee
-            .verify_for_usage(
-                self.schemes.all,
-                &self.anchors,
-                intermediates,
-                now,
-                KeyUsage::server_auth(),
-                None,
-                None,
-            )
+            .verify_for_usage(self.schemes.all, &self.anchors, intermediates, now, KeyUsage::server_auth(), None, None)
             .map_err(VerifyError::Pki)?;
         ee.verify_is_valid_for_subject_name(name).map_err(VerifyError::Pki)?;
         if self.pins.is_empty() {

@@ -6,8 +6,10 @@
 //! [`Engine::poll_transmit`]; the venue's acks go back through
 //! [`Engine::handle_venue`], timed one record at a time. [`pre_armed`]: the
 //! same feed decode, whale decision and risk check, then a [`PreArmed`] order
-//! fired, framed and sealed by hotline's TLS engine — the bytes a pre-armed
-//! order puts on the wire.
+//! fired, framed in the next TLS record and sealed there by hotline's record
+//! layer — the bytes a pre-armed order puts on the wire; pre-sealed, the
+//! same with that record's keystream prepared before the whale arrives, as
+//! the engine prepares it while idle.
 //!
 //! Stage stamps are the host clock's raw ticks ([`Clock::ticks`]), as in
 //! `hotline run`; each iteration's end-to-end time runs from before
@@ -24,7 +26,7 @@ use hotline_core::strategy::whale::{Decision, Detector};
 use hotline_core::tls::{self, Storage};
 use hotline_core::venue::binance::{Auth, PlaceOrder, PreArmed, REQUEST_CAP, Session, Slot, Template, TimeUnit};
 use hotline_core::venue::{self, binance};
-use hotline_core::ws::{MAX_HEADER_LEN, Opcode, encode_frame};
+use hotline_core::ws::{FrameHeader, MAX_HEADER_LEN, Opcode, encode_frame};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 
@@ -271,8 +273,13 @@ fn record_stages(tally: &mut Tally, clock: &Clock, s: &Stages, t0: u64, t1: u64)
 const ARMED: usize = 8;
 
 /// Runs `f` with the pre-armed pipeline connected to a fresh in-memory
-/// venue.
-pub fn pre_armed<R>(pki: &Pki, clock: &Clock, f: impl FnOnce(&mut dyn Harness) -> R) -> Result<R, String> {
+/// venue; `presealed`: with each order's record prepared ahead of time.
+pub fn pre_armed<R>(
+    pki: &Pki,
+    clock: &Clock,
+    presealed: bool,
+    f: impl FnOnce(&mut dyn Harness) -> R,
+) -> Result<R, String> {
     let verifier = HostVerifier::new(Some(std::slice::from_ref(&pki.ca)), Vec::new())?;
     let mut storage = Box::new(Storage::new());
     let mut link = Client::new(&mut storage, Rustls::new("localhost", verifier, false)?);
@@ -327,7 +334,7 @@ pub fn pre_armed<R>(pki: &Pki, clock: &Clock, f: impl FnOnce(&mut dyn Harness) -
         clock,
         whales: Whales::new(),
         rng: ChaCha20Rng::from_seed(crate::entropy()?),
-        frame: [0u8; MAX_HEADER_LEN + REQUEST_CAP],
+        presealed,
         out,
         wire: Vec::new(),
         next_client_order_id: FIRST_CLIENT_ORDER_ID,
@@ -347,7 +354,7 @@ struct Armed<'c, L> {
     clock: &'c Clock,
     whales: Whales,
     rng: ChaCha20Rng,
-    frame: [u8; MAX_HEADER_LEN + REQUEST_CAP],
+    presealed: bool,
     out: Box<[u8]>,
     wire: Vec<u8>,
     next_client_order_id: u64,
@@ -392,6 +399,9 @@ impl<L: Link> Harness for Armed<'_, L> {
             let now = self.clock.now_ns();
             let message = self.whales.next_message();
             let clock = self.clock;
+            if self.presealed {
+                self.link.prepare(MAX_HEADER_LEN + REQUEST_CAP);
+            }
 
             let t0 = clock.ticks();
             let (_, event) = self.sub.handle_input(message).map_err(|e| no_order(&format!("feed: {e:?}")))?;
@@ -409,19 +419,28 @@ impl<L: Link> Harness for Armed<'_, L> {
             self.gate.check(now, &request).map_err(|e| no_order(&format!("risk: {e:?}")))?;
             let checked = clock.ticks();
             let request = self.armed.fire(timestamp, request_id).map_err(|e| no_order(&format!("fire: {e:?}")))?;
-            let end = MAX_HEADER_LEN + request.len();
-            self.frame[MAX_HEADER_LEN..end].copy_from_slice(request);
+            let head = FrameHeader {
+                fin: true,
+                rsv: 0,
+                opcode: Opcode::Text,
+                mask: Some([0; 4]),
+                payload_len: request.len() as u64,
+            }
+            .encoded_len();
+            let end = head + request.len();
+            let room = self.link.room().get_mut(..end).ok_or_else(|| no_order("no room in the record"))?;
+            room[head..].copy_from_slice(request);
             let signed = clock.ticks();
             let mask = self.rng.next_u32().to_ne_bytes();
-            let start = encode_frame(&mut self.frame, MAX_HEADER_LEN, end - MAX_HEADER_LEN, Opcode::Text, true, mask)
+            let start = encode_frame(room, head, request.len(), Opcode::Text, true, mask)
                 .map_err(|e| no_order(&format!("frame: {e:?}")))?;
             let framed = clock.ticks();
-            let taken = self.link.send(&self.frame[start..end]).map_err(|e| no_order(&format!("seal: {e:?}")))?;
+            self.link.seal_room(end).map_err(|e| no_order(&format!("seal: {e:?}")))?;
             let sealed = clock.ticks();
             let len = self.link.poll_transmit(&mut self.out);
             let t1 = clock.ticks();
 
-            if taken != end - start || len == 0 {
+            if start != 0 || len == 0 {
                 return Err(no_order("the record did not leave whole"));
             }
             // As the engine does: the txid once the order is out.

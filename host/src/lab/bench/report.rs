@@ -1,4 +1,4 @@
-//! The three in-process pipelines run one after another over the same
+//! The four in-process pipelines run one after another over the same
 //! whales ([`in_process`]) turn into what people read: per-stage p50 and
 //! p99 with the baseline/hotline ratio as a table ([`Runs::table`]) or JSON
 //! ([`Runs::json`]), and the end-to-end distributions as percentile curves
@@ -18,13 +18,15 @@ use crate::metrics::{Quantiles, Stage};
 /// but the venue's round trip.
 pub const STAGES: &[Stage] = Stage::ALL.split_at(Stage::ALL.len() - 1).0;
 
-/// The three in-process runs.
+/// The four in-process runs.
 #[derive(Debug)]
 pub struct Runs {
     /// hotline's engine.
     pub hotline: Tally,
     /// hotline with the order pre-armed.
     pub pre_armed: Tally,
+    /// hotline with the order pre-armed and its record pre-sealed.
+    pub pre_sealed: Tally,
     /// The conventional Rust stack.
     pub baseline: Tally,
     /// Orders hotline and the baseline signed byte for byte alike.
@@ -36,7 +38,7 @@ const ROUND: u64 = 1_000;
 
 /// Runs each pipeline for `count` orders after a tenth as many to warm
 /// up, taking turns [`ROUND`] orders at a time so that the noise of a
-/// shared machine falls on all three alike. The baseline replays hotline's
+/// shared machine falls on all alike. The baseline replays hotline's
 /// client order ids and timestamps, and the two must have signed every
 /// order alike.
 pub fn in_process(count: u64, clock: &Clock, nodes: usize) -> Result<Runs, String> {
@@ -44,29 +46,34 @@ pub fn in_process(count: u64, clock: &Clock, nodes: usize) -> Result<Runs, Strin
     let warm = (count / 10).max(SETTLE_EVERY);
     let mut hotline = Tally::new(true);
     let mut pre_armed = Tally::new(false);
+    let mut pre_sealed = Tally::new(false);
     let mut baseline = Tally::new(true);
     let mut b = Baseline::new(&pki, clock)?;
     pipeline::hotline(&pki, clock, nodes, |h| {
-        pipeline::pre_armed(&pki, clock, |a| {
-            h.run(warm, &mut Tally::new(false))?;
-            a.run(warm, &mut Tally::new(false))?;
-            b.run(warm, &mut Tally::new(false))?;
-            let mut done = 0;
-            while done < count {
-                let n = ROUND.min(count - done);
-                let from = hotline.orders.as_ref().map_or(0, Vec::len);
-                h.run(n, &mut hotline)?;
-                a.run(n, &mut pre_armed)?;
-                b.replay(hotline.orders.as_deref().unwrap_or_default().get(from..).unwrap_or_default());
-                b.run(n, &mut baseline)?;
-                done += n;
-            }
-            Ok::<(), String>(())
+        pipeline::pre_armed(&pki, clock, false, |a| {
+            pipeline::pre_armed(&pki, clock, true, |s| {
+                h.run(warm, &mut Tally::new(false))?;
+                a.run(warm, &mut Tally::new(false))?;
+                s.run(warm, &mut Tally::new(false))?;
+                b.run(warm, &mut Tally::new(false))?;
+                let mut done = 0;
+                while done < count {
+                    let n = ROUND.min(count - done);
+                    let from = hotline.orders.as_ref().map_or(0, Vec::len);
+                    h.run(n, &mut hotline)?;
+                    a.run(n, &mut pre_armed)?;
+                    s.run(n, &mut pre_sealed)?;
+                    b.replay(hotline.orders.as_deref().unwrap_or_default().get(from..).unwrap_or_default());
+                    b.run(n, &mut baseline)?;
+                    done += n;
+                }
+                Ok::<(), String>(())
+            })?
         })?
     })??;
     let identical =
         compare(hotline.orders.as_deref().unwrap_or_default(), baseline.orders.as_deref().unwrap_or_default())?;
-    Ok(Runs { hotline, pre_armed, baseline, identical })
+    Ok(Runs { hotline, pre_armed, pre_sealed, baseline, identical })
 }
 
 /// `p50`, `p99`, `p999`, `count` and `max`, or `null` without samples.
@@ -106,9 +113,11 @@ impl Runs {
             "orders_identical": self.identical,
             "tick_to_wire_ns": total(&self.hotline),
             "pre_armed_ns": total(&self.pre_armed),
+            "pre_sealed_ns": total(&self.pre_sealed),
             "baseline_ns": total(&self.baseline),
             "speedup_p50": speedup(&self.hotline, &self.baseline, Stage::TickToWire),
             "speedup_pre_armed_p50": speedup(&self.pre_armed, &self.baseline, Stage::TickToWire),
+            "speedup_pre_sealed_p50": speedup(&self.pre_sealed, &self.baseline, Stage::TickToWire),
             "inbound_ns": {
                 "hotline": quantiles_json(Quantiles::of(&self.hotline.inbound)),
                 "baseline": quantiles_json(Quantiles::of(&self.baseline.inbound)),
@@ -116,6 +125,7 @@ impl Runs {
             "stages_ns": {
                 "hotline": stages(&self.hotline),
                 "pre_armed": stages(&self.pre_armed),
+                "pre_sealed": stages(&self.pre_sealed),
                 "baseline": stages(&self.baseline),
             },
         })
@@ -127,16 +137,19 @@ impl Runs {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{:<14}{:>12}{:>11}{:>12}{:>11}{:>12}{:>11}{:>8}",
-            "stage", "hotline p50", "p99", "armed p50", "p99", "base p50", "p99", "ratio"
+            "{:<14}{:>12}{:>11}{:>12}{:>11}{:>12}{:>11}{:>12}{:>11}{:>8}",
+            "stage", "hotline p50", "p99", "armed p50", "p99", "sealed p50", "p99", "base p50", "p99", "ratio"
         );
         let cell = |q: Option<Quantiles>| (human(q.map(|q| q.p50)), human(q.map(|q| q.p99)));
-        let runs = [&self.hotline, &self.pre_armed, &self.baseline];
+        let runs = [&self.hotline, &self.pre_armed, &self.pre_sealed, &self.baseline];
         for &stage in STAGES {
-            let [(h50, h99), (a50, a99), (b50, b99)] = runs.map(|t| cell(t.metrics.quantiles(stage)));
+            let [(h50, h99), (a50, a99), (s50, s99), (b50, b99)] = runs.map(|t| cell(t.metrics.quantiles(stage)));
             let ratio = speedup(&self.hotline, &self.baseline, stage).map_or("-".to_owned(), |r| format!("{r:.1}×"));
             let label = stage.label();
-            let _ = writeln!(out, "{label:<14}{h50:>12}{h99:>11}{a50:>12}{a99:>11}{b50:>12}{b99:>11}{ratio:>8}");
+            let _ = writeln!(
+                out,
+                "{label:<14}{h50:>12}{h99:>11}{a50:>12}{a99:>11}{s50:>12}{s99:>11}{b50:>12}{b99:>11}{ratio:>8}"
+            );
         }
         let (h50, h99) = cell(Quantiles::of(&self.hotline.inbound));
         let (b50, b99) = cell(Quantiles::of(&self.baseline.inbound));
@@ -146,13 +159,16 @@ impl Runs {
             (Some(f), Some(s)) if f > 0 => format!("{:.1}×", s as f64 / f as f64),
             _ => "-".to_owned(),
         };
-        let _ =
-            writeln!(out, "{:<14}{h50:>12}{h99:>11}{:>12}{:>11}{b50:>12}{b99:>11}{ratio:>8}", "ack inbound", "-", "-");
+        let _ = writeln!(
+            out,
+            "{:<14}{h50:>12}{h99:>11}{:>12}{:>11}{:>12}{:>11}{b50:>12}{b99:>11}{ratio:>8}",
+            "ack inbound", "-", "-", "-", "-"
+        );
         let _ = writeln!(out, "\norders signed byte-identically by hotline and the baseline: {}", self.identical);
         out
     }
 
-    /// Percentile curves of the three end-to-end distributions: x is the
+    /// Percentile curves of the four end-to-end distributions: x is the
     /// number of nines (0 = p0, 1 = p90, 2 = p99, 3 = p99.9), y
     /// nanoseconds on a log scale.
     pub fn plot(&self, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
@@ -174,6 +190,7 @@ impl Runs {
         let series = [
             ("hotline", points(&self.hotline), RED),
             ("hotline pre-armed", points(&self.pre_armed), BLUE),
+            ("hotline pre-sealed", points(&self.pre_sealed), GREEN),
             ("conventional Rust stack", points(&self.baseline), BLACK),
         ];
         let ys = || series.iter().flat_map(|(_, p, _)| p.iter().map(|(_, y)| *y));
