@@ -59,9 +59,9 @@ mod sign_order_venue {
     use core::hint::black_box;
 
     use hotline_core::order::{Decimal, Instrument, OrderType, Side, TimeInForce};
-use hotline_core::venue::binance::{Auth, PlaceOrder, PreArmed, Session, Slot, Template, TimeUnit};
     use hotline_core::sign::{Ed25519Key, HmacKey, backend, base64_std, hex_lower, lanes, sign_many};
     use hotline_core::venue::binance::decode;
+    use hotline_core::venue::binance::{Auth, PlaceOrder, PreArmed, Session, Slot, Template, TimeUnit};
 
     pub(crate) fn exercise() {
         let key = HmacKey::new(black_box(b"secret"));
@@ -184,7 +184,7 @@ mod strategy {
     use core::hint::black_box;
 
     use hotline_core::btc::tx::Tx;
-    use hotline_core::order::{Side};
+    use hotline_core::order::Side;
     use hotline_core::strategy::whale::{Decision, Detector, Rules, Sizing, WatchEntry, WatchKind};
 
     pub(crate) fn exercise() {
@@ -205,7 +205,7 @@ mod strategy {
 mod risk {
     use core::hint::black_box;
 
-    use hotline_core::order::{Side};
+    use hotline_core::order::Side;
     use hotline_core::risk::bucket::TokenBucket;
     use hotline_core::risk::{Gate, Limits, OrderRequest};
 
@@ -241,12 +241,9 @@ mod tls {
     use hotline_core::tls::{Client, Handover, Keys, Secrets, Storage, Suite};
 
     /// Keys as a handshake would hand them over.
-    pub(crate) fn handover(suite: Suite) -> Handover {
+    pub(crate) fn handover(suite: Suite) -> Option<Handover> {
         let keys = |fill: u8| Keys::new(suite, &black_box([fill; 32])[..suite.key_len()], black_box([fill; 12]));
-        match (keys(1), keys(2)) {
-            (Some(tx), Some(rx)) => Handover::new(Secrets { tx, tx_seq: 0, rx, rx_seq: black_box(0) }),
-            _ => crate::shown(format_args!("no keys")),
-        }
+        Some(Handover::new(Secrets { tx: keys(1)?, tx_seq: 0, rx: keys(2)?, rx_seq: black_box(0) }))
     }
 
     pub(crate) fn exercise() {
@@ -257,8 +254,9 @@ mod tls {
     /// One connection, driven through the whole record-layer surface:
     /// seal, pre-seal, dry run, open, alerts, close.
     fn client(suite: Suite) {
+        let Some(handover) = handover(suite) else { return };
         let mut storage = Storage::default();
-        let mut client = Client::new(&mut storage, handover(suite));
+        let mut client = Client::new(&mut storage, handover);
         client.reconnect();
         let mut buf = [0u8; 1024];
         black_box(client.poll_transmit(&mut buf));
@@ -272,7 +270,9 @@ mod tls {
         let _ = black_box(client.seal_room(n));
         let _ = black_box(client.dry_run(black_box(400)));
         black_box(client.poll_transmit(&mut buf));
-        let _ = black_box(client.handle_input(&black_box([23u8, 3, 3, 0, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])));
+        let _ = black_box(
+            client.handle_input(&black_box([23u8, 3, 3, 0, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])),
+        );
         let _ = black_box(client.recv(&mut buf));
         black_box((client.wants_write(), client.state(), client.suite(), client.next_tx_seq()));
         let _ = black_box(client.close());
@@ -289,12 +289,12 @@ mod engine {
 
     use hotline_core::engine::{Engine, NoStamp, Settings, Stream, Timers};
     use hotline_core::order::{Decimal, Instrument, OrderType, Side};
-    use hotline_core::venue::binance::{self, Auth, PlaceOrder, TimeUnit};
-    use hotline_core::venue;
     use hotline_core::risk::Limits;
     use hotline_core::sign::{Ed25519Key, HmacKey};
     use hotline_core::strategy::whale::{Rules, Sizing};
     use hotline_core::tls::{Client, Storage, Suite};
+    use hotline_core::venue;
+    use hotline_core::venue::binance::{self, Auth, PlaceOrder, TimeUnit};
 
     pub(crate) fn exercise() {
         let hmac = HmacKey::new(black_box(b"secret"));
@@ -305,8 +305,9 @@ mod engine {
 
     /// The whole engine surface over a real TLS engine.
     fn run(auth: Auth<'_>) {
+        let Some(handover) = crate::tls::handover(Suite::Aes128GcmSha256) else { return };
         let mut storage = Storage::default();
-        let link = Client::new(&mut storage, crate::tls::handover(Suite::Aes128GcmSha256));
+        let link = Client::new(&mut storage, handover);
         let settings = Settings {
             host: black_box("example.com"),
             path: black_box("/ws-api/v3"),
