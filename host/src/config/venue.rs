@@ -37,7 +37,7 @@ pub struct Venue {
     /// chain (none: chain validation alone).
     #[serde(default)]
     pub pin_spki: Vec<String>,
-    /// The TLS 1.3 cipher suite offered.
+    /// The TLS 1.3 cipher suite offered first (the other follows).
     #[serde(default)]
     pub suite: Suite,
     /// A request without a response after this long has an unknown outcome.
@@ -89,7 +89,7 @@ impl Network {
     }
 }
 
-/// TLS 1.3 cipher suite.
+/// The preferred TLS 1.3 cipher suite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Suite {
