@@ -578,3 +578,170 @@ fn body_len(header: &[u8]) -> usize {
         _ => 0,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tls::Keys;
+    use crate::tls::record::{Opener, Sealer};
+
+    /// Keys of generation `g` of one direction (0: ours, 1: the server's).
+    fn keys(direction: u8, g: u8) -> Keys {
+        Keys::new(Suite::Aes128GcmSha256, &[direction * 16 + g; 16], [g; 12]).unwrap()
+    }
+
+    /// A handshake already done, whose next keys are the next generation:
+    /// enough to drive the record layer's KeyUpdate paths in memory (the
+    /// real derivation is rustls', tested against real peers).
+    struct Generations {
+        tx: u8,
+        rx: u8,
+        pending: bool,
+    }
+
+    impl Handshake for Generations {
+        fn start(&mut self) -> Result<(), Error> {
+            self.pending = true;
+            Ok(())
+        }
+        fn handle_input(&mut self, _: &[u8]) -> Result<usize, Error> {
+            Ok(0)
+        }
+        fn poll_transmit(&mut self, _: &mut [u8]) -> usize {
+            0
+        }
+        fn take_keys(&mut self) -> Option<Result<Secrets, Error>> {
+            core::mem::take(&mut self.pending)
+                .then(|| Ok(Secrets { tx: keys(0, 0), tx_seq: 0, rx: keys(1, 0), rx_seq: 0 }))
+        }
+        fn next_rx_keys(&mut self) -> Result<Keys, Error> {
+            self.rx += 1;
+            Ok(keys(1, self.rx))
+        }
+        fn next_tx_keys(&mut self) -> Result<Keys, Error> {
+            self.tx += 1;
+            Ok(keys(0, self.tx))
+        }
+        fn session_ticket(&mut self, _: &[u8]) -> Result<(), Error> {
+            Ok(())
+        }
+    }
+
+    fn sealed(server: &mut Sealer, ty: ContentType, content: &[u8]) -> [u8; 128] {
+        let mut r = [0u8; 128];
+        r[HEADER..HEADER + content.len()].copy_from_slice(content);
+        server.seal(ty, &mut r, content.len()).unwrap();
+        r
+    }
+
+    fn client(storage: &mut Storage) -> Client<'_, Generations> {
+        let mut c = Client::new(storage, Generations { tx: 0, rx: 0, pending: false });
+        c.reconnect();
+        assert_eq!(c.poll_transmit(&mut [0; 16]), 0);
+        assert_eq!(c.state(), State::Established);
+        c
+    }
+
+    #[test]
+    fn a_requested_key_update_is_answered_before_the_next_record() {
+        let mut storage = Storage::new();
+        let mut c = client(&mut storage);
+        let mut server = Sealer::new(&keys(1, 0), 0).unwrap();
+        // KeyUpdate(update_requested), then data under the next key, in
+        // one segment.
+        let a = sealed(&mut server, ContentType::Handshake, &[KEY_UPDATE, 0, 0, 1, 1]);
+        let mut server = Sealer::new(&keys(1, 1), 0).unwrap();
+        let b = sealed(&mut server, ContentType::ApplicationData, b"after");
+        let mut wire = [0u8; 256];
+        wire[..27].copy_from_slice(&a[..27]);
+        wire[27..54].copy_from_slice(&b[..27]);
+        assert_eq!(c.handle_input(&wire[..54]), Ok(54));
+        let mut plain = [0u8; 16];
+        assert_eq!(c.recv(&mut plain), Ok(5));
+        assert_eq!(&plain[..5], b"after");
+        // Our next record comes after our own KeyUpdate, under the old key.
+        assert_eq!(c.send(b"order"), Ok(5));
+        let n = c.poll_transmit(&mut wire);
+        let mut old = Opener::new(&keys(0, 0), 0).unwrap();
+        let o = old.open(&mut wire[..27]).unwrap();
+        assert_eq!((o.ty, &wire[o.start..o.end]), (ContentType::Handshake, &[KEY_UPDATE, 0, 0, 1, 0][..]));
+        let mut new = Opener::new(&keys(0, 1), 0).unwrap();
+        let o = new.open(&mut wire[27..n]).unwrap();
+        assert_eq!(&wire[27 + o.start..27 + o.end], b"order");
+    }
+
+    #[test]
+    fn a_worn_key_is_updated_before_the_next_record_and_pre_sealing_waits() {
+        let mut storage = Storage::new();
+        let mut c = client(&mut storage);
+        if let Phase::Established(r) = &mut c.phase {
+            r.tx.wear_out();
+        }
+        c.prepare(100);
+        assert_eq!(c.send(b"x"), Ok(1));
+        let mut wire = [0u8; 128];
+        let n = c.poll_transmit(&mut wire);
+        assert_eq!(n, 2 * (HEADER + 1 + TAG) + 5 + 1);
+        let mut old = Opener::new(&keys(0, 0), 0).unwrap();
+        assert_eq!(old.open(&mut wire[..27]).unwrap().ty, ContentType::Handshake);
+        let mut new = Opener::new(&keys(0, 1), 0).unwrap();
+        assert_eq!(new.open(&mut wire[27..n]).unwrap().ty, ContentType::ApplicationData);
+    }
+
+    #[test]
+    fn dry_runs_never_reach_the_wire() {
+        let mut storage = Storage::new();
+        let mut c = client(&mut storage);
+        c.prepare(400);
+        for len in [0, 1, 400, MAX_FRAGMENT] {
+            assert_eq!(c.dry_run(len), Ok(()));
+        }
+        assert!(!c.wants_write());
+        assert_eq!(c.poll_transmit(&mut [0; 64]), 0);
+        assert_eq!(c.next_tx_seq(), Some(0));
+        // The record after them is sequence 0, and pre-sealed still.
+        assert_eq!(c.send(b"order"), Ok(5));
+        let mut wire = [0u8; 64];
+        let n = c.poll_transmit(&mut wire);
+        let mut peer = Opener::new(&keys(0, 0), 0).unwrap();
+        let o = peer.open(&mut wire[..n]).unwrap();
+        assert_eq!(&wire[o.start..o.end], b"order");
+    }
+
+    #[test]
+    fn a_ticket_larger_than_kept_is_skipped_across_records() {
+        let mut storage = Storage::new();
+        let mut c = client(&mut storage);
+        let mut server = Sealer::new(&keys(1, 0), 0).unwrap();
+        // A 5000-byte ticket in records of 100, then data.
+        let len = 5000u32;
+        let mut message = [0u8; 5004];
+        message[0] = NEW_SESSION_TICKET;
+        message[1..4].copy_from_slice(&len.to_be_bytes()[1..]);
+        for chunk in message.chunks(100) {
+            let r = sealed(&mut server, ContentType::Handshake, chunk);
+            let n = HEADER + chunk.len() + 1 + TAG;
+            assert_eq!(c.handle_input(&r[..n]), Ok(n));
+            assert_eq!(c.recv(&mut [0; 16]), Ok(0));
+        }
+        let r = sealed(&mut server, ContentType::ApplicationData, b"data");
+        assert_eq!(c.handle_input(&r[..26]), Ok(26));
+        let mut plain = [0u8; 16];
+        assert_eq!(c.recv(&mut plain), Ok(4));
+    }
+
+    #[test]
+    fn close_notify_ends_the_peer_side_and_eof_after_it_is_clean() {
+        let mut storage = Storage::new();
+        let mut c = client(&mut storage);
+        let mut server = Sealer::new(&keys(1, 0), 0).unwrap();
+        let r = sealed(&mut server, ContentType::Alert, &[1, CLOSE_NOTIFY]);
+        assert_eq!(c.handle_input(&r[..24]), Ok(24));
+        assert_eq!(c.recv(&mut [0; 16]), Err(Error::Closed));
+        assert_eq!(c.state(), State::Closed);
+        assert_eq!(c.handle_eof(), Ok(()));
+        // Without it, the end of the stream is a truncation.
+        let mut c = client(&mut storage);
+        assert_eq!(c.handle_eof(), Err(Error::Truncated));
+    }
+}

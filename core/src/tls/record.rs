@@ -253,6 +253,12 @@ impl Sealer {
         self.prepared_for = Some(self.seq);
     }
 
+    /// Marks the key as used up to its limit.
+    #[cfg(test)]
+    pub(super) fn wear_out(&mut self) {
+        self.used = KEY_UPDATE_AT;
+    }
+
     /// Whether the next record's keystream is prepared.
     pub fn is_prepared(&self) -> bool {
         self.prepared_for == Some(self.seq)
