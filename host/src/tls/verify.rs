@@ -137,8 +137,9 @@ pub struct HostVerifier {
     pins: Vec<[u8; 32]>,
     insecure: bool,
     schemes: WebPkiSupportedAlgorithms,
-    /// The chain the server presented in the last handshake, leaf first.
-    chain: Mutex<Vec<ChainEntry>>,
+    /// The chain the server presented in the last handshake, leaf first,
+    /// as it came (described only when asked).
+    chain: Mutex<Vec<CertificateDer<'static>>>,
 }
 
 impl HostVerifier {
@@ -169,13 +170,12 @@ impl HostVerifier {
 
     /// The chain the server presented in the last handshake, leaf first.
     pub fn chain(&self) -> Vec<ChainEntry> {
-        self.chain.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.chain.lock().unwrap_or_else(PoisonError::into_inner).iter().map(|der| describe(der)).collect()
     }
 
     /// Whether any configured pin is in the recorded chain.
     pub fn pins_matched(&self) -> Option<bool> {
-        let chain = self.chain();
-        (!self.pins.is_empty()).then(|| chain.iter().any(|c| self.pins.contains(&c.spki_sha256)))
+        (!self.pins.is_empty()).then(|| self.chain().iter().any(|c| self.pins.contains(&c.spki_sha256)))
     }
 
     fn verify(
@@ -219,7 +219,7 @@ impl ServerCertVerifier for HostVerifier {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let chain = std::iter::once(end_entity).chain(intermediates).map(|d| describe(d)).collect();
+        let chain = std::iter::once(end_entity).chain(intermediates).map(|d| d.clone().into_owned()).collect();
         *self.chain.lock().unwrap_or_else(PoisonError::into_inner) = chain;
         let verdict = if self.insecure {
             // Pins still hold: they need no chain of trust.

@@ -215,6 +215,11 @@ impl<L: Link> Harness for Hotline<'_, '_, L> {
             fed.map_err(|e| format!("feed: {e:?}"))?;
             let len = sent.ok_or("the whale put no record on the wire")?;
             self.wire.extend_from_slice(&self.out[..len]);
+            // The driver's next turn, untimed: nothing more to send, so
+            // the engine readies the next record while idle.
+            while let Some(len) = self.engine.poll_transmit(now, Stream::Venue, &mut self.out) {
+                self.wire.extend_from_slice(&self.out[..len]);
+            }
             for node in 1..self.nodes {
                 self.engine.handle_feed(node, now, message).map_err(|e| format!("feed {node}: {e:?}"))?;
             }
