@@ -54,6 +54,23 @@ fn whale_orders_are_acked_and_journaled_once() {
 }
 
 #[test]
+fn trading_goes_on_across_server_key_updates() {
+    let mut scenario = Scenario::new(2);
+    // The sim asks for a KeyUpdate before every third message: the
+    // record layer takes the server's next key and answers with its own.
+    scenario.sim = faults(Faults { key_update_every: Some(3), ..Faults::default() });
+    let o = run(scenario);
+    o.assert_accounting();
+    assert_all_acked(&o);
+    assert_eq!(o.report.counters.orders_sent, WHALES_PER_LOOP * 2);
+    assert_eq!(o.journal_ids(), o.sent(), "every order reached the venue once, in order");
+    assert_eq!(o.report.counters.venue_connects, 1, "no reconnect: {:?}", o.events);
+    let tls = &o.report.tls;
+    assert!(tls.key_updates_received >= 4, "{tls:?}");
+    assert!(tls.key_updates_sent + 1 >= tls.key_updates_received, "{tls:?}");
+}
+
+#[test]
 fn dropped_connection_reconciles_the_order_without_resending_it() {
     let mut scenario = Scenario::new(3);
     scenario.sim = faults(Faults { drop_after_orders: Some(1), ..Faults::default() });

@@ -134,6 +134,9 @@ pub struct Report {
     pub venue_offset_ns: i64,
     /// The TLS cipher suite.
     pub cipher_suite: &'static str,
+    /// What the last venue connection's handshake found, and its
+    /// KeyUpdates.
+    pub tls: crate::tls::Report,
     /// Whether receives were multishot (the kernel has buffer rings).
     pub multishot: bool,
     /// Each node's record at the end.
@@ -419,6 +422,7 @@ fn drive(
         events_dropped: engine.events_dropped(),
         venue_offset_ns: engine.venue_offset_ns(),
         cipher_suite: engine.link().suite().map_or("none negotiated", Suite::name),
+        tls: engine.link().handshake().report().clone(),
         multishot: ring.multishot(),
         nodes: engine.node_stats().to_vec(),
     })

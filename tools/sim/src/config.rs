@@ -98,6 +98,9 @@ pub struct Faults {
     pub stall_order: Option<u64>,
     /// Reject every Nth otherwise valid new order with -2010.
     pub reject_every: Option<u64>,
+    /// Send a TLS 1.3 KeyUpdate asking for the client's own (RFC 8446
+    /// §4.6.3) before every Nth message to a connection.
+    pub key_update_every: Option<u64>,
 }
 
 /// Everything a simulator run is configured with.

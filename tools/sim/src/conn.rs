@@ -3,15 +3,20 @@
 //! web-socket-api.md §"General API Information"
 //! (<https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-api.md>) — a ping every 20 s whose pong
 //! must echo its payload (anything else closes with 1008), the `serverShutdown` event — and the transport faults of
-//! [`crate::Faults`]: latency, dropped connections, fragmented frames and ping storms.
+//! [`crate::Faults`]: latency, dropped connections, fragmented frames, ping storms and TLS KeyUpdates.
 
 use std::collections::VecDeque;
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use rustls::ServerConfig;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -36,7 +41,37 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// On shutdown, connections get this long to finish their close handshakes.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
-type Ws = WebSocketStream<TlsStream<TcpStream>>;
+type Ws = WebSocketStream<Rekeying>;
+
+/// The TLS stream, able to queue a KeyUpdate in front of its next write
+/// (the `key_update_every` fault).
+struct Rekeying {
+    tls: TlsStream<TcpStream>,
+    due: Arc<AtomicBool>,
+}
+
+impl AsyncRead for Rekeying {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tls).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Rekeying {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        if self.due.swap(false, Ordering::Relaxed) {
+            self.tls.get_mut().1.refresh_traffic_keys().map_err(io::Error::other)?;
+        }
+        Pin::new(&mut self.tls).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tls).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tls).poll_shutdown(cx)
+    }
+}
 
 /// The accept loop and what it hands each connection.
 pub(crate) struct Server {
@@ -109,21 +144,36 @@ struct Connection {
     ping_seq: u64,
     /// Answers waiting out the injected latency, in request order.
     pending: VecDeque<(Instant, String)>,
+    /// Set to send a KeyUpdate before the next message.
+    rekey: Arc<AtomicBool>,
+    /// Messages sent, for `key_update_every`.
+    sent: u64,
 }
 
 impl Connection {
     fn new(shared: Arc<Shared>, stop: watch::Receiver<bool>) -> Connection {
         let session = Session::new(shared.next_conn_id(), shared.now_ms(), true);
         let announce = shared.announce.subscribe();
-        Connection { shared, stop, announce, session, pings: VecDeque::new(), ping_seq: 0, pending: VecDeque::new() }
+        Connection {
+            shared,
+            stop,
+            announce,
+            session,
+            pings: VecDeque::new(),
+            ping_seq: 0,
+            pending: VecDeque::new(),
+            rekey: Arc::new(AtomicBool::new(false)),
+            sent: 0,
+        }
     }
 
     async fn serve(mut self, acceptor: TlsAcceptor, tcp: TcpStream) {
         // Orders are small and latency matters more than segment count.
         let _ = tcp.set_nodelay(true);
         let mut rate_limits = true;
+        let due = Arc::clone(&self.rekey);
         let upgrade = async {
-            let tls = acceptor.accept(tcp).await.ok()?;
+            let tls = Rekeying { tls: acceptor.accept(tcp).await.ok()?, due };
             #[allow(clippy::result_large_err, reason = "the signature is tungstenite's Callback")]
             let check = |request: &Request, response: Response| {
                 if request.uri().path() != PATH {
@@ -187,6 +237,10 @@ impl Connection {
                 }
                 () = sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
                     if let Some((_, answer)) = self.pending.pop_front() {
+                        self.sent += 1;
+                        if faults.key_update_every.is_some_and(|n| n > 0 && self.sent.is_multiple_of(n)) {
+                            self.rekey.store(true, Ordering::Relaxed);
+                        }
                         send_text(&mut sink, answer, faults.fragment).await?;
                     }
                 }

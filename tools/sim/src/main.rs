@@ -64,6 +64,10 @@ struct Args {
     /// Fault: reject every Nth valid new order with -2010.
     #[arg(long, value_name = "N")]
     reject_every: Option<u64>,
+    /// Fault: send a TLS KeyUpdate (update_requested) before every Nth
+    /// message to a connection.
+    #[arg(long, value_name = "N")]
+    key_update_every: Option<u64>,
 }
 
 fn split_key(spec: &str) -> Result<(String, String), String> {
@@ -89,6 +93,7 @@ fn config(args: Args) -> Result<SimConfig, String> {
             ping_storm: args.ping_storm,
             stall_order: args.stall_order,
             reject_every: args.reject_every,
+            key_update_every: args.key_update_every,
         },
         ..SimConfig::default()
     };
