@@ -66,8 +66,8 @@ fn trading_goes_on_across_server_key_updates() {
     assert_eq!(o.journal_ids(), o.sent(), "every order reached the venue once, in order");
     assert_eq!(o.report.counters.venue_connects, 1, "no reconnect: {:?}", o.events);
     let tls = &o.report.tls;
-    assert!(tls.key_updates_received >= 4, "{tls:?}");
-    assert!(tls.key_updates_sent + 1 >= tls.key_updates_received, "{tls:?}");
+    assert!(tls.key_updates_received >= 2, "{tls:?}");
+    assert!((1..=tls.key_updates_received).contains(&tls.key_updates_sent), "{tls:?}");
 }
 
 #[test]

@@ -532,17 +532,33 @@ pub(crate) fn openssl_key_updates(c: &Chain) -> Result<Report, String> {
         engine.reconnect();
         let mut plain = Vec::new();
         probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| e.state() == State::Established)?;
+        // s_server takes a command only once its side of the handshake is
+        // done: a line it prints proves that.
+        engine.send(b"hello\n").map_err(|e| e.to_string())?;
+        probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| !e.wants_write())?;
+        wait_for("hello")?;
         // One command per read of s_server's stdin: it drops what follows
         // a command in the same read, so each line waits for its KeyUpdate.
+        // s_server sometimes lets a command typed right after a line go
+        // unread; it is typed again after a second without its KeyUpdate.
         for (updates, (command, line)) in [("k", "one"), ("K", "two")].into_iter().enumerate() {
-            writeln!(typed, "{command}").map_err(|e| e.to_string())?;
-            typed.flush().map_err(|e| e.to_string())?;
             let received = |e: &Client<'_>, _: &[u8]| e.handshake().report().key_updates_received as usize > updates;
-            probe::pump(&mut engine, &mut stream, &mut plain, deadline, received)?;
+            let mut tries = 0;
+            loop {
+                writeln!(typed, "{command}").map_err(|e| e.to_string())?;
+                typed.flush().map_err(|e| e.to_string())?;
+                let soon = (Instant::now() + Duration::from_secs(1)).min(deadline);
+                match probe::pump(&mut engine, &mut stream, &mut plain, soon, received) {
+                    Ok(()) => break,
+                    Err(e) if e == "timed out" && tries < 5 => tries += 1,
+                    Err(e) => return Err(format!("waiting for the KeyUpdate of {command:?}: {e}")),
+                }
+            }
             writeln!(typed, "{line}").map_err(|e| e.to_string())?;
             typed.flush().map_err(|e| e.to_string())?;
             let want = format!("{line}\n");
-            probe::pump(&mut engine, &mut stream, &mut plain, deadline, |_, p| p.ends_with(want.as_bytes()))?;
+            probe::pump(&mut engine, &mut stream, &mut plain, deadline, |_, p| p.ends_with(want.as_bytes()))
+                .map_err(|e| format!("waiting for {line:?}: {e}"))?;
         }
         engine.send(b"three\n").map_err(|e| e.to_string())?;
         probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| !e.wants_write())?;
