@@ -267,15 +267,7 @@ fn probe_reports_a_pinned_p384_chain_from_openssl_s_server() {
 #[test]
 fn probe_upgrades_wss_against_rustls_and_tungstenite() {
     let c = chain(Alg::P256, Flaws::default());
-    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(ring_provider::default_provider()))
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .expect("versions")
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![c.leaf.clone(), c.intermediate.clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(c.leaf_key.clone_key()),
-        )
-        .expect("server config");
+    let config = RustlsServer::tls13().config(&c);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let server = std::thread::spawn(move || -> Result<(), String> {
@@ -400,15 +392,7 @@ fn exchange(
 #[test]
 fn records_round_trip_with_rustls_at_every_length_stepped_and_split_anywhere() {
     let c = chain(Alg::P256, Flaws::default());
-    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(ring_provider::default_provider()))
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .expect("versions")
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![c.leaf.clone(), c.intermediate.clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(c.leaf_key.clone_key()),
-        )
-        .expect("server config");
+    let config = RustlsServer::tls13().config(&c);
     let config = std::sync::Arc::new(config);
     for aes256 in [false, true] {
         let mut storage = Box::new(Storage::new());

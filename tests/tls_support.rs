@@ -173,16 +173,21 @@ impl RustlsServer {
         }
     }
 
-    /// Serves one connection: echoes every byte until the client closes.
-    pub(crate) fn spawn(self, chain: &Chain) -> (SocketAddr, JoinHandle<Result<(), String>>) {
+    /// The rustls server configuration serving `chain`.
+    pub(crate) fn config(&self, chain: &Chain) -> rustls::ServerConfig {
         let certs = vec![chain.leaf.clone(), chain.intermediate.clone()];
         let key = PrivateKeyDer::Pkcs8(chain.leaf_key.clone_key());
-        let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(self.provider))
+        rustls::ServerConfig::builder_with_provider(Arc::new(self.provider.clone()))
             .with_protocol_versions(&self.versions)
             .expect("versions")
             .with_no_client_auth()
             .with_single_cert(certs, key)
-            .expect("server config");
+            .expect("server config")
+    }
+
+    /// Serves one connection: echoes every byte until the client closes.
+    pub(crate) fn spawn(self, chain: &Chain) -> (SocketAddr, JoinHandle<Result<(), String>>) {
+        let mut config = self.config(chain);
         config.send_tls13_tickets = self.tickets;
         let key_update_every = self.key_update_every;
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -269,29 +274,35 @@ pub(crate) struct OpensslServer {
     _dir: tempfile::TempDir,
 }
 
+/// `openssl s_server` serving `chain` (its PEMs written into `dir`) on a
+/// free loopback port, TLS 1.3: the command, for the caller's mode and
+/// stdio, and the address.
+fn s_server(dir: &Path, chain: &Chain) -> (Command, SocketAddr) {
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).expect("write PEM");
+        p
+    };
+    let cert = write("leaf.pem", &chain.leaf_pem);
+    let intermediate = write("intermediate.pem", &chain.intermediate_pem);
+    let key = write("key.pem", &chain.leaf_key_pem);
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let mut command = Command::new("openssl");
+    command.arg("s_server").args(["-accept", &addr.to_string()]);
+    command.arg("-cert").arg(path_str(&cert));
+    command.arg("-cert_chain").arg(path_str(&intermediate));
+    command.arg("-key").arg(path_str(&key));
+    (command, addr)
+}
+
 impl OpensslServer {
     /// Starts a server for `chain` with extra s_server arguments.
     pub(crate) fn start(chain: &Chain, extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let write = |name: &str, text: &str| {
-            let p = dir.path().join(name);
-            std::fs::write(&p, text).expect("write PEM");
-            p
-        };
-        let cert = write("leaf.pem", &chain.leaf_pem);
-        let intermediate = write("intermediate.pem", &chain.intermediate_pem);
-        let key = write("key.pem", &chain.leaf_key_pem);
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let child = Command::new("openssl")
-            .arg("s_server")
-            .args(["-accept", &addr.to_string(), "-rev", "-quiet"])
-            .arg("-cert")
-            .arg(path_str(&cert))
-            .arg("-cert_chain")
-            .arg(path_str(&intermediate))
-            .arg("-key")
-            .arg(path_str(&key))
+        let (mut command, addr) = s_server(dir.path(), chain);
+        let child = command
+            .args(["-rev", "-quiet"])
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -477,25 +488,9 @@ pub(crate) fn record_allocations(server: RustlsServer, c: &Chain) -> Result<Allo
 pub(crate) fn openssl_key_updates(c: &Chain) -> Result<Report, String> {
     use std::io::BufRead as _;
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let write = |name: &str, text: &str| -> Result<std::path::PathBuf, String> {
-        let p = dir.path().join(name);
-        std::fs::write(&p, text).map_err(|e| e.to_string())?;
-        Ok(p)
-    };
-    let cert = write("leaf.pem", &c.leaf_pem)?;
-    let intermediate = write("intermediate.pem", &c.intermediate_pem)?;
-    let key = write("key.pem", &c.leaf_key_pem)?;
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    let mut child = Command::new("openssl")
-        .arg("s_server")
-        .args(["-accept", &addr.to_string(), "-tls1_3", "-naccept", "1", "-ign_eof"])
-        .arg("-cert")
-        .arg(path_str(&cert))
-        .arg("-cert_chain")
-        .arg(path_str(&intermediate))
-        .arg("-key")
-        .arg(path_str(&key))
+    let (mut command, addr) = s_server(dir.path(), c);
+    let mut child = command
+        .args(["-tls1_3", "-naccept", "1", "-ign_eof"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
