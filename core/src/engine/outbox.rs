@@ -13,7 +13,7 @@ use super::event::VenueLoss;
 use super::link::Link;
 use crate::tls;
 use crate::venue::{REQUEST_CAP, RequestError};
-use crate::ws::{self, Client, FrameHeader, MAX_HEADER_LEN, Opcode};
+use crate::ws::{self, Client, MAX_HEADER_LEN, Opcode};
 
 /// Plaintext read from TLS per step.
 pub(super) const PLAIN_CHUNK: usize = 4096;
@@ -96,8 +96,7 @@ impl<'a, L: Link> Outbox<'a, L> {
     /// Frames `request` as one text message in the link's record room, or
     /// in the frame buffer when the room is short or a backlog is waiting.
     pub(super) fn frame_text(&mut self, request: &[u8], rng: &mut impl RngCore) -> Result<Framed, SendError> {
-        let head = FrameHeader { fin: true, rsv: 0, opcode: Opcode::Text, mask: Some([0; 4]), payload_len: 0 };
-        let head = FrameHeader { payload_len: request.len() as u64, ..head }.encoded_len();
+        let head = ws::masked_header_len(request.len());
         if self.backlog_len == 0
             && let Some(room) = self.link.room().get_mut(..head + request.len())
         {

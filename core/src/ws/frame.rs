@@ -221,6 +221,14 @@ pub fn encode_frame(
     Ok(start)
 }
 
+/// Header bytes of a masked (client) frame carrying `payload_len` bytes
+/// (§5.2): what [`encode_frame`] writes in front of the payload.
+pub const fn masked_header_len(payload_len: usize) -> usize {
+    let header =
+        FrameHeader { fin: true, rsv: 0, opcode: Opcode::Text, mask: Some([0; 4]), payload_len: payload_len as u64 };
+    header.encoded_len()
+}
+
 /// Copies a control payload (at most 125 bytes) into `out` behind the
 /// header and encodes the frame there, returning the frame's length.
 pub fn encode_control(out: &mut [u8], opcode: Opcode, payload: &[u8], mask: [u8; 4]) -> Result<usize, EncodeError> {
@@ -238,6 +246,15 @@ pub fn encode_control(out: &mut [u8], opcode: Opcode, payload: &[u8], mask: [u8;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masked_header_len_is_what_encode_frame_writes() {
+        for len in [0usize, 125, 126, 65_535, 65_536] {
+            let mut buf = [0u8; MAX_HEADER_LEN + 65_536];
+            let start = encode_frame(&mut buf, MAX_HEADER_LEN, len, Opcode::Text, true, [1, 2, 3, 4]).unwrap();
+            assert_eq!(masked_header_len(len), MAX_HEADER_LEN - start, "{len}");
+        }
+    }
 
     fn round_trip(header: FrameHeader) {
         let mut buf = [0u8; MAX_HEADER_LEN];

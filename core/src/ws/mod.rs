@@ -14,5 +14,5 @@ mod utf8;
 
 pub use client::{Client, Error, Event, State};
 pub use decode::{CloseFrame, Decoder, Message, ProtocolError};
-pub use frame::{EncodeError, FrameHeader, MAX_HEADER_LEN, Opcode, encode_frame};
+pub use frame::{EncodeError, FrameHeader, MAX_HEADER_LEN, Opcode, encode_frame, masked_header_len};
 pub use handshake::{HandshakeError, Request};

@@ -26,7 +26,7 @@ use hotline_core::strategy::whale::{Decision, Detector};
 use hotline_core::tls::{self, Storage};
 use hotline_core::venue::binance::{Auth, PlaceOrder, PreArmed, REQUEST_CAP, Session, Slot, Template, TimeUnit};
 use hotline_core::venue::{self, binance};
-use hotline_core::ws::{FrameHeader, MAX_HEADER_LEN, Opcode, encode_frame};
+use hotline_core::ws::{MAX_HEADER_LEN, Opcode, encode_frame, masked_header_len};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 
@@ -424,14 +424,7 @@ impl<L: Link> Harness for Armed<'_, L> {
             self.gate.check(now, &request).map_err(|e| no_order(&format!("risk: {e:?}")))?;
             let checked = clock.ticks();
             let request = self.armed.fire(timestamp, request_id).map_err(|e| no_order(&format!("fire: {e:?}")))?;
-            let head = FrameHeader {
-                fin: true,
-                rsv: 0,
-                opcode: Opcode::Text,
-                mask: Some([0; 4]),
-                payload_len: request.len() as u64,
-            }
-            .encoded_len();
+            let head = masked_header_len(request.len());
             let end = head + request.len();
             let room = self.link.room().get_mut(..end).ok_or_else(|| no_order("no room in the record"))?;
             room[head..].copy_from_slice(request);
