@@ -188,6 +188,8 @@ pub(crate) struct Pair {
     /// Times the engine asked to be woken at a deadline its timer run did
     /// not move (the host then wakes at its own granularity).
     pub(crate) stuck_timers: u32,
+    /// Every byte the engine sent the venue, in order.
+    pub(crate) wire: Vec<u8>,
     ran_at: Option<u64>,
     feed_up: bool,
     venue_up: bool,
@@ -230,6 +232,7 @@ impl Pair {
             venue_connects_at: Vec::new(),
             feed_connects_at: Vec::new(),
             stuck_timers: 0,
+            wire: Vec::new(),
             ran_at: None,
             feed_up: false,
             venue_up: false,
@@ -260,6 +263,7 @@ impl Pair {
             if self.venue_up {
                 while let Some(n) = self.engine.poll_transmit(self.now, Stream::Venue, &mut buf) {
                     moved = true;
+                    self.wire.extend_from_slice(&buf[..n]);
                     self.venue.receive(self.now, &buf[..n]);
                 }
                 // As the host usually does after sending: act on what the

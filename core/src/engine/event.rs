@@ -284,4 +284,7 @@ pub struct Counters {
     pub feed_gaps: u64,
     /// Venue connections opened.
     pub venue_connects: u64,
+    /// Dry runs of the fire path while idle (`Engine::warm`): nothing of
+    /// them was sent.
+    pub dry_runs: u64,
 }

@@ -86,6 +86,24 @@ impl<'a> Feed<'a> {
         }
     }
 
+    /// The sequence number the node's next `rawtx` should carry.
+    pub(super) fn next_sequence(&self) -> Option<u32> {
+        self.sub.next_sequence(Topic::RawTx)
+    }
+
+    /// Decodes `message` as this node's subscriber would, on a copy of it
+    /// (a dry run): the notification's body, or `None` when the node is
+    /// down or in the middle of a message.
+    pub(super) fn rehearse<'m>(&self, message: &'m [u8]) -> Option<&'m [u8]> {
+        if self.len != 0 || !matches!(self.link, NodeLink::Up { .. }) {
+            return None;
+        }
+        match self.sub.clone().handle_input(message) {
+            Ok((_, Some(bitcoind::Event::Notification(note)))) => Some(note.body),
+            Ok(_) | Err(_) => None,
+        }
+    }
+
     pub(super) fn deadline(&self, timers: &Timers) -> Option<u64> {
         match self.link {
             NodeLink::Down { retry_at } => retry_at,

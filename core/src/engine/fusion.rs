@@ -162,6 +162,13 @@ impl Default for Fusion {
 }
 
 impl Fusion {
+    /// How many remembered transactions carry `tag`, changing nothing: the
+    /// line [`arrive`](Self::arrive) scans first, read for a dry run.
+    pub(super) fn probe(&self, tag: u64) -> usize {
+        let bucket = (tag as usize) & (BUCKETS - 1);
+        self.tags.get(bucket).map_or(0, |tags| tags.0.iter().filter(|&&t| t == tag).count())
+    }
+
     /// A transaction from `node` whose first input's outpoint has `tag`;
     /// `wtxid` computes its wtxid's first 8 bytes, called only when a
     /// remembered transaction has the same tag.

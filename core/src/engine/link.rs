@@ -23,6 +23,13 @@ pub trait Link {
     /// Readies the next record for `len` bytes of plaintext ahead of time
     /// (pre-sealing), when the link can.
     fn prepare(&mut self, len: usize);
+    /// [`room`](Self::room) for a dry run: empty as well when anything
+    /// would have to be sealed first.
+    fn dry_room(&mut self) -> &mut [u8];
+    /// Runs the seal of the first `len` bytes of [`dry_room`](Self::dry_room)
+    /// without queueing anything: nothing it does reaches the wire or
+    /// moves a sequence number.
+    fn dry_run(&mut self, len: usize) -> Result<(), tls::Error>;
     /// Received plaintext, into `buf`.
     fn recv(&mut self, buf: &mut [u8]) -> Result<usize, tls::Error>;
     /// Sends close_notify after the queued plaintext.
@@ -60,6 +67,14 @@ impl<H: Handshake> Link for Client<'_, H> {
 
     fn prepare(&mut self, len: usize) {
         Client::prepare(self, len);
+    }
+
+    fn dry_room(&mut self) -> &mut [u8] {
+        Client::dry_room(self)
+    }
+
+    fn dry_run(&mut self, len: usize) -> Result<(), tls::Error> {
+        Client::dry_run(self, len)
     }
 
     fn recv(&mut self, buf: &mut [u8]) -> Result<usize, tls::Error> {

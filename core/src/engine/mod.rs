@@ -15,7 +15,8 @@
 //! engine tells it), `session.rs` (the venue session, an enum whose states
 //! carry their data), `feed.rs` (a node's bytes to transactions),
 //! `fusion.rs` (first arrivals across nodes, and each node's record),
-//! `fire.rs` (whale → gate → order → frame → record), `response.rs` (the
+//! `fire.rs` (whale → gate → order → frame → record), `warm.rs` (the
+//! same path run dry while idle), `response.rs` (the
 //! venue's answers to order states), `outbox.rs` (frames and records),
 //! `orders.rs` (every order until its outcome is settled), `backoff.rs`
 //! (reconnect delays for both connections) and `link.rs` (the TLS client
@@ -33,6 +34,7 @@ mod outbox;
 mod response;
 mod session;
 mod settings;
+mod warm;
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -55,6 +57,7 @@ use fire::PendingTxid;
 use fusion::Fusion;
 use outbox::Outbox;
 use session::Session;
+use warm::Rehearsal;
 
 /// Whales remembered for duplicate and replacement detection.
 const WHALE_MEMORY: usize = 64;
@@ -66,6 +69,8 @@ pub struct Engine<'a, L, C> {
     feeds: heapless::Vec<Feed<'a>, MAX_NODES>,
     io: Outbox<'a, L>,
     st: State<'a, C>,
+    /// The synthetic whale of dry runs (`warm.rs`).
+    rehearsal: Rehearsal,
 }
 
 /// Everything but the byte movers, so message handlers can borrow it while
@@ -174,7 +179,8 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             st.push(Event::FeedConnect { node });
         }
         st.push(Event::VenueConnect);
-        Ok(Self { feeds, io: Outbox::new(link, ws), st })
+        let rehearsal = Rehearsal::new(st.detector.rules());
+        Ok(Self { feeds, io: Outbox::new(link, ws), st, rehearsal })
     }
 
     /// The host connected to `node`: its ZMTP greeting is ready in

@@ -92,31 +92,38 @@ impl Orders {
     /// Records a new order; `false` when every slot holds an unresolved
     /// order.
     pub fn insert(&mut self, order: Order) -> bool {
-        // The slot after the last one taken is empty or the oldest order:
-        // taken at once unless that order is still unresolved.
-        let turn = self.slots.get(self.next).is_some_and(|o| o.is_none_or(|o| o.state.is_final()));
-        let free = if turn { Some(self.next) } else { self.slots.iter().position(Option::is_none) };
-        let slot = match free {
-            Some(i) => i,
-            None => {
-                // Evict the oldest resolved order.
-                let oldest = self
-                    .slots
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, o)| o.filter(|o| o.state.is_final()).map(|o| (i, o.client_order_id)))
-                    .min_by_key(|&(_, id)| id);
-                match oldest {
-                    Some((i, _)) => i,
-                    None => return false,
-                }
-            }
-        };
+        let Some(slot) = self.free_slot() else { return false };
         if let Some(s) = self.slots.get_mut(slot) {
             *s = Some(order);
         }
         self.next = (slot + 1) % CAPACITY;
         true
+    }
+
+    /// Whether [`insert`](Self::insert) would find a slot, changing
+    /// nothing (a dry run's look at the table).
+    pub(super) fn has_room(&self) -> bool {
+        self.free_slot().is_some()
+    }
+
+    /// The slot the next order takes.
+    fn free_slot(&self) -> Option<usize> {
+        // The slot after the last one taken is empty or the oldest order:
+        // taken at once unless that order is still unresolved.
+        let turn = self.slots.get(self.next).is_some_and(|o| o.is_none_or(|o| o.state.is_final()));
+        if turn {
+            return Some(self.next);
+        }
+        if let Some(free) = self.slots.iter().position(Option::is_none) {
+            return Some(free);
+        }
+        // Evict the oldest resolved order.
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, o)| o.filter(|o| o.state.is_final()).map(|o| (i, o.client_order_id)))
+            .min_by_key(|&(_, id)| id)
+            .map(|(i, _)| i)
     }
 
     /// The order whose place or status request is `request_id`.

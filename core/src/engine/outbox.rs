@@ -35,6 +35,9 @@ pub(super) struct Outbox<'a, L> {
     backlog_len: usize,
 }
 
+/// The masking key of dry-run frames, which are never sent.
+const DRY_RUN_MASK: [u8; 4] = [0x5a, 0xa5, 0x3c, 0xc3];
+
 /// Where a framed request waits to be sealed.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Framed {
@@ -114,6 +117,26 @@ impl<'a, L: Link> Outbox<'a, L> {
             .encode(&mut self.frame, MAX_HEADER_LEN, request.len(), Opcode::Text, true, mask(rng))
             .map_err(SendError::Ws)?;
         Ok(Framed::Aside(start, end))
+    }
+
+    /// Frames `request` in the link's dry-run room and runs its seal there
+    /// (a dry run): the bytes stay behind the queue's end, where the next
+    /// record overwrites them. `false` when there is no room or a backlog
+    /// is waiting.
+    pub(super) fn dry_run(&mut self, request: &[u8]) -> bool {
+        let head = ws::masked_header_len(request.len());
+        let len = head + request.len();
+        if self.backlog_len != 0 {
+            return false;
+        }
+        let Some(room) = self.link.dry_room().get_mut(..len) else { return false };
+        room.get_mut(head..).unwrap_or_default().copy_from_slice(request);
+        // A fixed mask: a dry run leaves the engine's RNG as it was, so
+        // what is sent is the same byte for byte with or without dry runs.
+        match self.ws.encode(room, head, request.len(), Opcode::Text, true, DRY_RUN_MASK) {
+            Ok(0) => self.link.dry_run(len).is_ok(),
+            Ok(_) | Err(_) => false,
+        }
     }
 
     /// Seals or queues a framed request.

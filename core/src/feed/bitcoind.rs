@@ -191,6 +191,12 @@ impl<'t> Subscriber<'t> {
         *self = Self { expected: self.expected, ..Self::new(self.topics, self.max_body) };
     }
 
+    /// The sequence number the next `topic` message should carry, once one
+    /// has been seen.
+    pub fn next_sequence(&self, topic: Topic) -> Option<u32> {
+        self.expected[topic.index()]
+    }
+
     /// Input bytes the caller must be able to hold at once.
     pub fn buffer_len(&self) -> usize {
         self.socket.buffer_len()

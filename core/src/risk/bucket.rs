@@ -27,17 +27,27 @@ impl TokenBucket {
         2 * u64::from(self.capacity)
     }
 
-    fn refill(&mut self, now_ns: u64) {
+    /// The level at `now_ns`.
+    fn level_at(&self, now_ns: u64) -> u128 {
         let elapsed = now_ns.saturating_sub(self.last_ns);
-        self.last_ns = self.last_ns.max(now_ns);
         let full = u128::from(self.capacity) * u128::from(self.window_ns);
-        self.level = self.level.saturating_add(u128::from(elapsed) * u128::from(self.capacity)).min(full);
+        self.level.saturating_add(u128::from(elapsed) * u128::from(self.capacity)).min(full)
+    }
+
+    fn refill(&mut self, now_ns: u64) {
+        self.level = self.level_at(now_ns);
+        self.last_ns = self.last_ns.max(now_ns);
     }
 
     /// Whether a token is available at `now_ns` (refills, takes nothing).
     pub fn available(&mut self, now_ns: u64) -> bool {
         self.refill(now_ns);
         self.level >= u128::from(self.window_ns)
+    }
+
+    /// Whether a token would be available at `now_ns`, changing nothing.
+    pub fn would_admit(&self, now_ns: u64) -> bool {
+        self.level_at(now_ns) >= u128::from(self.window_ns)
     }
 
     /// Takes one token; call only after [`TokenBucket::available`].

@@ -203,9 +203,12 @@ impl Gate {
     /// takes a token from each bucket and is open until
     /// [`Gate::on_closed`] or [`Gate::on_reject`].
     pub fn check(&mut self, now_ns: u64, order: &OrderRequest) -> Result<(), Reason> {
-        let verdict = self.verdict(now_ns, order);
+        let verdict = self.rehearse(now_ns, order);
         match verdict {
             Ok(()) => {
+                // `rehearse` saw a token in each at `now_ns`.
+                self.short.available(now_ns);
+                self.daily.available(now_ns);
                 self.short.take();
                 self.daily.take();
                 self.open_orders += 1;
@@ -221,7 +224,10 @@ impl Gate {
         verdict
     }
 
-    fn verdict(&mut self, now_ns: u64, order: &OrderRequest) -> Result<(), Reason> {
+    /// The verdict [`check`](Self::check) would give at `now_ns`, changing
+    /// nothing: no token taken, nothing opened, no event. The engine's dry
+    /// runs take this path while idle to keep it warm.
+    pub fn rehearse(&self, now_ns: u64, order: &OrderRequest) -> Result<(), Reason> {
         let l = &self.limits;
         if self.killed.is_some() {
             return Err(Reason::KillSwitch);
@@ -245,10 +251,10 @@ impl Gate {
         if worst > i128::from(l.max_position) {
             return Err(Reason::Position);
         }
-        if !self.short.available(now_ns) {
+        if !self.short.would_admit(now_ns) {
             return Err(Reason::ShortRate);
         }
-        if !self.daily.available(now_ns) {
+        if !self.daily.would_admit(now_ns) {
             return Err(Reason::DailyRate);
         }
         Ok(())
@@ -393,6 +399,35 @@ mod tests {
         assert!(matches!(g.poll_event(), Some(Event::Denied { reason: Reason::ZeroQuantity, .. })));
         assert!(matches!(g.poll_event(), Some(Event::Denied { reason: Reason::NotionalCap, .. })));
         assert_eq!(g.poll_event(), None);
+    }
+
+    #[test]
+    fn a_rehearsal_gives_the_verdict_and_takes_nothing() {
+        let limits = Limits {
+            max_open_orders: 3,
+            short_rate: RateLimit { capacity: 1, window_ns: 100 },
+            ..Limits::new(100, 50_000, 1_000)
+        };
+        let mut real = Gate::new(limits);
+        let mut rehearsed = Gate::new(limits);
+        let orders = [BUY, BUY, OrderRequest { qty: 101, ..BUY }, BUY, BUY, OrderRequest { side: Side::Sell, ..BUY }];
+        for (i, order) in orders.iter().enumerate() {
+            let now = i as u64 * 40;
+            if i == 4 {
+                real.on_closed(Side::Buy, 10);
+                rehearsed.on_closed(Side::Buy, 10);
+            }
+            for _ in 0..3 {
+                assert_eq!(rehearsed.rehearse(now, order), real.clone().check(now, order), "order {i}");
+            }
+            assert_eq!(rehearsed.check(now, order), real.check(now, order), "order {i}");
+            assert_eq!(rehearsed.open_orders(), real.open_orders());
+        }
+        // Rehearsals raised no event: both saw the same denials.
+        while let Some(e) = real.poll_event() {
+            assert_eq!(rehearsed.poll_event(), Some(e));
+        }
+        assert_eq!(rehearsed.poll_event(), None);
     }
 
     #[test]

@@ -223,26 +223,55 @@ impl<'a, const N: usize> Detector<'a, N> {
             return Decision::Suppressed { txid, reason };
         }
         // A new whale: its txid is computed here only when suppressed.
-        let cooling = |last: Option<u64>| last.is_some_and(|t| now_ns < t.saturating_add(self.rules.cooldown_ns));
-        let verdict = match side {
-            _ if now_ns < self.holdoff_until => Err(Suppression::FeedGap),
-            None => Err(Suppression::NoSide),
-            Some(side) if cooling(self.last_signal[side.index()]) => Err(Suppression::Cooldown),
-            Some(side) => Ok(side),
-        };
-        let side = match verdict {
+        let side = match self.verdict(now_ns, side) {
             Ok(side) => side,
             Err(reason) => return Decision::Suppressed { txid: self.settle(tx), reason },
         };
         self.last_signal[side.index()] = Some(now_ns);
+        Decision::Signal(self.signal(rule, side, value_sat, threshold))
+    }
+
+    /// The decision [`evaluate_deferred`](Self::evaluate_deferred) would
+    /// make, changing nothing: no whale remembered, no cooldown started, no
+    /// hashing (a suppressed whale's txid is [`TxHash::UNKNOWN`]). The
+    /// engine's dry runs take this path while idle to keep it warm.
+    pub fn rehearse(&self, now_ns: u64, tx: &Tx<'_>) -> Decision {
+        if self.rules.skip_coinbase && tx.is_coinbase() {
+            return Decision::Ignore;
+        }
+        let Some((rule, side, value_sat, threshold)) = self.classify(tx) else {
+            return Decision::Ignore;
+        };
+        let txid = TxHash::UNKNOWN;
+        if first_spend(tx).and_then(|spends| self.position(&spends)).is_some() {
+            return Decision::Suppressed { txid, reason: Suppression::Duplicate };
+        }
+        match self.verdict(now_ns, side) {
+            Ok(side) => Decision::Signal(self.signal(rule, side, value_sat, threshold)),
+            Err(reason) => Decision::Suppressed { txid, reason },
+        }
+    }
+
+    /// Whether a new whale on `side` may signal at `now_ns`.
+    fn verdict(&self, now_ns: u64, side: Option<Side>) -> Result<Side, Suppression> {
+        let cooling = |last: Option<u64>| last.is_some_and(|t| now_ns < t.saturating_add(self.rules.cooldown_ns));
+        match side {
+            _ if now_ns < self.holdoff_until => Err(Suppression::FeedGap),
+            None => Err(Suppression::NoSide),
+            Some(side) if cooling(self.last_signal[side.index()]) => Err(Suppression::Cooldown),
+            Some(side) => Ok(side),
+        }
+    }
+
+    fn signal(&self, rule: Rule, side: Side, value_sat: u64, threshold: u64) -> Signal {
         let strength = (value_sat / threshold.max(1)).clamp(1, u64::from(self.rules.max_strength));
-        Decision::Signal(Signal {
+        Signal {
             txid: TxHash::UNKNOWN,
             value_sat,
             rule,
             side,
             strength: u32::try_from(strength).unwrap_or(self.rules.max_strength),
-        })
+        }
     }
 
     /// Computes the txid of a whale [`evaluate_deferred`](Self::evaluate_deferred)
@@ -257,13 +286,17 @@ impl<'a, const N: usize> Detector<'a, N> {
 
     /// The whale recorded as spending `spends`.
     fn find(&mut self, spends: &([u8; 32], u32)) -> Option<&mut Seen> {
+        let slot = self.position(spends)?;
+        self.seen.get_mut(slot)?.as_mut()
+    }
+
+    /// The slot of the whale recorded as spending `spends`.
+    fn position(&self, spends: &([u8; 32], u32)) -> Option<usize> {
         let tag = tag(spends);
-        let slot = self
-            .tags
+        self.tags
             .iter()
             .zip(&self.seen)
-            .position(|(&t, seen)| t == tag && seen.as_ref().is_some_and(|seen| seen.spends == *spends))?;
-        self.seen.get_mut(slot)?.as_mut()
+            .position(|(&t, seen)| t == tag && seen.as_ref().is_some_and(|seen| seen.spends == *spends))
     }
 
     /// The rule a transaction meets, if any: watch-list inflows first
@@ -428,6 +461,42 @@ mod tests {
         );
         let mut quiet = Detector::<'_, 8>::new(Rules { unlabeled_side: None, ..rules() });
         assert!(matches!(quiet.evaluate(0, &single.tx()), Decision::Suppressed { reason: Suppression::NoSide, .. }));
+    }
+
+    #[test]
+    fn a_rehearsal_decides_as_the_real_call_would_and_changes_nothing() {
+        let small = build(1, &[(10 * BTC, &[0x51])]);
+        let single = build(2, &[(600 * BTC, &[0x51])]);
+        let inflow = build(3, &[(450 * BTC, &EXCHANGE)]);
+        let cold = build(4, &[(300 * BTC, &COLD)]);
+        let again = build(2, &[(600 * BTC, &[0x51])]);
+        let replacement = build(3, &[(449 * BTC, &EXCHANGE)]);
+        let txs = [&small, &single, &inflow, &cold, &again, &replacement, &single, &inflow];
+        let mut real = Detector::<'_, 4>::new(rules());
+        let mut rehearsed = Detector::<'_, 4>::new(rules());
+        for (i, t) in txs.iter().enumerate() {
+            let now = i as u64 * SECOND;
+            if i == 5 {
+                real.on_feed_gap(now);
+                rehearsed.on_feed_gap(now);
+            }
+            // Rehearsals of every transaction, before and after, change
+            // nothing the real calls decide.
+            for u in &txs {
+                let _ = rehearsed.rehearse(now, &u.tx());
+            }
+            let expected = real.evaluate_deferred(now, &t.tx());
+            let rehearsal = rehearsed.rehearse(now, &t.tx());
+            let unknown = |d: Decision| match d {
+                Decision::Suppressed { reason: Suppression::Replacement { .. }, .. } => {
+                    Decision::Suppressed { txid: TxHash::UNKNOWN, reason: Suppression::Duplicate }
+                }
+                Decision::Suppressed { reason, .. } => Decision::Suppressed { txid: TxHash::UNKNOWN, reason },
+                d => d,
+            };
+            assert_eq!(unknown(rehearsal), unknown(expected), "transaction {i}");
+            assert_eq!(rehearsed.evaluate_deferred(now, &t.tx()), expected, "transaction {i}");
+        }
     }
 
     #[test]

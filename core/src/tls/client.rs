@@ -45,13 +45,12 @@ pub struct Storage {
     rx: [u8; RX],
     tx: [u8; TX],
     message: [u8; MESSAGE],
-    scratch: [u8; MAX_RECORD_OUT],
 }
 
 impl Storage {
     /// Zeroed buffers.
     pub const fn new() -> Self {
-        Self { rx: [0; RX], tx: [0; TX], message: [0; MESSAGE], scratch: [0; MAX_RECORD_OUT] }
+        Self { rx: [0; RX], tx: [0; TX], message: [0; MESSAGE] }
     }
 }
 
@@ -320,6 +319,19 @@ impl<'a, H: Handshake> Client<'a, H> {
         if self.ensure_writable().is_err() {
             return &mut [];
         }
+        self.next_room()
+    }
+
+    /// [`room`](Self::room) for a dry run: empty as well when a KeyUpdate
+    /// would have to be sealed first, since a dry run sends nothing.
+    pub fn dry_room(&mut self) -> &mut [u8] {
+        match &self.phase {
+            Phase::Established(r) if !r.owe_update && !r.tx.due_for_update() => self.next_room(),
+            _ => &mut [],
+        }
+    }
+
+    fn next_room(&mut self) -> &mut [u8] {
         let at = self.tx_end + HEADER;
         let end = (self.tx_end + MAX_RECORD_OUT).min(TX);
         let room = end.saturating_sub(at + 1 + TAG);
@@ -378,11 +390,15 @@ impl<'a, H: Handshake> Client<'a, H> {
         }
     }
 
-    /// Runs the seal of a `len`-byte record into scratch memory under a
-    /// nonce no record uses; nothing it produces can be transmitted.
+    /// Seals the first `len` bytes of [`dry_room`](Self::dry_room) where
+    /// they lie, as [`seal_room`](Self::seal_room) would, but under a nonce
+    /// no record uses and without queueing the record: the sequence number,
+    /// the queue and any prepared keystream stay as they were, and nothing
+    /// it writes can be transmitted (the next record overwrites it).
     pub fn dry_run(&mut self, len: usize) -> Result<(), Error> {
         let Phase::Established(r) = &mut self.phase else { return Err(Error::NotEstablished) };
-        r.tx.dry_run(&mut self.buf.scratch, len).map(drop)
+        let record = self.buf.tx.get_mut(self.tx_end..).unwrap_or_default();
+        r.tx.dry_run(record, len).map(drop)
     }
 
     /// The next record's sequence number, once established.
@@ -692,20 +708,50 @@ mod tests {
     fn dry_runs_never_reach_the_wire() {
         let mut storage = Storage::new();
         let mut c = client(&mut storage);
-        c.prepare(400);
-        for len in [0, 1, 400, MAX_FRAGMENT] {
-            assert_eq!(c.dry_run(len), Ok(()));
+        // A record queued before the dry runs must leave intact.
+        assert_eq!(c.send(b"first"), Ok(5));
+        for prepared in [false, true] {
+            if prepared {
+                c.prepare(400);
+            }
+            for len in [0, 1, 400, 2000, MAX_FRAGMENT] {
+                let room = c.dry_room();
+                assert!(room.len() >= len);
+                room[..len].fill(0xd7);
+                assert_eq!(c.dry_run(len), Ok(()));
+            }
         }
-        assert!(!c.wants_write());
-        assert_eq!(c.poll_transmit(&mut [0; 64]), 0);
-        assert_eq!(c.next_tx_seq(), Some(0));
-        // The record after them is sequence 0, and pre-sealed still.
-        assert_eq!(c.send(b"order"), Ok(5));
-        let mut wire = [0u8; 64];
+        assert_eq!(c.next_tx_seq(), Some(1));
+        let mut wire = [0u8; 128];
         let n = c.poll_transmit(&mut wire);
+        assert_eq!(n, HEADER + 5 + 1 + TAG);
+        assert_eq!(c.poll_transmit(&mut [0; 64]), 0);
+        // The record after them is sequence 1, sealed with the keystream
+        // prepared before the dry runs.
+        assert_eq!(c.send(b"order"), Ok(5));
+        let m = c.poll_transmit(&mut wire[n..]);
         let mut peer = Opener::new(&keys(0, 0), 0).unwrap();
         let o = peer.open(&mut wire[..n]).unwrap();
-        assert_eq!(&wire[o.start..o.end], b"order");
+        assert_eq!(&wire[o.start..o.end], b"first");
+        let o = peer.open(&mut wire[n..n + m]).unwrap();
+        assert_eq!(&wire[n + o.start..n + o.end], b"order");
+    }
+
+    #[test]
+    fn a_dry_run_has_no_room_while_a_key_update_is_owed() {
+        let mut storage = Storage::new();
+        let mut c = client(&mut storage);
+        let mut server = Sealer::new(&keys(1, 0), 0).unwrap();
+        let r = sealed(&mut server, ContentType::Handshake, &[KEY_UPDATE, 0, 0, 1, 1]);
+        let n = HEADER + 5 + 1 + TAG;
+        assert_eq!(c.handle_input(&r[..n]), Ok(n));
+        assert_eq!(c.recv(&mut [0; 16]), Ok(0));
+        assert!(c.dry_room().is_empty());
+        assert!(!c.wants_write());
+        // The real room sends the owed KeyUpdate first.
+        assert!(!c.room().is_empty());
+        assert!(c.wants_write());
+        assert!(!c.dry_room().is_empty());
     }
 
     #[test]

@@ -172,6 +172,8 @@ pub struct Sealer {
     stream: Keystream,
     prepared_for: Option<u64>,
     dry_runs: u64,
+    /// A dry run's keystream, beside the real one it must not touch.
+    dry_stream: Keystream,
 }
 
 impl Sealer {
@@ -187,6 +189,7 @@ impl Sealer {
             stream: Keystream::new(),
             prepared_for: None,
             dry_runs: 0,
+            dry_stream: Keystream::new(),
         })
     }
 
@@ -267,7 +270,9 @@ impl Sealer {
     /// Seals `scratch[HEADER..HEADER + len]` as [`seal`](Self::seal) would,
     /// under a nonce no record ever uses, leaving the sequence number and
     /// any prepared keystream alone; counted toward the key's usage limit.
-    /// What it writes must never be sent.
+    /// When the next record is prepared, the dry run takes the pre-sealed
+    /// path too (its own keystream, then the XOR and GHASH), so that is the
+    /// code it keeps warm. What it writes must never be sent.
     pub fn dry_run(&mut self, scratch: &mut [u8], len: usize) -> Result<usize, Error> {
         let inner = len.min(MAX_FRAGMENT) + 1;
         let total = HEADER + inner + TAG;
@@ -280,7 +285,19 @@ impl Sealer {
         n[0] ^= 0x80;
         self.dry_runs = self.dry_runs.wrapping_add(1);
         self.used += 1;
-        tag.copy_from_slice(&self.cipher.seal(&n, &aad, text).ok_or(Error::RecordOverflow(len))?);
+        let sealed = if self.is_prepared() {
+            self.cipher.prepare(&n, inner, &mut self.dry_stream);
+            let t = self.cipher.seal_prepared(&mut self.dry_stream, &aad, text);
+            self.dry_stream.clear();
+            t
+        } else {
+            None
+        };
+        let t = match sealed {
+            Some(t) => t,
+            None => self.cipher.seal(&n, &aad, text).ok_or(Error::RecordOverflow(len))?,
+        };
+        tag.copy_from_slice(&t);
         Ok(total)
     }
 }

@@ -207,6 +207,7 @@ pub fn write_state(w: &mut Writer, s: &Snapshot) {
     let counters = [
         ("hotline_feed_gaps_total", "Feed sequence gaps and node restarts no other node covered.", c.feed_gaps),
         ("hotline_venue_connects_total", "Venue connections opened.", c.venue_connects),
+        ("hotline_dry_runs_total", "Dry runs of the fire path while idle (nothing sent).", c.dry_runs),
         ("hotline_events_dropped_total", "Engine events the loop did not poll in time.", s.events_dropped),
         (
             "hotline_hot_path_allocations_total",
@@ -381,6 +382,9 @@ hotline_feed_gaps_total 0
 # HELP hotline_venue_connects_total Venue connections opened.
 # TYPE hotline_venue_connects_total counter
 hotline_venue_connects_total 2
+# HELP hotline_dry_runs_total Dry runs of the fire path while idle (nothing sent).
+# TYPE hotline_dry_runs_total counter
+hotline_dry_runs_total 0
 # HELP hotline_events_dropped_total Engine events the loop did not poll in time.
 # TYPE hotline_events_dropped_total counter
 hotline_events_dropped_total 0

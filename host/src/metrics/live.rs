@@ -152,7 +152,7 @@ impl Default for Snapshot {
 
 /// Words of a [`Snapshot`] before its nodes: the 15 engine counters, then
 /// unresolved, events dropped, allocations, venue, kill switch and nodes.
-const BASE_WORDS: usize = 21;
+const BASE_WORDS: usize = 22;
 /// Words of one [`NodeCounts`].
 const NODE_WORDS: usize = 5;
 const WORDS: usize = BASE_WORDS + NODE_WORDS * MAX_NODES;
@@ -181,6 +181,7 @@ impl Snapshot {
             c.orders_reconciled_absent,
             c.feed_gaps,
             c.venue_connects,
+            c.dry_runs,
             self.unresolved,
             self.events_dropped,
             self.hot_path_allocations,
@@ -216,6 +217,7 @@ impl Snapshot {
                 orders_reconciled_absent,
                 feed_gaps,
                 venue_connects,
+                dry_runs,
                 unresolved,
                 events_dropped,
                 hot_path_allocations,
@@ -250,6 +252,7 @@ impl Snapshot {
                 orders_reconciled_absent,
                 feed_gaps,
                 venue_connects,
+                dry_runs,
             },
             unresolved,
             events_dropped,
@@ -516,6 +519,7 @@ mod tests {
                 txs_duplicate: 2,
                 orders_reconciled_absent: 13,
                 venue_connects: 15,
+                dry_runs: 18,
                 ..Counters::default()
             },
             unresolved: 15,
