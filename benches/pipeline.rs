@@ -21,7 +21,7 @@ use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use hotline::clock::Clock;
 use hotline::lab::bench::baseline::Baseline;
 use hotline::lab::bench::report::{Runs, in_process};
-use hotline::lab::bench::{Harness, Pki, Tally, pipeline};
+use hotline::lab::bench::{Harness, Pace, Pki, Tally, pipeline};
 use hotline::metrics::Stage;
 
 /// Orders in the identity check before timing.
@@ -32,7 +32,7 @@ fn bench(g: &mut BenchmarkGroup<'_, WallTime>, name: &str, h: &mut dyn Harness, 
     g.bench_function(format!("tick_to_wire/{name}"), |b| {
         b.iter_custom(|iters| {
             let before = tally.sum(Stage::TickToWire);
-            h.run(iters, tally).expect("the pipeline runs");
+            h.run(iters, tally, &mut Pace::back_to_back()).expect("the pipeline runs");
             tally.sum(Stage::TickToWire) - before
         })
     });
@@ -40,7 +40,7 @@ fn bench(g: &mut BenchmarkGroup<'_, WallTime>, name: &str, h: &mut dyn Harness, 
         g.bench_function(format!("inbound/{name}"), |b| {
             b.iter_custom(|iters| {
                 let before = tally.inbound_sum();
-                h.run(iters, tally).expect("the pipeline runs");
+                h.run(iters, tally, &mut Pace::back_to_back()).expect("the pipeline runs");
                 tally.inbound_sum() - before
             })
         });

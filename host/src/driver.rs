@@ -44,6 +44,10 @@ const FEED: Conn = 1;
 const MESSAGE_BUFFER: usize = 64 * 1024;
 /// The longest the loop sleeps, so signals and the controller are seen.
 const MAX_WAIT: Duration = Duration::from_millis(20);
+/// Dry runs of the fire path while idle, one every this many microseconds
+/// by default when the loop spins (`host.warm_interval_us`,
+/// docs/deploy.md §Warm path).
+pub const WARM_INTERVAL_US: u64 = 100;
 
 /// Where and how to connect.
 #[derive(Debug, Clone)]
@@ -68,6 +72,10 @@ pub struct Plan {
     /// Never sleep in the kernel: poll for completions in a loop, keeping
     /// the core, its caches and branch predictors warm (costs a whole CPU).
     pub spin: bool,
+    /// While idle and trading, a dry run of the fire path this often
+    /// (`Engine::warm`) and an io_uring NOP, so the next whale finds the
+    /// path warm (docs/deploy.md §Warm path).
+    pub warm_every: Option<Duration>,
     /// Serve `/metrics` and `/health` here while the engine runs.
     pub metrics_listen: Option<SocketAddr>,
 }
@@ -249,10 +257,14 @@ fn drive(
     let mut hot_allocs = 0u64;
     let mut submitted_at = 0u64;
     let mut shutting_down = false;
+    let warm_every_ns = plan.warm_every.map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    let mut next_warm = 0u64;
 
     loop {
         // Completions: bytes in, straight through the engine and out.
+        let mut busy = false;
         while let Some(done) = ring.poll().map_err(|e| format!("io_uring: {e:?}"))? {
+            busy = true;
             let now = clock.now_ns();
             match done {
                 Completion::Received { conn, len } if len > 0 && !sockets[conn].closing => {
@@ -405,13 +417,27 @@ fn drive(
         if shutting_down && engine.is_finished() && sockets.iter().all(|s| s.fd.is_none()) {
             break;
         }
+        // Idle: the fire path runs dry, down to a NOP through the ring
+        // and the venue's send buffer, and nothing of it is sent.
+        let now = clock.now_ns();
+        if let Some(every) = warm_every_ns
+            && !busy
+            && now >= next_warm
+            && engine.venue_state() == VenueState::Trading
+        {
+            next_warm = now.saturating_add(every);
+            let before = alloc_count::allocations();
+            if engine.warm(now) && sockets[VENUE].fd.is_some() {
+                ring.warm(VENUE).map_err(|e| format!("io_uring: {e:?}"))?;
+            }
+            hot_allocs += alloc_count::allocations() - before;
+        }
         if plan.spin {
             ring.submit(0).map_err(|e| format!("io_uring: {e}"))?;
             continue;
         }
-        let wait = engine
-            .poll_timeout()
-            .map_or(MAX_WAIT, |t| Duration::from_nanos(t.saturating_sub(clock.now_ns())).min(MAX_WAIT));
+        let due = engine.poll_timeout().into_iter().chain(warm_every_ns.map(|_| next_warm)).min();
+        let wait = due.map_or(MAX_WAIT, |t| Duration::from_nanos(t.saturating_sub(clock.now_ns())).min(MAX_WAIT));
         ring.submit_and_wait_for(wait.max(Duration::from_micros(1))).map_err(|e| format!("io_uring: {e}"))?;
     }
     Ok(Report {

@@ -188,6 +188,17 @@ impl<C: Stamp> State<'_, C> {
         signal
     }
 
+    /// Copies `body` where [`defer_txid`](Self::defer_txid) keeps a whale,
+    /// when none waits there, without keeping it (a dry run).
+    pub(super) fn rehearse_defer(&mut self, body: &[u8]) {
+        let pending = &mut self.pending_txid;
+        if pending.len == 0
+            && let Some(copy) = pending.bytes.get_mut(..body.len())
+        {
+            copy.copy_from_slice(body);
+        }
+    }
+
     /// A signal whose order was not sent: the gate gives its room back, a
     /// recorded order is settled as never placed, and the host is told.
     fn unsent(&mut self, order: &NewOrder, signal: Signal, reason: Skip) {

@@ -8,7 +8,8 @@
 //! nothing: a copy of a node's subscriber decodes the whale's ZMQ message,
 //! the transaction is parsed, the fusion table is probed, the detector and
 //! the risk gate rehearse their verdicts (no whale remembered, no cooldown
-//! started, no token taken), the venue's template for the next order is
+//! started, no token taken), the whale is copied where a signalled one
+//! waits for its txid (and not kept), the venue's template for the next order is
 //! patched and signed (the next real order patches every slot again), the
 //! request is framed in the TLS record room behind the queue's end, and
 //! the record layer seals it there under a nonce no record uses. No event
@@ -151,6 +152,7 @@ impl<L: Link, C: Stamp> Engine<'_, L, C> {
                 strength: 1,
             },
         };
+        st.rehearse_defer(body);
         let side = match (signal.side, flip) {
             (side, false) => side,
             (Side::Buy, true) => Side::Sell,

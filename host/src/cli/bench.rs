@@ -55,6 +55,21 @@ pub(crate) struct Args {
     /// Write the latency distributions to this SVG file.
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
+    /// The sparse run's gap between whales, microseconds (real whales come
+    /// a few a minute and find the path cold); 0 skips it.
+    #[arg(long, default_value_t = 10_000, value_name = "US")]
+    gap_us: u64,
+    /// Whales per pipeline in the sparse run.
+    #[arg(long, default_value_t = 1_000)]
+    sparse_count: u64,
+    /// KiB of memory swept at the start of each gap, standing for the rest
+    /// of the machine's work.
+    #[arg(long, default_value_t = 0, value_name = "KB")]
+    pollute_kb: usize,
+    /// In the sparse run, hotline's dry runs of the fire path while it
+    /// waits: one every this many microseconds (`host.warm_interval_us`).
+    #[arg(long, default_value_t = hotline::driver::WARM_INTERVAL_US, value_name = "US")]
+    warm_us: u64,
     /// Nodes hotline's in-process engine reads (1 to 4): each whale comes
     /// first from node 0 and its copies from the others after its order is
     /// out, so the figures include feed fusion.
@@ -82,7 +97,25 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
     };
     progress(&format!("{} orders per pipeline, {} node(s), clock {}", args.count, args.nodes, clock.source()));
     let runs = report::in_process(args.count, &clock, usize::from(args.nodes))?;
-    progress("in-process pipelines done");
+    progress("in-process pipelines back to back done");
+    let sparse = if args.gap_us == 0 || args.sparse_count == 0 {
+        None
+    } else {
+        let gap = report::Gap {
+            every: Duration::from_micros(args.gap_us),
+            pollute_kb: args.pollute_kb,
+            warm_every: Duration::from_micros(args.warm_us.max(1)),
+        };
+        progress(&format!(
+            "sparse: {} whales per pipeline, {} µs apart (about {:.0} s)",
+            args.sparse_count,
+            args.gap_us,
+            (args.sparse_count * 6 * args.gap_us) as f64 / 1e6
+        ));
+        let sparse = report::sparse(args.sparse_count, &clock, usize::from(args.nodes), gap)?;
+        progress("sparse pipelines done");
+        Some(sparse)
+    };
     let rtt = if args.skip_rtt {
         None
     } else {
@@ -106,6 +139,7 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
             ),
             None => (Value::Null, Value::Null),
         };
+        out["sparse"] = sparse.as_ref().map_or(Value::Null, report::Sparse::json);
         out["rtt_ns"] = rtt_ns;
         out["rtt_engine_ns"] = engine_ns;
         out["cpu"] = cpu_json();
@@ -114,6 +148,9 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
         println!("{out}");
     } else {
         print!("{}", runs.table());
+        if let Some(sparse) = &sparse {
+            print!("{}", sparse.table());
+        }
         match &rtt {
             Some(r) => {
                 let q = |stage| r.metrics.quantiles(stage);

@@ -52,6 +52,11 @@ pub(crate) struct Args {
     /// the engine's core warm; takes a whole CPU).
     #[arg(long)]
     spin: bool,
+    /// A dry run of the fire path every this many microseconds while idle
+    /// (0: none); left out, every 100 µs with --spin and none without, as
+    /// `hotline run` does (docs/deploy.md §Warm path).
+    #[arg(long, value_name = "US")]
+    warm_us: Option<u64>,
     /// Give up waiting for the run to finish after this many seconds.
     #[arg(long, default_value_t = 60)]
     timeout_secs: u64,
@@ -164,7 +169,13 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
         ..Limits::new(1_000, u128::MAX, 1_000_000)
     };
     let ring = RingConfig::with_sqpoll(args.sqpoll);
-    let plan = Plan { metrics_listen: args.metrics_listen, ..paper::plan(&sim, feeds, ring, args.spin) };
+    let mut plan = Plan { metrics_listen: args.metrics_listen, ..paper::plan(&sim, feeds, ring, args.spin) };
+    if let Some(us) = args.warm_us {
+        plan.warm_every = (us > 0).then(|| Duration::from_micros(us));
+    }
+    if !args.json {
+        eprintln!("  warm path: {}", warm_status(&plan));
+    }
     let signals = Signals::install().map_err(|e| format!("signals: {e}"))?;
     let mut control = DemoControl {
         mempool: &mempool,
@@ -183,7 +194,16 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
     let published = mempool.stop()?;
     let venue_accepted = sim.orders().len() as u64;
     sim.shutdown();
-    summarize(args, &report, published, venue_accepted, &journal, log)
+    summarize(args, &report, published, venue_accepted, &journal, log, &plan)
+}
+
+/// What keeps the fire path warm between whales in this run.
+fn warm_status(plan: &Plan) -> String {
+    let wait = if plan.spin { "spinning" } else { "asleep in the kernel between events" };
+    match plan.warm_every {
+        Some(every) => format!("{wait}, a dry run of the fire path every {} µs", every.as_micros()),
+        None => format!("{wait}, no dry runs (cold: try --spin)"),
+    }
 }
 
 /// What the demo watches while the engine runs.
@@ -251,6 +271,7 @@ fn summarize(
     venue_accepted: u64,
     journal: &std::path::Path,
     log: Option<&std::path::Path>,
+    plan: &Plan,
 ) -> Result<(), String> {
     let counters = report.summary_counters();
     let log_path = log.map(|p| p.display().to_string());
@@ -261,6 +282,9 @@ fn summarize(
         json["hot_path_allocations"] = report.hot_path_allocations.into();
         json["cipher_suite"] = report.cipher_suite.into();
         json["multishot_receive"] = report.multishot.into();
+        json["spin"] = plan.spin.into();
+        json["warm_interval_us"] = plan.warm_every.map(|d| d.as_micros() as u64).into();
+        json["dry_runs"] = report.counters.dry_runs.into();
         json["journal"] = journal.display().to_string().into();
         json["nodes"] = report.nodes.iter().enumerate().map(|(i, n)| node_json(i, n)).collect();
         json["log_file"] = log_path.into();
@@ -275,6 +299,7 @@ fn summarize(
             report.cipher_suite,
             if report.multishot { "multishot" } else { "single-shot" }
         );
+        println!("warm path: {}; {} dry runs, none sent", warm_status(plan), report.counters.dry_runs);
         println!("venue journal: {} ({venue_accepted} orders accepted)", journal.display());
         match &log_path {
             Some(p) => println!("binary log: {p} (read it with `hotline log {p}`)"),

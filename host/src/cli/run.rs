@@ -106,6 +106,9 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
     for step in tune::apply(&config.host.tuning()) {
         eprintln!("  {step}");
     }
+    for line in config.host.profile() {
+        eprintln!("  {line}");
+    }
 
     let hmac;
     let ed25519;
@@ -147,6 +150,7 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
         sockets: config.host.socket_options(),
         ring: RingConfig::with_sqpoll(config.host.sqpoll),
         spin: config.host.spin,
+        warm_every: config.host.warm_every(),
         metrics_listen,
     };
     let signals = Signals::install().map_err(|e| format!("signals: {e}"))?;

@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -31,6 +32,10 @@ pub struct Host {
     /// Busy-poll for completions instead of sleeping (a whole CPU, warm).
     #[serde(default)]
     pub spin: bool,
+    /// A dry run of the whole fire path every this many microseconds while
+    /// idle and trading (docs/deploy.md §Warm path); 0 turns it off. Left
+    /// out: every 100 µs when `spin`, off otherwise.
+    pub warm_interval_us: Option<u64>,
     /// `SO_BUSY_POLL` microseconds on both sockets.
     pub busy_poll_us: Option<u32>,
     /// `SO_RCVBUF` bytes.
@@ -54,6 +59,7 @@ impl Default for Host {
             sched_fifo: None,
             sqpoll: false,
             spin: false,
+            warm_interval_us: None,
             busy_poll_us: None,
             rcvbuf: None,
             sndbuf: None,
@@ -70,6 +76,40 @@ impl Host {
         Tuning { cpu: self.cpu, mlock: self.mlock, fifo_priority: self.sched_fifo.map(i32::from) }
     }
 
+    /// How often the engine runs the fire path dry while idle, if at all.
+    pub fn warm_every(&self) -> Option<Duration> {
+        match self.warm_interval_us {
+            Some(0) => None,
+            Some(us) => Some(Duration::from_micros(us)),
+            None => self.spin.then(|| Duration::from_micros(crate::driver::WARM_INTERVAL_US)),
+        }
+    }
+
+    /// The start-up report of the latency profile: what keeps the fire path
+    /// warm between whales, and a warning when nothing does.
+    pub fn profile(&self) -> Vec<String> {
+        let warm = self.warm_every();
+        let mut lines = vec![format!(
+            "latency profile: {}, {}, {}, {}",
+            self.cpu.map_or("engine thread not pinned".to_owned(), |c| format!("engine thread on cpu {c}")),
+            if self.spin { "spinning" } else { "sleeping in the kernel between events" },
+            if self.sqpoll { "SQPOLL" } else { "no SQPOLL" },
+            warm.map_or("no dry runs".to_owned(), |w| format!("a dry run of the fire path every {} µs", w.as_micros())),
+        )];
+        if !self.spin && warm.is_none() {
+            lines.push(
+                "WARNING: the fire path runs cold: a real whale finds caches and branch predictors cold and                  tick-to-wire is several times the benchmark's; set host.spin = true (and host.cpu) for the                  production profile (docs/deploy.md)"
+                    .to_owned(),
+            );
+        } else if warm.is_none() {
+            lines.push(
+                "WARNING: spinning without dry runs (host.warm_interval_us = 0): the first whale after a quiet                  spell runs cold"
+                    .to_owned(),
+            );
+        }
+        lines
+    }
+
     /// Both connections' socket options (Nagle always off: an order must
     /// leave at once).
     pub fn socket_options(&self) -> SocketOptions {
@@ -84,6 +124,9 @@ impl Host {
     pub(super) fn validate(&self, p: &mut Problems) {
         if let Some(cpu) = self.cpu {
             p.require(cpu < MAX_CPUS, "host.cpu", format_args!("must be < {MAX_CPUS}"));
+        }
+        if let Some(us) = self.warm_interval_us {
+            p.require(us <= 1_000_000, "host.warm_interval_us", "must be 0 (off) to 1000000 microseconds");
         }
         if let Some(priority) = self.sched_fifo {
             p.require((1..=99).contains(&priority), "host.sched_fifo", "must be 1-99");

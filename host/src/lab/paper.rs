@@ -63,7 +63,9 @@ pub fn settings<'a>(host: &'a str, auth: Auth<'a>, clock: &Clock) -> Settings<'a
 }
 
 /// Connect to the nodes at `feeds` and to `sim`, trusting only its CA and
-/// pinning its certificate's key.
+/// pinning its certificate's key; dry runs of the fire path every
+/// [`driver::WARM_INTERVAL_US`](crate::driver::WARM_INTERVAL_US) while
+/// idle when spinning, as `hotline run` does by default.
 pub fn plan(sim: &Sim, feeds: Vec<SocketAddr>, ring: RingConfig, spin: bool) -> Plan {
     Plan {
         feeds,
@@ -75,6 +77,7 @@ pub fn plan(sim: &Sim, feeds: Vec<SocketAddr>, ring: RingConfig, spin: bool) -> 
         sockets: SocketOptions::default(),
         ring,
         spin,
+        warm_every: spin.then(|| std::time::Duration::from_micros(crate::driver::WARM_INTERVAL_US)),
         metrics_listen: None,
     }
 }

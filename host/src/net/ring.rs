@@ -82,6 +82,12 @@ pub enum SubmitError {
     QueueFull,
 }
 
+/// The user data of the NOP a dry run submits ([`Ring::warm`]); no
+/// connection's operation has it.
+const NOP: u64 = u64::MAX;
+/// Bytes of a send buffer a dry run writes.
+const WARM_BYTES: usize = 512;
+
 struct Slot {
     rx: Box<[u8]>,
     /// Multishot receive's buffers, if the kernel took them.
@@ -100,6 +106,8 @@ pub struct Ring {
     ring: IoUring,
     slots: Box<[Slot]>,
     sqpoll: bool,
+    /// A dry run's NOP is in flight.
+    nop_in_flight: bool,
 }
 
 impl std::fmt::Debug for Ring {
@@ -154,7 +162,7 @@ impl Ring {
         // lives as long as the ring (dropped after it, field order) and is
         // never resized, so the registered memory stays valid and in place.
         unsafe { ring.submitter().register_buffers(&iovecs)? };
-        let mut ring = Self { ring, slots, sqpoll: config.sqpoll_idle_ms.is_some() };
+        let mut ring = Self { ring, slots, sqpoll: config.sqpoll_idle_ms.is_some(), nop_in_flight: false };
         if config.multishot {
             ring.provide(config.buffer_size);
         }
@@ -277,6 +285,23 @@ impl Ring {
         push(&mut self.ring, &entry)
     }
 
+    /// A dry run of a send on `conn`, while idle: the head of its send
+    /// buffer is written (when no send owns it) and a NOP goes through the
+    /// submission and completion queues (when none is in flight), so a
+    /// real send finds both warm. Nothing reaches a socket; the NOP's
+    /// completion is consumed by [`Ring::poll`].
+    pub fn warm(&mut self, conn: Conn) -> Result<(), SubmitError> {
+        if let Some(buf) = self.send_buffer(conn) {
+            let head = buf.len().min(WARM_BYTES);
+            std::hint::black_box(&mut buf[..head]).fill(0);
+        }
+        if !self.nop_in_flight {
+            push(&mut self.ring, &opcode::Nop::new().build().user_data(NOP))?;
+            self.nop_in_flight = true;
+        }
+        Ok(())
+    }
+
     /// Hands queued submissions to the kernel and waits for at least `want`
     /// completions (0: do not wait). With SQPOLL this makes a syscall only
     /// when the kernel thread sleeps.
@@ -306,6 +331,10 @@ impl Ring {
         }
         loop {
             let Some(cqe) = self.ring.completion().next() else { return Ok(None) };
+            if cqe.user_data() == NOP {
+                self.nop_in_flight = false;
+                continue;
+            }
             let conn = (cqe.user_data() >> OP_BITS) as usize;
             let result = cqe.result();
             if cqe.user_data() & 1 == 0 {

@@ -28,8 +28,8 @@ use tungstenite::{Message, WebSocket};
 
 use super::venue::{Pipe, Venue, would_block};
 use super::{
-    API_KEY, FIRST_CLIENT_ORDER_ID, Harness, INSTRUMENT, Pki, REFERENCE_PRICE, SECRET, SETTLE_EVERY, SIZING, SentOrder,
-    Tally, Whales,
+    API_KEY, FIRST_CLIENT_ORDER_ID, Harness, INSTRUMENT, Pace, Pki, REFERENCE_PRICE, SECRET, SETTLE_EVERY, SIZING,
+    SentOrder, Tally, Whales,
 };
 use crate::clock::Clock;
 use crate::metrics::Stage;
@@ -245,7 +245,7 @@ fn zmq_body(mut message: &[u8]) -> Option<&[u8]> {
 }
 
 impl Harness for Baseline<'_> {
-    fn run(&mut self, n: u64, tally: &mut Tally) -> Result<(), String> {
+    fn run(&mut self, n: u64, tally: &mut Tally, pace: &mut Pace) -> Result<(), String> {
         for _ in 0..n {
             let (client_order_id, timestamp) = self.replay.pop_front().unwrap_or_else(|| {
                 let id = self.next_client_order_id;
@@ -256,6 +256,7 @@ impl Harness for Baseline<'_> {
             self.next_request += 1;
             let message = self.whales.next_message().to_vec();
             let clock = self.clock;
+            pace.wait(|| ());
 
             let t0 = clock.ticks();
             let tx: Transaction = deserialize(zmq_body(&message).ok_or("baseline: not a rawtx message")?)

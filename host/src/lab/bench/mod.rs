@@ -20,7 +20,7 @@ pub mod report;
 pub(crate) mod venue;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bitcoin::consensus::serialize;
 use bitcoin::hashes::Hash;
@@ -242,10 +242,71 @@ impl Tally {
 /// A pipeline under test, behind a trait object: hotline's TLS engine is
 /// a future whose type cannot be named outside the function that pins it.
 pub trait Harness {
-    /// Sends `n` orders, one fresh whale each, timing every iteration into
-    /// `tally`; the venue answers every [`SETTLE_EVERY`] orders (untimed)
-    /// and the answers' inbound path is timed too, where the pipeline has one.
-    fn run(&mut self, n: u64, tally: &mut Tally) -> Result<(), String>;
+    /// Sends `n` orders, one fresh whale each after waiting as `pace`
+    /// says, timing every iteration into `tally`; the venue answers every
+    /// [`SETTLE_EVERY`] orders (untimed) and the answers' inbound path is
+    /// timed too, where the pipeline has one.
+    fn run(&mut self, n: u64, tally: &mut Tally, pace: &mut Pace) -> Result<(), String>;
+}
+
+/// How a pipeline waits before each whale: not at all (back to back, every
+/// cache line and branch the path needs is hot), or a gap as real whales
+/// leave, which the path spends asleep in the kernel or spinning on the
+/// clock, with dry runs of the fire path while it spins where the pipeline
+/// has them (hotline's warm path, docs/deploy.md §Warm path).
+#[derive(Debug, Clone, Default)]
+pub struct Pace {
+    /// Time from the end of one whale to the next; zero: back to back.
+    pub gap: Duration,
+    /// Spin through the gap instead of sleeping.
+    pub spin: bool,
+    /// While spinning, a dry run this often.
+    pub warm_every: Option<Duration>,
+    /// Memory swept at the start of each gap, standing for the rest of the
+    /// machine's work.
+    sweep: Vec<u8>,
+}
+
+impl Pace {
+    /// Back to back.
+    pub fn back_to_back() -> Self {
+        Self::default()
+    }
+
+    /// `gap` before every whale, sweeping `pollute_kb` KiB first.
+    pub fn sparse(gap: Duration, pollute_kb: usize, spin: bool, warm_every: Option<Duration>) -> Self {
+        Self { gap, spin, warm_every, sweep: vec![0; pollute_kb * 1024] }
+    }
+
+    /// Waits the gap; `warm` runs one dry run.
+    pub fn wait(&mut self, mut warm: impl FnMut()) {
+        if self.gap.is_zero() {
+            return;
+        }
+        let start = Instant::now();
+        for line in self.sweep.chunks_mut(64) {
+            line[0] = line[0].wrapping_add(1);
+        }
+        std::hint::black_box(&mut self.sweep);
+        if !self.spin {
+            std::thread::sleep(self.gap.saturating_sub(start.elapsed()));
+            return;
+        }
+        let mut next_warm = start;
+        loop {
+            let now = Instant::now();
+            if now.duration_since(start) >= self.gap {
+                return;
+            }
+            if let Some(every) = self.warm_every
+                && now >= next_warm
+            {
+                warm();
+                next_warm = now + every;
+            }
+            std::hint::spin_loop();
+        }
+    }
 }
 
 /// A throwaway CA and a `localhost` leaf for the in-memory venue.

@@ -32,7 +32,7 @@ use rand_core::{RngCore, SeedableRng};
 
 use super::venue::Venue;
 use super::{
-    API_KEY, FIRST_CLIENT_ORDER_ID, Harness, ID_WIDTH, INSTRUMENT, MAX_TX_BYTES, Pki, REFERENCE_PRICE, SECRET,
+    API_KEY, FIRST_CLIENT_ORDER_ID, Harness, ID_WIDTH, INSTRUMENT, MAX_TX_BYTES, Pace, Pki, REFERENCE_PRICE, SECRET,
     SETTLE_EVERY, SIZING, SentOrder, Tally, WHALE_QTY, Whales, limits, rules,
 };
 use crate::clock::Clock;
@@ -204,11 +204,16 @@ impl<L: Link> Hotline<'_, '_, L> {
 }
 
 impl<L: Link> Harness for Hotline<'_, '_, L> {
-    fn run(&mut self, n: u64, tally: &mut Tally) -> Result<(), String> {
+    fn run(&mut self, n: u64, tally: &mut Tally, pace: &mut Pace) -> Result<(), String> {
         for _ in 0..n {
-            let now = self.clock.now_ns();
             let message = self.whales.next_message();
-            let t0 = self.clock.ticks();
+            let clock = self.clock;
+            // While idle, the engine's dry runs, as `hotline run` makes them.
+            pace.wait(|| {
+                self.engine.warm(clock.now_ns());
+            });
+            let now = clock.now_ns();
+            let t0 = clock.ticks();
             let fed = self.engine.handle_feed(0, now, message);
             let sent = self.engine.poll_transmit(now, Stream::Venue, &mut self.out);
             let t1 = self.clock.ticks();
@@ -389,7 +394,7 @@ impl<L: Link> Armed<'_, L> {
 }
 
 impl<L: Link> Harness for Armed<'_, L> {
-    fn run(&mut self, n: u64, tally: &mut Tally) -> Result<(), String> {
+    fn run(&mut self, n: u64, tally: &mut Tally, pace: &mut Pace) -> Result<(), String> {
         // The response fixed in advance: this size on the signal's side.
         let qty = WHALE_QTY;
         for _ in 0..n {
@@ -401,12 +406,15 @@ impl<L: Link> Harness for Armed<'_, L> {
                 .map_err(|e| no_order(&format!("arm: {e:?}")))?;
             let request_id = self.next_request;
             self.next_request += 1;
-            let now = self.clock.now_ns();
             let message = self.whales.next_message();
             let clock = self.clock;
             if self.presealed {
                 self.link.prepare(MAX_HEADER_LEN + REQUEST_CAP);
             }
+            // No dry runs: the pre-armed pipelines are the fire path's
+            // parts without the engine around them.
+            pace.wait(|| ());
+            let now = clock.now_ns();
 
             let t0 = clock.ticks();
             let (_, event) = self.sub.handle_input(message).map_err(|e| no_order(&format!("feed: {e:?}")))?;

@@ -6,11 +6,12 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use super::baseline::Baseline;
-use super::{Harness, Pki, SETTLE_EVERY, Tally, compare, pipeline};
+use super::{Harness, Pace, Pki, SETTLE_EVERY, Tally, compare, pipeline};
 use crate::clock::Clock;
 use crate::metrics::{Quantiles, Stage};
 
@@ -35,39 +36,111 @@ pub struct Runs {
 
 /// Orders each pipeline runs before the next takes its turn.
 const ROUND: u64 = 1_000;
+/// The same, when whales come with gaps between them.
+const SPARSE_ROUND: u64 = 50;
 
-/// Runs each pipeline for `count` orders after a tenth as many to warm
-/// up, taking turns [`ROUND`] orders at a time so that the noise of a
-/// shared machine falls on all alike. The baseline replays hotline's
-/// client order ids and timestamps, and the two must have signed every
-/// order alike.
+/// Runs each pipeline for `count` orders back to back after a tenth as
+/// many to warm up, taking turns [`ROUND`] orders at a time so that the
+/// noise of a shared machine falls on all alike. The baseline replays
+/// hotline's client order ids and timestamps, and the two must have signed
+/// every order alike.
 pub fn in_process(count: u64, clock: &Clock, nodes: usize) -> Result<Runs, String> {
-    let pki = Pki::generate()?;
     let warm = (count / 10).max(SETTLE_EVERY);
+    let mut paces = [(); 4].map(|()| Pace::back_to_back());
+    run_pipelines(count, warm, ROUND, clock, nodes, &mut paces, &mut [])
+}
+
+/// Whales as they come: a gap before each one.
+#[derive(Debug, Clone, Copy)]
+pub struct Gap {
+    /// Time between whales.
+    pub every: Duration,
+    /// KiB of memory swept at the start of each gap.
+    pub pollute_kb: usize,
+    /// hotline's dry runs while it waits: this often.
+    pub warm_every: Duration,
+}
+
+/// The pipelines with a gap before every whale.
+#[derive(Debug)]
+pub struct Sparse {
+    /// The gap.
+    pub gap: Gap,
+    /// hotline spinning with dry runs every `gap.warm_every` (the
+    /// production profile), the pre-armed pipelines spinning, the baseline
+    /// asleep in the kernel as a conventional stack waits in epoll.
+    pub runs: Runs,
+    /// hotline spinning without dry runs.
+    pub spin: Tally,
+    /// hotline asleep in the kernel between whales, no dry runs (`hotline
+    /// run` without `host.spin`).
+    pub cold: Tally,
+}
+
+/// Runs every pipeline for `count` whales with `gap` before each, taking
+/// turns a few whales at a time, after a short back-to-back warm-up.
+pub fn sparse(count: u64, clock: &Clock, nodes: usize, gap: Gap) -> Result<Sparse, String> {
+    let sleep = || Pace::sparse(gap.every, gap.pollute_kb, false, None);
+    let spin = |warm: Option<Duration>| Pace::sparse(gap.every, gap.pollute_kb, true, warm);
+    let mut paces = [spin(Some(gap.warm_every)), spin(None), spin(None), sleep()];
+    let mut extra = [(spin(None), Tally::new(false)), (sleep(), Tally::new(false))];
+    let runs = run_pipelines(count, SETTLE_EVERY, SPARSE_ROUND, clock, nodes, &mut paces, &mut extra)?;
+    let [(_, spin), (_, cold)] = extra;
+    Ok(Sparse { gap, runs, spin, cold })
+}
+
+/// Runs hotline, pre-armed, pre-sealed and the baseline with `paces` in
+/// that order, then up to two more hotline engines with `extra`'s paces
+/// into its tallies, `round` whales each in turn.
+#[allow(clippy::too_many_arguments)]
+fn run_pipelines(
+    count: u64,
+    warm: u64,
+    round: u64,
+    clock: &Clock,
+    nodes: usize,
+    paces: &mut [Pace; 4],
+    extra: &mut [(Pace, Tally)],
+) -> Result<Runs, String> {
+    let pki = Pki::generate()?;
     let mut hotline = Tally::new(true);
     let mut pre_armed = Tally::new(false);
     let mut pre_sealed = Tally::new(false);
     let mut baseline = Tally::new(true);
     let mut b = Baseline::new(&pki, clock)?;
+    let [hot_pace, armed_pace, sealed_pace, base_pace] = paces;
     pipeline::hotline(&pki, clock, nodes, |h| {
-        pipeline::pre_armed(&pki, clock, false, |a| {
-            pipeline::pre_armed(&pki, clock, true, |s| {
-                h.run(warm, &mut Tally::new(false))?;
-                a.run(warm, &mut Tally::new(false))?;
-                s.run(warm, &mut Tally::new(false))?;
-                b.run(warm, &mut Tally::new(false))?;
-                let mut done = 0;
-                while done < count {
-                    let n = ROUND.min(count - done);
-                    let from = hotline.orders.as_ref().map_or(0, Vec::len);
-                    h.run(n, &mut hotline)?;
-                    a.run(n, &mut pre_armed)?;
-                    s.run(n, &mut pre_sealed)?;
-                    b.replay(hotline.orders.as_deref().unwrap_or_default().get(from..).unwrap_or_default());
-                    b.run(n, &mut baseline)?;
-                    done += n;
-                }
-                Ok::<(), String>(())
+        pipeline::hotline(&pki, clock, nodes, |x| {
+            pipeline::hotline(&pki, clock, nodes, |y| {
+                pipeline::pre_armed(&pki, clock, false, |a| {
+                    pipeline::pre_armed(&pki, clock, true, |s| {
+                        let mut others: Vec<&mut dyn Harness> = vec![x, y];
+                        others.truncate(extra.len());
+                        let quick = &mut Pace::back_to_back();
+                        h.run(warm, &mut Tally::new(false), quick)?;
+                        a.run(warm, &mut Tally::new(false), quick)?;
+                        s.run(warm, &mut Tally::new(false), quick)?;
+                        b.run(warm, &mut Tally::new(false), quick)?;
+                        for o in others.iter_mut() {
+                            o.run(warm, &mut Tally::new(false), quick)?;
+                        }
+                        let mut done = 0;
+                        while done < count {
+                            let n = round.min(count - done);
+                            let from = hotline.orders.as_ref().map_or(0, Vec::len);
+                            h.run(n, &mut hotline, hot_pace)?;
+                            a.run(n, &mut pre_armed, armed_pace)?;
+                            s.run(n, &mut pre_sealed, sealed_pace)?;
+                            b.replay(hotline.orders.as_deref().unwrap_or_default().get(from..).unwrap_or_default());
+                            b.run(n, &mut baseline, base_pace)?;
+                            for (o, (pace, tally)) in others.iter_mut().zip(extra.iter_mut()) {
+                                o.run(n, tally, pace)?;
+                            }
+                            done += n;
+                        }
+                        Ok::<(), String>(())
+                    })?
+                })?
             })?
         })?
     })??;
@@ -98,6 +171,83 @@ pub fn speedup(fast: &Tally, slow: &Tally, stage: Stage) -> Option<f64> {
     let f = fast.metrics.quantiles(stage)?.p50;
     let s = slow.metrics.quantiles(stage)?.p50;
     (f > 0).then(|| s as f64 / f as f64)
+}
+
+impl Sparse {
+    /// The `sparse` block: the gap, each pipeline's end to end, the
+    /// speed-ups over the baseline, hotline's stages warm and cold.
+    pub fn json(&self) -> Value {
+        let total = |t: &Tally| quantiles_json(t.metrics.quantiles(Stage::TickToWire));
+        let stages = |t: &Tally| -> Value {
+            STAGES.iter().map(|s| (s.name().to_owned(), quantiles_json(t.metrics.quantiles(*s)))).collect()
+        };
+        let r = &self.runs;
+        json!({
+            "gap_us": self.gap.every.as_micros() as u64,
+            "pollute_kb": self.gap.pollute_kb,
+            "warm_interval_us": self.gap.warm_every.as_micros() as u64,
+            "count": r.hotline.metrics.quantiles(Stage::TickToWire).map_or(0, |q| q.count),
+            "tick_to_wire_ns": total(&r.hotline),
+            "spin_ns": total(&self.spin),
+            "cold_ns": total(&self.cold),
+            "pre_armed_ns": total(&r.pre_armed),
+            "pre_sealed_ns": total(&r.pre_sealed),
+            "baseline_ns": total(&r.baseline),
+            "speedup_p50": speedup(&r.hotline, &r.baseline, Stage::TickToWire),
+            "speedup_spin_p50": speedup(&self.spin, &r.baseline, Stage::TickToWire),
+            "speedup_cold_p50": speedup(&self.cold, &r.baseline, Stage::TickToWire),
+            "stages_ns": {
+                "hotline": stages(&r.hotline),
+                "spin": stages(&self.spin),
+                "cold": stages(&self.cold),
+                "baseline": stages(&r.baseline),
+            },
+        })
+    }
+
+    /// p50 and p99 end to end per pipeline, and per stage for hotline warm
+    /// and cold and the baseline.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let r = &self.runs;
+        let _ = writeln!(
+            out,
+            "\nsparse: a whale every {}, {} KiB swept between them; warm: a dry run every {}",
+            human(Some(self.gap.every.as_nanos() as u64)),
+            self.gap.pollute_kb,
+            human(Some(self.gap.warm_every.as_nanos() as u64)),
+        );
+        let _ = writeln!(
+            out,
+            "{:<14}{:>12}{:>11}{:>12}{:>11}{:>12}{:>11}{:>12}{:>11}",
+            "stage", "warm p50", "p99", "spin p50", "p99", "cold p50", "p99", "base p50", "p99"
+        );
+        let cell = |t: &Tally, stage| {
+            let q = t.metrics.quantiles(stage);
+            (human(q.map(|q| q.p50)), human(q.map(|q| q.p99)))
+        };
+        let tallies = [&r.hotline, &self.spin, &self.cold, &r.baseline];
+        for &stage in STAGES {
+            let [(w50, w99), (s50, s99), (c50, c99), (b50, b99)] = tallies.map(|t| cell(t, stage));
+            let label = stage.label();
+            let _ =
+                writeln!(out, "{label:<14}{w50:>12}{w99:>11}{s50:>12}{s99:>11}{c50:>12}{c99:>11}{b50:>12}{b99:>11}");
+        }
+        let (a50, a99) = cell(&r.pre_armed, Stage::TickToWire);
+        let (s50, s99) = cell(&r.pre_sealed, Stage::TickToWire);
+        let _ =
+            writeln!(out, "pre-armed, spinning without dry runs: p50 {a50} p99 {a99}; pre-sealed: p50 {s50} p99 {s99}");
+        let ratio =
+            |t: &Tally| speedup(t, &r.baseline, Stage::TickToWire).map_or("-".to_owned(), |x| format!("{x:.1}×"));
+        let _ = writeln!(
+            out,
+            "speed-up over the baseline at p50: {} warm (spinning, dry runs), {} spinning, {} cold (asleep)",
+            ratio(&r.hotline),
+            ratio(&self.spin),
+            ratio(&self.cold)
+        );
+        out
+    }
 }
 
 impl Runs {
