@@ -15,6 +15,8 @@
 
 mod engine_support;
 
+use std::time::Duration;
+
 use engine_support::{FIRST_ID, Key, Outcome, Scenario, WHALES_PER_LOOP, run};
 use hotline_core::engine::{Event, UnknownCause, VenueLoss, VenueState};
 use hotline_core::risk::{self, KillCause};
@@ -68,6 +70,23 @@ fn trading_goes_on_across_server_key_updates() {
     let tls = &o.report.tls;
     assert!(tls.key_updates_received >= 2, "{tls:?}");
     assert!((1..=tls.key_updates_received).contains(&tls.key_updates_sent), "{tls:?}");
+}
+
+#[test]
+fn dry_runs_while_idle_send_the_venue_nothing() {
+    let mut scenario = Scenario::new(2);
+    scenario.warm_every = Some(Duration::from_micros(20));
+    // KeyUpdates too: a dry run must neither send one early nor seal
+    // under a key about to change.
+    scenario.sim = faults(Faults { key_update_every: Some(3), ..Faults::default() });
+    let o = run(scenario);
+    o.assert_accounting();
+    assert_all_acked(&o);
+    assert!(o.report.counters.dry_runs > 100, "only {} dry runs", o.report.counters.dry_runs);
+    assert_eq!(o.report.counters.orders_sent, WHALES_PER_LOOP * 2);
+    assert_eq!(o.journal_ids(), o.sent(), "the venue journaled exactly the orders sent, once, in order");
+    assert_eq!(o.sent(), (FIRST_ID..FIRST_ID + o.report.counters.orders_sent).collect::<Vec<_>>());
+    assert_eq!(o.report.counters.venue_connects, 1, "a dry run broke the connection: {:?}", o.events);
 }
 
 #[test]

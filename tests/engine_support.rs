@@ -79,6 +79,8 @@ pub(crate) struct Scenario {
     /// One entry per node publishing the capture (each copy after a relay
     /// delay when there are several), with the faults it injects.
     pub(crate) nodes: Vec<Vec<Fault>>,
+    /// Dry runs of the fire path this often while idle.
+    pub(crate) warm_every: Option<Duration>,
 }
 
 impl Scenario {
@@ -99,6 +101,7 @@ impl Scenario {
             rules: Rules { cooldown_ns: 0, ..Rules::default() },
             metrics_listen: None,
             nodes: vec![Vec::new()],
+            warm_every: None,
         }
     }
 }
@@ -317,8 +320,11 @@ pub(crate) fn run(scenario: Scenario) -> Outcome {
         ..paper::settings(&host, auth, &clock)
     };
     let feeds = ports.iter().map(|&port| SocketAddr::from((Ipv4Addr::LOCALHOST, port))).collect();
-    let plan =
-        Plan { metrics_listen: scenario.metrics_listen, ..paper::plan(&sim, feeds, RingConfig::default(), false) };
+    let plan = Plan {
+        metrics_listen: scenario.metrics_listen,
+        warm_every: scenario.warm_every,
+        ..paper::plan(&sim, feeds, RingConfig::default(), false)
+    };
     let mut recorder = Recorder {
         events: Vec::with_capacity(EVENT_ROOM),
         feed: Some((entries, loops)),

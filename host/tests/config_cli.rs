@@ -147,6 +147,7 @@ fn bad_values_name_the_field() {
         ("orders_per_day = 50000", "orders_per_day = 200000", &["risk.orders_per_day", "160000"]),
         ("# recv_window_ms = 5000", "recv_window_ms = 90000", &["venue.recv_window_ms"]),
         ("# sched_fifo = 50", "sched_fifo = 0", &["host.sched_fifo"]),
+        ("# warm_interval_us = 100", "warm_interval_us = 5000000", &["host.warm_interval_us"]),
         ("pin_spki = []", "pin_spki = [\"c2hvcnQ=\"]", &["venue.pin_spki[0]"]),
         ("max_qty = 80", "max_qty = 200", &["strategy.max_qty: must be <= risk.max_qty"]),
         ("order_type = \"market\"", "order_type = \"limit_gtc\"", &["instrument.limit_price_ticks"]),

@@ -1,6 +1,6 @@
 //! Fuzz body for the whole engine facade: any interleaving of feed bytes,
-//! venue bytes from two nodes, timer firings, reconnects, shutdown and the
-//! kill switch.
+//! venue bytes from two nodes, timer firings, reconnects, shutdown, the
+//! kill switch and dry runs of the fire path.
 //! The TLS handshake is skipped (fixed keys the input never seals under),
 //! so venue bytes meet the record layer's authentication. Nothing may
 //! panic, the event queue stays bounded, and since no venue answer can
@@ -96,6 +96,8 @@ pub fn engine_streams(data: &[u8]) {
         if engine.poll_timeout().is_some_and(|t| t <= now) {
             engine.handle_timeout(now);
         }
+        // A dry run between any two steps sends nothing.
+        engine.warm(now);
         for stream in (0..NODES).map(Stream::Feed).chain([Stream::Venue]) {
             let mut rounds = 0;
             while engine.poll_transmit(now, stream, &mut out).is_some() {

@@ -36,6 +36,9 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
     println!("venue:    {} ({}, {mode}; {trust})", venue.url, venue.network.name());
     println!("auth:     {auth}");
     println!("symbol:   {}", config.instrument.symbol);
+    for line in config.host.profile() {
+        println!("host:     {line}");
+    }
     println!("config OK");
     Ok(())
 }

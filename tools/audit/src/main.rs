@@ -352,6 +352,7 @@ mod engine {
         black_box(engine.poll_transmit(black_box(2), Stream::Venue, &mut out));
         let _ = black_box(engine.handle_feed(black_box(0), black_box(3), &black_box([0u8; 64])));
         let _ = black_box(engine.handle_feed(black_box(1), black_box(3), &black_box([0u8; 64])));
+        black_box(engine.warm(black_box(3)));
         black_box(engine.node_stats().first().map(|n| n.lead_ns.quantile_ns(500)));
         engine.handle_venue(black_box(4), &black_box([22u8, 3, 3, 0, 4, 2, 0, 0, 0]));
         if let Some(deadline) = engine.poll_timeout() {
