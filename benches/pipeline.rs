@@ -17,7 +17,7 @@
 use std::time::Duration;
 
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main};
 use hotline::clock::Clock;
 use hotline::lab::bench::baseline::Baseline;
 use hotline::lab::bench::report::{Runs, in_process};
@@ -73,5 +73,45 @@ fn pipelines(c: &mut Criterion) {
     eprintln!("\nper stage, over every iteration above (clock: {}):\n{}", clock.source(), runs.table());
 }
 
-criterion_group!(benches, pipelines);
+/// The gap before each whale in the sparse group.
+const GAP: Duration = Duration::from_millis(10);
+
+/// Whales as they come (issue 15): each pipeline waits [`GAP`] before every
+/// whale, and only the whale is timed. hotline warm spins through the gap
+/// with a dry run of its fire path every
+/// [`WARM_INTERVAL_US`](hotline::driver::WARM_INTERVAL_US) (the production
+/// profile); hotline cold and the baseline sleep through it, as `hotline
+/// run` without `host.spin` and a conventional stack in epoll do.
+/// Criterion plans its iterations from the wall time, gaps included.
+fn sparse(c: &mut Criterion) {
+    let clock = Clock::new();
+    let pki = Pki::generate().expect("certificates");
+    let mut g = c.benchmark_group("sparse");
+    g.sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(5))
+        .sample_size(10);
+    let warm_every = Duration::from_micros(hotline::driver::WARM_INTERVAL_US);
+    let timed = |g: &mut BenchmarkGroup<'_, WallTime>, name: &str, h: &mut dyn Harness, mut pace: Pace| {
+        let mut tally = Tally::new(false);
+        g.bench_function(format!("tick_to_wire/{name}"), |b| {
+            b.iter_custom(|iters| {
+                let before = tally.sum(Stage::TickToWire);
+                h.run(iters, &mut tally, &mut pace).expect("the pipeline runs");
+                tally.sum(Stage::TickToWire) - before
+            })
+        });
+    };
+    pipeline::hotline(&pki, &clock, 1, |h| {
+        timed(&mut g, "hotline-warm", h, Pace::sparse(GAP, 0, true, Some(warm_every)))
+    })
+    .expect("hotline");
+    pipeline::hotline(&pki, &clock, 1, |h| timed(&mut g, "hotline-cold", h, Pace::sparse(GAP, 0, false, None)))
+        .expect("hotline");
+    let mut baseline = Baseline::new(&pki, &clock).expect("baseline");
+    timed(&mut g, "baseline", &mut baseline, Pace::sparse(GAP, 0, false, None));
+    g.finish();
+}
+
+criterion_group!(benches, pipelines, sparse);
 criterion_main!(benches);

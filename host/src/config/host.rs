@@ -98,12 +98,15 @@ impl Host {
         )];
         if !self.spin && warm.is_none() {
             lines.push(
-                "WARNING: the fire path runs cold: a real whale finds caches and branch predictors cold and                  tick-to-wire is several times the benchmark's; set host.spin = true (and host.cpu) for the                  production profile (docs/deploy.md)"
+                "WARNING: the fire path runs cold: a real whale finds caches and branch predictors cold and \
+                 tick-to-wire is several times the benchmark's; set host.spin = true (and host.cpu) for the \
+                 production profile (docs/deploy.md)"
                     .to_owned(),
             );
         } else if warm.is_none() {
             lines.push(
-                "WARNING: spinning without dry runs (host.warm_interval_us = 0): the first whale after a quiet                  spell runs cold"
+                "WARNING: spinning without dry runs (host.warm_interval_us = 0): the first whale after a quiet \
+                 spell runs cold"
                     .to_owned(),
             );
         }
@@ -143,5 +146,27 @@ impl Host {
                 format_args!("{addr} is not a loopback address; set host.metrics_public = true to serve it"),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dry_runs_are_on_with_spin_unless_turned_off_and_a_cold_profile_is_flagged() {
+        let cold = Host::default();
+        assert_eq!(cold.warm_every(), None);
+        assert!(cold.profile().iter().any(|l| l.starts_with("WARNING: the fire path runs cold")));
+        let spin = Host { spin: true, cpu: Some(1), ..Host::default() };
+        assert_eq!(spin.warm_every(), Some(Duration::from_micros(crate::driver::WARM_INTERVAL_US)));
+        assert_eq!(spin.profile().len(), 1, "{:?}", spin.profile());
+        assert!(spin.profile()[0].contains("engine thread on cpu 1, spinning"));
+        let off = Host { warm_interval_us: Some(0), ..spin.clone() };
+        assert_eq!(off.warm_every(), None);
+        assert!(off.profile()[1].starts_with("WARNING: spinning without dry runs"));
+        let asleep = Host { warm_interval_us: Some(250), ..Host::default() };
+        assert_eq!(asleep.warm_every(), Some(Duration::from_micros(250)));
+        assert_eq!(asleep.profile().len(), 1);
     }
 }
