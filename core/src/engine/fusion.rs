@@ -182,8 +182,15 @@ impl Fusion {
         let mut wtxid = Some(wtxid);
         let mut mine = None;
         let mut republished = None;
-        for (way, (&t, entry)) in tags.0.iter().zip(seen.iter_mut()).enumerate() {
-            if t != tag || entry.first == u8::MAX {
+        // The ways whose tag matches, from the tags' line alone: a new
+        // transaction (the common case) reads no entry. Compared entry by
+        // entry, the compiler loaded each entry beside its tag.
+        let mut matches = tags.0.iter().enumerate().fold(0u32, |m, (way, &t)| m | (u32::from(t == tag) << way));
+        while matches != 0 {
+            let way = matches.trailing_zeros() as usize;
+            matches &= matches - 1;
+            let Some(entry) = seen.get_mut(way) else { break };
+            if entry.first == u8::MAX {
                 continue;
             }
             // The same outpoint: the same transaction unless the wtxids

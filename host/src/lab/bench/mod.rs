@@ -292,7 +292,8 @@ impl Pace {
             std::thread::sleep(self.gap.saturating_sub(start.elapsed()));
             return;
         }
-        let mut next_warm = start;
+        // Dry runs keep their own cadence, as the engine's loop does.
+        let mut next_warm = start + self.warm_every.unwrap_or_default();
         loop {
             let now = Instant::now();
             if now.duration_since(start) >= self.gap {
