@@ -166,7 +166,8 @@ pub struct Sealer {
     iv: [u8; 12],
     suite: Suite,
     seq: u64,
-    /// Cipher invocations under this key: records and dry runs (§5.5).
+    /// Cipher invocations under this key whose output may be seen: records
+    /// and prepared keystreams, not dry runs (§5.5).
     used: u64,
     /// The keystream of sequence number `prepared_for`, if prepared.
     stream: Keystream,
@@ -269,10 +270,12 @@ impl Sealer {
 
     /// Seals `scratch[HEADER..HEADER + len]` as [`seal`](Self::seal) would,
     /// under a nonce no record ever uses, leaving the sequence number and
-    /// any prepared keystream alone; counted toward the key's usage limit.
-    /// When the next record is prepared, the dry run takes the pre-sealed
-    /// path too (its own keystream, then the XOR and GHASH), so that is the
-    /// code it keeps warm. What it writes must never be sent.
+    /// any prepared keystream alone. When the next record is prepared, the
+    /// dry run takes the pre-sealed path too (its own keystream, then the
+    /// XOR and GHASH), so that is the code it keeps warm. What it writes
+    /// must never be sent, and so it is not counted toward the key's usage
+    /// limit, which bounds the ciphertext an attacker sees under one key
+    /// (`docs/protocols/tls13.md` §Dry-run seals).
     pub fn dry_run(&mut self, scratch: &mut [u8], len: usize) -> Result<usize, Error> {
         let inner = len.min(MAX_FRAGMENT) + 1;
         let total = HEADER + inner + TAG;
@@ -284,7 +287,6 @@ impl Sealer {
         let mut n = nonce(&self.iv, self.dry_runs);
         n[0] ^= 0x80;
         self.dry_runs = self.dry_runs.wrapping_add(1);
-        self.used += 1;
         let sealed = if self.is_prepared() {
             self.cipher.prepare(&n, inner, &mut self.dry_stream);
             let t = self.cipher.seal_prepared(&mut self.dry_stream, &aad, text);
@@ -484,7 +486,9 @@ mod tests {
         let mut rec = [0u8; 128];
         let n = tx.seal(ContentType::ApplicationData, &mut rec, 20).unwrap();
         assert!(rx.open(&mut rec[..n]).is_ok());
-        assert_eq!(tx.used, 2);
+        // The record counts toward the usage limit; the dry run, never
+        // seen outside, does not.
+        assert_eq!(tx.used, 1);
     }
 
     #[test]

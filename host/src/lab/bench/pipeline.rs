@@ -208,9 +208,12 @@ impl<L: Link> Harness for Hotline<'_, '_, L> {
         for _ in 0..n {
             let message = self.whales.next_message();
             let clock = self.clock;
-            // While idle, the engine's dry runs, as `hotline run` makes them.
+            // While idle, the engine's dry runs, as `hotline run` makes them
+            // (with the head of the send buffer, as `Ring::warm` writes it).
+            let out = &mut self.out;
             pace.wait(|| {
                 self.engine.warm(clock.now_ns());
+                std::hint::black_box(&mut out[..512]).fill(0);
             });
             let now = clock.now_ns();
             let t0 = clock.ticks();
