@@ -1,8 +1,9 @@
 //! `hotline bench --json` as users run it, with tiny counts (debug builds
 //! are slow): the object has every field issue 7 names, the three
 //! pipelines timed every order, hotline and the conventional stack signed
-//! them alike, and the loopback round trip against the simulated exchange
-//! acknowledged the orders asked for. No timing is judged.
+//! them alike, the sparse run timed every whale of every pipeline, and the
+//! loopback round trip against the simulated exchange acknowledged the
+//! orders asked for. No timing is judged.
 
 use std::process::Command;
 
@@ -22,7 +23,7 @@ fn quantiles(v: &Value, keys: &[&str]) {
 
 #[test]
 fn json_has_every_figure_and_identical_orders() {
-    let v = bench(&["--json", "--count", "40", "--rtt-count", "4"]);
+    let v = bench(&["--json", "--count", "40", "--rtt-count", "4", "--sparse-count", "6", "--gap-us", "300"]);
     assert_eq!(v["count"], 40);
     assert_eq!(v["orders_identical"], 40);
     quantiles(&v["tick_to_wire_ns"], &["p50", "p99", "p999"]);
@@ -37,6 +38,15 @@ fn json_has_every_figure_and_identical_orders() {
         assert_eq!(v["stages_ns"][pipeline]["patch_sign"]["count"], 40, "{pipeline}");
     }
     assert_eq!(v["inbound_ns"]["hotline"]["count"], 40);
+    let sparse = &v["sparse"];
+    assert_eq!(sparse["gap_us"], 300, "{sparse}");
+    assert_eq!(sparse["count"], 6, "{sparse}");
+    for pipeline in ["tick_to_wire_ns", "spin_ns", "cold_ns", "pre_armed_ns", "pre_sealed_ns", "baseline_ns"] {
+        quantiles(&sparse[pipeline], &["p50", "p99"]);
+        assert_eq!(sparse[pipeline]["count"], 6, "{pipeline}");
+    }
+    assert!(sparse["speedup_p50"].as_f64().is_some_and(|r| r > 0.0), "{sparse}");
+    assert_eq!(sparse["stages_ns"]["cold"]["seal"]["count"], 6, "{sparse}");
     let cpu = &v["cpu"];
     assert!(cpu["model"].as_str().is_some_and(|m| !m.is_empty()), "{cpu}");
     for feature in ["sha", "aes", "avx2"] {
@@ -55,8 +65,9 @@ fn json_has_every_figure_and_identical_orders() {
 #[test]
 fn skip_rtt_and_plot_write_an_svg_of_three_curves() {
     let path = std::env::temp_dir().join(format!("hotline-bench-cli-{}.svg", std::process::id()));
-    let v = bench(&["--json", "--count", "32", "--skip-rtt", "--plot", path.to_str().unwrap()]);
+    let v = bench(&["--json", "--count", "32", "--skip-rtt", "--gap-us", "0", "--plot", path.to_str().unwrap()]);
     assert!(v["rtt_ns"].is_null(), "{v}");
+    assert!(v["sparse"].is_null(), "--gap-us 0 skips the sparse run: {v}");
     let svg = std::fs::read_to_string(&path).unwrap();
     std::fs::remove_file(&path).unwrap();
     assert!(svg.starts_with("<svg"), "{svg:.80}");

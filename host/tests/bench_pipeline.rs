@@ -7,9 +7,10 @@
 
 use hotline::clock::Clock;
 use hotline::lab::bench::baseline::Baseline;
-use hotline::lab::bench::report::in_process;
-use hotline::lab::bench::{Harness, Pki, Tally, compare, pipeline};
+use hotline::lab::bench::report::{Gap, in_process, sparse};
+use hotline::lab::bench::{Harness, Pace, Pki, Tally, compare, pipeline};
 use hotline::metrics::Stage;
+use std::time::Duration;
 
 #[test]
 fn every_pipeline_sends_each_whale_and_hotline_signs_like_the_baseline() {
@@ -37,17 +38,35 @@ fn a_different_timestamp_is_a_different_order() {
     let clock = Clock::new();
     let pki = Pki::generate().unwrap();
     let mut hotline = Tally::new(true);
-    pipeline::hotline(&pki, &clock, 1, |h| h.run(5, &mut hotline)).unwrap().unwrap();
+    pipeline::hotline(&pki, &clock, 1, |h| h.run(5, &mut hotline, &mut Pace::back_to_back())).unwrap().unwrap();
     let mut shifted = hotline.orders.clone().unwrap();
     shifted[3].timestamp += 1;
     let mut baseline = Tally::new(true);
     let mut b = Baseline::new(&pki, &clock).unwrap();
     b.replay(&shifted);
-    b.run(5, &mut baseline).unwrap();
+    b.run(5, &mut baseline, &mut Pace::back_to_back()).unwrap();
     let hotline = hotline.orders.unwrap();
     let baseline = baseline.orders.unwrap();
     assert_eq!(compare(&hotline[..3], &baseline[..3]), Ok(3));
     let err = compare(&hotline, &baseline).unwrap_err();
     assert!(err.contains(&format!("order {} differs", hotline[3].client_order_id)), "{err}");
     assert!(compare(&hotline[..4], &baseline[..3]).is_err(), "a missing order is a difference");
+}
+
+#[test]
+fn sparse_pipelines_wait_before_every_whale_and_still_sign_alike() {
+    let clock = Clock::new();
+    let gap = Gap { every: Duration::from_micros(500), pollute_kb: 64, warm_every: Duration::from_micros(50) };
+    let started = std::time::Instant::now();
+    let s = sparse(8, &clock, 1, gap).expect("the sparse pipelines run");
+    // Six pipelines, eight gaps each, at least: the waits happened.
+    assert!(started.elapsed() >= Duration::from_micros(6 * 8 * 500));
+    assert_eq!(s.runs.identical, 8);
+    for tally in [&s.runs.hotline, &s.runs.pre_armed, &s.runs.pre_sealed, &s.runs.baseline, &s.spin, &s.cold] {
+        assert_eq!(tally.metrics.quantiles(Stage::TickToWire).map(|q| q.count), Some(8));
+    }
+    let json = s.json();
+    assert_eq!(json["gap_us"], 500);
+    assert_eq!(json["warm_interval_us"], 50);
+    assert!(json["tick_to_wire_ns"]["p50"].as_u64().is_some_and(|ns| ns > 0), "{json}");
 }

@@ -89,11 +89,36 @@ pub fn sparse(count: u64, clock: &Clock, nodes: usize, gap: Gap) -> Result<Spars
     Ok(Sparse { gap, runs, spin, cold })
 }
 
+/// Stack of the thread the pipelines run on: three engines, each holding
+/// its tables inline, live in its frames at once.
+const STACK: usize = 64 << 20;
+
 /// Runs hotline, pre-armed, pre-sealed and the baseline with `paces` in
 /// that order, then up to two more hotline engines with `extra`'s paces
-/// into its tallies, `round` whales each in turn.
+/// into its tallies, `round` whales each in turn, on a thread of its own.
 #[allow(clippy::too_many_arguments)]
 fn run_pipelines(
+    count: u64,
+    warm: u64,
+    round: u64,
+    clock: &Clock,
+    nodes: usize,
+    paces: &mut [Pace; 4],
+    extra: &mut [(Pace, Tally)],
+) -> Result<Runs, String> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("hotline-bench".to_owned())
+            .stack_size(STACK)
+            .spawn_scoped(scope, || run_on_this_thread(count, warm, round, clock, nodes, paces, extra))
+            .map_err(|e| format!("bench thread: {e}"))?
+            .join()
+            .map_err(|_| "the bench thread panicked".to_owned())?
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_on_this_thread(
     count: u64,
     warm: u64,
     round: u64,
