@@ -428,7 +428,7 @@ fn drive(
             next_warm = now.saturating_add(every);
             let before = alloc_count::allocations();
             if engine.warm(now) && sockets[VENUE].fd.is_some() {
-                ring.warm(VENUE).map_err(|e| format!("io_uring: {e:?}"))?;
+                ring.warm(VENUE);
             }
             hot_allocs += alloc_count::allocations() - before;
         }
