@@ -1,20 +1,25 @@
 //! Dry runs: while idle, a synthetic whale takes the whole fire path, so
 //! the real one finds its code, its data and the branch predictors warm
-//! (`docs/deploy.md` §Warm path). A whale arrives a few times a minute; a
-//! path left alone for milliseconds runs 10–40× slower than in a benchmark
-//! that fires back to back.
+//! (`docs/deploy.md` §Warm path). Whales come a few times a minute, and a
+//! path left alone between them runs several times slower than in a
+//! benchmark that fires back to back.
 //!
 //! A dry run goes through the real code on the real state and commits
-//! nothing: a copy of a node's subscriber decodes the whale's ZMQ message,
-//! the transaction is parsed, the fusion table is probed, the detector and
-//! the risk gate rehearse their verdicts (no whale remembered, no cooldown
-//! started, no token taken), the whale is copied where a signalled one
-//! waits for its txid (and not kept), the venue's template for the next order is
-//! patched and signed (the next real order patches every slot again), the
-//! request is framed in the TLS record room behind the queue's end, and
-//! the record layer seals it there under a nonce no record uses. No event
-//! is raised, no sequence number, request id or client order id moves, and
-//! nothing is queued to send: only [`Counters::dry_runs`] counts it.
+//! nothing:
+//! - a copy of a node's subscriber decodes the whale's ZMQ message, the
+//!   transaction is parsed and the fusion table probed;
+//! - the detector and the risk gate rehearse their verdicts: no whale
+//!   remembered, no cooldown started, no token taken;
+//! - the whale is copied where a signalled one waits for its txid, and not
+//!   kept;
+//! - the venue's template for the next order is patched and signed (the
+//!   next real order patches every slot again);
+//! - the request is framed in the TLS record room behind the queue's end,
+//!   and the record layer seals it there under a nonce no record uses.
+//!
+//! No event is raised, no sequence number, request id or client order id
+//! moves, and nothing is queued to send: only [`Counters::dry_runs`]
+//! counts it.
 //!
 //! [`Counters::dry_runs`]: super::Counters::dry_runs
 

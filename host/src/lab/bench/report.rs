@@ -182,12 +182,14 @@ pub fn quantiles_json(q: Option<Quantiles>) -> Value {
     }
 }
 
-/// Nanoseconds for people: whole below 10 µs, then microseconds.
+/// Nanoseconds for people: whole below 10 µs, then microseconds, then
+/// milliseconds from 1 ms.
 pub fn human(ns: Option<u64>) -> String {
     match ns {
         None => "-".to_owned(),
         Some(ns) if ns < 10_000 => format!("{ns} ns"),
-        Some(ns) => format!("{:.1} µs", ns as f64 / 1_000.0),
+        Some(ns) if ns < 1_000_000 => format!("{:.1} µs", ns as f64 / 1_000.0),
+        Some(ns) => format!("{:.1} ms", ns as f64 / 1_000_000.0),
     }
 }
 
