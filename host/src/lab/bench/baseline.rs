@@ -254,9 +254,9 @@ impl Harness for Baseline<'_> {
             });
             let request_id = self.next_request;
             self.next_request += 1;
-            let message = self.whales.next_message().to_vec();
             let clock = self.clock;
             pace.wait(|| ());
+            let message = self.whales.next_message().to_vec();
 
             let t0 = clock.ticks();
             let tx: Transaction = deserialize(zmq_body(&message).ok_or("baseline: not a rawtx message")?)

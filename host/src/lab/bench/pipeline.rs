@@ -206,7 +206,6 @@ impl<L: Link> Hotline<'_, '_, L> {
 impl<L: Link> Harness for Hotline<'_, '_, L> {
     fn run(&mut self, n: u64, tally: &mut Tally, pace: &mut Pace) -> Result<(), String> {
         for _ in 0..n {
-            let message = self.whales.next_message();
             let clock = self.clock;
             // While idle, the engine's dry runs, as `hotline run` makes them
             // (with the head of the send buffer, as `Ring::warm` writes it).
@@ -215,6 +214,9 @@ impl<L: Link> Harness for Hotline<'_, '_, L> {
                 self.engine.warm(clock.now_ns());
                 std::hint::black_box(&mut out[..512]).fill(0);
             });
+            // The whale arrives after the gap, just written, as the kernel
+            // copies a message into the receive buffer.
+            let message = self.whales.next_message();
             let now = clock.now_ns();
             let t0 = clock.ticks();
             let fed = self.engine.handle_feed(0, now, message);
@@ -409,7 +411,6 @@ impl<L: Link> Harness for Armed<'_, L> {
                 .map_err(|e| no_order(&format!("arm: {e:?}")))?;
             let request_id = self.next_request;
             self.next_request += 1;
-            let message = self.whales.next_message();
             let clock = self.clock;
             if self.presealed {
                 self.link.prepare(MAX_HEADER_LEN + REQUEST_CAP);
@@ -417,6 +418,7 @@ impl<L: Link> Harness for Armed<'_, L> {
             // No dry runs: the pre-armed pipelines are the fire path's
             // parts without the engine around them.
             pace.wait(|| ());
+            let message = self.whales.next_message();
             let now = clock.now_ns();
 
             let t0 = clock.ticks();
