@@ -9,6 +9,7 @@
 use super::State;
 use super::backoff::Backoff;
 use super::event::Event;
+use super::fire::Pass;
 use super::link::Link;
 use super::outbox::Outbox;
 use super::settings::{Stamp, Timers};
@@ -91,17 +92,24 @@ impl<'a> Feed<'a> {
         self.sub.next_sequence(Topic::RawTx)
     }
 
-    /// Decodes `message` as this node's subscriber would, on a copy of it
-    /// (a dry run): the notification's body, or `None` when the node is
-    /// down or in the middle of a message.
-    pub(super) fn rehearse<'m>(&self, message: &'m [u8]) -> Option<&'m [u8]> {
+    /// A dry run (`warm.rs`): `message` through a copy of this node's
+    /// subscriber and the same pump and fire path as the node's bytes,
+    /// committing nothing. Skipped while the node is down or in the middle
+    /// of a message.
+    pub(super) fn rehearse<L: Link, C: Stamp>(
+        &self,
+        now: u64,
+        message: &[u8],
+        io: &mut Outbox<'_, L>,
+        st: &mut State<'_, C>,
+    ) {
         if self.len != 0 || !matches!(self.link, NodeLink::Up { .. }) {
-            return None;
+            return;
         }
-        match self.sub.clone().handle_input(message) {
-            Ok((_, Some(bitcoind::Event::Notification(note)))) => Some(note.body),
-            Ok(_) | Err(_) => None,
-        }
+        let mut sub = self.sub.clone();
+        let mut backoff = self.backoff;
+        let start = st.clock.stamp();
+        let _ = pump(self.node, &mut sub, &mut backoff, message, io, st, now, start, Pass::Dry);
     }
 
     pub(super) fn deadline(&self, timers: &Timers) -> Option<u64> {
@@ -145,7 +153,7 @@ impl<'a> Feed<'a> {
         let result = (|| {
             if self.len == 0 {
                 // Common case: decode in place; keep only a partial tail.
-                let used = pump(self.node, &mut self.sub, &mut self.backoff, input, io, st, now, start)?;
+                let used = pump(self.node, &mut self.sub, &mut self.backoff, input, io, st, now, start, Pass::Live)?;
                 input = input.get(used..).unwrap_or_default();
             }
             while !input.is_empty() {
@@ -158,7 +166,7 @@ impl<'a> Feed<'a> {
                 self.len += take;
                 input = input.get(take..).unwrap_or_default();
                 let data = self.buf.get(..self.len).unwrap_or_default();
-                let used = pump(self.node, &mut self.sub, &mut self.backoff, data, io, st, now, start)?;
+                let used = pump(self.node, &mut self.sub, &mut self.backoff, data, io, st, now, start, Pass::Live)?;
                 self.buf.copy_within(used..self.len, 0);
                 self.len -= used;
             }
@@ -173,7 +181,8 @@ impl<'a> Feed<'a> {
 }
 
 /// Feeds `data` to `node`'s subscriber until it needs more, acting on each
-/// notification; returns the bytes consumed.
+/// notification; returns the bytes consumed. A dry pass acts on the
+/// transactions only, without committing (`warm.rs`).
 #[allow(clippy::too_many_arguments)]
 fn pump<L: Link, C: Stamp>(
     node: usize,
@@ -184,6 +193,7 @@ fn pump<L: Link, C: Stamp>(
     st: &mut State<'_, C>,
     now: u64,
     start: u64,
+    pass: Pass,
 ) -> Result<usize, bitcoind::Error> {
     let mut used = 0;
     let mut t0 = start;
@@ -198,9 +208,10 @@ fn pump<L: Link, C: Stamp>(
         };
         match event {
             bitcoind::Event::Notification(note) if note.topic == Topic::RawTx => {
-                st.on_rawtx(io, node, now, note.body, t0);
+                st.on_rawtx(io, node, now, note.body, t0, pass);
                 t0 = st.clock.stamp();
             }
+            _ if pass == Pass::Dry => {}
             bitcoind::Event::Notification(_) | bitcoind::Event::Ping | bitcoind::Event::IgnoredCommand { .. } => {}
             bitcoind::Event::Connected { .. } => {
                 backoff.reset();

@@ -5,6 +5,8 @@
 //! SHA-256, ~300 ns) is computed after the order is out
 //! (`docs/decisions/0002-deferred-txid.md`).
 
+use core::hint::black_box;
+
 use super::State;
 use super::event::{Event, Skip, Stages};
 use super::fusion::{self, Arrival};
@@ -13,9 +15,20 @@ use super::orders::{Order, OrderState};
 use super::outbox::Outbox;
 use super::settings::Stamp;
 use crate::btc::tx::{Tx, TxHash};
+use crate::order::Side;
 use crate::risk::OrderRequest;
-use crate::strategy::whale::{Decision, Signal};
+use crate::strategy::whale::{Decision, Rule, Signal};
 use crate::venue::NewOrder;
+
+/// Whether a pass down the fire path is a whale's, committing what it
+/// does, or a dry run's, committing nothing (`warm.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Pass {
+    /// A transaction from a node.
+    Live,
+    /// The synthetic whale of a dry run.
+    Dry,
+}
 
 /// Largest whale kept to hash after its order is out; a bigger one is
 /// hashed before.
@@ -66,27 +79,44 @@ impl<C: Stamp> State<'_, C> {
 
     /// One transaction from `node`, through fusion, strategy and risk to a
     /// sealed order; the txid and wtxid of a signalled whale are computed
-    /// after.
-    pub(super) fn on_rawtx<L: Link>(&mut self, io: &mut Outbox<'_, L>, node: usize, now: u64, body: &[u8], t0: u64) {
-        self.counters.txs_seen += 1;
+    /// after. A [`Pass::Dry`] takes the same code and commits nothing
+    /// (`warm.rs`); kept out of line so that both passes run the same
+    /// instructions.
+    #[inline(never)]
+    pub(super) fn on_rawtx<L: Link>(
+        &mut self,
+        io: &mut Outbox<'_, L>,
+        node: usize,
+        now: u64,
+        body: &[u8],
+        t0: u64,
+        pass: Pass,
+    ) {
+        let live = pass == Pass::Live;
+        self.counters.txs_seen += u64::from(live);
         let Ok(tx) = Tx::parse(body) else {
-            self.counters.txs_invalid += 1;
+            self.counters.txs_invalid += u64::from(live);
             return;
         };
         let slot = if self.node_count > 1 {
             let tag = tx.inputs().next().map_or(0, |input| input.prevout.tag());
-            match self.fusion.arrive(node, now, tag, || fusion::short(&tx.wtxid().0)) {
-                Arrival::Later => {
-                    self.counters.txs_duplicate += 1;
-                    return;
+            if !live {
+                black_box(self.fusion.probe(tag));
+                None
+            } else {
+                match self.fusion.arrive(node, now, tag, || fusion::short(&tx.wtxid().0)) {
+                    Arrival::Later => {
+                        self.counters.txs_duplicate += 1;
+                        return;
+                    }
+                    Arrival::First { slot } => Some(slot),
                 }
-                Arrival::First { slot } => Some(slot),
             }
         } else {
             None
         };
         let waiting = self.pending_txid.len != 0;
-        self.fire(io, now, body, &tx, t0);
+        self.fire(io, now, body, &tx, t0, pass);
         if let Some(slot) = slot {
             // A whale kept for hashing after its order is out gets its
             // wtxid then; any other transaction now, as nothing waits on it.
@@ -98,20 +128,48 @@ impl<C: Stamp> State<'_, C> {
         }
     }
 
-    /// Strategy, risk, patch and sign, frame, seal.
+    /// Strategy, risk, patch and sign, frame, seal. A dry pass goes all the
+    /// way whatever the verdicts, remembers no whale, takes no token,
+    /// records no order, moves no id, raises no event and seals nothing
+    /// that can be sent.
     #[inline]
-    fn fire<L: Link>(&mut self, io: &mut Outbox<'_, L>, now: u64, body: &[u8], tx: &Tx<'_>, t0: u64) {
+    fn fire<L: Link>(&mut self, io: &mut Outbox<'_, L>, now: u64, body: &[u8], tx: &Tx<'_>, t0: u64, pass: Pass) {
+        let live = pass == Pass::Live;
         let decoded = self.clock.stamp();
-        let signal = match self.detector.evaluate_deferred(now, tx) {
-            Decision::Ignore => return,
-            Decision::Suppressed { txid, reason } => {
+        let decision = if live { self.detector.evaluate_deferred(now, tx) } else { self.detector.rehearse(now, tx) };
+        let signal = match decision {
+            Decision::Signal(signal) if live => self.defer_txid(signal, body, tx),
+            Decision::Ignore if live => return,
+            Decision::Suppressed { txid, reason } if live => {
                 self.counters.whales_detected += 1;
                 return self.push(Event::Suppressed { txid, reason });
             }
-            Decision::Signal(signal) => self.defer_txid(signal, body, tx),
+            // A dry pass of a whale the live one would suppress (a
+            // cooldown, a gap's hold-off) still warms the rest; both
+            // sides' templates in turn.
+            decision => {
+                self.rehearse_defer(body);
+                let side = match decision {
+                    Decision::Signal(signal) => signal.side,
+                    Decision::Ignore | Decision::Suppressed { .. } => Side::Sell,
+                };
+                self.dry_flip = !self.dry_flip;
+                let side = match (side, self.dry_flip) {
+                    (side, false) => side,
+                    (Side::Buy, true) => Side::Sell,
+                    (Side::Sell, true) => Side::Buy,
+                };
+                Signal {
+                    txid: TxHash::UNKNOWN,
+                    value_sat: tx.max_out_sat(),
+                    rule: Rule::SingleOutput,
+                    side,
+                    strength: 1,
+                }
+            }
         };
-        self.counters.whales_detected += 1;
-        self.counters.signals += 1;
+        self.counters.whales_detected += u64::from(live);
+        self.counters.signals += u64::from(live);
         let decided = self.clock.stamp();
         let skip = if !self.trading() {
             Some(Skip::NotTrading)
@@ -120,16 +178,22 @@ impl<C: Stamp> State<'_, C> {
         } else {
             None
         };
-        if let Some(reason) = skip {
+        if let Some(reason) = skip
+            && live
+        {
             self.counters.skipped += 1;
             return self.push(Event::Skipped { signal, reason });
         }
         let qty = self.settings.sizing.quantity(&signal);
         let price = if self.settings.venue.priced() { self.settings.limit_price } else { 0 };
         let request = OrderRequest { side: signal.side, qty, price: self.settings.reference_price };
-        if self.gate.check(now, &request).is_err() {
-            self.counters.denied += 1;
-            return;
+        if live {
+            if self.gate.check(now, &request).is_err() {
+                self.counters.denied += 1;
+                return;
+            }
+        } else {
+            let _ = black_box(self.gate.rehearse(now, &request));
         }
         let checked = self.clock.stamp();
         let order = NewOrder {
@@ -140,31 +204,40 @@ impl<C: Stamp> State<'_, C> {
             price,
             timestamp: self.timestamp(now),
         };
-        let record = Order {
-            client_order_id: order.client_order_id,
-            request_id: order.request_id,
-            status_request: None,
-            side: order.side,
-            qty,
-            price,
-            timestamp: order.timestamp,
-            sent_ns: now,
-            state: OrderState::Sent,
-        };
-        if !self.orders.insert(record) {
-            return self.unsent(&order, signal, Skip::TableFull);
+        if live {
+            let record = Order {
+                client_order_id: order.client_order_id,
+                request_id: order.request_id,
+                status_request: None,
+                side: order.side,
+                qty,
+                price,
+                timestamp: order.timestamp,
+                sent_ns: now,
+                state: OrderState::Sent,
+            };
+            if !self.orders.insert(record) {
+                return self.unsent(&order, signal, Skip::TableFull);
+            }
+            self.next_client_order_id += 1;
+            self.next_request += 1;
+        } else {
+            black_box(self.orders.has_room());
         }
-        self.next_client_order_id += 1;
-        self.next_request += 1;
         let request = match self.venue.place(&order) {
             Ok(request) => request,
+            Err(_) if !live => return,
             Err(e) => return self.unsent(&order, signal, Skip::Request(e)),
         };
         let signed = self.clock.stamp();
-        let framed_at = io.frame_text(request, &mut self.rng);
+        let framed_at = io.frame_text(request, &mut self.rng, pass);
         let framed = self.clock.stamp();
-        let sealed = framed_at.map(|framed| io.send_framed(framed));
+        let sealed = framed_at.map(|framed| io.send_framed(framed, pass));
         let sealed_at = self.clock.stamp();
+        if !live {
+            self.dry_sealed = matches!(sealed, Ok(Ok(())));
+            return;
+        }
         if !matches!(sealed, Ok(Ok(()))) {
             // Never on the wire: the connection is failing.
             return self.unsent(&order, signal, Skip::SendFailed);

@@ -103,6 +103,10 @@ struct State<'a, C> {
     node_count: usize,
     /// First arrivals across nodes, and each node's record.
     fusion: Fusion,
+    /// The last dry run reached the seal (`warm.rs`).
+    dry_sealed: bool,
+    /// The next dry run takes the other side's template.
+    dry_flip: bool,
 }
 
 impl<L, C> core::fmt::Debug for Engine<'_, L, C> {
@@ -174,6 +178,8 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             pending_txid: PendingTxid::default(),
             node_count: nodes,
             fusion: Fusion::default(),
+            dry_sealed: false,
+            dry_flip: false,
         };
         for node in 0..nodes {
             st.push(Event::FeedConnect { node });

@@ -10,6 +10,7 @@
 use rand_core::RngCore;
 
 use super::event::VenueLoss;
+use super::fire::Pass;
 use super::link::Link;
 use crate::tls;
 use crate::venue::{REQUEST_CAP, RequestError};
@@ -98,17 +99,31 @@ impl<'a, L: Link> Outbox<'a, L> {
 
     /// Frames `request` as one text message in the link's record room, or
     /// in the frame buffer when the room is short or a backlog is waiting.
-    pub(super) fn frame_text(&mut self, request: &[u8], rng: &mut impl RngCore) -> Result<Framed, SendError> {
+    /// A dry pass frames only in the dry-run room, with a fixed mask: the
+    /// engine's RNG stays as it was, so what is sent is the same byte for
+    /// byte with or without dry runs.
+    pub(super) fn frame_text(
+        &mut self,
+        request: &[u8],
+        rng: &mut impl RngCore,
+        pass: Pass,
+    ) -> Result<Framed, SendError> {
         let head = ws::masked_header_len(request.len());
-        if self.backlog_len == 0
-            && let Some(room) = self.link.room().get_mut(..head + request.len())
-        {
-            room.get_mut(head..).unwrap_or_default().copy_from_slice(request);
-            let start =
-                self.ws.encode(room, head, request.len(), Opcode::Text, true, mask(rng)).map_err(SendError::Ws)?;
-            if start == 0 {
-                return Ok(Framed::Room(head + request.len()));
+        let live = pass == Pass::Live;
+        if self.backlog_len == 0 {
+            let room = if live { self.link.room() } else { self.link.dry_room() };
+            if let Some(room) = room.get_mut(..head + request.len()) {
+                room.get_mut(head..).unwrap_or_default().copy_from_slice(request);
+                let mask = if live { mask(rng) } else { DRY_RUN_MASK };
+                let start =
+                    self.ws.encode(room, head, request.len(), Opcode::Text, true, mask).map_err(SendError::Ws)?;
+                if start == 0 {
+                    return Ok(Framed::Room(head + request.len()));
+                }
             }
+        }
+        if !live {
+            return Err(SendError::TooLong);
         }
         let end = MAX_HEADER_LEN + request.len();
         self.frame.get_mut(MAX_HEADER_LEN..end).ok_or(SendError::TooLong)?.copy_from_slice(request);
@@ -119,38 +134,21 @@ impl<'a, L: Link> Outbox<'a, L> {
         Ok(Framed::Aside(start, end))
     }
 
-    /// Frames `request` in the link's dry-run room and runs its seal there
-    /// (a dry run): the bytes stay behind the queue's end, where the next
-    /// record overwrites them. `false` when there is no room or a backlog
-    /// is waiting.
-    pub(super) fn dry_run(&mut self, request: &[u8]) -> bool {
-        let head = ws::masked_header_len(request.len());
-        let len = head + request.len();
-        if self.backlog_len != 0 {
-            return false;
-        }
-        let Some(room) = self.link.dry_room().get_mut(..len) else { return false };
-        room.get_mut(head..).unwrap_or_default().copy_from_slice(request);
-        // A fixed mask: a dry run leaves the engine's RNG as it was, so
-        // what is sent is the same byte for byte with or without dry runs.
-        match self.ws.encode(room, head, request.len(), Opcode::Text, true, DRY_RUN_MASK) {
-            Ok(0) => self.link.dry_run(len).is_ok(),
-            Ok(_) | Err(_) => false,
-        }
-    }
-
-    /// Seals or queues a framed request.
-    pub(super) fn send_framed(&mut self, framed: Framed) -> Result<(), tls::Error> {
-        match framed {
-            Framed::Room(len) => self.link.seal_room(len),
-            Framed::Aside(start, end) => self.send_frame(start, end),
+    /// Seals or queues a framed request; a dry pass runs the seal where the
+    /// frame lies and queues nothing (the next record overwrites it).
+    pub(super) fn send_framed(&mut self, framed: Framed, pass: Pass) -> Result<(), tls::Error> {
+        match (framed, pass) {
+            (Framed::Room(len), Pass::Live) => self.link.seal_room(len),
+            (Framed::Room(len), Pass::Dry) => self.link.dry_run(len),
+            (Framed::Aside(start, end), Pass::Live) => self.send_frame(start, end),
+            (Framed::Aside(..), Pass::Dry) => Err(tls::Error::ShuttingDown),
         }
     }
 
     /// Frames `request` as one text message and queues it.
     pub(super) fn send_text(&mut self, request: &[u8], rng: &mut impl RngCore) -> Result<(), SendError> {
-        let framed = self.frame_text(request, rng)?;
-        self.send_framed(framed).map_err(SendError::Tls)
+        let framed = self.frame_text(request, rng, Pass::Live)?;
+        self.send_framed(framed, Pass::Live).map_err(SendError::Tls)
     }
 
     /// Queues an empty ping.

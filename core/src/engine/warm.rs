@@ -4,8 +4,9 @@
 //! path left alone between them runs several times slower than in a
 //! benchmark that fires back to back.
 //!
-//! A dry run goes through the real code on the real state and commits
-//! nothing:
+//! A dry run goes through the real code on the real state — the same
+//! pump and fire path as a node's bytes, a [`Pass::Dry`](super::fire::Pass)
+//! through them — and commits nothing:
 //! - a copy of a node's subscriber decodes the whale's ZMQ message, the
 //!   transaction is parsed and the fusion table probed;
 //! - the detector and the risk gate rehearse their verdicts: no whale
@@ -23,17 +24,12 @@
 //!
 //! [`Counters::dry_runs`]: super::Counters::dry_runs
 
-use core::hint::black_box;
-
 use super::Engine;
 use super::link::Link;
 use super::settings::Stamp;
-use crate::btc::tx::{MAX_MONEY, Tx, TxHash};
+use crate::btc::tx::MAX_MONEY;
 use crate::feed::bitcoind::{Topic, emit_notification};
-use crate::order::Side;
-use crate::risk::OrderRequest;
-use crate::strategy::whale::{Decision, Rule, Rules, Signal};
-use crate::venue::NewOrder;
+use crate::strategy::whale::Rules;
 
 /// Room for the synthetic whale's notification.
 const MESSAGE: usize = 384;
@@ -133,51 +129,14 @@ impl<L: Link, C: Stamp> Engine<'_, L, C> {
         if !st.trading() || st.stopping {
             return false;
         }
+        // Each node's subscriber in turn.
         let runs = self.rehearsal.runs;
-        // Each node's subscriber in turn; both sides' templates in turn.
         let node = usize::try_from(runs % st.node_count as u64).unwrap_or(0);
-        let flip = (runs / st.node_count as u64) % 2 == 1;
         let Some(feed) = self.feeds.get(node) else { return false };
         let sequence = feed.next_sequence().unwrap_or(0);
-        let Some(body) = feed.rehearse(self.rehearsal.message(sequence)) else { return false };
-        let Ok(tx) = Tx::parse(body) else { return false };
-        if st.node_count > 1 {
-            let tag = tx.inputs().next().map_or(0, |input| input.prevout.tag());
-            black_box(st.fusion.probe(tag));
-        }
-        // A whale the real path would suppress (a cooldown after the last
-        // signal, a gap's hold-off) still warms the rest of the path.
-        let signal = match st.detector.rehearse(now, &tx) {
-            Decision::Signal(signal) => signal,
-            Decision::Ignore | Decision::Suppressed { .. } => Signal {
-                txid: TxHash::UNKNOWN,
-                value_sat: tx.max_out_sat(),
-                rule: Rule::SingleOutput,
-                side: Side::Sell,
-                strength: 1,
-            },
-        };
-        st.rehearse_defer(body);
-        let side = match (signal.side, flip) {
-            (side, false) => side,
-            (Side::Buy, true) => Side::Sell,
-            (Side::Sell, true) => Side::Buy,
-        };
-        let qty = st.settings.sizing.quantity(&signal);
-        let price = if st.settings.venue.priced() { st.settings.limit_price } else { 0 };
-        let request = OrderRequest { side, qty, price: st.settings.reference_price };
-        let _ = black_box(st.gate.rehearse(now, &request));
-        let order = NewOrder {
-            request_id: st.next_request,
-            client_order_id: st.next_client_order_id,
-            side,
-            qty,
-            price,
-            timestamp: st.timestamp(now),
-        };
-        black_box(st.orders.has_room());
-        let Ok(request) = st.venue.place(&order) else { return false };
-        if !self.io.dry_run(request) {
+        st.dry_sealed = false;
+        feed.rehearse(now, self.rehearsal.message(sequence), &mut self.io, st);
+        if !st.dry_sealed {
             return false;
         }
         self.rehearsal.runs += 1;
