@@ -2,7 +2,7 @@
 //! every venue share: side, order type, time in force, and an instrument's
 //! fixed-point layout (tick and lot size). Prices are integers of the
 //! instrument's ticks and quantities integers of its lots everywhere in the
-//! core; a venue turns them into its own wire text ([`digits`] writes them
+//! core; a venue turns them into its own wire text (`digits.rs` writes them
 //! into fixed-width slots without `core::fmt`).
 
 pub(crate) mod digits;

@@ -165,7 +165,7 @@ impl FrameHeader {
     }
 
     /// Writes the header into the start of `out`, returning its length, or
-    /// `None` when `out` is shorter than [`FrameHeader::len`].
+    /// `None` when `out` is shorter than [`encoded_len`](Self::encoded_len).
     pub fn emit(&self, out: &mut [u8]) -> Option<usize> {
         let len = self.encoded_len();
         let out = out.get_mut(..len)?;
