@@ -182,6 +182,16 @@ pub fn quantiles_json(q: Option<Quantiles>) -> Value {
     }
 }
 
+/// A pipeline's end-to-end quantiles.
+fn total(t: &Tally) -> Value {
+    quantiles_json(t.metrics.quantiles(Stage::TickToWire))
+}
+
+/// A pipeline's quantiles per stage, by stage name.
+fn stages(t: &Tally) -> Value {
+    STAGES.iter().map(|s| (s.name().to_owned(), quantiles_json(t.metrics.quantiles(*s)))).collect()
+}
+
 /// Nanoseconds for people: whole below 10 µs, then microseconds, then
 /// milliseconds from 1 ms.
 pub fn human(ns: Option<u64>) -> String {
@@ -204,10 +214,6 @@ impl Sparse {
     /// The `sparse` block: the gap, each pipeline's end to end, the
     /// speed-ups over the baseline, hotline's stages warm and cold.
     pub fn json(&self) -> Value {
-        let total = |t: &Tally| quantiles_json(t.metrics.quantiles(Stage::TickToWire));
-        let stages = |t: &Tally| -> Value {
-            STAGES.iter().map(|s| (s.name().to_owned(), quantiles_json(t.metrics.quantiles(*s)))).collect()
-        };
         let r = &self.runs;
         json!({
             "gap_us": self.gap.every.as_micros() as u64,
@@ -281,10 +287,6 @@ impl Runs {
     /// End to end and per stage for each pipeline, the inbound path, the
     /// speed-ups and the identical-order count.
     pub fn json(&self) -> Value {
-        let total = |t: &Tally| quantiles_json(t.metrics.quantiles(Stage::TickToWire));
-        let stages = |t: &Tally| -> Value {
-            STAGES.iter().map(|s| (s.name().to_owned(), quantiles_json(t.metrics.quantiles(*s)))).collect()
-        };
         json!({
             "count": self.hotline.metrics.quantiles(Stage::TickToWire).map_or(0, |q| q.count),
             "orders_identical": self.identical,
