@@ -114,3 +114,13 @@ fn dry_runs_go_all_the_way_while_trading_and_not_otherwise() {
     let request = pair.venue.requests.iter().find(|r| r.method == "order.place").expect("an order was placed");
     assert_eq!(request.param("newClientOrderId"), Some(format!("{:016}", engine_harness::FIRST_ID)));
 }
+
+#[test]
+fn a_node_that_is_down_only_costs_its_turn() {
+    let mut pair = Pair::trading(Config { nodes: 2, ..Config::default() });
+    pair.others[0].1 = false;
+    pair.engine.feed_closed(1, pair.now);
+    let sealed = (0..10).filter(|_| pair.engine.warm(pair.now)).count();
+    assert_eq!(sealed, 5, "node 0's turns warm the path, node 1's are skipped");
+    assert_eq!(pair.engine.counters().dry_runs, 5);
+}
