@@ -436,7 +436,11 @@ fn drive(
             ring.submit(0).map_err(|e| format!("io_uring: {e}"))?;
             continue;
         }
-        let due = engine.poll_timeout().into_iter().chain(warm_every_ns.map(|_| next_warm)).min();
+        // The next dry run is a deadline only while trading: otherwise it
+        // lies in the past and would wake the loop at once.
+        let trading = engine.venue_state() == VenueState::Trading;
+        let warm_due = warm_every_ns.filter(|_| trading).map(|_| next_warm);
+        let due = engine.poll_timeout().into_iter().chain(warm_due).min();
         let wait = due.map_or(MAX_WAIT, |t| Duration::from_nanos(t.saturating_sub(clock.now_ns())).min(MAX_WAIT));
         ring.submit_and_wait_for(wait.max(Duration::from_micros(1))).map_err(|e| format!("io_uring: {e}"))?;
     }
