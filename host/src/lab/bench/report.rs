@@ -192,6 +192,11 @@ fn stages(t: &Tally) -> Value {
     STAGES.iter().map(|s| (s.name().to_owned(), quantiles_json(t.metrics.quantiles(*s)))).collect()
 }
 
+/// A table cell pair: p50 and p99 for people.
+fn cell(q: Option<Quantiles>) -> (String, String) {
+    (human(q.map(|q| q.p50)), human(q.map(|q| q.p99)))
+}
+
 /// Nanoseconds for people: whole below 10 µs, then microseconds, then
 /// milliseconds from 1 ms.
 pub fn human(ns: Option<u64>) -> String {
@@ -255,19 +260,16 @@ impl Sparse {
             "{:<14}{:>12}{:>11}{:>12}{:>11}{:>12}{:>11}{:>12}{:>11}",
             "stage", "warm p50", "p99", "spin p50", "p99", "cold p50", "p99", "base p50", "p99"
         );
-        let cell = |t: &Tally, stage| {
-            let q = t.metrics.quantiles(stage);
-            (human(q.map(|q| q.p50)), human(q.map(|q| q.p99)))
-        };
+        let of = |t: &Tally, stage| cell(t.metrics.quantiles(stage));
         let tallies = [&r.hotline, &self.spin, &self.cold, &r.baseline];
         for &stage in STAGES {
-            let [(w50, w99), (s50, s99), (c50, c99), (b50, b99)] = tallies.map(|t| cell(t, stage));
+            let [(w50, w99), (s50, s99), (c50, c99), (b50, b99)] = tallies.map(|t| of(t, stage));
             let label = stage.label();
             let _ =
                 writeln!(out, "{label:<14}{w50:>12}{w99:>11}{s50:>12}{s99:>11}{c50:>12}{c99:>11}{b50:>12}{b99:>11}");
         }
-        let (a50, a99) = cell(&r.pre_armed, Stage::TickToWire);
-        let (s50, s99) = cell(&r.pre_sealed, Stage::TickToWire);
+        let (a50, a99) = of(&r.pre_armed, Stage::TickToWire);
+        let (s50, s99) = of(&r.pre_sealed, Stage::TickToWire);
         let _ =
             writeln!(out, "pre-armed, spinning without dry runs: p50 {a50} p99 {a99}; pre-sealed: p50 {s50} p99 {s99}");
         let ratio =
@@ -319,7 +321,6 @@ impl Runs {
             "{:<14}{:>12}{:>11}{:>12}{:>11}{:>12}{:>11}{:>12}{:>11}{:>8}",
             "stage", "hotline p50", "p99", "armed p50", "p99", "sealed p50", "p99", "base p50", "p99", "ratio"
         );
-        let cell = |q: Option<Quantiles>| (human(q.map(|q| q.p50)), human(q.map(|q| q.p99)));
         let runs = [&self.hotline, &self.pre_armed, &self.pre_sealed, &self.baseline];
         for &stage in STAGES {
             let [(h50, h99), (a50, a99), (s50, s99), (b50, b99)] = runs.map(|t| cell(t.metrics.quantiles(stage)));
