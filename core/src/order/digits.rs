@@ -7,6 +7,19 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Overflow;
 
+/// Why a venue's decimal could not become a count of ticks or lots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecimalError {
+    /// Not `digits[.digits]`: empty, a sign, an exponent, a stray byte.
+    Syntax,
+    /// Below zero, where only a count of steps makes sense.
+    Negative,
+    /// Finer than the instrument's step: it is not a whole number of them.
+    OffGrid,
+    /// More than a `u64` of steps.
+    Overflow,
+}
+
 /// Most decimal digits of a `u64`.
 pub(crate) const U64_DIGITS: usize = 20;
 
@@ -90,6 +103,69 @@ pub(crate) fn write_decimal(units: u64, decimals: usize, out: &mut [u8]) -> Resu
     write_padded(units / scale, int)
 }
 
+/// Reads the decimal text `text` (`digits[.digits]`, as Binance writes
+/// prices and quantities) as a count of 10^-`decimals` steps. Fraction
+/// digits past `decimals` must be zeros; nothing is rounded.
+pub(crate) fn read_decimal(text: &[u8], decimals: u8) -> Result<u64, DecimalError> {
+    let (int, frac) = match text.iter().position(|&b| b == b'.') {
+        Some(dot) => (text.get(..dot).unwrap_or_default(), text.get(dot + 1..).unwrap_or_default()),
+        None => (text, &[][..]),
+    };
+    if int.is_empty() || (text.len() > int.len() && frac.is_empty()) || int.len() > U64_DIGITS {
+        return Err(if int.len() > U64_DIGITS { DecimalError::Overflow } else { DecimalError::Syntax });
+    }
+    let decimals = usize::from(decimals);
+    let scale = *POW10.get(decimals).ok_or(DecimalError::Overflow)?;
+    let mut units: u64 = 0;
+    for &b in int {
+        let digit = ascii_digit(b)?;
+        units = units.checked_mul(10).and_then(|u| u.checked_add(digit)).ok_or(DecimalError::Overflow)?;
+    }
+    units = units.checked_mul(scale).ok_or(DecimalError::Overflow)?;
+    let mut place = scale;
+    for (i, &b) in frac.iter().enumerate() {
+        let digit = ascii_digit(b)?;
+        if i < decimals {
+            place /= 10;
+            units = units.checked_add(digit * place).ok_or(DecimalError::Overflow)?;
+        } else if digit != 0 {
+            return Err(DecimalError::OffGrid);
+        }
+    }
+    Ok(units)
+}
+
+fn ascii_digit(b: u8) -> Result<u64, DecimalError> {
+    match b {
+        b'0'..=b'9' => Ok(u64::from(b - b'0')),
+        b'-' => Err(DecimalError::Negative),
+        _ => Err(DecimalError::Syntax),
+    }
+}
+
+/// `mantissa` × 10^`exponent` (an SBE decimal: an `int64` mantissa and an
+/// `int8` exponent) as a count of 10^-`decimals` steps, exactly.
+pub(crate) fn scale_decimal(mantissa: i64, exponent: i8, decimals: u8) -> Result<u64, DecimalError> {
+    let mantissa = u64::try_from(mantissa).map_err(|_| DecimalError::Negative)?;
+    let shift = i16::from(exponent) + i16::from(decimals);
+    let pow = |n: i16| POW10.get(usize::try_from(n).unwrap_or(usize::MAX)).copied();
+    if shift >= 0 {
+        match pow(shift) {
+            Some(p) => mantissa.checked_mul(p).ok_or(DecimalError::Overflow),
+            None if mantissa == 0 => Ok(0),
+            None => Err(DecimalError::Overflow),
+        }
+    } else {
+        match pow(-shift) {
+            Some(p) if mantissa % p == 0 => Ok(mantissa / p),
+            Some(_) => Err(DecimalError::OffGrid),
+            // 10^20 and beyond exceed every u64: only zero is on the grid.
+            None if mantissa == 0 => Ok(0),
+            None => Err(DecimalError::OffGrid),
+        }
+    }
+}
+
 /// `value` in its shortest decimal form, at the end of `buf`.
 pub(crate) fn shortest(mut value: u64, buf: &mut [u8; U64_DIGITS]) -> &[u8] {
     let mut start = buf.len();
@@ -149,6 +225,41 @@ mod tests {
         let mut out = [0u8; 3];
         write_decimal(7, 0, &mut out).unwrap();
         assert_eq!(&out, b"007");
+    }
+
+    #[test]
+    fn read_decimal_counts_steps_exactly() {
+        assert_eq!(read_decimal(b"25.35190000", 2), Err(DecimalError::OffGrid));
+        assert_eq!(read_decimal(b"25.35190000", 4), Ok(253_519));
+        assert_eq!(read_decimal(b"25.35190000", 8), Ok(2_535_190_000));
+        assert_eq!(read_decimal(b"67000.01", 2), Ok(6_700_001));
+        assert_eq!(read_decimal(b"67000.1", 2), Ok(6_700_010));
+        assert_eq!(read_decimal(b"67000", 2), Ok(6_700_000));
+        assert_eq!(read_decimal(b"0.00000000", 8), Ok(0));
+        assert_eq!(read_decimal(b"7", 0), Ok(7));
+        assert_eq!(read_decimal(b"18446744073709551615", 0), Ok(u64::MAX));
+        assert_eq!(read_decimal(b"18446744073709551616", 0), Err(DecimalError::Overflow));
+        assert_eq!(read_decimal(b"184467440737.09551616", 8), Err(DecimalError::Overflow));
+        assert_eq!(read_decimal(b"123456789012345678901", 0), Err(DecimalError::Overflow));
+        for bad in [&b""[..], b".", b"1.", b".5", b"1e5", b"+1", b"1.2.3", b" 1", b"1,5", b"0x10"] {
+            assert_eq!(read_decimal(bad, 2), Err(DecimalError::Syntax), "{bad:?}");
+        }
+        assert_eq!(read_decimal(b"-1.00", 2), Err(DecimalError::Negative));
+        assert_eq!(read_decimal(b"1", 20), Err(DecimalError::Overflow));
+    }
+
+    #[test]
+    fn scale_decimal_is_exact() {
+        assert_eq!(scale_decimal(2_535_190_000, -8, 4), Ok(253_519));
+        assert_eq!(scale_decimal(2_535_190_001, -8, 4), Err(DecimalError::OffGrid));
+        assert_eq!(scale_decimal(67_000, 0, 2), Ok(6_700_000));
+        assert_eq!(scale_decimal(5, 3, 0), Ok(5_000));
+        assert_eq!(scale_decimal(-1, -8, 8), Err(DecimalError::Negative));
+        assert_eq!(scale_decimal(i64::MAX, 2, 0), Err(DecimalError::Overflow));
+        assert_eq!(scale_decimal(0, 127, 19), Ok(0));
+        assert_eq!(scale_decimal(1, 127, 0), Err(DecimalError::Overflow));
+        assert_eq!(scale_decimal(0, -128, 0), Ok(0));
+        assert_eq!(scale_decimal(1, -128, 0), Err(DecimalError::OffGrid));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 pub(crate) mod digits;
 
-pub use digits::Overflow;
+pub use digits::{DecimalError, Overflow};
 
 /// Buy or sell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
