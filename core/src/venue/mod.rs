@@ -9,8 +9,11 @@
 //! (`docs/decisions/0004-venue-interface.md`).
 
 pub mod binance;
+mod json;
 
 use crate::order::Side;
+
+pub use json::JsonError;
 
 /// The longest request any venue renders.
 pub const REQUEST_CAP: usize = binance::REQUEST_CAP;
