@@ -79,6 +79,16 @@ impl Decimal {
     }
 }
 
+/// The fraction digits of an instrument's ticks and lots: what a venue's
+/// decimal text or mantissa is counted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scale {
+    /// Fraction digits of a price (one tick is 10^-`price`).
+    pub price: u8,
+    /// Fraction digits of a quantity (one lot is 10^-`qty`).
+    pub qty: u8,
+}
+
 /// An instrument's rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Instrument<'a> {
@@ -88,4 +98,11 @@ pub struct Instrument<'a> {
     pub price: Decimal,
     /// `quantity` layout (lot size).
     pub quantity: Decimal,
+}
+
+impl Instrument<'_> {
+    /// What prices and quantities are counted in.
+    pub fn scale(&self) -> Scale {
+        Scale { price: self.price.decimals, qty: self.quantity.decimals }
+    }
 }

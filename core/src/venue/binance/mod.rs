@@ -8,11 +8,16 @@
 //! the `time` request, the order-rate limits and the connection lifetime
 //! (`docs/protocols/binance-ws-api.md`).
 
+mod market;
 mod prearm;
 mod request;
 mod response;
 mod template;
 
+pub use market::{
+    BEST_BID_ASK_BLOCK, BEST_BID_ASK_TEMPLATE, BestBidAsk, HEADER_LEN, MarketError, MarketMessage, SCHEMA_ID, SbeError,
+    Ticker, TickerField, decode_binary as decode_market_binary, decode_text as decode_market_text,
+};
 pub use prearm::{ArmError, FireError, PreArmed};
 pub use request::{PlaceOrder, REQUEST_ID_WIDTH, RespType, Session, TimeUnit};
 pub use response::{
