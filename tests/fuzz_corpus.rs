@@ -15,6 +15,8 @@ const TARGETS: &[(&str, Harness)] = &[
     ("tls_records", hotline_fuzz::tls::tls_records),
     ("aes_gcm", hotline_fuzz::tls::aes_gcm),
     ("engine_streams", hotline_fuzz::engine::engine_streams),
+    ("binance_sbe", hotline_fuzz::market::binance_sbe),
+    ("binance_book_ticker", hotline_fuzz::market::binance_book_ticker),
 ];
 
 #[test]

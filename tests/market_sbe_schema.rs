@@ -80,10 +80,8 @@ fn layout() -> Layout {
         (fields, at)
     };
     let (header, header_len) = composite("messageHeader");
-    let message = root
-        .children()
-        .find(|n| n.attribute("name") == Some("BestBidAskStreamEvent"))
-        .expect("BestBidAskStreamEvent");
+    let message =
+        root.children().find(|n| n.attribute("name") == Some("BestBidAskStreamEvent")).expect("BestBidAskStreamEvent");
     let mut block = HashMap::new();
     let mut at = 0;
     for f in message.children().filter(|n| n.has_tag_name("field")) {

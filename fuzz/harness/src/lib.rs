@@ -7,6 +7,7 @@
 pub mod btc;
 pub mod engine;
 pub mod feed;
+pub mod market;
 pub mod tls;
 pub mod venue;
 pub mod ws;
