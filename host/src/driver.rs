@@ -22,7 +22,9 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hotline_core::engine::{Counters, Engine, Event, NodeStats, Settings, Stages, Stamp, Stream, VenueState};
+use hotline_core::engine::{
+    Counters, Engine, Event, MarketState, NodeStats, Settings, Stages, Stamp, Stream, VenueState,
+};
 use hotline_core::risk::Limits;
 use hotline_core::strategy::whale::Rules;
 use hotline_core::tls::{Storage, Suite};
@@ -37,9 +39,11 @@ use crate::net::ring::{Completion, Conn, Ring, RingConfig};
 use crate::net::socket::{self, SocketOptions};
 use crate::tls::{Client, HostVerifier, Rustls, contain};
 
-/// The venue's connection slot; node `i`'s is `FEED + i`.
+/// The venue's connection slot, the market-data stream's, and node `i`'s
+/// at `FEED + i`.
 const VENUE: Conn = 0;
-const FEED: Conn = 1;
+const MARKET: Conn = 1;
+const FEED: Conn = 2;
 /// Venue messages reassembled up to this size.
 const MESSAGE_BUFFER: usize = 64 * 1024;
 /// The longest the loop sleeps, so signals and the controller are seen.
@@ -78,6 +82,20 @@ pub struct Plan {
     pub warm_every: Option<Duration>,
     /// Serve `/metrics` and `/health` here while the engine runs.
     pub metrics_listen: Option<SocketAddr>,
+    /// The market-data stream orders are priced from (with
+    /// `Pricing::Book`).
+    pub market: Option<MarketPlan>,
+}
+
+/// Where the market-data stream is. Its certificate is checked against
+/// the same trust anchors as the venue's; the venue's pins are the order
+/// connection's alone.
+#[derive(Debug, Clone)]
+pub struct MarketPlan {
+    /// Its address.
+    pub addr: SocketAddr,
+    /// Its DNS name (SNI and certificate check).
+    pub server_name: String,
 }
 
 /// What the controller tells the loop.
@@ -205,7 +223,15 @@ pub fn run(
     let verifier = HostVerifier::new(plan.ca.as_deref(), plan.pins.clone())?;
     let handshake = Rustls::new(&plan.server_name, verifier, plan.aes256)?;
     let mut storage = Box::new(Storage::new());
-    drive(plan, settings, rules, limits, clock, control, Client::new(&mut storage, handshake))
+    let mut market_storage = Box::new(Storage::new());
+    let market = match &plan.market {
+        Some(m) => {
+            let verifier = HostVerifier::new(plan.ca.as_deref(), Vec::new())?;
+            Some(Client::new(&mut market_storage, Rustls::new(&m.server_name, verifier, plan.aes256)?))
+        }
+        None => None,
+    };
+    drive(plan, settings, rules, limits, clock, control, Client::new(&mut storage, handshake), market)
 }
 
 /// One TCP connection slot of the ring.
@@ -229,6 +255,7 @@ fn drive(
     clock: &Clock,
     control: &mut dyn Control,
     link: Client<'_>,
+    market: Option<Client<'_>>,
 ) -> Result<Report, String> {
     let nodes = plan.feeds.len();
     if nodes != settings.nodes {
@@ -236,9 +263,13 @@ fn drive(
     }
     let mut feed_buffer = vec![0u8; (settings.max_tx_bytes + 64 * 1024) * nodes].into_boxed_slice();
     let mut message_buffer = vec![0u8; MESSAGE_BUFFER].into_boxed_slice();
+    let mut market_buffer = vec![0u8; MESSAGE_BUFFER].into_boxed_slice();
     let seed = crate::entropy::<32>()?;
     let mut engine = Engine::new(settings, rules, limits, link, clock, &mut feed_buffer, &mut message_buffer, seed)
         .map_err(|e| format!("engine: {e:?}"))?;
+    if let Some(link) = market {
+        engine = engine.with_market(link, &mut market_buffer).map_err(|e| format!("engine: {e:?}"))?;
+    }
     let mut ring = Ring::sparse(&plan.ring, FEED + nodes).map_err(|e| format!("io_uring: {e}"))?;
     let server = match plan.metrics_listen {
         Some(addr) => {
@@ -273,10 +304,10 @@ fn drive(
                     let warm = engine.venue_state() == VenueState::Trading;
                     let before = alloc_count::allocations();
                     let data = ring.received(conn, len);
-                    let result = contain(|| {
-                        if conn == VENUE {
-                            engine.handle_venue(now, data);
-                        } else {
+                    let result = contain(|| match conn {
+                        VENUE => engine.handle_venue(now, data),
+                        MARKET => engine.handle_market(now, data),
+                        _ => {
                             let _ = engine.handle_feed(conn - FEED, now, data);
                         }
                     });
@@ -293,10 +324,10 @@ fn drive(
                     if !sockets[conn].closing {
                         // The peer closed or the socket failed.
                         sockets[conn].close_requested = true;
-                        if conn == VENUE {
-                            engine.venue_closed(now);
-                        } else {
-                            engine.feed_closed(conn - FEED, now);
+                        match conn {
+                            VENUE => engine.venue_closed(now),
+                            MARKET => engine.market_closed(now),
+                            _ => engine.feed_closed(conn - FEED, now),
                         }
                     }
                 }
@@ -311,6 +342,8 @@ fn drive(
                 Event::FeedConnect { node } => sockets[FEED + node].connect_requested = true,
                 Event::VenueConnect => sockets[VENUE].connect_requested = true,
                 Event::VenueClose => sockets[VENUE].close_requested = true,
+                Event::MarketConnect => sockets[MARKET].connect_requested = true,
+                Event::MarketClose => sockets[MARKET].close_requested = true,
                 Event::FeedFailed { node, .. } => sockets[FEED + node].close_requested = true,
                 Event::OrderSent { stages, .. } => record_stages(&mut metrics, live, clock, stages, submitted_at),
                 Event::OrderAcked { rtt_ns, .. } => record(&mut metrics, live, Stage::WireToAck, *rtt_ns),
@@ -347,24 +380,35 @@ fn drive(
             if socket.connect_requested && socket.fd.is_none() && !shutting_down {
                 socket.connect_requested = false;
                 let now = clock.now_ns();
-                let addr = if conn == VENUE { plan.venue } else { plan.feeds[conn - FEED] };
+                let addr = match conn {
+                    VENUE => plan.venue,
+                    MARKET => match &plan.market {
+                        Some(m) => m.addr,
+                        None => continue,
+                    },
+                    _ => plan.feeds[conn - FEED],
+                };
                 match socket::connect(addr, &plan.sockets).and_then(|fd| ring.attach(conn, fd.as_fd()).map(|()| fd)) {
                     Ok(fd) => {
                         socket.fd = Some(fd);
                         ring.recv(conn).map_err(|e| format!("io_uring recv: {e:?}"))?;
-                        if conn == VENUE {
-                            engine.venue_connected(now);
-                        } else {
-                            engine.feed_connected(conn - FEED, now);
+                        match conn {
+                            VENUE => engine.venue_connected(now),
+                            MARKET => engine.market_connected(now),
+                            _ => engine.feed_connected(conn - FEED, now),
                         }
                     }
                     Err(e) => {
-                        let stream = if conn == VENUE { "venue" } else { "feed" };
+                        let stream = match conn {
+                            VENUE => "venue",
+                            MARKET => "market",
+                            _ => "feed",
+                        };
                         defmt::warn!("{=str}: connect failed, errno {=i32}", stream, e.raw_os_error().unwrap_or(0));
-                        if conn == VENUE {
-                            engine.venue_connect_failed(now);
-                        } else {
-                            engine.feed_closed(conn - FEED, now);
+                        match conn {
+                            VENUE => engine.venue_connect_failed(now),
+                            MARKET => engine.market_connect_failed(now),
+                            _ => engine.feed_closed(conn - FEED, now),
                         }
                     }
                 }
@@ -468,7 +512,7 @@ fn transmit(
 ) -> Result<Option<u64>, String> {
     let mut venue_sent = false;
     let feeds = (0..sockets.len().saturating_sub(FEED)).map(|node| (FEED + node, Stream::Feed(node)));
-    for (conn, stream) in [(VENUE, Stream::Venue)].into_iter().chain(feeds) {
+    for (conn, stream) in [(VENUE, Stream::Venue), (MARKET, Stream::Market)].into_iter().chain(feeds) {
         if sockets[conn].fd.is_none() || sockets[conn].closing {
             continue;
         }
@@ -561,6 +605,24 @@ fn log_event(event: &Event) {
         Event::RateLimited { until_ns } => defmt::warn!("venue: rate limited until {=u64}", *until_ns),
         Event::UnmatchedResponse { status } => defmt::warn!("venue: unmatched response {=u16}", *status),
         Event::BadFrame(_) => defmt::warn!("venue: unreadable frame"),
+        Event::MarketConnect => defmt::info!("market: connecting"),
+        Event::MarketClose => defmt::info!("market: closing the connection"),
+        Event::MarketState(s) => defmt::info!("market: {=str}", market_state_name(*s)),
+        Event::MarketLost { delay_ns, .. } => defmt::warn!("market: lost, reconnecting in {=u64} ns", *delay_ns),
+        Event::BadMarketFrame(_) => defmt::warn!("market: unreadable frame"),
+    }
+}
+
+/// A market-data state's name for logs and progress lines.
+pub fn market_state_name(state: MarketState) -> &'static str {
+    match state {
+        MarketState::Connecting => "connecting",
+        MarketState::Tls => "tls",
+        MarketState::Upgrading => "upgrading",
+        MarketState::Streaming => "streaming",
+        MarketState::Closing => "closing",
+        MarketState::Backoff => "backoff",
+        MarketState::Closed => "closed",
     }
 }
 

@@ -14,7 +14,7 @@ pub(crate) mod feed;
 pub(crate) mod link;
 pub(crate) mod venue;
 
-use hotline_core::engine::{Engine, Event, NoStamp, Settings, Stream, Timers, VenueState};
+use hotline_core::engine::{Engine, Event, NoStamp, Pricing, Settings, Stream, Timers, VenueState};
 use hotline_core::order::{Decimal, Instrument, OrderType, Side};
 use hotline_core::risk::{Limits, RateLimit};
 use hotline_core::sign::{Ed25519Key, HmacKey};
@@ -131,8 +131,7 @@ fn settings(config: &Config) -> Settings<'static> {
             recv_window: None,
         }),
         sizing: Sizing { base_qty: 100, max_qty: 1_000 },
-        limit_price: 0,
-        reference_price: 9_500_000,
+        pricing: Pricing::Fixed { limit: 0, reference: 9_500_000 },
         max_tx_bytes: 100_000,
         nodes: config.nodes,
         timers: config.timers,

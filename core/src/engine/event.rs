@@ -7,9 +7,11 @@
 use super::orders::UnknownCause;
 use crate::btc::tx::TxHash;
 use crate::feed::bitcoind;
+use crate::market::NoQuote;
 use crate::risk;
 use crate::strategy::whale::{Signal, Suppression};
 use crate::tls;
+use crate::venue::binance::MarketError;
 use crate::venue::{DecodeError, RequestError};
 use crate::ws;
 
@@ -20,6 +22,27 @@ pub enum Stream {
     Feed(usize),
     /// The exchange's WebSocket API.
     Venue,
+    /// The exchange's market-data stream (`market.rs`).
+    Market,
+}
+
+/// Where the market-data connection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarketState {
+    /// Waiting for the host's TCP connection.
+    Connecting,
+    /// TLS handshake.
+    Tls,
+    /// WebSocket upgrade.
+    Upgrading,
+    /// Top-of-book updates arrive.
+    Streaming,
+    /// WebSocket close and close_notify sent.
+    Closing,
+    /// Waiting to reconnect.
+    Backoff,
+    /// Shut down for good.
+    Closed,
 }
 
 /// Where the venue session stands.
@@ -85,6 +108,9 @@ pub enum Skip {
     /// Framing or sealing the signed order failed: the connection is
     /// failing ([`Event::VenueLost`] follows) and nothing was sent.
     SendFailed,
+    /// Orders are priced from the book, and the book gives no price:
+    /// absent, older than the configured age, or crossed.
+    NoQuote(NoQuote),
 }
 
 /// Host timestamps of one order's stages, from its feed message to its
@@ -174,6 +200,23 @@ pub enum Event {
     },
     /// `serverShutdown` or the connection's age: rotating it.
     Rotating,
+    /// Open the TCP connection to the market-data stream, then
+    /// [`Engine::market_connected`](super::Engine::market_connected).
+    MarketConnect,
+    /// Close the market-data socket.
+    MarketClose,
+    /// The market-data connection moved on.
+    MarketState(MarketState),
+    /// The market-data connection was lost (the book is cleared); a
+    /// reconnect follows after `delay_ns`.
+    MarketLost {
+        /// Why.
+        cause: VenueLoss,
+        /// Backoff before the next attempt.
+        delay_ns: u64,
+    },
+    /// A market-data frame that could not be read, or for another symbol.
+    BadMarketFrame(MarketError),
     /// The venue's clock differs from ours by this much (server − local).
     ClockOffset {
         /// Nanoseconds.
@@ -284,6 +327,10 @@ pub struct Counters {
     pub feed_gaps: u64,
     /// Venue connections opened.
     pub venue_connects: u64,
+    /// Top-of-book updates the book took.
+    pub book_updates: u64,
+    /// Market-data connections opened.
+    pub market_connects: u64,
     /// Dry runs of the fire path while idle (`Engine::warm`): nothing of
     /// them was sent.
     pub dry_runs: u64,

@@ -13,8 +13,9 @@ use super::fusion::{self, Arrival};
 use super::link::Link;
 use super::orders::{Order, OrderState};
 use super::outbox::Outbox;
-use super::settings::Stamp;
+use super::settings::{Pricing, Stamp};
 use crate::btc::tx::{Tx, TxHash};
+use crate::market::NoQuote;
 use crate::order::Side;
 use crate::risk::OrderRequest;
 use crate::strategy::whale::{Decision, Rule, Signal};
@@ -185,8 +186,17 @@ impl<C: Stamp> State<'_, C> {
             return self.push(Event::Skipped { signal, reason });
         }
         let qty = self.settings.sizing.quantity(&signal);
-        let price = if self.settings.venue.priced() { self.settings.limit_price } else { 0 };
-        let request = OrderRequest { side: signal.side, qty, price: self.settings.reference_price };
+        let priced = self.settings.venue.priced();
+        let request = match self.price(now, signal.side, priced) {
+            Ok(request) => OrderRequest { side: signal.side, qty, ..request },
+            Err(reason) if live => {
+                self.counters.skipped += 1;
+                return self.push(Event::Skipped { signal, reason: Skip::NoQuote(reason) });
+            }
+            // A dry run before the first touch still warms the rest.
+            Err(_) => OrderRequest { side: signal.side, qty, price: 0, collar_mid_half_ticks: None },
+        };
+        let price = if priced { request.price } else { 0 };
         if live {
             if self.gate.check(now, &request).is_err() {
                 self.counters.denied += 1;
@@ -245,6 +255,26 @@ impl<C: Stamp> State<'_, C> {
         self.counters.orders_sent += 1;
         let stages = Stages { start: t0, decoded, decided, checked, signed, framed, sealed: sealed_at };
         self.push(Event::OrderSent { client_order_id: order.client_order_id, signal, qty, stages });
+    }
+
+    /// The order's price for `side`: its limit price (`priced`) or the
+    /// price the gate values a market order at, and the mid the gate
+    /// collars a limit price by. From the configuration, or from the live
+    /// touch: a buy at the ask plus the offset, a sell at the bid minus it.
+    fn price(&self, now: u64, side: Side, priced: bool) -> Result<OrderRequest, NoQuote> {
+        let (price, mid) = match self.settings.pricing {
+            Pricing::Fixed { limit, reference } => (if priced { limit } else { reference }, None),
+            Pricing::Book(book) => {
+                let touch = self.book.quote(now, book.max_age_ns)?;
+                let offset = if priced { book.offset_ticks } else { 0 };
+                let price = match side {
+                    Side::Buy => touch.ask.price.saturating_add(offset),
+                    Side::Sell => touch.bid.price.saturating_sub(offset),
+                };
+                (price, priced.then(|| touch.mid_half_ticks()))
+            }
+        };
+        Ok(OrderRequest { side, qty: 0, price, collar_mid_half_ticks: mid })
     }
 
     /// Keeps the whale's bytes to hash once its order is out, unless

@@ -29,6 +29,7 @@ mod feed;
 mod fire;
 mod fusion;
 mod link;
+mod market;
 pub mod orders;
 mod outbox;
 mod response;
@@ -40,21 +41,23 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
 use crate::feed::bitcoind;
+use crate::market::Book;
 use crate::risk::{Gate, Limits};
 use crate::strategy::whale::{Detector, Rules};
 use crate::venue::{NewOrder, Venue};
 use crate::ws::{Client, Request};
 
-pub use event::{Counters, Event, Skip, Stages, Stream, VenueLoss, VenueState};
+pub use event::{Counters, Event, MarketState, Skip, Stages, Stream, VenueLoss, VenueState};
 pub use fusion::{LagHistogram, MAX_NODES, NodeStats};
 pub use link::Link;
 pub use orders::{CAPACITY as ORDER_CAPACITY, Order, OrderState, Orders, UnknownCause};
-pub use settings::{NoStamp, Settings, SetupError, Stamp, Timers};
+pub use settings::{BookPricing, NoStamp, Pricing, Settings, SetupError, Stamp, Timers};
 
 use backoff::Backoff;
 use feed::Feed;
 use fire::PendingTxid;
 use fusion::Fusion;
+use market::Market;
 use outbox::Outbox;
 use session::Session;
 use warm::Rehearsal;
@@ -68,6 +71,8 @@ const EVENT_CAPACITY: usize = 64;
 pub struct Engine<'a, L, C> {
     feeds: heapless::Vec<Feed<'a>, MAX_NODES>,
     io: Outbox<'a, L>,
+    /// The market-data stream, when orders are priced from the book.
+    market: Option<Market<'a, L>>,
     st: State<'a, C>,
     /// The synthetic whale of dry runs (`warm.rs`).
     rehearsal: Rehearsal,
@@ -107,6 +112,8 @@ struct State<'a, C> {
     dry_sealed: bool,
     /// The next dry run takes the other side's template.
     dry_flip: bool,
+    /// The top of book from the market-data stream.
+    book: Book,
 }
 
 impl<L, C> core::fmt::Debug for Engine<'_, L, C> {
@@ -180,13 +187,14 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             fusion: Fusion::default(),
             dry_sealed: false,
             dry_flip: false,
+            book: Book::default(),
         };
         for node in 0..nodes {
             st.push(Event::FeedConnect { node });
         }
         st.push(Event::VenueConnect);
         let rehearsal = Rehearsal::new(st.detector.rules());
-        Ok(Self { feeds, io: Outbox::new(link, ws), st, rehearsal })
+        Ok(Self { feeds, io: Outbox::new(link, ws), market: None, st, rehearsal })
     }
 
     /// The host connected to `node`: its ZMTP greeting is ready in
@@ -223,6 +231,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
         match stream {
             Stream::Feed(node) => self.feeds.get_mut(node)?.poll_transmit(now, buf, &mut self.st),
             Stream::Venue => self.poll_venue_transmit(now, buf),
+            Stream::Market => self.market.as_mut()?.poll_transmit(&mut self.st, now, buf),
         }
     }
 
@@ -236,7 +245,8 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
     /// When [`handle_timeout`](Self::handle_timeout) is next due.
     pub fn poll_timeout(&self) -> Option<u64> {
         let timers = &self.st.settings.timers;
-        self.feeds.iter().map(|f| f.deadline(timers)).chain([self.st.venue_deadline()]).flatten().min()
+        let market = self.market.as_ref().and_then(|m| m.deadline(timers));
+        self.feeds.iter().map(|f| f.deadline(timers)).chain([self.st.venue_deadline(), market]).flatten().min()
     }
 
     /// Runs every timer due at `now`.
@@ -245,6 +255,9 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             feed.handle_timeout(now, &mut self.st);
         }
         self.handle_venue_timeout(now);
+        if let Some(m) = &mut self.market {
+            m.handle_timeout(&mut self.st, now);
+        }
     }
 
     /// Stops firing, waits for outstanding answers up to the drain timeout,
@@ -257,11 +270,15 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
         }
         self.st.stop_session(now);
         self.advance(now);
+        if let Some(m) = &mut self.market {
+            m.stop(&mut self.st, now);
+        }
     }
 
-    /// Whether shutdown has finished.
+    /// Whether shutdown has finished: the venue session and the
+    /// market-data stream are closed.
     pub fn is_finished(&self) -> bool {
-        self.st.venue_state() == VenueState::Closed
+        self.st.venue_state() == VenueState::Closed && self.market_state().is_none_or(|s| s == MarketState::Closed)
     }
 
     /// Engages the kill switch: no order fires until re-armed.

@@ -3,6 +3,7 @@
 //! source. Everything here is plain data the engine reads; nothing in it
 //! changes while the engine runs.
 
+use crate::order::Scale;
 use crate::strategy::whale::Sizing;
 use crate::venue;
 use crate::ws;
@@ -77,10 +78,8 @@ pub struct Settings<'a> {
     pub venue: venue::Settings<'a>,
     /// Signal strength to quantity.
     pub sizing: Sizing,
-    /// Limit price in ticks (limit orders).
-    pub limit_price: u64,
-    /// Reference price in ticks for the risk gate's notional.
-    pub reference_price: u64,
+    /// Where order prices come from.
+    pub pricing: Pricing<'a>,
     /// Largest transaction read from the feed.
     pub max_tx_bytes: usize,
     /// Nodes read (1 to [`MAX_NODES`](super::MAX_NODES)); the feed buffer is split evenly
@@ -94,6 +93,43 @@ pub struct Settings<'a> {
     pub first_client_order_id: u64,
 }
 
+/// Where an order's limit price, and the price the risk gate values it
+/// at, come from.
+#[derive(Debug, Clone, Copy)]
+pub enum Pricing<'a> {
+    /// Constants from the configuration: no market data.
+    Fixed {
+        /// Limit price in ticks (limit orders).
+        limit: u64,
+        /// Reference price in ticks for the risk gate's notional.
+        reference: u64,
+    },
+    /// The live top of book, from the market-data stream: a buy at the
+    /// ask plus `offset_ticks`, a sell at the bid minus it (a marketable
+    /// limit); the gate values the order at that price and collars it by
+    /// the mid (`docs/market-data.md`).
+    Book(BookPricing<'a>),
+}
+
+/// Pricing from the market-data stream, and the stream itself.
+#[derive(Debug, Clone, Copy)]
+pub struct BookPricing<'a> {
+    /// Ticks through the touch: how far a marketable limit may reach.
+    pub offset_ticks: u64,
+    /// No order from a book older than this.
+    pub max_age_ns: u64,
+    /// The stream's WebSocket upgrade: `Host` header.
+    pub host: &'a str,
+    /// Its request target, e.g. `/ws/btcusdt@bestBidAsk`.
+    pub path: &'a str,
+    /// Extra upgrade headers (`X-MBX-APIKEY` for Binance's SBE stream).
+    pub headers: &'a [(&'a str, &'a str)],
+    /// The symbol every update must be for.
+    pub symbol: &'a str,
+    /// The instrument's ticks and lots.
+    pub scale: Scale,
+}
+
 /// Why the engine could not be built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SetupError {
@@ -103,6 +139,11 @@ pub enum SetupError {
     NoClientOrderId,
     /// `host` and `path` do not form a WebSocket upgrade request.
     Endpoint(ws::Error),
+    /// The market-data stream's `host`, `path` and headers do not form a
+    /// WebSocket upgrade request.
+    MarketEndpoint(ws::Error),
+    /// A market-data stream was attached without [`Pricing::Book`].
+    NoBookPricing,
     /// The feed buffer is smaller than this many bytes.
     FeedBuffer(usize),
     /// `nodes` is not 1 to [`MAX_NODES`](super::MAX_NODES).

@@ -22,6 +22,8 @@ use bucket::TokenBucket;
 use crate::order::Side;
 
 const SECOND_NS: u64 = 1_000_000_000;
+/// The price collar of [`Limits::new`]: 0.5 % either side of the mid.
+pub const DEFAULT_COLLAR_BPS: u32 = 50;
 const DAY_NS: u64 = 86_400 * SECOND_NS;
 /// Events kept until polled; older ones are dropped and counted.
 const EVENT_CAPACITY: usize = 32;
@@ -56,6 +58,9 @@ pub struct Limits {
     pub kill_after_rejects: Option<u32>,
     /// Engage the kill switch when the feed reports a gap or restart.
     pub kill_on_feed_gap: bool,
+    /// Deny a limit price further than this many basis points from the
+    /// mid, when the order carries the mid it was priced at.
+    pub price_collar_bps: Option<u32>,
 }
 
 impl Limits {
@@ -72,6 +77,7 @@ impl Limits {
             daily_rate: RateLimit { capacity: 50_000, window_ns: DAY_NS },
             kill_after_rejects: Some(3),
             kill_on_feed_gap: true,
+            price_collar_bps: Some(DEFAULT_COLLAR_BPS),
         }
     }
 }
@@ -85,6 +91,9 @@ pub struct OrderRequest {
     pub qty: u64,
     /// Limit price (or the reference price of a market order) in ticks.
     pub price: u64,
+    /// The mid (bid + ask, in half ticks) the limit price was set from:
+    /// the price collar applies when it is known.
+    pub collar_mid_half_ticks: Option<u64>,
 }
 
 /// Why an order was denied. The discriminant is the stable reason code.
@@ -107,6 +116,8 @@ pub enum Reason {
     ShortRate = 7,
     /// The daily bucket is empty.
     DailyRate = 8,
+    /// The limit price is further from the mid than `price_collar_bps`.
+    PriceCollar = 9,
 }
 
 impl Reason {
@@ -240,6 +251,13 @@ impl Gate {
         }
         if u128::from(order.qty) * u128::from(order.price) > l.max_notional {
             return Err(Reason::NotionalCap);
+        }
+        if let (Some(bps), Some(mid)) = (l.price_collar_bps, order.collar_mid_half_ticks) {
+            // |price − mid| / mid > bps / 10 000, in half ticks.
+            let distance = (u128::from(order.price) * 2).abs_diff(u128::from(mid));
+            if distance * 10_000 > u128::from(bps) * u128::from(mid) {
+                return Err(Reason::PriceCollar);
+            }
         }
         if self.open_orders >= l.max_open_orders {
             return Err(Reason::OpenOrders);
@@ -380,7 +398,7 @@ impl Gate {
 mod tests {
     use super::*;
 
-    const BUY: OrderRequest = OrderRequest { side: Side::Buy, qty: 10, price: 100 };
+    const BUY: OrderRequest = OrderRequest { side: Side::Buy, qty: 10, price: 100, collar_mid_half_ticks: None };
 
     fn gate() -> Gate {
         Gate::new(Limits::new(100, 50_000, 1_000))
@@ -399,6 +417,23 @@ mod tests {
         assert!(matches!(g.poll_event(), Some(Event::Denied { reason: Reason::ZeroQuantity, .. })));
         assert!(matches!(g.poll_event(), Some(Event::Denied { reason: Reason::NotionalCap, .. })));
         assert_eq!(g.poll_event(), None);
+    }
+
+    #[test]
+    fn the_collar_bounds_a_limit_price_by_the_mid() {
+        // Mid 100.00 (bid 99.99, ask 100.01 in cent ticks), 50 bps: 99.50 to 100.50.
+        let mut g = Gate::new(Limits { max_open_orders: 10, ..Limits::new(100, u128::MAX, 1_000) });
+        let at = |price| OrderRequest { price, collar_mid_half_ticks: Some(9_999 + 10_001), ..BUY };
+        assert_eq!(g.check(0, &at(10_050)), Ok(()));
+        assert_eq!(g.check(0, &at(10_051)), Err(Reason::PriceCollar));
+        assert_eq!(g.check(0, &at(9_950)), Ok(()));
+        assert_eq!(g.check(0, &at(9_949)), Err(Reason::PriceCollar));
+        assert_eq!(g.check(0, &at(0)), Err(Reason::PriceCollar));
+        // Without a mid (fixed prices, market orders) there is nothing to
+        // collar by; without a collar nothing is collared.
+        assert_eq!(g.check(0, &OrderRequest { price: 1, ..BUY }), Ok(()));
+        let mut open = Gate::new(Limits { price_collar_bps: None, ..Limits::new(100, u128::MAX, 1_000) });
+        assert_eq!(open.check(0, &at(1)), Ok(()));
     }
 
     #[test]
@@ -440,7 +475,7 @@ mod tests {
         g.on_closed(Side::Buy, 0);
         assert_eq!(g.position(), 100);
         assert_eq!(g.check(0, &OrderRequest { qty: 50, ..BUY }), Ok(()));
-        let sell = OrderRequest { side: Side::Sell, qty: 100, price: 1 };
+        let sell = OrderRequest { side: Side::Sell, qty: 100, price: 1, collar_mid_half_ticks: None };
         assert_eq!(g.check(0, &sell), Ok(()), "selling reduces a long");
         assert_eq!(g.check(0, &sell), Err(Reason::OpenOrders));
     }

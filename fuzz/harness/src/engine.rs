@@ -6,7 +6,7 @@
 //! panic, the event queue stays bounded, and since no venue answer can
 //! pass that check, no order may ever leave.
 
-use hotline_core::engine::{Engine, NoStamp, Settings, Stream, Timers};
+use hotline_core::engine::{Engine, NoStamp, Pricing, Settings, Stream, Timers};
 use hotline_core::order::{Decimal, Instrument, OrderType, Side};
 use hotline_core::risk::Limits;
 use hotline_core::sign::HmacKey;
@@ -43,8 +43,7 @@ pub fn engine_streams(data: &[u8]) {
             recv_window: None,
         }),
         sizing: hotline_core::strategy::whale::Sizing { base_qty: 1, max_qty: 10 },
-        limit_price: 0,
-        reference_price: 1,
+        pricing: Pricing::Fixed { limit: 0, reference: 1 },
         max_tx_bytes: 4096,
         nodes: NODES,
         timers: Timers::default(),

@@ -21,7 +21,7 @@ use hotline::net::ring::RingConfig;
 use hotline::net::socket;
 use hotline::signals::Signals;
 use hotline::tune;
-use hotline_core::engine::{Settings, VenueState};
+use hotline_core::engine::{Pricing, Settings, VenueState};
 use hotline_core::sign::{Ed25519Key, HmacKey};
 use hotline_core::strategy::whale::WatchEntry;
 use hotline_core::venue::binance::Auth;
@@ -132,8 +132,10 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
         path: url.path,
         venue: config.venue_settings(auth),
         sizing: config.strategy.sizing(),
-        limit_price: config.instrument.limit_price_ticks.unwrap_or(0),
-        reference_price: config.instrument.reference_price_ticks,
+        pricing: Pricing::Fixed {
+            limit: config.instrument.limit_price_ticks.unwrap_or(0),
+            reference: config.instrument.reference_price_ticks,
+        },
         max_tx_bytes: config.node.max_tx_bytes,
         nodes: feeds.len(),
         timers: config.timers(),
@@ -152,6 +154,7 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
         spin: config.host.spin,
         warm_every: config.host.warm_every(),
         metrics_listen,
+        market: None,
     };
     let signals = Signals::install().map_err(|e| format!("signals: {e}"))?;
     let mut control = RunControl { signals: &signals, venue: None, since: Instant::now(), stopping: false };

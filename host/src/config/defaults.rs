@@ -86,6 +86,11 @@ pub(super) fn risk_max_open_orders() -> u32 {
     4
 }
 
+/// `risk.price_collar_bps`: the core's default collar.
+pub(super) fn risk_price_collar_bps() -> u32 {
+    hotline_core::risk::DEFAULT_COLLAR_BPS
+}
+
 /// `risk.orders_per_10s`.
 pub(super) fn risk_orders_per_10s() -> u32 {
     20

@@ -30,6 +30,10 @@ pub struct Risk {
     pub orders_per_day: u32,
     /// Kill switch after this many consecutive rejects (absent: never).
     pub kill_after_rejects: Option<u32>,
+    /// Deny a limit price further than this many basis points from the
+    /// mid of the book it was priced from (`[market]`); 0 turns it off.
+    #[serde(default = "defaults::risk_price_collar_bps")]
+    pub price_collar_bps: u32,
 }
 
 impl Risk {
@@ -45,6 +49,7 @@ impl Risk {
             daily_rate: RateLimit { capacity: self.orders_per_day, window_ns: 86_400 * SECOND_NS },
             kill_after_rejects: self.kill_after_rejects,
             kill_on_feed_gap,
+            price_collar_bps: (self.price_collar_bps > 0).then_some(self.price_collar_bps),
         }
     }
 
@@ -62,6 +67,11 @@ impl Risk {
             self.orders_per_day > 0 && u64::from(self.orders_per_day) <= ORDERS_PER_DAY,
             "risk.orders_per_day",
             format_args!("must be 1-{ORDERS_PER_DAY} (the venue's limit)"),
+        );
+        p.require(
+            self.price_collar_bps <= 10_000,
+            "risk.price_collar_bps",
+            "must be 0-10000 (basis points of the mid; 0 turns the collar off)",
         );
         if let Some(n) = self.kill_after_rejects {
             p.require(n > 0, "risk.kill_after_rejects", "must be > 0 (leave it out to never kill on rejects)");

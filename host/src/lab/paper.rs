@@ -6,7 +6,7 @@
 
 use std::net::SocketAddr;
 
-use hotline_core::engine::{Settings, Timers};
+use hotline_core::engine::{Pricing, Settings, Timers};
 use hotline_core::order::{Decimal, Instrument, OrderType, Side};
 use hotline_core::strategy::whale::Sizing;
 use hotline_core::venue::binance::{Auth, PlaceOrder, TimeUnit};
@@ -52,8 +52,7 @@ pub fn settings<'a>(host: &'a str, auth: Auth<'a>, clock: &Clock) -> Settings<'a
             recv_window: None,
         }),
         sizing: SIZING,
-        limit_price: 0,
-        reference_price: REFERENCE_PRICE,
+        pricing: Pricing::Fixed { limit: 0, reference: REFERENCE_PRICE },
         max_tx_bytes: 4_000_000,
         nodes: 1,
         timers: Timers::default(),
@@ -79,6 +78,7 @@ pub fn plan(sim: &Sim, feeds: Vec<SocketAddr>, ring: RingConfig, spin: bool) -> 
         spin,
         warm_every: spin.then(|| std::time::Duration::from_micros(crate::driver::WARM_INTERVAL_US)),
         metrics_listen: None,
+        market: None,
     }
 }
 

@@ -208,6 +208,8 @@ pub fn write_state(w: &mut Writer, s: &Snapshot) {
         ("hotline_feed_gaps_total", "Feed sequence gaps and node restarts no other node covered.", c.feed_gaps),
         ("hotline_venue_connects_total", "Venue connections opened.", c.venue_connects),
         ("hotline_dry_runs_total", "Dry runs of the fire path while idle (nothing sent).", c.dry_runs),
+        ("hotline_book_updates_total", "Top-of-book updates taken from the market-data stream.", c.book_updates),
+        ("hotline_market_connects_total", "Market-data connections opened.", c.market_connects),
         ("hotline_events_dropped_total", "Engine events the loop did not poll in time.", s.events_dropped),
         (
             "hotline_hot_path_allocations_total",
@@ -385,6 +387,12 @@ hotline_venue_connects_total 2
 # HELP hotline_dry_runs_total Dry runs of the fire path while idle (nothing sent).
 # TYPE hotline_dry_runs_total counter
 hotline_dry_runs_total 0
+# HELP hotline_book_updates_total Top-of-book updates taken from the market-data stream.
+# TYPE hotline_book_updates_total counter
+hotline_book_updates_total 0
+# HELP hotline_market_connects_total Market-data connections opened.
+# TYPE hotline_market_connects_total counter
+hotline_market_connects_total 0
 # HELP hotline_events_dropped_total Engine events the loop did not poll in time.
 # TYPE hotline_events_dropped_total counter
 hotline_events_dropped_total 0

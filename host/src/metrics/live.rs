@@ -150,9 +150,9 @@ impl Default for Snapshot {
     }
 }
 
-/// Words of a [`Snapshot`] before its nodes: the 15 engine counters, then
+/// Words of a [`Snapshot`] before its nodes: the 18 engine counters, then
 /// unresolved, events dropped, allocations, venue, kill switch and nodes.
-const BASE_WORDS: usize = 22;
+const BASE_WORDS: usize = 24;
 /// Words of one [`NodeCounts`].
 const NODE_WORDS: usize = 5;
 const WORDS: usize = BASE_WORDS + NODE_WORDS * MAX_NODES;
@@ -182,6 +182,8 @@ impl Snapshot {
             c.feed_gaps,
             c.venue_connects,
             c.dry_runs,
+            c.book_updates,
+            c.market_connects,
             self.unresolved,
             self.events_dropped,
             self.hot_path_allocations,
@@ -218,6 +220,8 @@ impl Snapshot {
                 feed_gaps,
                 venue_connects,
                 dry_runs,
+                book_updates,
+                market_connects,
                 unresolved,
                 events_dropped,
                 hot_path_allocations,
@@ -253,6 +257,8 @@ impl Snapshot {
                 feed_gaps,
                 venue_connects,
                 dry_runs,
+                book_updates,
+                market_connects,
             },
             unresolved,
             events_dropped,
@@ -520,6 +526,8 @@ mod tests {
                 orders_reconciled_absent: 13,
                 venue_connects: 15,
                 dry_runs: 18,
+                book_updates: 19,
+                market_connects: 20,
                 ..Counters::default()
             },
             unresolved: 15,

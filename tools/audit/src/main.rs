@@ -212,7 +212,7 @@ mod risk {
     pub(crate) fn exercise() {
         let mut gate = Gate::new(Limits::new(black_box(10), black_box(1_000), black_box(20)));
         black_box(gate.limits().max_open_orders);
-        let order = OrderRequest { side: black_box(Side::Buy), qty: black_box(2), price: black_box(3) };
+        let order = OrderRequest { side: black_box(Side::Buy), qty: black_box(2), price: black_box(3), collar_mid_half_ticks: black_box(Some(6)) };
         if let Err(reason) = gate.check(black_box(1), &order) {
             black_box(reason.code());
         }
@@ -328,8 +328,7 @@ mod engine {
                 recv_window: None,
             }),
             sizing: Sizing { base_qty: 1, max_qty: 10 },
-            limit_price: black_box(0),
-            reference_price: black_box(1),
+            pricing: Pricing::Fixed { limit: black_box(0), reference: black_box(1) },
             max_tx_bytes: black_box(4096),
             nodes: black_box(2),
             timers: Timers::default(),

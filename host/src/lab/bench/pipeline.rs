@@ -16,7 +16,7 @@
 //! `handle_feed` to after the record is copied out.
 
 use hotline_core::btc::tx::Tx;
-use hotline_core::engine::{Engine, Event, Link, Settings, Stages, Stream, Timers, VenueState};
+use hotline_core::engine::{Engine, Event, Link, Pricing, Settings, Stages, Stream, Timers, VenueState};
 use hotline_core::feed::bitcoind::{self, Subscriber, Topic};
 use hotline_core::feed::zmtp;
 use hotline_core::order::{OrderType, Side};
@@ -87,8 +87,7 @@ pub fn hotline<R>(pki: &Pki, clock: &Clock, nodes: usize, f: impl FnOnce(&mut dy
             recv_window: None,
         }),
         sizing: SIZING,
-        limit_price: 0,
-        reference_price: REFERENCE_PRICE,
+        pricing: Pricing::Fixed { limit: 0, reference: REFERENCE_PRICE },
         max_tx_bytes: MAX_TX_BYTES,
         nodes,
         timers: Timers::default(),
@@ -433,7 +432,7 @@ impl<L: Link> Harness for Armed<'_, L> {
             if SIZING.quantity(&signal) != qty {
                 return Err(no_order("the signal is not the armed response"));
             }
-            let request = OrderRequest { side: signal.side, qty, price: REFERENCE_PRICE };
+            let request = OrderRequest { side: signal.side, qty, price: REFERENCE_PRICE, collar_mid_half_ticks: None };
             self.gate.check(now, &request).map_err(|e| no_order(&format!("risk: {e:?}")))?;
             let checked = clock.ticks();
             let request = self.armed.fire(timestamp, request_id).map_err(|e| no_order(&format!("fire: {e:?}")))?;
