@@ -12,10 +12,11 @@
 
 pub(crate) mod feed;
 pub(crate) mod link;
+pub(crate) mod market;
 pub(crate) mod venue;
 
-use hotline_core::engine::{Engine, Event, NoStamp, Pricing, Settings, Stream, Timers, VenueState};
-use hotline_core::order::{Decimal, Instrument, OrderType, Side};
+use hotline_core::engine::{BookPricing, Engine, Event, NoStamp, Pricing, Settings, Stream, Timers, VenueState};
+use hotline_core::order::{Decimal, Instrument, OrderType, Scale, Side};
 use hotline_core::risk::{Limits, RateLimit};
 use hotline_core::sign::{Ed25519Key, HmacKey};
 use hotline_core::strategy::whale::{Rules, Sizing};
@@ -25,6 +26,7 @@ use hotline_sim::{DOC_API_KEY, DOC_SECRET_KEY};
 
 use self::feed::Node;
 use self::link::PlainLink;
+use self::market::Market;
 use self::venue::{Keys, Venue};
 
 /// Nanoseconds in a millisecond.
@@ -75,7 +77,33 @@ pub(crate) struct Config {
     pub(crate) link_room: usize,
     /// Nodes the engine reads.
     pub(crate) nodes: usize,
+    /// The order type.
+    pub(crate) order_type: OrderType,
+    /// Orders priced from a market-data stream, instead of constants.
+    pub(crate) book: Option<BookSetup>,
 }
+
+/// Pricing from the market peer's book.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BookSetup {
+    /// Ticks through the touch.
+    pub(crate) offset_ticks: u64,
+    /// No order from an older book.
+    pub(crate) max_age_ns: u64,
+    /// The SBE stream (with its API-key header) instead of JSON.
+    pub(crate) sbe: bool,
+}
+
+impl Default for BookSetup {
+    fn default() -> Self {
+        Self { offset_ticks: 5, max_age_ns: S, sbe: false }
+    }
+}
+
+/// The market peer's symbol.
+pub(crate) const SYMBOL: &str = "BTCUSDT";
+/// The SBE stream's API-key header.
+const SBE_HEADERS: &[(&str, &str)] = &[("X-MBX-APIKEY", ED25519_API_KEY)];
 
 impl Default for Config {
     /// The HMAC key, the default timers, no cooldown or gap hold-off, and
@@ -94,6 +122,8 @@ impl Default for Config {
             link_chunk: 97,
             link_room: 16 * 1024,
             nodes: 1,
+            order_type: OrderType::Market,
+            book: None,
         }
     }
 }
@@ -117,12 +147,12 @@ fn settings(config: &Config) -> Settings<'static> {
         venue: VenueSettings::Binance(binance::Settings {
             order: PlaceOrder {
                 instrument: Instrument {
-                    symbol: "BTCUSDT",
+                    symbol: SYMBOL,
                     price: Decimal { int_digits: 7, decimals: 2 },
                     quantity: Decimal { int_digits: 3, decimals: 5 },
                 },
                 side: Side::Buy,
-                order_type: OrderType::Market,
+                order_type: config.order_type,
                 resp_type: None,
                 client_order_id: Some(ID_WIDTH),
             },
@@ -131,7 +161,18 @@ fn settings(config: &Config) -> Settings<'static> {
             recv_window: None,
         }),
         sizing: Sizing { base_qty: 100, max_qty: 1_000 },
-        pricing: Pricing::Fixed { limit: 0, reference: 9_500_000 },
+        pricing: match config.book {
+            None => Pricing::Fixed { limit: 9_500_000, reference: 9_500_000 },
+            Some(book) => Pricing::Book(BookPricing {
+                offset_ticks: book.offset_ticks,
+                max_age_ns: book.max_age_ns,
+                host: "stream.test",
+                path: if book.sbe { "/ws/btcusdt@bestBidAsk" } else { "/ws/btcusdt@bookTicker" },
+                headers: if book.sbe { SBE_HEADERS } else { &[] },
+                symbol: SYMBOL,
+                scale: Scale { price: 2, qty: 5 },
+            }),
+        },
         max_tx_bytes: 100_000,
         nodes: config.nodes,
         timers: config.timers,
@@ -189,6 +230,9 @@ pub(crate) struct Pair {
     pub(crate) stuck_timers: u32,
     /// Every byte the engine sent the venue, in order.
     pub(crate) wire: Vec<u8>,
+    /// The market-data stream's peer.
+    pub(crate) market: Market,
+    market_up: bool,
     ran_at: Option<u64>,
     feed_up: bool,
     venue_up: bool,
@@ -216,6 +260,14 @@ impl Pair {
             config.seed,
         )
         .expect("the engine builds");
+        let engine = match config.book {
+            None => engine,
+            Some(_) => {
+                let buffer: &'static mut [u8] = Box::leak(vec![0u8; 64 * 1024].into_boxed_slice());
+                let link = PlainLink::new(config.link_chunk, config.link_room);
+                engine.with_market(link, buffer).expect("the market stream attaches")
+            }
+        };
         Self {
             engine: Box::new(engine),
             now: START,
@@ -232,6 +284,8 @@ impl Pair {
             feed_connects_at: Vec::new(),
             stuck_timers: 0,
             wire: Vec::new(),
+            market: Market::new(SYMBOL),
+            market_up: false,
             ran_at: None,
             feed_up: false,
             venue_up: false,
@@ -283,6 +337,26 @@ impl Pair {
                     self.venue_up = false;
                     self.venue.disconnect();
                     self.engine.venue_closed(self.now);
+                }
+            }
+            if self.market_up {
+                while let Some(n) = self.engine.poll_transmit(self.now, Stream::Market, &mut buf) {
+                    moved = true;
+                    self.market.receive(&buf[..n]);
+                }
+                moved |= self.poll_events();
+            }
+            if self.market_up {
+                let bytes = self.market.take();
+                if !bytes.is_empty() {
+                    moved = true;
+                    self.engine.handle_market(self.now, &bytes);
+                }
+                if self.market.take_drop() {
+                    moved = true;
+                    self.market_up = false;
+                    self.market.disconnect();
+                    self.engine.market_closed(self.now);
                 }
             }
             if !moved {
@@ -346,6 +420,15 @@ impl Pair {
             Event::VenueClose => {
                 self.venue_up = false;
                 self.venue.disconnect();
+            }
+            Event::MarketConnect => {
+                self.market.accept();
+                self.market_up = true;
+                self.engine.market_connected(now);
+            }
+            Event::MarketClose => {
+                self.market_up = false;
+                self.market.disconnect();
             }
             _ => {}
         }
