@@ -1,13 +1,14 @@
-//! Fuzz body for the whole engine facade: any interleaving of feed bytes,
-//! venue bytes from two nodes, timer firings, reconnects, shutdown, the
-//! kill switch and dry runs of the fire path.
+//! Fuzz body for the whole engine facade: any interleaving of feed bytes
+//! from two nodes, venue bytes, market-data bytes, timer firings,
+//! reconnects, shutdown, the kill switch and dry runs of the fire path,
+//! with orders priced from the market-data stream's book.
 //! The TLS handshake is skipped (fixed keys the input never seals under),
 //! so venue bytes meet the record layer's authentication. Nothing may
 //! panic, the event queue stays bounded, and since no venue answer can
 //! pass that check, no order may ever leave.
 
-use hotline_core::engine::{Engine, NoStamp, Pricing, Settings, Stream, Timers};
-use hotline_core::order::{Decimal, Instrument, OrderType, Side};
+use hotline_core::engine::{BookPricing, Engine, NoStamp, Pricing, Settings, Stream, Timers};
+use hotline_core::order::{Decimal, Instrument, OrderType, Scale, Side, TimeInForce};
 use hotline_core::risk::Limits;
 use hotline_core::sign::HmacKey;
 use hotline_core::strategy::whale::Rules;
@@ -34,7 +35,7 @@ pub fn engine_streams(data: &[u8]) {
                     quantity: Decimal { int_digits: 3, decimals: 5 },
                 },
                 side: Side::Buy,
-                order_type: OrderType::Market,
+                order_type: OrderType::Limit(TimeInForce::Ioc),
                 resp_type: None,
                 client_order_id: Some(16),
             },
@@ -43,7 +44,15 @@ pub fn engine_streams(data: &[u8]) {
             recv_window: None,
         }),
         sizing: hotline_core::strategy::whale::Sizing { base_qty: 1, max_qty: 10 },
-        pricing: Pricing::Fixed { limit: 0, reference: 1 },
+        pricing: Pricing::Book(BookPricing {
+            offset_ticks: 5,
+            max_age_ns: 1_000_000_000,
+            host: "stream.example.com",
+            path: "/ws/btcusdt@bookTicker",
+            headers: &[],
+            symbol: "BTCUSDT",
+            scale: Scale { price: 2, qty: 5 },
+        }),
         max_tx_bytes: 4096,
         nodes: NODES,
         timers: Timers::default(),
@@ -52,6 +61,9 @@ pub fn engine_streams(data: &[u8]) {
     };
     let mut storage = Box::new(Storage::new());
     let link = Client::new(&mut storage, crate::tls::handover());
+    let mut market_storage = Box::new(Storage::new());
+    let market_link = Client::new(&mut market_storage, crate::tls::handover());
+    let mut market_message = vec![0u8; 4096];
     let mut feed = vec![0u8; 8192 * NODES];
     let mut message = vec![0u8; 4096];
     let Ok(mut engine) = Engine::new(
@@ -66,11 +78,15 @@ pub fn engine_streams(data: &[u8]) {
     ) else {
         panic!("the engine builds");
     };
+    let Ok(mut engine) = engine.with_market(market_link, &mut market_message) else {
+        panic!("the market stream attaches");
+    };
     let mut now = 1_000_000_000u64;
     for node in 0..NODES {
         engine.feed_connected(node, now);
     }
     engine.venue_connected(now);
+    engine.market_connected(now);
     let mut out = vec![0u8; 64 * 1024];
     let mut rest = data;
     while let [op, hi, lo, tail @ ..] = rest {
@@ -78,8 +94,8 @@ pub fn engine_streams(data: &[u8]) {
         let (input, next) = tail.split_at(len.min(tail.len()));
         rest = next;
         now += 1_000;
-        let node = usize::from(op / 8) % NODES;
-        match op % 8 {
+        let node = usize::from(op / 11) % NODES;
+        match op % 11 {
             0 => {
                 let _ = engine.handle_feed(node, now, input);
             }
@@ -89,6 +105,9 @@ pub fn engine_streams(data: &[u8]) {
             4 => engine.feed_connected(node, now),
             5 => engine.venue_closed(now),
             6 => engine.venue_connected(now),
+            7 => engine.handle_market(now, input),
+            8 => engine.market_closed(now),
+            9 => engine.market_connected(now),
             _ if len % 2 == 0 => engine.shutdown(now),
             _ => engine.kill(now),
         }
@@ -97,7 +116,7 @@ pub fn engine_streams(data: &[u8]) {
         }
         // A dry run between any two steps sends nothing.
         engine.warm(now);
-        for stream in (0..NODES).map(Stream::Feed).chain([Stream::Venue]) {
+        for stream in (0..NODES).map(Stream::Feed).chain([Stream::Venue, Stream::Market]) {
             let mut rounds = 0;
             while engine.poll_transmit(now, stream, &mut out).is_some() {
                 rounds += 1;

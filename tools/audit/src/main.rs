@@ -58,9 +58,9 @@ mod ws {
 mod sign_order_venue {
     use core::hint::black_box;
 
-    use hotline_core::order::{Decimal, Instrument, OrderType, Side, TimeInForce};
+    use hotline_core::order::{Decimal, Instrument, OrderType, Scale, Side, TimeInForce};
     use hotline_core::sign::{Ed25519Key, HmacKey, backend, base64_std, hex_lower, lanes, sign_many};
-    use hotline_core::venue::binance::decode;
+    use hotline_core::venue::binance::{MarketMessage, decode, decode_market_binary, decode_market_text};
     use hotline_core::venue::binance::{Auth, PlaceOrder, PreArmed, Session, Slot, Template, TimeUnit};
 
     pub(crate) fn exercise() {
@@ -108,6 +108,10 @@ mod sign_order_venue {
         let _ = black_box(base64_std(&ed.sign(black_box(b"m")), &mut out));
         black_box(backend().name());
         let _ = black_box(decode(&black_box(*b"{\"id\":\"1\",\"status\":200}")).is_ok());
+        let scale = Scale { price: black_box(2), qty: black_box(5) };
+        let ticker = black_box(*br#"{"u":1,"s":"BTCUSDT","b":"1.00","B":"1","a":"1.01","A":"1"}"#);
+        black_box(decode_market_text(&ticker, scale).map(|m| matches!(m, MarketMessage::Ticker(_))));
+        black_box(decode_market_binary(&black_box([0u8; 66]), scale).map(|t| t.touch.update_id));
     }
 }
 
@@ -287,8 +291,8 @@ mod tls {
 mod engine {
     use core::hint::black_box;
 
-    use hotline_core::engine::{Engine, NoStamp, Settings, Stream, Timers};
-    use hotline_core::order::{Decimal, Instrument, OrderType, Side};
+    use hotline_core::engine::{BookPricing, Engine, NoStamp, Pricing, Settings, Stream, Timers};
+    use hotline_core::order::{Decimal, Instrument, OrderType, Scale, Side, TimeInForce};
     use hotline_core::risk::Limits;
     use hotline_core::sign::{Ed25519Key, HmacKey};
     use hotline_core::strategy::whale::{Rules, Sizing};
@@ -299,15 +303,33 @@ mod engine {
     pub(crate) fn exercise() {
         let hmac = HmacKey::new(black_box(b"secret"));
         let ed25519 = Ed25519Key::from_seed(&black_box([7; 32]));
-        run(Auth::Hmac { api_key: black_box("key"), key: &hmac });
-        run(Auth::Ed25519 { api_key: black_box("key"), key: &ed25519 });
+        run(Auth::Hmac { api_key: black_box("key"), key: &hmac }, false);
+        run(Auth::Ed25519 { api_key: black_box("key"), key: &ed25519 }, true);
     }
 
-    /// The whole engine surface over a real TLS engine.
-    fn run(auth: Auth<'_>) {
+    /// The whole engine surface over a real TLS engine; with `book`,
+    /// limit orders priced from a market-data stream over a second one.
+    fn run(auth: Auth<'_>, book: bool) {
         let Some(handover) = crate::tls::handover(Suite::Aes128GcmSha256) else { return };
+        let Some(market_handover) = crate::tls::handover(Suite::Aes128GcmSha256) else { return };
         let mut storage = Storage::default();
+        let mut market_storage = Storage::default();
         let link = Client::new(&mut storage, handover);
+        let market_link = Client::new(&mut market_storage, market_handover);
+        let pricing = if book {
+            Pricing::Book(BookPricing {
+                offset_ticks: black_box(5),
+                max_age_ns: black_box(1_000_000),
+                host: black_box("stream.example.com"),
+                path: black_box("/ws/btcusdt@bestBidAsk"),
+                headers: &[("X-MBX-APIKEY", "key")],
+                symbol: black_box("BTCUSDT"),
+                scale: Scale { price: 2, qty: 5 },
+            })
+        } else {
+            Pricing::Fixed { limit: black_box(0), reference: black_box(1) }
+        };
+        let order_type = if book { OrderType::Limit(TimeInForce::Ioc) } else { OrderType::Market };
         let settings = Settings {
             host: black_box("example.com"),
             path: black_box("/ws-api/v3"),
@@ -319,7 +341,7 @@ mod engine {
                         quantity: Decimal { int_digits: 3, decimals: 5 },
                     },
                     side: Side::Buy,
-                    order_type: black_box(OrderType::Market),
+                    order_type: black_box(order_type),
                     resp_type: None,
                     client_order_id: Some(16),
                 },
@@ -328,7 +350,7 @@ mod engine {
                 recv_window: None,
             }),
             sizing: Sizing { base_qty: 1, max_qty: 10 },
-            pricing: Pricing::Fixed { limit: black_box(0), reference: black_box(1) },
+            pricing,
             max_tx_bytes: black_box(4096),
             nodes: black_box(2),
             timers: Timers::default(),
@@ -337,9 +359,14 @@ mod engine {
         };
         let mut feed = [0u8; 16384];
         let mut message = [0u8; 4096];
+        let mut market_message = [0u8; 4096];
         let limits = Limits::new(black_box(10), black_box(1_000), black_box(20));
-        let Ok(mut engine) =
+        let Ok(engine) =
             Engine::new(settings, Rules::default(), limits, link, NoStamp, &mut feed, &mut message, black_box([3; 32]))
+        else {
+            return;
+        };
+        let Ok(mut engine) = (if book { engine.with_market(market_link, &mut market_message) } else { Ok(engine) })
         else {
             return;
         };
@@ -347,6 +374,10 @@ mod engine {
         engine.feed_connected(black_box(0), black_box(1));
         engine.feed_connected(black_box(1), black_box(1));
         engine.venue_connected(black_box(1));
+        engine.market_connected(black_box(1));
+        black_box(engine.poll_transmit(black_box(2), Stream::Market, &mut out));
+        engine.handle_market(black_box(3), &black_box([23u8, 3, 3, 0, 4, 2, 0, 0, 0]));
+        black_box((engine.book().touch().map(|t| t.mid_half_ticks()), engine.market_state()));
         black_box(engine.poll_transmit(black_box(2), Stream::Feed(black_box(0)), &mut out));
         black_box(engine.poll_transmit(black_box(2), Stream::Venue, &mut out));
         let _ = black_box(engine.handle_feed(black_box(0), black_box(3), &black_box([0u8; 64])));
@@ -361,6 +392,8 @@ mod engine {
         engine.shutdown(black_box(6));
         engine.venue_closed(black_box(7));
         engine.venue_connect_failed(black_box(8));
+        engine.market_closed(black_box(8));
+        engine.market_connect_failed(black_box(9));
         engine.feed_closed(black_box(1), black_box(7));
         while let Some(event) = engine.poll_event() {
             crate::shown(format_args!("{event:?}"));
