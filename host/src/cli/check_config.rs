@@ -36,6 +36,15 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
     println!("venue:    {} ({}, {mode}; {trust})", venue.url, venue.network.name());
     println!("auth:     {auth}");
     println!("symbol:   {}", config.instrument.symbol);
+    match config.market_stream().map_err(|e| format!("{shown}: {e}"))? {
+        Some(m) => println!(
+            "market:   {} (orders priced {} ticks through the touch, book at most {} ms old)",
+            m.url,
+            m.offset_ticks,
+            m.max_age_ns / 1_000_000
+        ),
+        None => println!("market:   none (fixed prices from [instrument])"),
+    }
     for line in config.host.profile() {
         println!("host:     {line}");
     }

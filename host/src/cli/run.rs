@@ -13,15 +13,15 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use hotline::clock::Clock;
-use hotline::config::{self, Network, SecretKey};
-use hotline::driver::{self, Command, Control, Plan, Status};
+use hotline::config::{self, Encoding, MarketStream, Network, SecretKey};
+use hotline::driver::{self, Command, Control, MarketPlan, Plan, Status};
 use hotline::log::LogFile;
 use hotline::metrics;
 use hotline::net::ring::RingConfig;
 use hotline::net::socket;
 use hotline::signals::Signals;
 use hotline::tune;
-use hotline_core::engine::{Pricing, Settings, VenueState};
+use hotline_core::engine::{BookPricing, Pricing, Settings, VenueState};
 use hotline_core::sign::{Ed25519Key, HmacKey};
 use hotline_core::strategy::whale::WatchEntry;
 use hotline_core::venue::binance::Auth;
@@ -89,6 +89,14 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
         feeds.push((endpoint, addr));
     }
     let venue = socket::resolve(&format!("{}:{}", url.host, url.port)).map_err(|e| format!("venue.url: {e}"))?;
+    let market = config.market_stream()?;
+    let market_url = market.as_ref().map(MarketStream::wss_url).transpose().map_err(|e| format!("market.url: {e}"))?;
+    let market_addr = match &market_url {
+        Some(u) => {
+            Some(socket::resolve(&format!("{}:{}", u.host, u.port)).map_err(|e| format!("market.url: {e}"))?)
+        }
+        None => None,
+    };
 
     let mode = match config.venue.network {
         Network::Live => "LIVE TRADING: real orders, real money",
@@ -97,6 +105,15 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
     };
     eprintln!("hotline run: {mode}");
     eprintln!("  venue {} ({venue}), symbol {}", config.venue.url, config.instrument.symbol);
+    match (&market, market_addr) {
+        (Some(m), Some(addr)) => eprintln!(
+            "  market {} ({addr}): orders priced {} ticks through the touch, from a book at most {} ms old",
+            m.url,
+            m.offset_ticks,
+            m.max_age_ns / 1_000_000
+        ),
+        _ => eprintln!("  fixed prices from [instrument] (no [market] table)"),
+    }
     for (node, (endpoint, addr)) in feeds.iter().enumerate() {
         eprintln!("  node {node}: {endpoint} ({addr})");
     }
@@ -125,17 +142,31 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
     let scripts = config.strategy.watch_scripts()?;
     let watch: Vec<WatchEntry<'_>> = scripts.iter().map(|(script, kind)| WatchEntry { script, kind: *kind }).collect();
     let clock = Clock::new();
-    let host = if url.port == 443 { url.host.to_owned() } else { format!("{}:{}", url.host, url.port) };
+    let host = host_header(url.host, url.port);
+    let market_host = market_url.as_ref().map(|u| host_header(u.host, u.port)).unwrap_or_default();
+    let api_key_header = [("X-MBX-APIKEY", secrets.api_key.as_str())];
+    let pricing = match (&market, &market_url) {
+        (Some(m), Some(u)) => Pricing::Book(BookPricing {
+            offset_ticks: m.offset_ticks,
+            max_age_ns: m.max_age_ns,
+            host: &market_host,
+            path: u.path,
+            headers: if m.encoding == Encoding::Sbe { &api_key_header } else { &[] },
+            symbol: &config.instrument.symbol,
+            scale: config.instrument.core().scale(),
+        }),
+        _ => {
+            let (limit, reference) = config.instrument.fixed_prices();
+            Pricing::Fixed { limit, reference }
+        }
+    };
     let v = &config.venue;
     let settings = Settings {
         host: &host,
         path: url.path,
         venue: config.venue_settings(auth),
         sizing: config.strategy.sizing(),
-        pricing: Pricing::Fixed {
-            limit: config.instrument.limit_price_ticks.unwrap_or(0),
-            reference: config.instrument.reference_price_ticks,
-        },
+        pricing,
         max_tx_bytes: config.node.max_tx_bytes,
         nodes: feeds.len(),
         timers: config.timers(),
@@ -154,7 +185,7 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
         spin: config.host.spin,
         warm_every: config.host.warm_every(),
         metrics_listen,
-        market: None,
+        market: market_addr.zip(market_url).map(|(addr, u)| MarketPlan { addr, server_name: u.host.to_owned() }),
     };
     let signals = Signals::install().map_err(|e| format!("signals: {e}"))?;
     let mut control = RunControl { signals: &signals, venue: None, since: Instant::now(), stopping: false };
@@ -166,6 +197,12 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
         println!("{}", metrics::summary_table(&report.metrics, &counters));
     }
     report.check()
+}
+
+/// The `Host` header of a WebSocket upgrade: the name, with the port
+/// unless it is 443.
+fn host_header(host: &str, port: u16) -> String {
+    if port == 443 { host.to_owned() } else { format!("{host}:{port}") }
 }
 
 /// Stops on SIGINT/SIGTERM, prints the summary on SIGUSR1, and reports

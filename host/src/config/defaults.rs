@@ -105,3 +105,13 @@ pub(super) fn risk_orders_per_day() -> u32 {
 pub(super) fn host_mlock() -> bool {
     true
 }
+
+/// `market.offset_ticks`: two ticks through the touch.
+pub(super) fn market_offset_ticks() -> u64 {
+    2
+}
+
+/// `market.max_age_ms`: a second-old touch is the oldest priced from.
+pub(super) fn market_max_age_ms() -> u64 {
+    1000
+}

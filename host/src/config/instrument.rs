@@ -28,10 +28,12 @@ pub struct Instrument {
     pub qty_decimals: u8,
     /// Order type.
     pub order_type: OrderKind,
-    /// Limit price in ticks; required by the limit types, refused for market.
+    /// Limit price in ticks; required by the limit types without
+    /// `[market]`, refused otherwise.
     pub limit_price_ticks: Option<u64>,
-    /// Price in ticks the risk gate values orders at (notional = qty × price).
-    pub reference_price_ticks: u64,
+    /// Price in ticks the risk gate values market orders at (notional =
+    /// qty × price); required without `[market]`, refused with it.
+    pub reference_price_ticks: Option<u64>,
     /// Digits of `newClientOrderId`, the idempotency key of an order.
     #[serde(default = "defaults::instrument_client_order_id_digits")]
     pub client_order_id_digits: u8,
@@ -97,7 +99,13 @@ impl Instrument {
         largest(self.price_int_digits.saturating_add(self.price_decimals))
     }
 
-    pub(super) fn validate(&self, p: &mut Problems) {
+    /// Fixed prices: the limit price (limit types) and the reference price.
+    pub fn fixed_prices(&self) -> (u64, u64) {
+        (self.limit_price_ticks.unwrap_or(0), self.reference_price_ticks.unwrap_or(0))
+    }
+
+    /// `booked`: `[market]` prices every order from the live touch.
+    pub(super) fn validate(&self, p: &mut Problems, booked: bool) {
         p.require(
             (1..=20).contains(&self.symbol.len())
                 && self.symbol.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()),
@@ -115,8 +123,10 @@ impl Instrument {
             );
         }
         let limit = !matches!(self.order_type, OrderKind::Market);
+        const BOOKED: &str = "is not used: [market] prices every order from the live touch";
         match self.limit_price_ticks {
-            None => p.require(!limit, "instrument.limit_price_ticks", "is required by a limit order_type"),
+            Some(_) if booked => p.require(false, "instrument.limit_price_ticks", BOOKED),
+            None => p.require(!limit || booked, "instrument.limit_price_ticks", "is required by a limit order_type"),
             Some(ticks) => {
                 p.require(limit, "instrument.limit_price_ticks", "is not used by order_type = \"market\"");
                 p.require(
@@ -126,11 +136,15 @@ impl Instrument {
                 );
             }
         }
-        p.require(
-            self.reference_price_ticks > 0 && self.reference_price_ticks <= self.max_price(),
-            "instrument.reference_price_ticks",
-            "must be > 0 and fit the price digits",
-        );
+        match self.reference_price_ticks {
+            Some(_) if booked => p.require(false, "instrument.reference_price_ticks", BOOKED),
+            None => p.require(booked, "instrument.reference_price_ticks", "is required without [market]"),
+            Some(ticks) => p.require(
+                ticks > 0 && ticks <= self.max_price(),
+                "instrument.reference_price_ticks",
+                "must be > 0 and fit the price digits",
+            ),
+        }
         p.require(
             (1..=binance::REQUEST_ID_WIDTH).contains(&self.client_order_id_digits),
             "instrument.client_order_id_digits",

@@ -14,6 +14,7 @@ mod auth;
 mod defaults;
 mod host;
 mod instrument;
+mod market;
 mod node;
 mod risk;
 mod strategy;
@@ -29,6 +30,7 @@ use serde::Deserialize;
 pub use self::auth::{Auth, AuthMode, SecretKey, Secrets};
 pub use self::host::Host;
 pub use self::instrument::{Instrument, OrderKind};
+pub use self::market::{Encoding, Market, MarketStream};
 pub use self::node::{Node, OnGap};
 pub use self::risk::Risk;
 pub use self::strategy::{Strategy, UnlabeledSide, Watch, WatchKind};
@@ -50,6 +52,9 @@ pub struct Config {
     pub strategy: Strategy,
     /// The pre-trade risk gate.
     pub risk: Risk,
+    /// The market-data stream orders are priced from (absent: the
+    /// instrument's fixed prices).
+    pub market: Option<Market>,
     /// Thread, memory and socket tuning of this machine.
     #[serde(default)]
     pub host: Host,
@@ -117,7 +122,10 @@ impl Config {
         self.node.validate(&mut p);
         self.venue.validate(&mut p);
         self.auth.validate(&mut p);
-        self.instrument.validate(&mut p);
+        self.instrument.validate(&mut p, self.market.is_some());
+        if let Some(market) = &self.market {
+            market.validate(&mut p, self.venue.network, &self.instrument.symbol, self.auth.mode);
+        }
         self.strategy.validate(&mut p);
         self.risk.validate(&mut p);
         self.host.validate(&mut p);
@@ -169,6 +177,14 @@ impl Config {
             time_unit: self.venue.time_unit.into(),
             recv_window: self.venue.recv_window_ms,
         })
+    }
+
+    /// The market-data stream, when `[market]` prices orders.
+    pub fn market_stream(&self) -> Result<Option<MarketStream>, String> {
+        self.market
+            .as_ref()
+            .map(|m| m.stream(self.venue.network, &self.instrument.symbol, self.auth.mode))
+            .transpose()
     }
 
     /// Reads the API key and secret the `[auth]` table names.
@@ -285,6 +301,33 @@ mod tests {
         assert_eq!(OrderType::from(config.instrument.order_type), OrderType::Limit(TimeInForce::Ioc));
         let err = edited("order_type = \"market\"", "order_type = \"market\"\nlimit_price_ticks = 1").unwrap_err();
         assert!(err.contains("is not used by order_type"), "{err}");
+    }
+
+    #[test]
+    fn a_market_table_prices_orders_from_the_book() {
+        let booked = "order_type = \"limit_ioc\"";
+        let text = EXAMPLE
+            .replacen("order_type = \"market\"", booked, 1)
+            .replacen("reference_price_ticks = 9000000\n", "", 1)
+            .replacen("# [market]", "[market]", 1)
+            .replacen("# offset_ticks = 2", "offset_ticks = 3", 1);
+        let config = parse(&text).unwrap();
+        let stream = config.market_stream().unwrap().unwrap();
+        assert_eq!(stream.url, "wss://stream.testnet.binance.vision/ws/btcusdt@bookTicker");
+        assert_eq!(stream.encoding, Encoding::Json);
+        assert_eq!((stream.offset_ticks, stream.max_age_ns), (3, 1_000_000_000));
+        assert_eq!(config.limits().price_collar_bps, Some(50));
+        // Fixed prices beside [market] would be silently ignored: refused.
+        let both = text.replacen(booked, "order_type = \"limit_ioc\"\nlimit_price_ticks = 1", 1);
+        let err = parse(&both).unwrap_err();
+        assert!(err.contains("instrument.limit_price_ticks: is not used: [market] prices"), "{err}");
+        let sbe = text.replacen("# encoding = \"json\"", "encoding = \"sbe\"", 1);
+        let err = parse(&sbe).unwrap_err();
+        assert!(err.contains("market.encoding: \"sbe\" needs an Ed25519"), "{err}");
+        let err = edited("reference_price_ticks = 9000000\n", "").unwrap_err();
+        assert!(err.contains("instrument.reference_price_ticks: is required without [market]"), "{err}");
+        let off = text.replacen("price_collar_bps = 50", "price_collar_bps = 0", 1);
+        assert_eq!(parse(&off).unwrap().limits().price_collar_bps, None);
     }
 
     #[test]

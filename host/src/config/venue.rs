@@ -131,19 +131,24 @@ pub struct WssUrl<'a> {
     pub path: &'a str,
 }
 
+/// A `wss://host[:port]/path` URL split into its parts.
+pub(super) fn parse_wss(url: &str) -> Result<WssUrl<'_>, String> {
+    let rest = url.strip_prefix("wss://").ok_or("must start with wss:// (TLS is not optional)")?;
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) => (host, port.parse::<u16>().ok().filter(|p| *p != 0).ok_or("port must be 1-65535")?),
+        None => (authority, 443),
+    };
+    if host.is_empty() || host.contains(['@', '?', '#', ' ']) {
+        return Err("needs a host: wss://host[:port]/path".to_owned());
+    }
+    Ok(WssUrl { host, port, path: if path.is_empty() { "/" } else { path } })
+}
+
 impl Venue {
     /// `url` split into host, port and path.
     pub fn wss_url(&self) -> Result<WssUrl<'_>, String> {
-        let rest = self.url.strip_prefix("wss://").ok_or("must start with wss:// (TLS is not optional)")?;
-        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((host, port)) => (host, port.parse::<u16>().ok().filter(|p| *p != 0).ok_or("port must be 1-65535")?),
-            None => (authority, 443),
-        };
-        if host.is_empty() || host.contains(['@', '?', '#', ' ']) {
-            return Err("needs a host: wss://host[:port]/path".to_owned());
-        }
-        Ok(WssUrl { host, port, path: if path.is_empty() { "/" } else { path } })
+        parse_wss(&self.url)
     }
 
     /// The venue's timers as the engine takes them (the feed's watchdog is
