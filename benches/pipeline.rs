@@ -20,6 +20,7 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main};
 use hotline::clock::Clock;
 use hotline::lab::bench::baseline::Baseline;
+use hotline::lab::bench::pipeline::Priced;
 use hotline::lab::bench::report::{Runs, in_process};
 use hotline::lab::bench::{Harness, Pace, Pki, Tally, pipeline};
 use hotline::metrics::Stage;
@@ -73,6 +74,23 @@ fn pipelines(c: &mut Criterion) {
     eprintln!("\nper stage, over every iteration above (clock: {}):\n{}", clock.source(), runs.table());
 }
 
+/// What pricing from the book costs (issue 14): IOC limit orders at a
+/// constant price against the same orders priced through the live touch
+/// of a market-data stream, back to back.
+fn pricing(c: &mut Criterion) {
+    let clock = Clock::new();
+    let pki = Pki::generate().expect("certificates");
+    let mut g = c.benchmark_group("pricing");
+    g.warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3)).sample_size(50);
+    for (name, priced) in [("fixed-limit", Priced::FixedLimit), ("book", Priced::Book)] {
+        let mut tally = Tally::new(false);
+        pipeline::priced(&pki, &clock, 1, priced, |h| bench(&mut g, name, h, &mut tally, false)).expect(name);
+        let p50 = tally.metrics.quantiles(Stage::TickToWire).map(|q| q.p50);
+        eprintln!("pricing/{name}: tick-to-wire p50 {p50:?} ns");
+    }
+    g.finish();
+}
+
 /// The gap before each whale in the sparse group.
 const GAP: Duration = Duration::from_millis(10);
 
@@ -113,5 +131,5 @@ fn sparse(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, pipelines, sparse);
+criterion_group!(benches, pipelines, pricing, sparse);
 criterion_main!(benches);

@@ -7,6 +7,7 @@
 //! crossed book, the gate's collar holds, and the stream has its own
 //! watchdog, reconnect and rotation.
 
+#[allow(dead_code)]
 mod engine_harness;
 
 use engine_harness::market::Quote;
@@ -26,7 +27,7 @@ fn config(book: BookSetup) -> Config {
 }
 
 fn streaming(book: BookSetup) -> Pair {
-    let mut pair = Pair::trading(config(book));
+    let pair = Pair::trading(config(book));
     assert_eq!(pair.engine.market_state(), Some(MarketState::Streaming), "{:?}", pair.events);
     pair
 }

@@ -268,7 +268,7 @@ fn drive(
     let mut engine = Engine::new(settings, rules, limits, link, clock, &mut feed_buffer, &mut message_buffer, seed)
         .map_err(|e| format!("engine: {e:?}"))?;
     if let Some(link) = market {
-        engine = engine.with_market(link, &mut market_buffer).map_err(|e| format!("engine: {e:?}"))?;
+        engine.attach_market(link, &mut market_buffer).map_err(|e| format!("engine: {e:?}"))?;
     }
     let mut ring = Ring::sparse(&plan.ring, FEED + nodes).map_err(|e| format!("io_uring: {e}"))?;
     let server = match plan.metrics_listen {

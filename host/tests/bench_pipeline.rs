@@ -7,6 +7,7 @@
 
 use hotline::clock::Clock;
 use hotline::lab::bench::baseline::Baseline;
+use hotline::lab::bench::pipeline::Priced;
 use hotline::lab::bench::report::{Gap, in_process, sparse};
 use hotline::lab::bench::{Harness, Pace, Pki, Tally, compare, pipeline};
 use hotline::metrics::Stage;
@@ -31,6 +32,25 @@ fn every_pipeline_sends_each_whale_and_hotline_signs_like_the_baseline() {
     assert!(payload.starts_with("apiKey="), "{payload}");
     assert!(payload.contains("&quantity=000.00300&side=SELL&symbol=BTCUSDT&"), "{payload}");
     assert_eq!(orders[0].signature.len(), 64);
+}
+
+#[test]
+fn book_priced_orders_go_through_the_touch() {
+    let clock = Clock::new();
+    let pki = Pki::generate().unwrap();
+    for (priced, price) in [(Priced::FixedLimit, "price=0095000.00&"), (Priced::Book, "price=0094999.97&")] {
+        let mut tally = Tally::new(true);
+        pipeline::priced(&pki, &clock, 1, priced, |h| h.run(5, &mut tally, &mut Pace::back_to_back()))
+            .unwrap()
+            .unwrap();
+        let orders = tally.orders.unwrap();
+        assert_eq!(orders.len(), 5);
+        for order in &orders {
+            let payload = String::from_utf8(order.payload.clone()).unwrap();
+            // A sell at the bid (94 999.99) minus 2 ticks, or at the constant.
+            assert!(payload.contains(price) && payload.contains("timeInForce=IOC"), "{priced:?}: {payload}");
+        }
+    }
 }
 
 #[test]

@@ -260,16 +260,14 @@ impl Pair {
             config.seed,
         )
         .expect("the engine builds");
-        let engine = match config.book {
-            None => engine,
-            Some(_) => {
-                let buffer: &'static mut [u8] = Box::leak(vec![0u8; 64 * 1024].into_boxed_slice());
-                let link = PlainLink::new(config.link_chunk, config.link_room);
-                engine.with_market(link, buffer).expect("the market stream attaches")
-            }
-        };
+        let mut engine = Box::new(engine);
+        if config.book.is_some() {
+            let buffer: &'static mut [u8] = Box::leak(vec![0u8; 64 * 1024].into_boxed_slice());
+            let link = PlainLink::new(config.link_chunk, config.link_room);
+            engine.attach_market(link, buffer).expect("the market stream attaches");
+        }
         Self {
-            engine: Box::new(engine),
+            engine,
             now: START,
             venue: Venue::new(venue_keys(config.key), UNIX_OFFSET_NS),
             node: Node::default(),

@@ -379,7 +379,7 @@ impl<'a, L: Link, C: super::Stamp> Engine<'a, L, C> {
     /// prices orders from, over `link` (its own TLS client), with
     /// `message_buffer` to reassemble its messages. The first event asks
     /// the host to connect it.
-    pub fn with_market(mut self, link: L, message_buffer: &'a mut [u8]) -> Result<Self, super::SetupError> {
+    pub fn attach_market(&mut self, link: L, message_buffer: &'a mut [u8]) -> Result<(), super::SetupError> {
         let super::Pricing::Book(stream) = self.st.settings.pricing else {
             return Err(super::SetupError::NoBookPricing);
         };
@@ -389,7 +389,7 @@ impl<'a, L: Link, C: super::Stamp> Engine<'a, L, C> {
             ws::Client::connect(&request, &mut scratch, message_buffer).map_err(super::SetupError::MarketEndpoint)?;
         self.market = Some(Market::new(Outbox::new(link, ws), stream));
         self.st.push(Event::MarketConnect);
-        Ok(self)
+        Ok(())
     }
 
     /// The host connected TCP to the market-data stream.

@@ -78,9 +78,9 @@ pub fn engine_streams(data: &[u8]) {
     ) else {
         panic!("the engine builds");
     };
-    let Ok(mut engine) = engine.with_market(market_link, &mut market_message) else {
+    if engine.attach_market(market_link, &mut market_message).is_err() {
         panic!("the market stream attaches");
-    };
+    }
     let mut now = 1_000_000_000u64;
     for node in 0..NODES {
         engine.feed_connected(node, now);

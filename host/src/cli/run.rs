@@ -92,9 +92,7 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
     let market = config.market_stream()?;
     let market_url = market.as_ref().map(MarketStream::wss_url).transpose().map_err(|e| format!("market.url: {e}"))?;
     let market_addr = match &market_url {
-        Some(u) => {
-            Some(socket::resolve(&format!("{}:{}", u.host, u.port)).map_err(|e| format!("market.url: {e}"))?)
-        }
+        Some(u) => Some(socket::resolve(&format!("{}:{}", u.host, u.port)).map_err(|e| format!("market.url: {e}"))?),
         None => None,
     };
 

@@ -181,10 +181,7 @@ impl Config {
 
     /// The market-data stream, when `[market]` prices orders.
     pub fn market_stream(&self) -> Result<Option<MarketStream>, String> {
-        self.market
-            .as_ref()
-            .map(|m| m.stream(self.venue.network, &self.instrument.symbol, self.auth.mode))
-            .transpose()
+        self.market.as_ref().map(|m| m.stream(self.venue.network, &self.instrument.symbol, self.auth.mode)).transpose()
     }
 
     /// Reads the API key and secret the `[auth]` table names.

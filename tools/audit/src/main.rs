@@ -361,15 +361,14 @@ mod engine {
         let mut message = [0u8; 4096];
         let mut market_message = [0u8; 4096];
         let limits = Limits::new(black_box(10), black_box(1_000), black_box(20));
-        let Ok(engine) =
+        let Ok(mut engine) =
             Engine::new(settings, Rules::default(), limits, link, NoStamp, &mut feed, &mut message, black_box([3; 32]))
         else {
             return;
         };
-        let Ok(mut engine) = (if book { engine.with_market(market_link, &mut market_message) } else { Ok(engine) })
-        else {
+        if book && engine.attach_market(market_link, &mut market_message).is_err() {
             return;
-        };
+        }
         let mut out = [0u8; 2048];
         engine.feed_connected(black_box(0), black_box(1));
         engine.feed_connected(black_box(1), black_box(1));

@@ -16,10 +16,12 @@
 //! `handle_feed` to after the record is copied out.
 
 use hotline_core::btc::tx::Tx;
-use hotline_core::engine::{Engine, Event, Link, Pricing, Settings, Stages, Stream, Timers, VenueState};
+use hotline_core::engine::{
+    BookPricing, Engine, Event, Link, MarketState, Pricing, Settings, Stages, Stream, Timers, VenueState,
+};
 use hotline_core::feed::bitcoind::{self, Subscriber, Topic};
 use hotline_core::feed::zmtp;
-use hotline_core::order::{OrderType, Side};
+use hotline_core::order::{OrderType, Side, TimeInForce};
 use hotline_core::risk::{Gate, OrderRequest};
 use hotline_core::sign::HmacKey;
 use hotline_core::strategy::whale::{Decision, Detector};
@@ -46,12 +48,27 @@ const OUT: usize = 64 * 1024;
 /// Steps allowed for connecting before giving up.
 const CONNECT_STEPS: usize = 64;
 
-/// The order every signal places: a market order on the signal's side.
-fn place_order() -> PlaceOrder<'static> {
+/// How the engine's orders are priced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priced {
+    /// Market orders, valued at the reference price.
+    Market,
+    /// IOC limit orders at the reference price: a constant.
+    FixedLimit,
+    /// IOC limit orders through the touch of a market-data stream (a
+    /// second in-memory rustls server publishing a `bookTicker`).
+    Book,
+}
+
+/// The order every signal places, on the signal's side.
+fn place_order(priced: Priced) -> PlaceOrder<'static> {
     PlaceOrder {
         instrument: INSTRUMENT,
         side: Side::Sell,
-        order_type: OrderType::Market,
+        order_type: match priced {
+            Priced::Market => OrderType::Market,
+            Priced::FixedLimit | Priced::Book => OrderType::Limit(TimeInForce::Ioc),
+        },
         resp_type: None,
         client_order_id: Some(ID_WIDTH),
     }
@@ -69,25 +86,53 @@ fn pub_hello() -> Result<Vec<u8>, String> {
 }
 
 /// Runs `f` with hotline's engine reading `nodes` nodes, connected to a
-/// fresh in-memory venue and trading. Each whale reaches node 0 first and
-/// is timed; with several nodes its copies reach the others after its
-/// order is out, untimed, as relayed copies do.
+/// fresh in-memory venue and trading market orders. Each whale reaches
+/// node 0 first and is timed; with several nodes its copies reach the
+/// others after its order is out, untimed, as relayed copies do.
 pub fn hotline<R>(pki: &Pki, clock: &Clock, nodes: usize, f: impl FnOnce(&mut dyn Harness) -> R) -> Result<R, String> {
+    priced(pki, clock, nodes, Priced::Market, f)
+}
+
+/// [`hotline`] with orders priced as `priced` says.
+pub fn priced<R>(
+    pki: &Pki,
+    clock: &Clock,
+    nodes: usize,
+    priced: Priced,
+    f: impl FnOnce(&mut dyn Harness) -> R,
+) -> Result<R, String> {
     let verifier = HostVerifier::new(Some(std::slice::from_ref(&pki.ca)), Vec::new())?;
     let mut storage = Box::new(Storage::new());
     let link = Client::new(&mut storage, Rustls::new("localhost", verifier, false)?);
+    let verifier = HostVerifier::new(Some(std::slice::from_ref(&pki.ca)), Vec::new())?;
+    let mut market_storage = Box::new(Storage::new());
+    let market_link = Client::new(&mut market_storage, Rustls::new("localhost", verifier, false)?);
+    let pricing = match priced {
+        Priced::Market => Pricing::Fixed { limit: 0, reference: REFERENCE_PRICE },
+        Priced::FixedLimit => Pricing::Fixed { limit: REFERENCE_PRICE, reference: REFERENCE_PRICE },
+        Priced::Book => Pricing::Book(BookPricing {
+            offset_ticks: 2,
+            // The touch is published once: it never ages here.
+            max_age_ns: u64::MAX,
+            host: "localhost",
+            path: "/ws/btcusdt@bookTicker",
+            headers: &[],
+            symbol: INSTRUMENT.symbol,
+            scale: INSTRUMENT.scale(),
+        }),
+    };
     let key = HmacKey::new(SECRET.as_bytes());
     let settings = Settings {
         host: "localhost",
         path: "/ws-api/v3",
         venue: venue::Settings::Binance(binance::Settings {
-            order: place_order(),
+            order: place_order(priced),
             auth: Auth::Hmac { api_key: API_KEY, key: &key },
             time_unit: TimeUnit::Millis,
             recv_window: None,
         }),
         sizing: SIZING,
-        pricing: Pricing::Fixed { limit: 0, reference: REFERENCE_PRICE },
+        pricing,
         max_tx_bytes: MAX_TX_BYTES,
         nodes,
         timers: Timers::default(),
@@ -96,11 +141,19 @@ pub fn hotline<R>(pki: &Pki, clock: &Clock, nodes: usize, f: impl FnOnce(&mut dy
     };
     let mut feed_buffer = vec![0u8; (MAX_TX_BYTES + 64 * 1024) * nodes].into_boxed_slice();
     let mut message_buffer = vec![0u8; MESSAGE_BUFFER].into_boxed_slice();
-    let engine =
+    let mut market_buffer = vec![0u8; MESSAGE_BUFFER].into_boxed_slice();
+    let mut engine =
         Engine::new(settings, rules(), limits(), link, clock, &mut feed_buffer, &mut message_buffer, crate::entropy()?)
             .map_err(|e| format!("engine: {e:?}"))?;
+    let market = if priced == Priced::Book {
+        engine.attach_market(market_link, &mut market_buffer).map_err(|e| format!("engine: {e:?}"))?;
+        Some(Venue::new(pki.server.clone(), true)?)
+    } else {
+        None
+    };
     let mut h = Hotline {
         engine,
+        market,
         venue: Venue::new(pki.server.clone(), true)?,
         clock,
         whales: Whales::new(),
@@ -117,6 +170,8 @@ pub fn hotline<R>(pki: &Pki, clock: &Clock, nodes: usize, f: impl FnOnce(&mut dy
 struct Hotline<'a, 'c, L> {
     engine: Engine<'a, L, &'c Clock>,
     venue: Venue,
+    /// The market-data server, with book pricing.
+    market: Option<Venue>,
     clock: &'c Clock,
     whales: Whales,
     out: Box<[u8]>,
@@ -140,6 +195,7 @@ impl<L: Link> Hotline<'_, '_, L> {
             self.engine.handle_feed(node, now, &pub_hello()?).map_err(|e| format!("feed: {e:?}"))?;
             while self.engine.poll_transmit(now, Stream::Feed(node), &mut self.out).is_some() {}
         }
+        self.connect_market()?;
         for _ in 0..CONNECT_STEPS {
             if self.engine.venue_state() == VenueState::Trading {
                 return self.drain_events(|_| Ok(()));
@@ -154,6 +210,41 @@ impl<L: Link> Hotline<'_, '_, L> {
             self.drain_events(|_| Ok(()))?;
         }
         Err(format!("the venue session is {:?}, not trading", self.engine.venue_state()))
+    }
+
+    /// With book pricing: the market-data stream up, and one touch in the
+    /// book, a cent either side of the reference price.
+    fn connect_market(&mut self) -> Result<(), String> {
+        let Some(market) = &mut self.market else { return Ok(()) };
+        let now = self.clock.now_ns();
+        self.engine.market_connected(now);
+        for _ in 0..CONNECT_STEPS {
+            if self.engine.market_state() == Some(MarketState::Streaming) {
+                let (bid, ask) = (REFERENCE_PRICE - 1, REFERENCE_PRICE + 1);
+                let ticker = format!(
+                    r#"{{"u":1,"s":"BTCUSDT","b":"{}.{:02}","B":"1.00000000","a":"{}.{:02}","A":"1.00000000"}}"#,
+                    bid / 100,
+                    bid % 100,
+                    ask / 100,
+                    ask % 100
+                );
+                market.publish(&ticker)?;
+                while let Some(record) = market.pop_record() {
+                    self.engine.handle_market(now, &record);
+                }
+                return match self.engine.book().touch() {
+                    Some(_) => Ok(()),
+                    None => Err(format!("the book took no touch: {:?}", self.engine.poll_event())),
+                };
+            }
+            while let Some(n) = self.engine.poll_transmit(now, Stream::Market, &mut self.out) {
+                market.receive(&self.out[..n])?;
+            }
+            while let Some(record) = market.pop_record() {
+                self.engine.handle_market(now, &record);
+            }
+        }
+        Err(format!("the market stream is {:?}, not streaming", self.engine.market_state()))
     }
 
     /// Polls every event, failing on a lost connection or a lost order.
@@ -325,7 +416,8 @@ pub fn pre_armed<R>(
     let key = HmacKey::new(SECRET.as_bytes());
     let session =
         Session { auth: Auth::Hmac { api_key: API_KEY, key: &key }, time: TimeUnit::Millis, recv_window: None };
-    let template = Template::order_place(&place_order(), &session).map_err(|e| format!("template: {e:?}"))?;
+    let template =
+        Template::order_place(&place_order(Priced::Market), &session).map_err(|e| format!("template: {e:?}"))?;
     let mut sub = Subscriber::new(&[Topic::RawTx], MAX_TX_BYTES);
     while sub.poll_transmit(&mut out).map_err(|e| format!("feed: {e:?}"))?.is_some() {}
     let hello = pub_hello()?;

@@ -126,6 +126,14 @@ impl Venue {
         self.serve()
     }
 
+    /// Sends `text` as one WebSocket message (a market-data update), sealed
+    /// in its own record.
+    pub(crate) fn publish(&mut self, text: &str) -> Result<(), String> {
+        let Ws::Open(ws) = &mut self.ws else { return Err("publish before the upgrade".to_owned()) };
+        ws.send(Message::text(text.to_owned())).map_err(|e| format!("market send: {e}"))?;
+        self.seal()
+    }
+
     /// The next TLS bytes for the client: handshake flights, then one
     /// answer per call.
     pub(crate) fn pop_record(&mut self) -> Option<Vec<u8>> {
