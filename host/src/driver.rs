@@ -300,8 +300,10 @@ fn drive(
             match done {
                 Completion::Received { conn, len } if len > 0 && !sockets[conn].closing => {
                     // Warm path only: connection set-up (the handshake's
-                    // certificate checks) allocates and is not timed either.
-                    let warm = engine.venue_state() == VenueState::Trading;
+                    // certificate checks) allocates and is not timed either,
+                    // on the venue's connection or the market stream's.
+                    let warm = engine.venue_state() == VenueState::Trading
+                        && (conn != MARKET || engine.market_state() == Some(MarketState::Streaming));
                     let before = alloc_count::allocations();
                     let data = ring.received(conn, len);
                     let result = contain(|| match conn {
