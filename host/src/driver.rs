@@ -438,6 +438,7 @@ fn drive(
                 events_dropped: engine.events_dropped(),
                 hot_path_allocations: hot_allocs,
                 venue: status.venue,
+                market: engine.market_state(),
                 kill: engine.gate().killed(),
                 nodes: engine.node_stats().len(),
                 node: NodeCounts::of(engine.node_stats()),

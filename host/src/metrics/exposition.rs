@@ -9,11 +9,13 @@
 
 use std::fmt::Write as _;
 
-use hotline_core::engine::VenueState;
+use hotline_core::engine::{MarketState, VenueState};
 use hotline_core::risk::KillCause;
 
 use super::Stage;
-use super::live::{BucketCounts, NODE_BUCKETS, NodeCounts, STAGE_BOUNDS_NS, STAGE_BUCKETS, Snapshot, VENUE_STATES};
+use super::live::{
+    BucketCounts, MARKET_STATES, NODE_BUCKETS, NodeCounts, STAGE_BOUNDS_NS, STAGE_BUCKETS, Snapshot, VENUE_STATES,
+};
 
 /// The `Content-Type` of the format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -164,6 +166,19 @@ pub const fn venue_label(state: VenueState) -> &'static str {
     }
 }
 
+/// A market-data state's `state` label.
+pub const fn market_label(state: MarketState) -> &'static str {
+    match state {
+        MarketState::Connecting => "connecting",
+        MarketState::Tls => "tls",
+        MarketState::Upgrading => "upgrading",
+        MarketState::Streaming => "streaming",
+        MarketState::Closing => "closing",
+        MarketState::Backoff => "backoff",
+        MarketState::Closed => "closed",
+    }
+}
+
 /// The kill switch causes by `cause` label.
 const KILL_CAUSES: [&str; 4] = ["manual", "consecutive_rejects", "feed_gap", "bad_signature"];
 
@@ -226,6 +241,14 @@ pub fn write_state(w: &mut Writer, s: &Snapshot) {
     w.family("hotline_venue_state", Kind::Gauge, "The venue session's state: 1 for the current one.");
     for state in VENUE_STATES {
         w.sample("hotline_venue_state", &[("state", venue_label(state))], u64::from(state == s.venue));
+    }
+    w.family(
+        "hotline_market_state",
+        Kind::Gauge,
+        "The market-data stream's state: 1 for the current one (all 0 without [market]).",
+    );
+    for state in MARKET_STATES {
+        w.sample("hotline_market_state", &[("state", market_label(state))], u64::from(s.market == Some(state)));
     }
     w.family("hotline_feed_up", Kind::Gauge, "1 while a feed node is up.");
     w.sample("hotline_feed_up", &[], u64::from(s.feed_up()));
@@ -340,6 +363,7 @@ mod tests {
             events_dropped: 0,
             hot_path_allocations: 0,
             venue: VenueState::Syncing,
+            market: None,
             kill: Some(KillCause::ConsecutiveRejects(5)),
             nodes: 2,
             node: [NodeCounts { up: true, ..NodeCounts::default() }; hotline_core::engine::MAX_NODES],
@@ -414,6 +438,15 @@ hotline_venue_state{state=\"draining\"} 0
 hotline_venue_state{state=\"closing\"} 0
 hotline_venue_state{state=\"backoff\"} 0
 hotline_venue_state{state=\"closed\"} 0
+# HELP hotline_market_state The market-data stream's state: 1 for the current one (all 0 without [market]).
+# TYPE hotline_market_state gauge
+hotline_market_state{state=\"connecting\"} 0
+hotline_market_state{state=\"tls\"} 0
+hotline_market_state{state=\"upgrading\"} 0
+hotline_market_state{state=\"streaming\"} 0
+hotline_market_state{state=\"closing\"} 0
+hotline_market_state{state=\"backoff\"} 0
+hotline_market_state{state=\"closed\"} 0
 # HELP hotline_feed_up 1 while a feed node is up.
 # TYPE hotline_feed_up gauge
 hotline_feed_up 1

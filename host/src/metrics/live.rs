@@ -13,7 +13,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering, fence};
 
-use hotline_core::engine::{Counters, LagHistogram, MAX_NODES, NodeStats, VenueState};
+use hotline_core::engine::{Counters, LagHistogram, MAX_NODES, MarketState, NodeStats, VenueState};
 use hotline_core::risk::KillCause;
 
 use super::Stage;
@@ -86,6 +86,30 @@ pub const fn venue_index(state: VenueState) -> usize {
     }
 }
 
+/// Every market-data state, in the order of [`market_index`].
+pub const MARKET_STATES: [MarketState; 7] = [
+    MarketState::Connecting,
+    MarketState::Tls,
+    MarketState::Upgrading,
+    MarketState::Streaming,
+    MarketState::Closing,
+    MarketState::Backoff,
+    MarketState::Closed,
+];
+
+/// A market-data state's position in [`MARKET_STATES`].
+pub const fn market_index(state: MarketState) -> usize {
+    match state {
+        MarketState::Connecting => 0,
+        MarketState::Tls => 1,
+        MarketState::Upgrading => 2,
+        MarketState::Streaming => 3,
+        MarketState::Closing => 4,
+        MarketState::Backoff => 5,
+        MarketState::Closed => 6,
+    }
+}
+
 /// What the engine thread publishes each turn, and what a reader gets back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Snapshot {
@@ -99,6 +123,8 @@ pub struct Snapshot {
     pub hot_path_allocations: u64,
     /// The venue session.
     pub venue: VenueState,
+    /// The market-data stream, when orders are priced from the book.
+    pub market: Option<MarketState>,
     /// The kill switch, when engaged.
     pub kill: Option<KillCause>,
     /// Feed nodes configured; the first this many of `node` are theirs.
@@ -143,6 +169,7 @@ impl Default for Snapshot {
             events_dropped: 0,
             hot_path_allocations: 0,
             venue: VenueState::Connecting,
+            market: None,
             kill: None,
             nodes: 0,
             node: [NodeCounts::default(); MAX_NODES],
@@ -151,8 +178,9 @@ impl Default for Snapshot {
 }
 
 /// Words of a [`Snapshot`] before its nodes: the 18 engine counters, then
-/// unresolved, events dropped, allocations, venue, kill switch and nodes.
-const BASE_WORDS: usize = 24;
+/// unresolved, events dropped, allocations, venue, market stream, kill
+/// switch and nodes.
+const BASE_WORDS: usize = 25;
 /// Words of one [`NodeCounts`].
 const NODE_WORDS: usize = 5;
 const WORDS: usize = BASE_WORDS + NODE_WORDS * MAX_NODES;
@@ -188,6 +216,7 @@ impl Snapshot {
             self.events_dropped,
             self.hot_path_allocations,
             venue_index(self.venue) as u64,
+            self.market.map_or(0, |m| market_index(m) as u64 + 1),
             kill_word(self.kill),
             self.nodes as u64,
         ];
@@ -226,6 +255,7 @@ impl Snapshot {
                 events_dropped,
                 hot_path_allocations,
                 venue,
+                market,
                 kill,
                 node_count,
             ],
@@ -264,6 +294,11 @@ impl Snapshot {
             events_dropped,
             hot_path_allocations,
             venue: usize::try_from(venue).ok().and_then(|i| VENUE_STATES.get(i)).copied().unwrap_or(VenueState::Closed),
+            market: usize::try_from(market)
+                .ok()
+                .and_then(|i| i.checked_sub(1))
+                .and_then(|i| MARKET_STATES.get(i))
+                .copied(),
             kill: kill_cause(kill),
             nodes: usize::try_from(node_count).unwrap_or(0).min(MAX_NODES),
             node,
@@ -534,6 +569,7 @@ mod tests {
             events_dropped: 16,
             hot_path_allocations: 17,
             venue: VenueState::Backoff,
+            market: Some(MarketState::Closed),
             kill: Some(KillCause::ConsecutiveRejects(u32::MAX)),
             nodes: MAX_NODES,
             node: std::array::from_fn(|i| {
@@ -553,6 +589,9 @@ mod tests {
         }
         for (i, state) in VENUE_STATES.into_iter().enumerate() {
             assert_eq!(venue_index(state), i);
+        }
+        for (i, state) in MARKET_STATES.into_iter().enumerate() {
+            assert_eq!(market_index(state), i);
         }
     }
 

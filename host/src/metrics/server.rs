@@ -15,13 +15,13 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use hotline_core::Status;
-use hotline_core::engine::{LagHistogram, VenueState};
+use hotline_core::engine::{LagHistogram, MarketState, VenueState};
 
 use super::Stage;
 use super::exposition::{self, Writer};
 use super::http;
 use super::live::{self, Live, Snapshot};
-use crate::driver::venue_state_name;
+use crate::driver::{market_state_name, venue_state_name};
 
 /// The longest a client may take to send its request head.
 pub const READ_DEADLINE: Duration = Duration::from_secs(2);
@@ -198,6 +198,9 @@ pub fn health(s: &Snapshot) -> Result<(), String> {
     if s.venue != VenueState::Trading {
         reasons.push_str(&format!("venue {}\n", venue_state_name(s.venue)));
     }
+    if let Some(market) = s.market.filter(|m| *m != MarketState::Streaming) {
+        reasons.push_str(&format!("market data {}\n", market_state_name(market)));
+    }
     if !s.feed_up() {
         reasons.push_str("feed down\n");
     }
@@ -235,6 +238,10 @@ mod tests {
         down.node[1].up = true;
         assert_eq!(health(&down), Ok(()), "a second node is up");
         assert_eq!(health(&Snapshot { nodes: 1, ..down }), Err("feed down\n".to_owned()), "not configured");
+        let priced = Snapshot { market: Some(MarketState::Streaming), ..trading };
+        assert_eq!(health(&priced), Ok(()));
+        let blind = Snapshot { market: Some(MarketState::Backoff), ..trading };
+        assert_eq!(health(&blind), Err("market data backoff\n".to_owned()));
         let killed = Snapshot { kill: Some(KillCause::FeedGap), ..trading };
         assert_eq!(health(&killed), Err("kill switch: FeedGap\n".to_owned()));
         let all = Snapshot { venue: VenueState::LoggingOn, nodes: 0, ..killed };
