@@ -284,24 +284,34 @@ impl<'a> Members<'a> {
         })
     }
 
-    fn member(&mut self) -> Result<Option<(&'a [u8], Value<'a>)>, JsonError> {
+    /// Steps over the `,` before the next item and returns true, or over
+    /// the `close` bracket (and the whitespace after it, the end of the
+    /// bytes) and returns false.
+    fn next_item(&mut self, close: u8) -> Result<bool, JsonError> {
         self.skip_space();
         match (self.state, self.peek().ok_or(JsonError::Truncated)?) {
-            (Next::First | Next::More, b'}') => {
+            (Next::First | Next::More, b) if b == close => {
                 self.at += 1;
                 self.state = Next::Done;
                 self.skip_space();
-                return match self.peek() {
-                    None => Ok(None),
+                match self.peek() {
+                    None => Ok(false),
                     Some(_) => Err(JsonError::Syntax),
-                };
+                }
             }
             (Next::More, b',') => {
                 self.at += 1;
                 self.skip_space();
+                Ok(true)
             }
-            (Next::More, _) => return Err(JsonError::Syntax),
-            _ => {}
+            (Next::More, _) => Err(JsonError::Syntax),
+            _ => Ok(true),
+        }
+    }
+
+    fn member(&mut self) -> Result<Option<(&'a [u8], Value<'a>)>, JsonError> {
+        if !self.next_item(b'}')? {
+            return Ok(None);
         }
         let key = self.string()?;
         self.skip_space();
@@ -324,6 +334,48 @@ impl<'a> Iterator for Members<'a> {
             self.state = Next::Done;
         }
         member.transpose()
+    }
+}
+
+/// The elements of the array that `bytes` holds (an [`Value::Array`]
+/// span), in order. Bytes after the closing bracket other than whitespace
+/// are an error.
+#[derive(Debug, Clone)]
+pub(crate) struct Elements<'a> {
+    cursor: Members<'a>,
+}
+
+impl<'a> Elements<'a> {
+    /// Starts reading the array in `bytes`.
+    pub(crate) fn new(bytes: &'a [u8]) -> Result<Self, JsonError> {
+        let mut cursor = Members { bytes, at: 0, state: Next::First };
+        cursor.skip_space();
+        cursor.expect(b'[')?;
+        Ok(Self { cursor })
+    }
+
+    fn element(&mut self) -> Result<Option<Value<'a>>, JsonError> {
+        if !self.cursor.next_item(b']')? {
+            return Ok(None);
+        }
+        let value = self.cursor.value()?;
+        self.cursor.state = Next::More;
+        Ok(Some(value))
+    }
+}
+
+impl<'a> Iterator for Elements<'a> {
+    type Item = Result<Value<'a>, JsonError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.cursor.state == Next::Done {
+            return None;
+        }
+        let element = self.element();
+        if element.is_err() {
+            self.cursor.state = Next::Done;
+        }
+        element.transpose()
     }
 }
 
@@ -396,6 +448,33 @@ mod tests {
             br#"{,"a":1}"#,
         ] {
             assert_eq!(all(bad).err(), Some(JsonError::Syntax), "{}", core::str::from_utf8(bad).unwrap());
+        }
+    }
+
+    fn elements(bytes: &[u8]) -> Result<heapless::Vec<Value<'_>, 16>, JsonError> {
+        let mut out = heapless::Vec::new();
+        for e in Elements::new(bytes)? {
+            out.push(e?).map_err(|_| JsonError::Depth)?;
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn reads_an_array_of_balances() {
+        let msg = br#" [ {"a":"BTC","f":"1.0","l":"0"} , "x", 7, [], null ] "#;
+        let e = elements(msg).unwrap();
+        assert_eq!(e.len(), 5);
+        assert_eq!(e[0], Value::Object(br#"{"a":"BTC","f":"1.0","l":"0"}"#));
+        assert_eq!(e[1].str(), Some("x"));
+        assert_eq!(e[2].u64(), Some(7));
+        assert_eq!(e[3], Value::Array(b"[]"));
+        assert_eq!(e[4], Value::Null);
+        assert!(elements(b"[]").unwrap().is_empty());
+        for end in 0..msg.trim_ascii_end().len() {
+            assert_eq!(elements(&msg[..end]).err(), Some(JsonError::Truncated), "prefix {end}");
+        }
+        for bad in [&b"{}"[..], b"[1,]", b"[,1]", b"[1 2]", b"[1}", b"[1] x", b"[\"a\":1]"] {
+            assert_eq!(elements(bad).err(), Some(JsonError::Syntax), "{}", core::str::from_utf8(bad).unwrap());
         }
     }
 
