@@ -12,7 +12,7 @@
 
 use crate::order::digits::{DecimalError, read_decimal};
 use crate::order::{Scale, Side};
-use crate::venue::json::{Elements, JsonError, Members, Value};
+use crate::venue::json::{Elements, Entry, JsonError, Members, Value};
 use UserDataError::{Duplicate, Invalid, Missing};
 
 /// Fraction digits of an asset amount: commissions, cumulative quote
@@ -283,10 +283,14 @@ impl From<JsonError> for UserDataError {
 /// of its symbol, which the caller checks).
 pub fn decode_event(frame: &[u8], scale: Scale) -> Result<EventFrame<'_>, UserDataError> {
     let mut subscription = None;
-    let mut event = None;
-    for member in Members::new(frame)? {
-        match member? {
-            (b"subscriptionId", value) => {
+    let mut event = Found { values: [None; EVENT_FIELDS] };
+    let mut entered = false;
+    let mut members = Members::new(frame)?;
+    // The event object is read as it is met rather than skimmed first:
+    // one pass over the frame.
+    while let Some(entry) = members.next_entering(b"event") {
+        match entry? {
+            Entry::Member(b"subscriptionId", value) => {
                 let id = match value {
                     Value::Null => None,
                     v => {
@@ -297,17 +301,19 @@ pub fn decode_event(frame: &[u8], scale: Scale) -> Result<EventFrame<'_>, UserDa
                     return Err(Duplicate(EventField::SubscriptionId));
                 }
             }
-            (b"event", value) => {
-                let Value::Object(body) = value else { return Err(Invalid(EventField::Event)) };
-                if event.replace(body).is_some() {
-                    return Err(Duplicate(EventField::Event));
-                }
+            Entry::Member(b"event", _) => return Err(Invalid(EventField::Event)),
+            Entry::Member(..) => {}
+            Entry::Entered(_) if entered => return Err(Duplicate(EventField::Event)),
+            Entry::Entered(_) => {
+                entered = true;
+                event.read(&mut members)?;
             }
-            _ => {}
         }
     }
-    let event = event.ok_or(UserDataError::NotAnEvent)?;
-    Ok(EventFrame { subscription_id: subscription.flatten(), event: Found::read(event)?.event(scale)? })
+    if !entered {
+        return Err(UserDataError::NotAnEvent);
+    }
+    Ok(EventFrame { subscription_id: subscription.flatten(), event: event.event(scale)? })
 }
 
 /// The member an event key names, if hotline reads it.
@@ -352,18 +358,18 @@ struct Found<'a> {
 }
 
 impl<'a> Found<'a> {
-    fn read(event: &'a [u8]) -> Result<Self, UserDataError> {
-        let mut found = Self { values: [None; EVENT_FIELDS] };
-        for member in Members::new(event)? {
+    /// Reads the members of the object `members` has just entered.
+    fn read(&mut self, members: &mut Members<'a>) -> Result<(), UserDataError> {
+        for member in members.by_ref() {
             let (key, value) = member?;
             let Some(field) = event_field(key) else { continue };
-            if let Some(slot) = found.values.get_mut(field as usize)
+            if let Some(slot) = self.values.get_mut(field as usize)
                 && slot.replace(value).is_some()
             {
                 return Err(Duplicate(field));
             }
         }
-        Ok(found)
+        Ok(())
     }
 
     fn event(&self, scale: Scale) -> Result<UserEvent<'a>, UserDataError> {
@@ -435,10 +441,7 @@ impl<'a> Found<'a> {
                 id => Some(id.and_then(|id| u64::try_from(id).ok()).ok_or(Invalid(F::TradeId))?),
             },
             execution_id: self.u64(F::ExecutionId)?,
-            is_maker: match self.get(F::IsMaker)? {
-                Value::Bool(b) => b,
-                _ => return Err(Invalid(F::IsMaker)),
-            },
+            is_maker: self.get(F::IsMaker)?.bool().ok_or(Invalid(F::IsMaker))?,
             expiry_reason: match self.values.get(F::ExpiryReason as usize).copied().flatten() {
                 None | Some(Value::Null) => None,
                 Some(v) => Some(v.str().ok_or(Invalid(F::ExpiryReason))?),
