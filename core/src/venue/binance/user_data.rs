@@ -1,5 +1,6 @@
 //! Binance Spot user-data events, as the WebSocket API pushes them on a
-//! connection subscribed with `userDataStream.subscribe`: one text frame
+//! connection subscribed with `userDataStream.subscribe` (or its
+//! `.signature` form): one text frame
 //! `{"subscriptionId":N,"event":{...}}` becomes an [`EventFrame`] whose
 //! order updates (`executionReport`) and balances
 //! (`outboundAccountPosition`) are counted in the instrument's ticks and
