@@ -17,6 +17,7 @@ const TARGETS: &[(&str, Harness)] = &[
     ("engine_streams", hotline_fuzz::engine::engine_streams),
     ("binance_sbe", hotline_fuzz::market::binance_sbe),
     ("binance_book_ticker", hotline_fuzz::market::binance_book_ticker),
+    ("binance_user_data", hotline_fuzz::venue::binance_user_data),
 ];
 
 #[test]

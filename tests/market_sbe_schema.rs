@@ -264,7 +264,7 @@ proptest! {
                     u64::try_from(m * 10u128.pow(shift as u32)).ok()
                 } else {
                     let p = 10u128.pow((-shift) as u32);
-                    (m % p == 0).then(|| (m / p) as u64)
+                    m.is_multiple_of(p).then(|| (m / p) as u64)
                 }
             })
             .collect();

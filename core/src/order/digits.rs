@@ -115,20 +115,25 @@ pub(crate) fn read_decimal(text: &[u8], decimals: u8) -> Result<u64, DecimalErro
         return Err(if int.len() > U64_DIGITS { DecimalError::Overflow } else { DecimalError::Syntax });
     }
     let decimals = usize::from(decimals);
-    let scale = *POW10.get(decimals).ok_or(DecimalError::Overflow)?;
-    let mut units: u64 = 0;
-    for &b in int {
-        let digit = ascii_digit(b)?;
-        units = units.checked_mul(10).and_then(|u| u.checked_add(digit)).ok_or(DecimalError::Overflow)?;
+    if decimals >= U64_DIGITS {
+        return Err(DecimalError::Overflow);
     }
-    units = units.checked_mul(scale).ok_or(DecimalError::Overflow)?;
-    let mut place = scale;
-    for (i, &b) in frac.iter().enumerate() {
-        let digit = ascii_digit(b)?;
-        if i < decimals {
-            place /= 10;
-            units = units.checked_add(digit * place).ok_or(DecimalError::Overflow)?;
-        } else if digit != 0 {
+    let (on_grid, finer) = frac.split_at(frac.len().min(decimals));
+    // The digits down to the grid, read as one integer: up to nineteen
+    // cannot overflow, so only a longer number pays a check per digit.
+    let digits = int.iter().chain(on_grid);
+    let mut units: u64 = if int.len() + on_grid.len() < U64_DIGITS {
+        digits.map(|&b| ascii_digit(b)).try_fold(0u64, |n, d| Ok(n.wrapping_mul(10).wrapping_add(d?)))?
+    } else {
+        digits.map(|&b| ascii_digit(b)).try_fold(0u64, |n, d| {
+            let d = d?;
+            n.checked_mul(10).and_then(|n| n.checked_add(d)).ok_or(DecimalError::Overflow)
+        })?
+    };
+    let short = *POW10.get(decimals - on_grid.len()).ok_or(DecimalError::Overflow)?;
+    units = units.checked_mul(short).ok_or(DecimalError::Overflow)?;
+    for &b in finer {
+        if ascii_digit(b)? != 0 {
             return Err(DecimalError::OffGrid);
         }
     }
@@ -246,6 +251,16 @@ mod tests {
         }
         assert_eq!(read_decimal(b"-1.00", 2), Err(DecimalError::Negative));
         assert_eq!(read_decimal(b"1", 20), Err(DecimalError::Overflow));
+        assert_eq!(read_decimal(b"1", 19), Ok(10_000_000_000_000_000_000));
+        assert_eq!(read_decimal(b"1.5", 19), Ok(15_000_000_000_000_000_000));
+        assert_eq!(read_decimal(b"9999999999.99999999", 8), Ok(999_999_999_999_999_999));
+        assert_eq!(read_decimal(b"18446744073.70955161", 9), Ok(18_446_744_073_709_551_610));
+        assert_eq!(read_decimal(b"18446744073.70955162", 9), Err(DecimalError::Overflow));
+        assert_eq!(read_decimal(b"1844674407370955161.6", 1), Err(DecimalError::Overflow));
+        assert_eq!(read_decimal(b"1844674407370955161.x", 1), Err(DecimalError::Syntax));
+        assert_eq!(read_decimal(b"1.0-", 2), Err(DecimalError::Negative));
+        assert_eq!(read_decimal(b"1.00x", 2), Err(DecimalError::Syntax));
+        assert_eq!(read_decimal(b"1.001x", 2), Err(DecimalError::OffGrid));
     }
 
     #[test]

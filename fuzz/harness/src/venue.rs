@@ -1,6 +1,11 @@
-//! Harness for `core::venue`: the Binance WebSocket API response codec.
+//! Harness for `core::venue`: the Binance WebSocket API response codec and
+//! its user-data event codec.
 
-use hotline_core::venue::binance::{MAX_RATE_LIMITS, Message, Outcome, TIMEOUT, decode};
+use hotline_core::order::{DecimalError, Scale};
+use hotline_core::venue::binance::{
+    ExecutionReport, MAX_BALANCES, MAX_RATE_LIMITS, Message, Outcome, TIMEOUT, UserDataError, UserEvent, decode,
+    decode_event,
+};
 
 /// Decodes one frame. A decoded response must classify consistently
 /// (status 5xx or error -1007 is "unknown", a rejection never is), and no
@@ -24,5 +29,62 @@ pub fn binance_response(data: &[u8]) {
     let picked = data.first().map_or(0, |&b| usize::from(b) * end / 256);
     for cut in [end.saturating_sub(1), end / 2, picked] {
         assert!(decode(&data[..cut]).is_err(), "prefix {cut} of a frame decoded");
+    }
+}
+
+/// Where a string the decoder returned lies: inside the frame, or not.
+fn borrowed(data: &[u8], s: &str) -> bool {
+    let (start, at) = (data.as_ptr() as usize, s.as_ptr() as usize);
+    at >= start && at + s.len() <= start + data.len()
+}
+
+/// An execution report's prices and quantities, in ticks and lots.
+fn steps(x: &ExecutionReport<'_>) -> [u64; 5] {
+    [x.order_qty, x.order_price, x.last_qty, x.last_price, x.cumulative_qty]
+}
+
+/// An execution report without its prices and quantities.
+fn unscaled(x: ExecutionReport<'_>) -> ExecutionReport<'_> {
+    ExecutionReport { order_qty: 0, order_price: 0, last_qty: 0, last_price: 0, cumulative_qty: 0, ..x }
+}
+
+/// Decodes one user-data frame at Binance's own precision (10^-8 for
+/// prices and quantities alike) and at a grid the input's first byte
+/// picks. A decoded event borrows every string from the frame; a grid ten
+/// times finer reads every price and quantity exactly ten times larger,
+/// or overflows (nothing is rounded); and no strict prefix decodes.
+pub fn binance_user_data(data: &[u8]) {
+    let b = data.first().copied().unwrap_or(0);
+    let _ = decode_event(data, Scale { price: b % 9, qty: (b / 9) % 9 });
+    let binance = Scale { price: 8, qty: 8 };
+    let Ok(frame) = decode_event(data, binance) else { return };
+    match frame.event {
+        UserEvent::Execution(x) => {
+            let texts = [Some(x.symbol), Some(x.client_order_id), Some(x.reject_reason)];
+            let optional = [x.orig_client_order_id, x.commission_asset, x.expiry_reason];
+            assert!(texts.into_iter().chain(optional).flatten().all(|s| borrowed(data, s)));
+            assert_ne!(x.orig_client_order_id, Some(""));
+            match decode_event(data, Scale { price: 9, qty: 9 }).map(|f| f.event) {
+                Ok(UserEvent::Execution(finer)) => {
+                    assert_eq!(steps(&finer).map(Some), steps(&x).map(|v| v.checked_mul(10)));
+                    assert_eq!(unscaled(finer), unscaled(x));
+                }
+                Err(UserDataError::Decimal(_, DecimalError::Overflow)) => {
+                    assert!(steps(&x).iter().any(|v| v.checked_mul(10).is_none()));
+                }
+                other => panic!("a finer grid read {other:?}"),
+            }
+        }
+        UserEvent::Account(a) => {
+            assert!(a.balances.len() <= MAX_BALANCES);
+            assert!(a.balances.iter().all(|b| borrowed(data, b.asset)));
+        }
+        UserEvent::StreamTerminated { .. } => {}
+        UserEvent::Other(name) => assert!(borrowed(data, name)),
+    }
+    let end = data.iter().rposition(|b| !b" \t\r\n".contains(b)).map_or(0, |i| i + 1);
+    let picked = usize::from(b) * end / 256;
+    for cut in [end.saturating_sub(1), end / 2, picked] {
+        assert!(decode_event(&data[..cut], binance).is_err(), "prefix {cut} of a frame decoded");
     }
 }

@@ -13,6 +13,7 @@ mod prearm;
 mod request;
 mod response;
 mod template;
+mod user_data;
 
 pub use market::{
     BEST_BID_ASK_BLOCK, BEST_BID_ASK_TEMPLATE, BestBidAsk, HEADER_LEN, MarketError, MarketMessage, SCHEMA_ID, SbeError,
@@ -25,6 +26,10 @@ pub use response::{
     decode,
 };
 pub use template::{Auth, BuildError, PAYLOAD_CAP, PatchError, REQUEST_CAP, Slot, Template};
+pub use user_data::{
+    ASSET_DECIMALS, AccountPosition, Balance, EventField, EventFrame, ExecType, ExecutionReport, MAX_BALANCES,
+    OrdStatus, UserDataError, UserEvent, decode_event,
+};
 
 use super::{Accepted, Field, Inbound, NewOrder, OrderStatus, RejectKind, Reply, RequestError};
 use crate::order::digits;
