@@ -1,9 +1,12 @@
-//! One text frame in, one answer out: the Binance Spot WebSocket API methods the sim serves (`order.place`,
-//! `order.cancel`, `order.status`, `session.logon`/`status`/`logout`, `time`, `ping`), with the request and response
-//! shapes of Binance's web-socket-api.md
+//! One text frame in, one answer out: the Binance Spot WebSocket API methods the sim serves — `order.place`,
+//! `order.cancel`, `order.status`, `openOrders.status`, `openOrders.cancelAll`, `myTrades`, `account.status`,
+//! `session.logon`/`status`/`logout`/`subscriptions`, `userDataStream.subscribe`/`.subscribe.signature`/`.unsubscribe`,
+//! `time`, `ping` — with the request and response shapes of Binance's web-socket-api.md
 //! (<https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-api.md>; §"Request format",
-//! §"Response format", §"Session Authentication"). A duplicate `newClientOrderId` gets the exchange's documented
-//! answer, -2010 "Duplicate order sent.", and the first order stays the only one.
+//! §"Response format", §"Session Authentication", §"User Data Stream requests"). A duplicate `newClientOrderId` gets
+//! the exchange's documented answer, -2010 "Duplicate order sent.", and the first order stays the only one. The
+//! user-data events a request causes are handed to the subscribed connections before its answer is queued, and each
+//! connection sends an answer before any event that arrived after it.
 
 use std::collections::BTreeMap;
 use std::sync::PoisonError;

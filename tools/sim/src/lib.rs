@@ -1,11 +1,12 @@
-//! hotline-sim: a simulated exchange that turns TLS 1.3 WebSocket requests in the Binance Spot WebSocket API subset
-//! hotline trades on (Binance's web-socket-api.md,
-//! <https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-api.md>: `order.place`, `order.cancel`,
-//! `order.status`, `session.logon`, `time`) into the documented answers, verifies every signature and timestamp the way
-//! the exchange does (§"SIGNED (TRADE and USER_DATA) request security", §"Timing security"), pings with the echo rule
-//! (§"General API Information"), journals each accepted order, and injects the faults a trading engine must survive. It
-//! deliberately does not depend on `hotline-core`: it is an independent peer built on rustls, tungstenite, `hmac` and
-//! `ed25519-dalek`.
+//! hotline-sim: a simulated Binance Spot exchange on loopback over TLS 1.3 and WebSocket. It turns requests in the
+//! WebSocket API subset hotline trades on (Binance's web-socket-api.md,
+//! <https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-api.md>: orders, queries, session logon,
+//! user data stream subscriptions) into the documented answers and user-data events, verifies every signature and
+//! timestamp the way the exchange does (§"SIGNED (TRADE and USER_DATA) request security", §"Timing security"), matches
+//! orders against a seeded simulated touch that it also serves as the JSON bookTicker and SBE bestBidAsk market
+//! streams (web-socket-streams.md, sbe-market-data-streams.md), journals every accepted order and fill, and injects the
+//! faults a trading engine must survive. It deliberately does not depend on `hotline-core`: it is an independent peer
+//! built on rustls, tungstenite, `hmac` and `ed25519-dalek`.
 //!
 //! ```no_run
 //! let sim = hotline_sim::Sim::start(hotline_sim::SimConfig::default())?;
