@@ -51,6 +51,11 @@ impl Params {
         self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
     }
 
+    /// How many parameters were sent.
+    pub(crate) fn count(&self) -> usize {
+        self.0.len()
+    }
+
     /// The value of `name`, or -1102 naming it.
     pub(crate) fn require(&self, name: &str) -> Result<&str, ApiError> {
         self.get(name).ok_or_else(|| ApiError::mandatory(name))

@@ -101,6 +101,16 @@ pub struct Faults {
     /// Send a TLS 1.3 KeyUpdate asking for the client's own (RFC 8446
     /// §4.6.3) before every Nth message to a connection.
     pub key_update_every: Option<u64>,
+    /// Never send every Nth user-data event a connection would get (counted
+    /// per connection, 1-based): the loss the stream cannot signal.
+    pub drop_events_every: Option<u64>,
+    /// Hold every user-data event this long before sending it; answers are
+    /// not held back by it.
+    pub event_delay: Duration,
+    /// Drop TCP (no close frame) on every connection that is about to send
+    /// the TRADE executionReport of the Nth fill (1-based, all symbols): the
+    /// fill is journaled and in `myTrades`, its event is never sent there.
+    pub disconnect_before_trade_report: Option<u64>,
 }
 
 /// Everything a simulator run is configured with.
@@ -127,6 +137,12 @@ pub struct SimConfig {
     pub reject_symbols: Vec<String>,
     /// JSON-lines journal of accepted orders, truncated at start-up.
     pub journal: Option<PathBuf>,
+    /// The simulated market: a seeded price path served as bookTicker and
+    /// bestBidAsk streams, and the touch orders match against; `None` has no
+    /// market (every symbol's book is empty).
+    pub market: Option<MarketConfig>,
+    /// The one account every API key trades on.
+    pub account: AccountConfig,
     /// Faults to inject.
     pub faults: Faults,
 }
@@ -144,7 +160,83 @@ impl Default for SimConfig {
             orders_per_10s: 50,
             reject_symbols: Vec::new(),
             journal: None,
+            market: Some(MarketConfig::default()),
+            account: AccountConfig::default(),
             faults: Faults::default(),
+        }
+    }
+}
+
+/// One simulated symbol: its number formats, a deterministic price path
+/// and the depth at the touch. Prices are whole ticks of
+/// 10^-`price_decimals`, quantities whole lots of 10^-`qty_decimals` (the
+/// symbol's PRICE_FILTER tickSize and LOT_SIZE stepSize).
+///
+/// The path moves the bid by `step_ticks` up or down every `interval` of
+/// the sim clock (the direction from a SplitMix64 generator seeded with
+/// `seed`), keeps the ask `spread_ticks` above it and shows `depth` at both
+/// sides. With [`SimClock::Fixed`] time stands still and so does the path;
+/// [`crate::Sim::set_touch`] moves the market in every configuration.
+#[derive(Clone, Debug)]
+pub struct MarketConfig {
+    /// The symbol, upper case as in orders (`BTCUSDT`); streams use it lower
+    /// case.
+    pub symbol: String,
+    /// The asset bought and sold (`BTC`).
+    pub base_asset: String,
+    /// The asset prices are in (`USDT`); commission is charged in it.
+    pub quote_asset: String,
+    /// Decimals of the price tick, at most 8.
+    pub price_decimals: u32,
+    /// Decimals of the quantity step, at most 8.
+    pub qty_decimals: u32,
+    /// Seed of the price path.
+    pub seed: u64,
+    /// The first best bid, a decimal (`"90000.00"`).
+    pub start_bid: String,
+    /// Ask minus bid, in ticks (at least 1).
+    pub spread_ticks: i64,
+    /// How far the bid moves per update, in ticks.
+    pub step_ticks: i64,
+    /// Quantity at the best bid and at the best ask, a decimal.
+    pub depth: String,
+    /// Time between path updates; `None` moves only on `set_touch`.
+    pub interval: Option<Duration>,
+}
+
+impl Default for MarketConfig {
+    fn default() -> Self {
+        MarketConfig {
+            symbol: "BTCUSDT".to_owned(),
+            base_asset: "BTC".to_owned(),
+            quote_asset: "USDT".to_owned(),
+            price_decimals: 2,
+            qty_decimals: 5,
+            seed: 1,
+            start_bid: "90000.00".to_owned(),
+            spread_ticks: 1,
+            step_ticks: 1,
+            depth: "2.00000".to_owned(),
+            interval: Some(Duration::from_millis(100)),
+        }
+    }
+}
+
+/// The simulated account: starting balances and the commission rate.
+#[derive(Clone, Debug)]
+pub struct AccountConfig {
+    /// Starting free balances, `(asset, decimal amount)`.
+    pub balances: Vec<(String, String)>,
+    /// Commission on every fill, in basis points of the fill's quote
+    /// quantity, charged in the quote asset (10 = 0.1 %).
+    pub commission_bps: u32,
+}
+
+impl Default for AccountConfig {
+    fn default() -> Self {
+        AccountConfig {
+            balances: vec![("BTC".to_owned(), "1".to_owned()), ("USDT".to_owned(), "100000".to_owned())],
+            commission_bps: 10,
         }
     }
 }

@@ -1,11 +1,12 @@
-//! hotline-sim: a simulated exchange that turns TLS 1.3 WebSocket requests in the Binance Spot WebSocket API subset
-//! hotline trades on (Binance's web-socket-api.md,
-//! <https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-api.md>: `order.place`, `order.cancel`,
-//! `order.status`, `session.logon`, `time`) into the documented answers, verifies every signature and timestamp the way
-//! the exchange does (§"SIGNED (TRADE and USER_DATA) request security", §"Timing security"), pings with the echo rule
-//! (§"General API Information"), journals each accepted order, and injects the faults a trading engine must survive. It
-//! deliberately does not depend on `hotline-core`: it is an independent peer built on rustls, tungstenite, `hmac` and
-//! `ed25519-dalek`.
+//! hotline-sim: a simulated Binance Spot exchange on loopback over TLS 1.3 and WebSocket. It turns requests in the
+//! WebSocket API subset hotline trades on (Binance's web-socket-api.md,
+//! <https://github.com/binance/binance-spot-api-docs/blob/master/web-socket-api.md>: orders, queries, session logon,
+//! user data stream subscriptions) into the documented answers and user-data events, verifies every signature and
+//! timestamp the way the exchange does (§"SIGNED (TRADE and USER_DATA) request security", §"Timing security"), matches
+//! orders against a seeded simulated touch that it also serves as the JSON bookTicker and SBE bestBidAsk market
+//! streams (web-socket-streams.md, sbe-market-data-streams.md), journals every accepted order and fill, and injects the
+//! faults a trading engine must survive. It deliberately does not depend on `hotline-core`: it is an independent peer
+//! built on rustls, tungstenite, `hmac` and `ed25519-dalek`.
 //!
 //! ```no_run
 //! let sim = hotline_sim::Sim::start(hotline_sim::SimConfig::default())?;
@@ -15,14 +16,21 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod account;
 mod api;
 mod auth;
 mod book;
 mod config;
 mod conn;
+mod decimal;
 mod error;
+mod market;
+mod matching;
 mod pki;
+mod report;
+mod sbe;
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io;
 use std::net::SocketAddr;
@@ -31,10 +39,19 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::sync::watch;
+use tokio::sync::{broadcast, mpsc, watch};
 
-pub use book::AcceptedOrder;
-pub use config::{CertAlgorithm, DOC_API_KEY, DOC_SECRET_KEY, Ed25519Key, Faults, HmacKey, SimClock, SimConfig};
+pub use account::AssetBalance;
+pub use book::{AcceptedOrder, Fill};
+pub use config::{
+    AccountConfig, CertAlgorithm, DOC_API_KEY, DOC_SECRET_KEY, Ed25519Key, Faults, HmacKey, MarketConfig, SimClock,
+    SimConfig,
+};
+pub use market::Touch;
+
+/// Touch updates a market connection may fall behind by before it skips
+/// to the newest.
+const TOUCH_BACKLOG: usize = 4096;
 
 /// State every connection shares.
 pub(crate) struct Shared {
@@ -44,6 +61,11 @@ pub(crate) struct Shared {
     /// Bumped once per `serverShutdown` announcement; each connection
     /// sends the event when it sees a new value.
     announce: watch::Sender<u64>,
+    /// Every published touch, to the market connections.
+    touches: broadcast::Sender<Touch>,
+    /// Connections with a user-data subscription, by connection id: the
+    /// subscription id and where its events go.
+    pub(crate) subscribers: Mutex<HashMap<u64, (u32, mpsc::UnboundedSender<book::Delivery>)>>,
     next_conn: AtomicU64,
 }
 
@@ -55,6 +77,68 @@ impl Shared {
             SimClock::System { skew_ms } => {
                 let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
                 i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX).saturating_add(skew_ms)
+            }
+        }
+    }
+
+    /// The sim's clock in Unix microseconds (a fixed clock has whole
+    /// milliseconds).
+    pub(crate) fn now_us(&self) -> i64 {
+        Shared::clock_us(self.config.clock)
+    }
+
+    fn clock_us(clock: SimClock) -> i64 {
+        match clock {
+            SimClock::Fixed { unix_ms } => unix_ms.saturating_mul(1000),
+            SimClock::System { skew_ms } => {
+                let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+                i64::try_from(since_epoch.as_micros()).unwrap_or(i64::MAX).saturating_add(skew_ms.saturating_mul(1000))
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, book::Book> {
+        self.book.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The current touch, if the sim has a market.
+    pub(crate) fn touch(&self) -> Option<Touch> {
+        self.lock().market.as_ref().map(market::Market::touch)
+    }
+
+    /// The path of the market's JSON or SBE stream.
+    pub(crate) fn market_path(&self, json: bool) -> Option<String> {
+        self.lock().market.as_ref().map(|m| m.path(json))
+    }
+
+    /// Publishes the next touch (the given one or the path's next step).
+    /// The book lock is held while publishing, so connections see touches in
+    /// update-id order.
+    pub(crate) fn update_market(&self, given: Option<(i64, i64, i64, i64)>) -> Option<Touch> {
+        let now_us = self.now_us();
+        let mut book = self.lock();
+        let touch = book.market.as_mut()?.update(given, now_us);
+        // No market connection is no error.
+        let _ = self.touches.send(touch);
+        if let Err(e) = book.on_touch(now_us.div_euclid(1000)) {
+            eprintln!("hotline-sim: journal: {e}");
+        }
+        self.flush_events(&mut book);
+        Some(touch)
+    }
+
+    /// Hands the events an operation queued to every subscribed connection.
+    /// Called with the book locked, so every connection gets events in the
+    /// order they happened.
+    pub(crate) fn flush_events(&self, book: &mut book::Book) {
+        if book.outbox.is_empty() {
+            return;
+        }
+        let subscribers = self.subscribers.lock().unwrap_or_else(PoisonError::into_inner);
+        for event in book.outbox.drain(..) {
+            for (subscription_id, subscriber) in subscribers.values() {
+                // A connection that has ended is removed right after.
+                let _ = subscriber.send(event.deliver(*subscription_id));
             }
         }
     }
@@ -100,11 +184,17 @@ impl Sim {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
 
         let (announce, _) = watch::channel(0);
+        let (touches, _) = broadcast::channel(TOUCH_BACKLOG);
+        let clock = Shared::clock_us(config.clock);
+        let mut book = book::Book::new(journal, account::Account::new(&config.account, clock.div_euclid(1000))?);
+        book.market = config.market.as_ref().map(|m| market::Market::new(m, clock)).transpose()?;
         let shared = Arc::new(Shared {
             config,
             keys,
-            book: Mutex::new(book::Book::new(journal)),
+            book: Mutex::new(book),
             announce,
+            touches,
+            subscribers: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(0),
         });
         let (stop, stop_rx) = watch::channel(false);
@@ -152,7 +242,48 @@ impl Sim {
 
     /// Every order accepted so far, in acceptance order.
     pub fn orders(&self) -> Vec<AcceptedOrder> {
-        self.shared.book.lock().unwrap_or_else(PoisonError::into_inner).accepted()
+        self.shared.lock().accepted()
+    }
+
+    /// Every fill so far, in the order they happened.
+    pub fn fills(&self) -> Vec<Fill> {
+        self.shared.lock().fills.clone()
+    }
+
+    /// The account's balances, by asset name.
+    pub fn balances(&self) -> Vec<AssetBalance> {
+        self.shared.lock().account.balances()
+    }
+
+    /// The market's current touch; `None` without a market.
+    pub fn touch(&self) -> Option<Touch> {
+        self.shared.touch()
+    }
+
+    /// Publishes this touch now (decimal prices and quantities, at most the
+    /// market's decimals) to every market connection, restores the full
+    /// depth and fills resting orders it crosses; the price path continues
+    /// from it. Returns the published touch with its update id.
+    pub fn set_touch(&self, bid: &str, bid_qty: &str, ask: &str, ask_qty: &str) -> io::Result<Touch> {
+        let config = self.shared.config.market.as_ref().ok_or_else(|| io::Error::other("the sim has no market"))?;
+        let (p, q) = (config.price_decimals, config.qty_decimals);
+        let given = (
+            market::units(bid, p, "bid")?,
+            market::units(bid_qty, q, "bid quantity")?,
+            market::units(ask, p, "ask")?,
+            market::units(ask_qty, q, "ask quantity")?,
+        );
+        if given.2 <= given.0 {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "the ask must be above the bid"));
+        }
+        self.shared.update_market(Some(given)).ok_or_else(|| io::Error::other("the sim has no market"))
+    }
+
+    /// The path of the market stream: `/ws/<symbol>@bookTicker` (JSON) or
+    /// `/ws/<symbol>@bestBidAsk` (SBE, needs an `X-MBX-APIKEY` header); an
+    /// empty string without a market.
+    pub fn market_path(&self, json: bool) -> String {
+        self.shared.market_path(json).unwrap_or_default()
     }
 
     /// Sends the `serverShutdown` event to every open connection now.

@@ -2,12 +2,13 @@
 //! into a [`hotline_sim::SimConfig`]; the process serves until killed and
 //! prints its URL and the pins a client needs.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use hotline_sim::{Ed25519Key, Faults, HmacKey, Sim, SimClock, SimConfig};
+use hotline_sim::{Ed25519Key, Faults, HmacKey, MarketConfig, Sim, SimClock, SimConfig};
 
 /// Simulated Binance Spot WebSocket API exchange over real TLS 1.3.
 #[derive(Debug, Parser)]
@@ -68,6 +69,28 @@ struct Args {
     /// message to a connection.
     #[arg(long, value_name = "N")]
     key_update_every: Option<u64>,
+    /// Fault: never send every Nth user-data event of a connection.
+    #[arg(long, value_name = "N")]
+    drop_events_every: Option<u64>,
+    /// Fault: hold every user-data event this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    event_delay_ms: u64,
+    /// Fault: drop the connection instead of sending the TRADE
+    /// executionReport of the Nth fill.
+    #[arg(long, value_name = "N")]
+    disconnect_before_trade_report: Option<u64>,
+    /// Simulated symbol (upper case).
+    #[arg(long, default_value = "BTCUSDT")]
+    symbol: String,
+    /// Seed of the price path.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Milliseconds between price path updates; 0 moves only on demand.
+    #[arg(long, default_value_t = 100)]
+    market_interval_ms: u64,
+    /// Serve no market: every symbol's book is empty.
+    #[arg(long)]
+    no_market: bool,
 }
 
 fn split_key(spec: &str) -> Result<(String, String), String> {
@@ -94,7 +117,16 @@ fn config(args: Args) -> Result<SimConfig, String> {
             stall_order: args.stall_order,
             reject_every: args.reject_every,
             key_update_every: args.key_update_every,
+            drop_events_every: args.drop_events_every,
+            event_delay: Duration::from_millis(args.event_delay_ms),
+            disconnect_before_trade_report: args.disconnect_before_trade_report,
         },
+        market: (!args.no_market).then(|| MarketConfig {
+            symbol: args.symbol,
+            seed: args.seed,
+            interval: (args.market_interval_ms > 0).then(|| Duration::from_millis(args.market_interval_ms)),
+            ..MarketConfig::default()
+        }),
         ..SimConfig::default()
     };
     if !args.hmac_key.is_empty() {
@@ -132,15 +164,22 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let mut lines = Vec::new();
     if let Some(path) = write_ca {
         if let Err(e) = std::fs::write(&path, sim.ca_pem()) {
             eprintln!("hotline-sim: writing {}: {e}", path.display());
             return ExitCode::FAILURE;
         }
-        println!("CA certificate: {}", path.display());
+        lines.push(format!("CA certificate: {}", path.display()));
     }
-    println!("listening: {}", sim.url());
-    println!("server SPKI SHA-256: {}", hex::encode(sim.leaf_spki_sha256()));
+    lines.push(format!("listening: {}", sim.url()));
+    lines.push(format!("server SPKI SHA-256: {}", hex::encode(sim.leaf_spki_sha256())));
+    if sim.touch().is_some() {
+        lines.push(format!("market: wss://{}{} and {}", sim.addr(), sim.market_path(true), sim.market_path(false)));
+    }
+    // One write, and a reader that has stopped reading is no reason to stop
+    // serving.
+    let _ = writeln!(std::io::stdout().lock(), "{}", lines.join("\n"));
     // Serve until the process is killed; the journal is written line by
     // line, so nothing is lost then.
     loop {

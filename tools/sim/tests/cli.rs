@@ -54,9 +54,9 @@ fn the_binary_serves_with_the_written_ca_and_journals_orders() {
         .spawn()
         .expect("hotline-sim runs");
     let mut sim = Running(child);
-    let stdout = BufReader::new(sim.0.stdout.take().expect("stdout"));
+    let mut stdout = BufReader::new(sim.0.stdout.take().expect("stdout")).lines();
     let url = stdout
-        .lines()
+        .by_ref()
         .map(|line| line.expect("stdout line"))
         .find_map(|line| line.strip_prefix("listening: ").map(str::to_owned))
         .expect("URL on stdout");
@@ -92,8 +92,14 @@ fn the_binary_serves_with_the_written_ca_and_journals_orders() {
         .lines()
         .map(|line| serde_json::from_str(line).expect("JSON line"))
         .collect();
-    assert_eq!(lines.len(), 1);
+    // The MARKET order takes the default touch: its order line, then its fill.
+    assert_eq!(lines.len(), 2, "{lines:?}");
     assert_eq!((&lines[0]["clientOrderId"], &lines[0]["type"]), (&json!("cli-1"), &json!("MARKET")));
+    assert_eq!(
+        (&lines[1]["kind"], &lines[1]["clientOrderId"], &lines[1]["qty"]),
+        (&json!("fill"), &json!("cli-1"), &json!("1.00000000"))
+    );
+    drop(stdout);
 }
 
 #[test]
