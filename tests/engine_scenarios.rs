@@ -6,6 +6,8 @@
 //! the bytes the venue read: the requests, their parameters and
 //! signatures, the pings and the close frames.
 
+// Shared with the market tests; this file uses part of it.
+#[allow(dead_code)]
 mod engine_harness;
 
 use engine_harness::venue::{Answer, payload};

@@ -60,7 +60,7 @@ mod sign_order_venue {
 
     use hotline_core::order::{Decimal, Instrument, OrderType, Scale, Side, TimeInForce};
     use hotline_core::sign::{Ed25519Key, HmacKey, backend, base64_std, hex_lower, lanes, sign_many};
-    use hotline_core::venue::binance::{MarketMessage, decode, decode_market_binary, decode_market_text};
+    use hotline_core::venue::binance::{MarketMessage, UserEvent, decode, decode_event, decode_market_binary, decode_market_text};
     use hotline_core::venue::binance::{Auth, PlaceOrder, PreArmed, Session, Slot, Template, TimeUnit};
 
     pub(crate) fn exercise() {
@@ -112,6 +112,8 @@ mod sign_order_venue {
         let ticker = black_box(*br#"{"u":1,"s":"BTCUSDT","b":"1.00","B":"1","a":"1.01","A":"1"}"#);
         black_box(decode_market_text(&ticker, scale).map(|m| matches!(m, MarketMessage::Ticker(_))));
         black_box(decode_market_binary(&black_box([0u8; 66]), scale).map(|t| t.touch.update_id));
+        let event = black_box(*br#"{"subscriptionId":0,"event":{"e":"executionReport","s":"BTCUSDT","X":"FILLED"}}"#);
+        black_box(decode_event(&event, scale).map(|f| matches!(f.event, UserEvent::Execution(_))));
     }
 }
 
