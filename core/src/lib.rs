@@ -13,6 +13,7 @@
 pub mod btc;
 pub mod engine;
 pub mod feed;
+pub mod ledger;
 pub mod market;
 pub mod order;
 pub mod risk;
