@@ -316,6 +316,7 @@ pub(crate) fn run(scenario: Scenario) -> Outcome {
     let settings = Settings {
         timers: scenario.timers,
         first_client_order_id: FIRST_ID,
+        user_data: false,
         nodes: ports.len(),
         ..paper::settings(&host, auth, &clock)
     };

@@ -440,6 +440,7 @@ fn drive(
                 venue: status.venue,
                 market: engine.market_state(),
                 kill: engine.gate().killed(),
+                position: engine.ledger().position(),
                 nodes: engine.node_stats().len(),
                 node: NodeCounts::of(engine.node_stats()),
             };
@@ -605,6 +606,20 @@ fn log_event(event: &Event) {
         Event::OrderReconciled { client_order_id, placed } => {
             defmt::info!("order {=u64} reconciled, placed: {=bool}", *client_order_id, *placed);
         }
+        Event::Filled { fill, position, .. } => defmt::info!(
+            "fill: trade {=u64}, {=u64} lots at {=u64} ticks, position {=i64}",
+            fill.trade_id,
+            fill.qty,
+            fill.price,
+            *position
+        ),
+        Event::FillRepeated { trade_id } => defmt::info!("fill: trade {=u64} repeated, not counted", *trade_id),
+        Event::OrderDone { client_order_id, filled, filled_qty } => defmt::info!(
+            "order {=u64} done, filled in full: {=bool}, {=u64} lots",
+            *client_order_id,
+            *filled,
+            *filled_qty
+        ),
         Event::RateLimited { until_ns } => defmt::warn!("venue: rate limited until {=u64}", *until_ns),
         Event::UnmatchedResponse { status } => defmt::warn!("venue: unmatched response {=u16}", *status),
         Event::BadFrame(_) => defmt::warn!("venue: unreadable frame"),

@@ -178,6 +178,7 @@ fn settings(config: &Config) -> Settings<'static> {
         timers: config.timers,
         unix_offset_ns: UNIX_OFFSET_NS,
         first_client_order_id: FIRST_ID,
+        user_data: false,
     }
 }
 

@@ -7,6 +7,7 @@
 use super::orders::UnknownCause;
 use crate::btc::tx::TxHash;
 use crate::feed::bitcoind;
+use crate::ledger::Fill;
 use crate::market::NoQuote;
 use crate::risk;
 use crate::strategy::whale::{Signal, Suppression};
@@ -89,6 +90,8 @@ pub enum VenueLoss {
     Unanswered,
     /// `session.logon` was refused with this code.
     LogonRefused(i32),
+    /// The user data subscription was refused with this code.
+    SubscribeRefused(i32),
     /// The server closed the WebSocket.
     PeerClosed,
 }
@@ -273,6 +276,30 @@ pub enum Event {
         /// Why.
         cause: UnknownCause,
     },
+    /// One of the account's orders filled, counted once.
+    Filled {
+        /// Its client order id, when the order is this engine's.
+        client_order_id: Option<u64>,
+        /// The fill.
+        fill: Fill,
+        /// The position after it, in lots.
+        position: i64,
+    },
+    /// The venue reported a fill already counted (a repeat across a
+    /// reconnect): not counted again.
+    FillRepeated {
+        /// The venue's trade id.
+        trade_id: u64,
+    },
+    /// The venue closed one of this engine's orders.
+    OrderDone {
+        /// Its client order id.
+        client_order_id: u64,
+        /// Filled in full, or closed (cancelled, expired, rejected).
+        filled: bool,
+        /// Lots it filled.
+        filled_qty: u64,
+    },
     /// `order.status` settled an unknown order.
     OrderReconciled {
         /// Its client order id.
@@ -331,6 +358,10 @@ pub struct Counters {
     pub book_updates: u64,
     /// Market-data connections opened.
     pub market_connects: u64,
+    /// Fills counted (user data).
+    pub fills: u64,
+    /// Fills the venue reported again, not counted.
+    pub fills_repeated: u64,
     /// Dry runs of the fire path while idle (`Engine::warm`): nothing of
     /// them was sent.
     pub dry_runs: u64,

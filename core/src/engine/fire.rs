@@ -225,6 +225,7 @@ impl<C: Stamp> State<'_, C> {
                 timestamp: order.timestamp,
                 sent_ns: now,
                 state: OrderState::Sent,
+                done: false,
             };
             if !self.orders.insert(record) {
                 return self.unsent(&order, signal, Skip::TableFull);

@@ -238,6 +238,9 @@ impl<'a, L: Link> Market<'a, L> {
                     Got::Touch(touch) => {
                         if st.book.update(touch, now) == Update::Applied {
                             st.counters.book_updates += 1;
+                            if st.ledger.position() != 0 {
+                                st.check_pnl(now);
+                            }
                         }
                     }
                     Got::Shutdown => self.rotate(st),

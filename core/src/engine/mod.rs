@@ -41,6 +41,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
 use crate::feed::bitcoind;
+use crate::ledger::Ledger;
 use crate::market::Book;
 use crate::risk::{Gate, Limits};
 use crate::strategy::whale::{Detector, Rules};
@@ -114,6 +115,8 @@ struct State<'a, C> {
     dry_flip: bool,
     /// The top of book from the market-data stream.
     book: Book,
+    /// The account's fills, position and P&L (user data).
+    ledger: Ledger,
 }
 
 impl<L, C> core::fmt::Debug for Engine<'_, L, C> {
@@ -188,6 +191,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             dry_sealed: false,
             dry_flip: false,
             book: Book::default(),
+            ledger: Ledger::new(settings.venue.scale()),
         };
         for node in 0..nodes {
             st.push(Event::FeedConnect { node });
@@ -304,6 +308,11 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
     /// Every tracked order.
     pub fn orders(&self) -> &Orders {
         &self.st.orders
+    }
+
+    /// The account's fills, position and P&L, from the venue's user data.
+    pub fn ledger(&self) -> &Ledger {
+        &self.st.ledger
     }
 
     /// The risk gate.

@@ -68,6 +68,9 @@ pub struct Order {
     pub sent_ns: u64,
     /// Where it stands.
     pub state: OrderState,
+    /// The venue's user data reported it closed (filled, cancelled,
+    /// expired or rejected).
+    pub done: bool,
 }
 
 /// The table of orders.
@@ -172,6 +175,7 @@ mod tests {
             timestamp: 0,
             sent_ns: 0,
             state,
+            done: false,
         }
     }
 

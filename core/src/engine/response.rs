@@ -7,13 +7,16 @@
 use super::State;
 use super::event::{Event, VenueLoss};
 use super::orders::{Order, OrderState, UnknownCause};
-use crate::venue::{Inbound, OrderStatus, Outcome, RejectKind, Reply};
+use crate::ledger::Recorded;
+use crate::venue::{Execution, Inbound, OrderStatus, Outcome, RejectKind, Reply};
 
 impl<C> State<'_, C> {
     /// One complete message from the venue.
     pub(super) fn on_message(&mut self, now: u64, message: &[u8]) {
         match self.venue.decode(message) {
             Ok(Inbound::Reply(reply)) => self.on_reply(now, &reply),
+            Ok(Inbound::Execution(x)) => self.on_execution(now, &x),
+            Ok(Inbound::UserDataEnded) => self.on_user_data_ended(),
             Ok(Inbound::Closing) => self.on_venue_closing(),
             Ok(Inbound::Other) => {}
             Err(e) => self.push(Event::BadFrame(e)),
@@ -44,6 +47,14 @@ impl<C> State<'_, C> {
                 Outcome::Rejected(_) | Outcome::Unknown(_) => None,
             };
             return self.on_clock(now, sent, server_ms);
+        }
+        if self.subscribe_request() == Some(id) {
+            let refused = match reply.outcome {
+                Outcome::Accepted(_) => None,
+                Outcome::Rejected(r) | Outcome::Unknown(Some(r)) => Some(r.code),
+                Outcome::Unknown(None) => Some(0),
+            };
+            return self.on_subscribed(now, refused);
         }
         if self.logon_request() == Some(id) {
             return match reply.outcome {
@@ -108,8 +119,12 @@ impl<C> State<'_, C> {
         }
     }
 
-    /// An accepted order's fills and closure, from its status.
+    /// An accepted order's fills and closure, from its status — unless the
+    /// user data stream reports them (`on_execution`).
     fn settle(&mut self, o: &Order, status: OrderStatus) {
+        if self.settings.user_data {
+            return;
+        }
         match status {
             OrderStatus::Filled => {
                 self.gate.on_fill(o.side, o.qty);
@@ -117,6 +132,54 @@ impl<C> State<'_, C> {
             }
             OrderStatus::Closed => self.gate.on_closed(o.side, o.qty),
             OrderStatus::Working => {}
+        }
+    }
+
+    /// One of the account's orders changed (user data): a fill is counted
+    /// once into the ledger, the gate's position and the P&L check, and
+    /// an order of this engine that closed frees its open quantity.
+    fn on_execution(&mut self, now: u64, x: &Execution) {
+        let ours = x.client_order_id.filter(|&id| self.orders.get(id).is_some());
+        if let Some(fill) = x.fill {
+            match self.ledger.record(&fill) {
+                Recorded::New => {
+                    self.counters.fills += 1;
+                    if ours.is_some() {
+                        self.gate.on_fill(fill.side, fill.qty);
+                    } else {
+                        self.gate.on_external_fill(fill.side, fill.qty);
+                    }
+                    let position = self.ledger.position();
+                    self.push(Event::Filled { client_order_id: ours, fill, position });
+                    self.check_pnl(now);
+                }
+                Recorded::Duplicate => {
+                    self.counters.fills_repeated += 1;
+                    self.push(Event::FillRepeated { trade_id: fill.trade_id });
+                }
+            }
+        }
+        let Some(client_order_id) = ours else { return };
+        if x.status == OrderStatus::Working {
+            return;
+        }
+        let Some(order) = self.orders.iter_mut().find(|o| o.client_order_id == client_order_id) else { return };
+        if order.done {
+            return;
+        }
+        order.done = true;
+        let side = order.side;
+        self.gate.on_closed(side, x.order_qty.saturating_sub(x.cumulative_qty));
+        let filled = x.status == OrderStatus::Filled;
+        self.push(Event::OrderDone { client_order_id, filled, filled_qty: x.cumulative_qty });
+    }
+
+    /// The P&L against the loss limit, the open position marked to the
+    /// book's last touch (at its cost without one).
+    pub(super) fn check_pnl(&mut self, now: u64) {
+        if self.gate.limits().max_loss.is_some() {
+            let pnl = self.ledger.total(self.book.touch());
+            self.gate.on_pnl(now, pnl);
         }
     }
 }

@@ -49,6 +49,8 @@ pub(super) struct Connection {
     rotating: bool,
     /// The venue's clock, as far as this connection measured it.
     clock: Clock,
+    /// The account's user data on this connection.
+    user_data: Subscription,
     /// How far the session got.
     phase: Phase,
 }
@@ -67,6 +69,27 @@ enum Clock {
     Synced,
 }
 
+/// A connection's user data subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Subscription {
+    /// Not wanted (`Settings::user_data` is off).
+    Off,
+    /// To be asked for, before unknown orders are queried: whatever
+    /// happens to them after that reaches the engine.
+    Due,
+    /// The request `id` went out at host time `sent`.
+    Asked { id: u64, sent: u64 },
+    /// Events flow.
+    Active,
+}
+
+impl Subscription {
+    /// Whether the session may go on: subscribed, or not wanted.
+    fn settled(self) -> bool {
+        matches!(self, Self::Off | Self::Active)
+    }
+}
+
 /// How far a connection's session got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -76,7 +99,8 @@ enum Phase {
     Upgrading,
     /// Logon; the request's id and the host time it went out, once it did.
     LoggingOn { request: Option<(u64, u64)> },
-    /// Clock and reconciliation of unknown orders.
+    /// Clock, user data subscription and reconciliation of unknown
+    /// orders.
     Syncing,
     /// Orders fire.
     Trading,
@@ -201,6 +225,36 @@ impl<C> State<'_, C> {
         }
     }
 
+    /// The user data subscription request's id, while it is awaited.
+    pub(super) fn subscribe_request(&self) -> Option<u64> {
+        match self.session {
+            Session::Open(Connection { user_data: Subscription::Asked { id, .. }, .. }) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The venue answered the subscription: events flow, or the session
+    /// is given up (`code` 0 when the venue could not say).
+    pub(super) fn on_subscribed(&mut self, now: u64, refused: Option<i32>) {
+        match refused {
+            None => {
+                if let Some(c) = self.open() {
+                    c.user_data = Subscription::Active;
+                }
+            }
+            Some(code) => self.lost(now, VenueLoss::SubscribeRefused(code)),
+        }
+    }
+
+    /// The subscription ended while the connection lives (a logout or an
+    /// unsubscribe by the venue): move to a new connection, which
+    /// subscribes again.
+    pub(super) fn on_user_data_ended(&mut self) {
+        if self.settings.user_data {
+            self.on_venue_closing();
+        }
+    }
+
     /// The venue accepted the logon.
     pub(super) fn on_logged_on(&mut self) {
         self.set_phase(Phase::Syncing);
@@ -265,12 +319,16 @@ impl<C> State<'_, C> {
                     Clock::Refused { retry_at } => retry_at,
                     Clock::Due | Clock::Synced => u64::MAX,
                 };
+                let subscribe = match c.user_data {
+                    Subscription::Asked { sent, .. } => sent.saturating_add(t.request_timeout_ns),
+                    Subscription::Off | Subscription::Due | Subscription::Active => u64::MAX,
+                };
                 let answers = self
                     .orders
                     .iter()
                     .filter(|o| matches!(o.state, OrderState::Sent | OrderState::Querying))
                     .map(|o| o.sent_ns.saturating_add(t.request_timeout_ns));
-                [c.last_rx.saturating_add(quiet), age, phase, clock].into_iter().chain(answers).min()
+                [c.last_rx.saturating_add(quiet), age, phase, clock, subscribe].into_iter().chain(answers).min()
             }
         }
     }
@@ -291,6 +349,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             ping_sent: false,
             rotating: false,
             clock: Clock::Due,
+            user_data: if st.settings.user_data { Subscription::Due } else { Subscription::Off },
             phase: Phase::Tls,
         }));
     }
@@ -412,9 +471,11 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
                     return self.st.lost(now, VenueLoss::Silent);
                 }
                 let unanswered = |sent: u64| now.saturating_sub(sent) >= timers.request_timeout_ns;
-                let session_request = match (c.phase, c.clock) {
-                    (Phase::Closing { .. }, _) => None,
-                    (Phase::LoggingOn { request: Some((_, sent)) }, _) | (_, Clock::Asked { sent, .. }) => Some(sent),
+                let session_request = match (c.phase, c.clock, c.user_data) {
+                    (Phase::Closing { .. }, _, _) => None,
+                    (Phase::LoggingOn { request: Some((_, sent)) }, _, _)
+                    | (_, Clock::Asked { sent, .. }, _)
+                    | (_, _, Subscription::Asked { sent, .. }) => Some(sent),
                     _ => None,
                 };
                 if session_request.is_some_and(unanswered) {
@@ -515,6 +576,18 @@ fn live<L: Link, C>(io: &mut Outbox<'_, L>, st: &mut State<'_, C>, now: u64, c: 
             c.clock = Clock::Asked { id, sent: now };
         }
     }
+    // Subscribed before reconciling: an order's fate after its query is
+    // then known either way.
+    if c.user_data == Subscription::Due && !matches!(c.phase, Phase::Draining { .. }) {
+        let id = st.request_id();
+        let timestamp = st.timestamp(now);
+        let request = st.venue.subscribe(id, timestamp).map_err(VenueLoss::Request)?;
+        io.send_text(request, &mut st.rng)?;
+        if let Some(c) = st.open() {
+            c.user_data = Subscription::Asked { id, sent: now };
+        }
+    }
+    let subscribed = st.open().is_some_and(|c| c.user_data.settled());
     // Shutting down and out of patience: what is still unanswered is
     // queried once before the connection goes.
     if let Phase::Draining { until, extended: false } = c.phase
@@ -525,7 +598,7 @@ fn live<L: Link, C>(io: &mut Outbox<'_, L>, st: &mut State<'_, C>, now: u64, c: 
     }
     // Reconcile before trading: every unknown order is queried by its
     // client order id.
-    if core::mem::take(&mut st.orders.queries_due) {
+    if subscribed && core::mem::take(&mut st.orders.queries_due) {
         let unix_ns = st.venue_unix_ns(now);
         for o in st.orders.iter_mut().filter(|o| o.state == OrderState::Unknown) {
             let id = st.next_request;
@@ -540,7 +613,7 @@ fn live<L: Link, C>(io: &mut Outbox<'_, L>, st: &mut State<'_, C>, now: u64, c: 
     }
     let Session::Open(c) = st.session else { return Ok(()) };
     let querying = || st.orders.iter().any(|o| o.state == OrderState::Querying);
-    if c.phase == Phase::Syncing && c.clock == Clock::Synced && !querying() {
+    if c.phase == Phase::Syncing && c.clock == Clock::Synced && c.user_data.settled() && !querying() {
         st.backoff.reset();
         st.set_phase(Phase::Trading);
     }

@@ -91,6 +91,11 @@ pub struct Settings<'a> {
     pub unix_offset_ns: i64,
     /// The first client order id; the host makes ids unique across runs.
     pub first_client_order_id: u64,
+    /// Subscribe the venue session to the account's user data before it
+    /// trades: fills count into the ledger and the position, and orders
+    /// close on the venue's word of them (`docs/market-data.md` §Fills,
+    /// position and P&L). Off, an order's answer alone settles it.
+    pub user_data: bool,
 }
 
 /// Where an order's limit price, and the price the risk gate values it

@@ -106,7 +106,7 @@ pub(crate) fn write_decimal(units: u64, decimals: usize, out: &mut [u8]) -> Resu
 /// Reads the decimal text `text` (`digits[.digits]`, as Binance writes
 /// prices and quantities) as a count of 10^-`decimals` steps. Fraction
 /// digits past `decimals` must be zeros; nothing is rounded.
-pub(crate) fn read_decimal(text: &[u8], decimals: u8) -> Result<u64, DecimalError> {
+pub fn read_decimal(text: &[u8], decimals: u8) -> Result<u64, DecimalError> {
     let (int, frac) = match text.iter().position(|&b| b == b'.') {
         Some(dot) => (text.get(..dot).unwrap_or_default(), text.get(dot + 1..).unwrap_or_default()),
         None => (text, &[][..]),

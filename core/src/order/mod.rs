@@ -7,7 +7,7 @@
 
 pub(crate) mod digits;
 
-pub use digits::{DecimalError, Overflow};
+pub use digits::{DecimalError, Overflow, read_decimal};
 
 /// Buy or sell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -61,6 +61,10 @@ pub struct Limits {
     /// Deny a limit price further than this many basis points from the
     /// mid, when the order carries the mid it was priced at.
     pub price_collar_bps: Option<u32>,
+    /// Engage the kill switch once the P&L (realized, after fees, plus the
+    /// open position marked to the book) is this far below zero, in
+    /// lots × ticks.
+    pub max_loss: Option<u128>,
 }
 
 impl Limits {
@@ -78,6 +82,7 @@ impl Limits {
             kill_after_rejects: Some(3),
             kill_on_feed_gap: true,
             price_collar_bps: Some(DEFAULT_COLLAR_BPS),
+            max_loss: None,
         }
     }
 }
@@ -139,6 +144,8 @@ pub enum KillCause {
     /// The venue refused a signature (-1022): every order signed with this
     /// key would be refused too.
     BadSignature,
+    /// The P&L reached the loss limit.
+    LossLimit,
 }
 
 /// Something the operator must see.
@@ -304,6 +311,26 @@ impl Gate {
                 self.open_sell_qty = self.open_sell_qty.saturating_sub(qty);
                 self.position -= i128::from(qty);
             }
+        }
+    }
+
+    /// `qty` of an order this engine did not send filled (another client
+    /// on the account): the position moves, no open order closes.
+    pub fn on_external_fill(&mut self, side: Side, qty: u64) {
+        match side {
+            Side::Buy => self.position += i128::from(qty),
+            Side::Sell => self.position -= i128::from(qty),
+        }
+    }
+
+    /// The account's P&L in the instrument, lots × ticks: at the loss
+    /// limit the kill switch engages.
+    pub fn on_pnl(&mut self, now_ns: u64, pnl: i128) {
+        if let Some(max) = self.limits.max_loss
+            && pnl < 0
+            && pnl.unsigned_abs() >= max
+        {
+            self.engage(now_ns, KillCause::LossLimit);
         }
     }
 

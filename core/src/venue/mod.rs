@@ -11,6 +11,7 @@
 pub mod binance;
 mod json;
 
+use crate::ledger::Fill;
 use crate::order::Side;
 
 pub use json::JsonError;
@@ -31,6 +32,13 @@ impl Settings<'_> {
     pub fn client_order_id_width(&self) -> Option<u8> {
         match self {
             Self::Binance(s) => s.order.client_order_id,
+        }
+    }
+
+    /// The traded instrument's price and quantity digits.
+    pub fn scale(&self) -> crate::order::Scale {
+        match self {
+            Self::Binance(s) => s.order.instrument.scale(),
         }
     }
 
@@ -101,6 +109,11 @@ pub struct NewOrder {
 pub enum Inbound {
     /// The answer to a request.
     Reply(Reply),
+    /// One of the account's orders in the traded instrument changed (the
+    /// user data stream).
+    Execution(Execution),
+    /// The user data subscription ended: no more executions come on it.
+    UserDataEnded,
     /// The venue will close this connection soon: move to a new one.
     Closing,
     /// Nothing the engine acts on.
@@ -149,6 +162,26 @@ pub enum OrderStatus {
     Filled,
     /// Closed without (further) fills: cancelled, expired, rejected.
     Closed,
+}
+
+/// A change to one of the account's orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Execution {
+    /// The order's client order id, when it is one of this engine's
+    /// (numeric); for a cancel, the id of the order it closed.
+    pub client_order_id: Option<u64>,
+    /// Buy or sell.
+    pub side: Side,
+    /// The order's quantity, in lots.
+    pub order_qty: u64,
+    /// Lots filled so far.
+    pub cumulative_qty: u64,
+    /// Where the order stands after it.
+    pub status: OrderStatus,
+    /// The fill it reports, if it is one.
+    pub fill: Option<Fill>,
+    /// The venue's time of it, Unix milliseconds.
+    pub time_ms: u64,
 }
 
 /// A refused request.
@@ -217,6 +250,14 @@ impl Venue {
         }
     }
 
+    /// The request that subscribes the connection to the account's user
+    /// data (orders and fills).
+    pub(crate) fn subscribe(&mut self, id: u64, timestamp: u64) -> Result<&[u8], RequestError> {
+        match self {
+            Self::Binance(v) => v.subscribe(id, timestamp),
+        }
+    }
+
     /// The request that reads the venue's clock.
     pub(crate) fn time_request(&mut self, id: u64) -> Result<&[u8], RequestError> {
         match self {
@@ -254,7 +295,7 @@ impl Venue {
     /// One complete message from the venue.
     pub(crate) fn decode(&self, message: &[u8]) -> Result<Inbound, DecodeError> {
         match self {
-            Self::Binance(_) => binance::Binance::decode(message).map_err(DecodeError::Binance),
+            Self::Binance(v) => v.decode(message).map_err(DecodeError::Binance),
         }
     }
 }

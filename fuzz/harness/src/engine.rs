@@ -58,6 +58,7 @@ pub fn engine_streams(data: &[u8]) {
         timers: Timers::default(),
         unix_offset_ns: 1_700_000_000_000_000_000,
         first_client_order_id: 1,
+        user_data: data.first().is_some_and(|b| b & 0x80 != 0),
     };
     let mut storage = Box::new(Storage::new());
     let link = Client::new(&mut storage, crate::tls::handover());

@@ -170,6 +170,7 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
         timers: config.timers(),
         unix_offset_ns: i64::try_from(clock.unix_offset_ns()).unwrap_or(0),
         first_client_order_id: driver::first_client_order_id(config.instrument.client_order_id_digits),
+        user_data: config.venue.user_data,
     };
     let plan = Plan {
         feeds: feeds.iter().map(|(_, addr)| *addr).collect(),

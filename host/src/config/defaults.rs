@@ -101,6 +101,11 @@ pub(super) fn risk_orders_per_day() -> u32 {
     50_000
 }
 
+/// `venue.user_data`.
+pub(super) fn venue_user_data() -> bool {
+    true
+}
+
 /// `host.mlock`.
 pub(super) fn host_mlock() -> bool {
     true

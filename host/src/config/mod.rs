@@ -127,7 +127,7 @@ impl Config {
             market.validate(&mut p, self.venue.network, &self.instrument.symbol, self.auth.mode);
         }
         self.strategy.validate(&mut p);
-        self.risk.validate(&mut p);
+        self.risk.validate(&mut p, self.instrument.core().scale());
         self.host.validate(&mut p);
         let max_qty = self.instrument.max_qty();
         let qty_digits = "instrument.qty_int_digits + instrument.qty_decimals";
@@ -156,7 +156,7 @@ impl Config {
 
     /// The risk gate's limits.
     pub fn limits(&self) -> hotline_core::risk::Limits {
-        self.risk.limits(self.node.on_gap == OnGap::Kill)
+        self.risk.limits(self.node.on_gap == OnGap::Kill, self.instrument.core().scale())
     }
 
     /// The engine's timers: the venue's, and the feed's watchdog.

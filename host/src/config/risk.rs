@@ -2,6 +2,7 @@
 //! the venue's own order rate limits (docs/protocols/binance-ws-api.md
 //! §Rate limits: 50 orders per 10 s, 160 000 per day).
 
+use hotline_core::order::{DecimalError, Scale, read_decimal};
 use hotline_core::risk::{self, RateLimit};
 use hotline_core::venue::binance::{ORDERS_PER_10S, ORDERS_PER_DAY};
 use serde::Deserialize;
@@ -34,11 +35,16 @@ pub struct Risk {
     /// mid of the book it was priced from (`[market]`); 0 turns it off.
     #[serde(default = "defaults::risk_price_collar_bps")]
     pub price_collar_bps: u32,
+    /// Kill switch once the P&L (realized after fees, plus the position
+    /// marked to the book) is this many quote units below zero, e.g.
+    /// `"250.00"` (absent: no loss limit).
+    pub max_loss: Option<String>,
 }
 
 impl Risk {
-    /// The risk gate's limits; `kill_on_feed_gap` is `[node]`'s `on_gap`.
-    pub fn limits(&self, kill_on_feed_gap: bool) -> risk::Limits {
+    /// The risk gate's limits; `kill_on_feed_gap` is `[node]`'s `on_gap`,
+    /// `scale` the instrument's (a loss is counted in its lots × ticks).
+    pub fn limits(&self, kill_on_feed_gap: bool, scale: Scale) -> risk::Limits {
         const SECOND_NS: u64 = 1_000_000_000;
         risk::Limits {
             max_qty: self.max_qty,
@@ -50,10 +56,26 @@ impl Risk {
             kill_after_rejects: self.kill_after_rejects,
             kill_on_feed_gap,
             price_collar_bps: (self.price_collar_bps > 0).then_some(self.price_collar_bps),
+            max_loss: self.max_loss(scale).ok().flatten().map(u128::from),
         }
     }
 
-    pub(super) fn validate(&self, p: &mut Problems) {
+    /// `max_loss` in lots × ticks of an instrument of `scale`.
+    fn max_loss(&self, scale: Scale) -> Result<Option<u64>, DecimalError> {
+        let Some(text) = &self.max_loss else { return Ok(None) };
+        read_decimal(text.as_bytes(), scale.price.saturating_add(scale.qty)).map(Some)
+    }
+
+    pub(super) fn validate(&self, p: &mut Problems, scale: Scale) {
+        let digits = scale.price.saturating_add(scale.qty);
+        p.require(
+            matches!(self.max_loss(scale), Ok(None | Some(1..))),
+            "risk.max_loss",
+            format_args!(
+                "must be a positive quote amount with at most {digits} decimals \
+                 (instrument.price_decimals + instrument.qty_decimals), e.g. \"250.00\""
+            ),
+        );
         p.require(self.max_qty > 0, "risk.max_qty", "must be > 0");
         p.require(self.max_notional > 0, "risk.max_notional", "must be > 0");
         p.require(self.max_open_orders > 0, "risk.max_open_orders", "must be > 0");

@@ -63,6 +63,10 @@ pub struct Venue {
     /// Unit of `timestamp` in requests.
     #[serde(default)]
     pub time_unit: TimeUnit,
+    /// Subscribe to the account's user data: fills, position and P&L, and
+    /// orders closed on the venue's word.
+    #[serde(default = "defaults::venue_user_data")]
+    pub user_data: bool,
 }
 
 /// The exchange environment.

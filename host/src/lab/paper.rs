@@ -58,6 +58,7 @@ pub fn settings<'a>(host: &'a str, auth: Auth<'a>, clock: &Clock) -> Settings<'a
         timers: Timers::default(),
         unix_offset_ns: i64::try_from(clock.unix_offset_ns()).unwrap_or(0),
         first_client_order_id: first_client_order_id(ID_WIDTH),
+        user_data: true,
     }
 }
 

@@ -86,7 +86,7 @@ impl Writer {
     }
 
     /// One sample of a counter or gauge.
-    pub fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: u64) {
+    pub fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: impl std::fmt::Display) {
         self.series(name, labels, None);
         // Writing into a String cannot fail.
         let _ = writeln!(self.out, " {value}");
@@ -180,7 +180,7 @@ pub const fn market_label(state: MarketState) -> &'static str {
 }
 
 /// The kill switch causes by `cause` label.
-const KILL_CAUSES: [&str; 4] = ["manual", "consecutive_rejects", "feed_gap", "bad_signature"];
+const KILL_CAUSES: [&str; 5] = ["manual", "consecutive_rejects", "feed_gap", "bad_signature", "loss_limit"];
 
 const fn kill_label(cause: KillCause) -> &'static str {
     match cause {
@@ -188,6 +188,7 @@ const fn kill_label(cause: KillCause) -> &'static str {
         KillCause::ConsecutiveRejects(_) => KILL_CAUSES[1],
         KillCause::FeedGap => KILL_CAUSES[2],
         KillCause::BadSignature => KILL_CAUSES[3],
+        KillCause::LossLimit => KILL_CAUSES[4],
     }
 }
 
@@ -225,6 +226,8 @@ pub fn write_state(w: &mut Writer, s: &Snapshot) {
         ("hotline_dry_runs_total", "Dry runs of the fire path while idle (nothing sent).", c.dry_runs),
         ("hotline_book_updates_total", "Top-of-book updates taken from the market-data stream.", c.book_updates),
         ("hotline_market_connects_total", "Market-data connections opened.", c.market_connects),
+        ("hotline_fills_total", "Fills of the account's orders, each counted once (user data).", c.fills),
+        ("hotline_fills_repeated_total", "Fills the venue reported again, not counted.", c.fills_repeated),
         ("hotline_events_dropped_total", "Engine events the loop did not poll in time.", s.events_dropped),
         (
             "hotline_hot_path_allocations_total",
@@ -250,6 +253,8 @@ pub fn write_state(w: &mut Writer, s: &Snapshot) {
     for state in MARKET_STATES {
         w.sample("hotline_market_state", &[("state", market_label(state))], u64::from(s.market == Some(state)));
     }
+    w.family("hotline_position_lots", Kind::Gauge, "The account's position in the instrument, lots (user data).");
+    w.sample("hotline_position_lots", &[], s.position);
     w.family("hotline_feed_up", Kind::Gauge, "1 while a feed node is up.");
     w.sample("hotline_feed_up", &[], u64::from(s.feed_up()));
     w.family("hotline_kill_switch_engaged", Kind::Gauge, "1 while the kill switch is engaged.");
@@ -365,6 +370,7 @@ mod tests {
             venue: VenueState::Syncing,
             market: None,
             kill: Some(KillCause::ConsecutiveRejects(5)),
+            position: -7,
             nodes: 2,
             node: [NodeCounts { up: true, ..NodeCounts::default() }; hotline_core::engine::MAX_NODES],
         };
@@ -417,6 +423,12 @@ hotline_book_updates_total 0
 # HELP hotline_market_connects_total Market-data connections opened.
 # TYPE hotline_market_connects_total counter
 hotline_market_connects_total 0
+# HELP hotline_fills_total Fills of the account's orders, each counted once (user data).
+# TYPE hotline_fills_total counter
+hotline_fills_total 0
+# HELP hotline_fills_repeated_total Fills the venue reported again, not counted.
+# TYPE hotline_fills_repeated_total counter
+hotline_fills_repeated_total 0
 # HELP hotline_events_dropped_total Engine events the loop did not poll in time.
 # TYPE hotline_events_dropped_total counter
 hotline_events_dropped_total 0
@@ -447,6 +459,9 @@ hotline_market_state{state=\"streaming\"} 0
 hotline_market_state{state=\"closing\"} 0
 hotline_market_state{state=\"backoff\"} 0
 hotline_market_state{state=\"closed\"} 0
+# HELP hotline_position_lots The account's position in the instrument, lots (user data).
+# TYPE hotline_position_lots gauge
+hotline_position_lots -7
 # HELP hotline_feed_up 1 while a feed node is up.
 # TYPE hotline_feed_up gauge
 hotline_feed_up 1
@@ -459,6 +474,7 @@ hotline_kill_switch_cause{cause=\"manual\"} 0
 hotline_kill_switch_cause{cause=\"consecutive_rejects\"} 1
 hotline_kill_switch_cause{cause=\"feed_gap\"} 0
 hotline_kill_switch_cause{cause=\"bad_signature\"} 0
+hotline_kill_switch_cause{cause=\"loss_limit\"} 0
 ";
         assert_eq!(w.finish(), expected);
     }

@@ -127,6 +127,8 @@ pub struct Snapshot {
     pub market: Option<MarketState>,
     /// The kill switch, when engaged.
     pub kill: Option<KillCause>,
+    /// The account's position in the instrument, lots (user data).
+    pub position: i64,
     /// Feed nodes configured; the first this many of `node` are theirs.
     pub nodes: usize,
     /// Each feed node's state and counts.
@@ -171,16 +173,17 @@ impl Default for Snapshot {
             venue: VenueState::Connecting,
             market: None,
             kill: None,
+            position: 0,
             nodes: 0,
             node: [NodeCounts::default(); MAX_NODES],
         }
     }
 }
 
-/// Words of a [`Snapshot`] before its nodes: the 18 engine counters, then
+/// Words of a [`Snapshot`] before its nodes: the 20 engine counters, then
 /// unresolved, events dropped, allocations, venue, market stream, kill
-/// switch and nodes.
-const BASE_WORDS: usize = 25;
+/// switch, position and nodes.
+const BASE_WORDS: usize = 28;
 /// Words of one [`NodeCounts`].
 const NODE_WORDS: usize = 5;
 const WORDS: usize = BASE_WORDS + NODE_WORDS * MAX_NODES;
@@ -212,12 +215,15 @@ impl Snapshot {
             c.dry_runs,
             c.book_updates,
             c.market_connects,
+            c.fills,
+            c.fills_repeated,
             self.unresolved,
             self.events_dropped,
             self.hot_path_allocations,
             venue_index(self.venue) as u64,
             self.market.map_or(0, |m| market_index(m) as u64 + 1),
             kill_word(self.kill),
+            self.position as u64,
             self.nodes as u64,
         ];
         let mut words = [0; WORDS];
@@ -251,12 +257,15 @@ impl Snapshot {
                 dry_runs,
                 book_updates,
                 market_connects,
+                fills,
+                fills_repeated,
                 unresolved,
                 events_dropped,
                 hot_path_allocations,
                 venue,
                 market,
                 kill,
+                position,
                 node_count,
             ],
         ) = <[u64; BASE_WORDS]>::try_from(head)
@@ -289,6 +298,8 @@ impl Snapshot {
                 dry_runs,
                 book_updates,
                 market_connects,
+                fills,
+                fills_repeated,
             },
             unresolved,
             events_dropped,
@@ -300,6 +311,7 @@ impl Snapshot {
                 .and_then(|i| MARKET_STATES.get(i))
                 .copied(),
             kill: kill_cause(kill),
+            position: position as i64,
             nodes: usize::try_from(node_count).unwrap_or(0).min(MAX_NODES),
             node,
         }
@@ -315,6 +327,7 @@ fn kill_word(kill: Option<KillCause>) -> u64 {
         Some(KillCause::FeedGap) => 2,
         Some(KillCause::BadSignature) => 3,
         Some(KillCause::ConsecutiveRejects(n)) => 4 | u64::from(n) << 8,
+        Some(KillCause::LossLimit) => 5,
     }
 }
 
@@ -324,6 +337,7 @@ fn kill_cause(word: u64) -> Option<KillCause> {
         2 => Some(KillCause::FeedGap),
         3 => Some(KillCause::BadSignature),
         4 => Some(KillCause::ConsecutiveRejects(u32::try_from(word >> 8).unwrap_or(u32::MAX))),
+        5 => Some(KillCause::LossLimit),
         _ => None,
     }
 }
@@ -563,6 +577,8 @@ mod tests {
                 dry_runs: 18,
                 book_updates: 19,
                 market_connects: 20,
+                fills: 21,
+                fills_repeated: 22,
                 ..Counters::default()
             },
             unresolved: 15,
@@ -571,6 +587,7 @@ mod tests {
             venue: VenueState::Backoff,
             market: Some(MarketState::Closed),
             kill: Some(KillCause::ConsecutiveRejects(u32::MAX)),
+            position: -23,
             nodes: MAX_NODES,
             node: std::array::from_fn(|i| {
                 let i = i as u64;
@@ -584,7 +601,13 @@ mod tests {
             }),
         };
         assert_eq!(Snapshot::from_words(snapshot.to_words()), snapshot);
-        for kill in [None, Some(KillCause::Manual), Some(KillCause::FeedGap), Some(KillCause::BadSignature)] {
+        for kill in [
+            None,
+            Some(KillCause::Manual),
+            Some(KillCause::FeedGap),
+            Some(KillCause::BadSignature),
+            Some(KillCause::LossLimit),
+        ] {
             assert_eq!(kill_cause(kill_word(kill)), kill);
         }
         for (i, state) in VENUE_STATES.into_iter().enumerate() {

@@ -358,6 +358,7 @@ mod engine {
             timers: Timers::default(),
             unix_offset_ns: black_box(0),
             first_client_order_id: black_box(1),
+            user_data: black_box(true),
         };
         let mut feed = [0u8; 16384];
         let mut message = [0u8; 4096];

@@ -31,7 +31,8 @@ pub use user_data::{
     OrdStatus, UserDataError, UserEvent, decode_event,
 };
 
-use super::{Accepted, Field, Inbound, NewOrder, OrderStatus, RejectKind, Reply, RequestError};
+use super::{Accepted, Execution, Field, Inbound, NewOrder, OrderStatus, RejectKind, Reply, RequestError};
+use crate::ledger::{FeeAsset, Fill};
 use crate::order::digits;
 
 /// Error -2013, "Order does not exist": the answer that settles a query.
@@ -50,8 +51,13 @@ pub const CONNECTION_LIFETIME_NS: u64 = 86_400 * 1_000_000_000;
 
 /// The `time` request, whose only slot is its id.
 const TIME_REQUEST: [u8; 45] = *br#"{"id":"00000000000000000000","method":"time"}"#;
-/// Where the id's digits lie in [`TIME_REQUEST`].
+/// Where the id's digits lie in [`TIME_REQUEST`] and [`SUBSCRIBE_REQUEST`].
 const TIME_ID: core::ops::Range<usize> = 7..27;
+/// The longest symbol the venue's user data is matched against (Binance's
+/// are at most 20 characters).
+const SYMBOL_CAP: usize = 32;
+/// `userDataStream.subscribe` on a logged-on session: no parameters.
+const SUBSCRIBE_REQUEST: [u8; 65] = *br#"{"id":"00000000000000000000","method":"userDataStream.subscribe"}"#;
 
 /// How the engine trades on Binance.
 #[derive(Debug, Clone, Copy)]
@@ -75,8 +81,23 @@ pub(crate) struct Binance {
     status: Template,
     logon: Option<Template>,
     time: [u8; TIME_REQUEST.len()],
+    subscribe: Subscribe,
     time_unit: TimeUnit,
     priced: bool,
+    /// The traded symbol: user data of others is not the engine's.
+    symbol: heapless::String<SYMBOL_CAP>,
+    scale: crate::order::Scale,
+}
+
+/// How the session subscribes to user data.
+// One per engine, and there is no allocator to box the template in.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+enum Subscribe {
+    /// `userDataStream.subscribe`, after `session.logon`.
+    Session([u8; SUBSCRIBE_REQUEST.len()]),
+    /// `userDataStream.subscribe.signature`, signed like an order.
+    Signed(Template),
 }
 
 impl Binance {
@@ -95,6 +116,13 @@ impl Binance {
             status: Template::order_status(order.instrument.symbol, id_width, &trading)?,
             logon: if logon { Some(Template::session_logon(&signing)?) } else { None },
             time: TIME_REQUEST,
+            subscribe: if logon {
+                Subscribe::Session(SUBSCRIBE_REQUEST)
+            } else {
+                Subscribe::Signed(Template::user_data_subscribe(&signing)?)
+            },
+            symbol: heapless::String::try_from(order.instrument.symbol).map_err(|_| BuildError::TooLong)?,
+            scale: order.instrument.scale(),
             time_unit: settings.time_unit,
             priced: order.order_type.is_priced(),
         })
@@ -121,6 +149,20 @@ impl Binance {
         let slot = self.time.get_mut(TIME_ID).unwrap_or_default();
         digits::write_padded(id, slot).map_err(|_| RequestError::Overflow(Field::RequestId))?;
         Ok(&self.time)
+    }
+
+    pub(crate) fn subscribe(&mut self, id: u64, timestamp: u64) -> Result<&[u8], RequestError> {
+        match &mut self.subscribe {
+            Subscribe::Session(request) => {
+                let slot = request.get_mut(TIME_ID).unwrap_or_default();
+                digits::write_padded(id, slot).map_err(|_| RequestError::Overflow(Field::RequestId))?;
+                Ok(request)
+            }
+            Subscribe::Signed(t) => {
+                t.set(Slot::RequestId, id).and_then(|()| t.set(Slot::Timestamp, timestamp)).and_then(|()| t.sign())?;
+                Ok(t.request())
+            }
+        }
     }
 
     pub(crate) fn status_query(
@@ -165,10 +207,11 @@ impl Binance {
     }
 
     /// One complete text frame from the API.
-    pub(crate) fn decode(text: &[u8]) -> Result<Inbound, DecodeError> {
+    pub(crate) fn decode(&self, text: &[u8]) -> Result<Inbound, DecodeError> {
         let response = match decode(text)? {
             Message::Response(r) => r,
             Message::ServerShutdown { .. } => return Ok(Inbound::Closing),
+            Message::Event("executionReport" | "eventStreamTerminated") => return self.user_event(text),
             Message::Event(_) => return Ok(Inbound::Other),
         };
         let outcome = match &response.outcome {
@@ -181,6 +224,67 @@ impl Binance {
             Outcome::Unknown(r) => super::Outcome::Unknown(r.as_ref().map(rejection)),
         };
         Ok(Inbound::Reply(Reply { id: response.id.and_then(parse_id), status: response.status, outcome }))
+    }
+}
+
+impl Binance {
+    /// A user data event, in the engine's terms: the traded symbol's order
+    /// changes, and the end of the subscription.
+    fn user_event(&self, text: &[u8]) -> Result<Inbound, DecodeError> {
+        let frame = decode_event(text, self.scale).map_err(DecodeError::UserData)?;
+        let x = match frame.event {
+            UserEvent::Execution(x) if x.symbol == self.symbol.as_str() => x,
+            UserEvent::StreamTerminated { .. } => return Ok(Inbound::UserDataEnded),
+            UserEvent::Execution(_) | UserEvent::Account(_) | UserEvent::Other(_) => return Ok(Inbound::Other),
+        };
+        // A cancel's `c` is the cancel request's id; `C` names the order.
+        let client_order_id = x.orig_client_order_id.unwrap_or(x.client_order_id);
+        let fill = match (x.execution_type, x.trade_id) {
+            (ExecType::Trade, Some(trade_id)) => Some(Fill {
+                trade_id,
+                order_id: x.order_id,
+                side: x.side,
+                qty: x.last_qty,
+                price: x.last_price,
+                fee: x.commission,
+                fee_asset: self.fee_asset(x.commission, x.commission_asset),
+                maker: x.is_maker,
+            }),
+            _ => None,
+        };
+        let status = match x.order_status {
+            OrdStatus::Filled => OrderStatus::Filled,
+            OrdStatus::Canceled | OrdStatus::Rejected | OrdStatus::Expired | OrdStatus::ExpiredInMatch => {
+                OrderStatus::Closed
+            }
+            OrdStatus::New
+            | OrdStatus::PendingNew
+            | OrdStatus::PartiallyFilled
+            | OrdStatus::PendingCancel
+            | OrdStatus::Other => OrderStatus::Working,
+        };
+        Ok(Inbound::Execution(Execution {
+            client_order_id: parse_id(client_order_id),
+            side: x.side,
+            order_qty: x.order_qty,
+            cumulative_qty: x.cumulative_qty,
+            status,
+            fill,
+            time_ms: x.transaction_time_ms,
+        }))
+    }
+
+    /// What a commission was charged in: a symbol is its base asset's name
+    /// followed by its quote asset's (`BTC` + `USDT`).
+    fn fee_asset(&self, fee: u64, asset: Option<&str>) -> FeeAsset {
+        let symbol = self.symbol.as_str();
+        match asset {
+            _ if fee == 0 => FeeAsset::None,
+            None => FeeAsset::None,
+            Some(a) if !a.is_empty() && a.len() < symbol.len() && symbol.ends_with(a) => FeeAsset::Quote,
+            Some(a) if !a.is_empty() && a.len() < symbol.len() && symbol.starts_with(a) => FeeAsset::Base,
+            Some(_) => FeeAsset::Other,
+        }
     }
 }
 

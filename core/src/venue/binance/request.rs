@@ -178,6 +178,16 @@ impl Template {
         }
         render("session.logon", heapless::Vec::new(), session)
     }
+
+    /// `userDataStream.subscribe.signature`
+    /// (`docs/protocols/binance-ws-api.md` §User data stream): `apiKey`,
+    /// `timestamp`, `signature`, with any key type.
+    pub fn user_data_subscribe(session: &Session<'_>) -> Result<Self, BuildError> {
+        if matches!(session.auth, Auth::Session) {
+            return Err(BuildError::NeedsKey);
+        }
+        render("userDataStream.subscribe.signature", heapless::Vec::new(), session)
+    }
 }
 
 #[cfg(test)]

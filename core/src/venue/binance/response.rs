@@ -153,6 +153,8 @@ pub enum DecodeError {
     NoStatus,
     /// A non-2xx status without an `error` object.
     NoError(u16),
+    /// A user data event that does not decode.
+    UserData(super::UserDataError),
 }
 
 #[derive(Deserialize)]

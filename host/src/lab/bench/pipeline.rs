@@ -138,6 +138,7 @@ pub fn priced<R>(
         timers: Timers::default(),
         unix_offset_ns: i64::try_from(clock.unix_offset_ns()).unwrap_or(0),
         first_client_order_id: FIRST_CLIENT_ORDER_ID,
+        user_data: false,
     };
     let mut feed_buffer = vec![0u8; (MAX_TX_BYTES + 64 * 1024) * nodes].into_boxed_slice();
     let mut message_buffer = vec![0u8; MESSAGE_BUFFER].into_boxed_slice();
