@@ -25,6 +25,7 @@ use std::time::Duration;
 use hotline_core::engine::{
     Counters, Engine, Event, MarketState, NodeStats, Settings, Stages, Stamp, Stream, VenueState,
 };
+use hotline_core::ledger::Ledger;
 use hotline_core::risk::Limits;
 use hotline_core::strategy::whale::Rules;
 use hotline_core::tls::{Storage, Suite};
@@ -167,6 +168,8 @@ pub struct Report {
     pub multishot: bool,
     /// Each node's record at the end.
     pub nodes: Vec<NodeStats>,
+    /// The account's fills, position and P&L at the end (user data).
+    pub ledger: Ledger,
 }
 
 impl Report {
@@ -503,6 +506,7 @@ fn drive(
         tls: engine.link().handshake().report().clone(),
         multishot: ring.multishot(),
         nodes: engine.node_stats().to_vec(),
+        ledger: engine.ledger().clone(),
     })
 }
 

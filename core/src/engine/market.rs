@@ -238,6 +238,7 @@ impl<'a, L: Link> Market<'a, L> {
                     Got::Touch(touch) => {
                         if st.book.update(touch, now) == Update::Applied {
                             st.counters.book_updates += 1;
+                            st.ledger.mark(touch);
                             if st.ledger.position() != 0 {
                                 st.check_pnl(now);
                             }

@@ -154,6 +154,11 @@ impl Orders {
         self.iter().filter(|o| !o.state.is_final()).count()
     }
 
+    /// Orders the venue holds that its user data has not closed yet.
+    pub fn open_on_venue(&self) -> usize {
+        self.iter().filter(|o| matches!(o.state, OrderState::Acked | OrderState::ReconciledPlaced) && !o.done).count()
+    }
+
     /// Orders sent and not answered (sent, or being queried).
     pub fn in_flight(&self) -> usize {
         self.iter().filter(|o| matches!(o.state, OrderState::Sent | OrderState::Querying)).count()

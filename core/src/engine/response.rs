@@ -175,11 +175,10 @@ impl<C> State<'_, C> {
     }
 
     /// The P&L against the loss limit, the open position marked to the
-    /// book's last touch (at its cost without one).
+    /// last touch seen (at its cost before any).
     pub(super) fn check_pnl(&mut self, now: u64) {
         if self.gate.limits().max_loss.is_some() {
-            let pnl = self.ledger.total(self.book.touch());
-            self.gate.on_pnl(now, pnl);
+            self.gate.on_pnl(now, self.ledger.marked());
         }
     }
 }

@@ -624,7 +624,10 @@ fn live<L: Link, C>(io: &mut Outbox<'_, L>, st: &mut State<'_, C>, now: u64, c: 
     let Session::Open(Connection { phase: Phase::Draining { until, extended }, .. }) = st.session else {
         return Ok(());
     };
-    if st.orders.in_flight() == 0 || (extended && now >= until) {
+    // With user data, an order's executions are part of its answer: wait
+    // for them too (a resting order holds the close to the drain timeout).
+    let reported = !st.settings.user_data || st.orders.open_on_venue() == 0;
+    if (st.orders.in_flight() == 0 && reported) || (extended && now >= until) {
         io.ws.close(ws::decode::close_code::NORMAL, "");
         io.flush(&mut st.rng).map_err(VenueLoss::Tls)?;
         io.link.close().map_err(VenueLoss::Tls)?;

@@ -83,6 +83,8 @@ pub struct Ledger {
     /// Lots bought and sold.
     bought: u64,
     sold: u64,
+    /// The last touch the position was marked to.
+    mark: Option<Touch>,
     /// Recent (trade id, order id) keys, a ring.
     seen: [(u64, u64); REMEMBERED_FILLS],
     seen_len: usize,
@@ -103,6 +105,7 @@ impl Ledger {
             fills: 0,
             bought: 0,
             sold: 0,
+            mark: None,
             seen: [(0, 0); REMEMBERED_FILLS],
             seen_len: 0,
             seen_next: 0,
@@ -202,6 +205,21 @@ impl Ledger {
     /// position counts at its cost.
     pub fn total(&self, touch: Option<&Touch>) -> i128 {
         self.realized() + touch.map_or(0, |t| self.unrealized(t))
+    }
+
+    /// Marks the position to `touch` (the book's latest).
+    pub fn mark(&mut self, touch: Touch) {
+        self.mark = Some(touch);
+    }
+
+    /// The touch the position was last marked to.
+    pub fn last_mark(&self) -> Option<&Touch> {
+        self.mark.as_ref()
+    }
+
+    /// Realized plus unrealized P&L at the last mark, lots × ticks.
+    pub fn marked(&self) -> i128 {
+        self.total(self.mark.as_ref())
     }
 
     /// Quote, base and other-asset fees, in 10^-[`FEE_DECIMALS`] of each.

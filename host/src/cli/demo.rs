@@ -19,18 +19,20 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use hotline::clock::Clock;
-use hotline::driver::{self, Command, Control, Plan, Report, Status};
+use hotline::driver::{self, Command, Control, MarketPlan, Plan, Report, Status};
 use hotline::lab::paper;
 use hotline::metrics;
 use hotline::net::ring::RingConfig;
 use hotline::signals::Signals;
-use hotline_core::engine::{LagHistogram, MAX_NODES};
+use hotline_core::engine::{BookPricing, LagHistogram, MAX_NODES, Pricing};
+use hotline_core::order::{OrderType, TimeInForce, read_decimal};
 use hotline_core::risk::{Limits, RateLimit};
 use hotline_core::sign::HmacKey;
 use hotline_core::strategy::whale::{Rules, WatchEntry, WatchKind};
+use hotline_core::venue;
 use hotline_core::venue::binance::Auth;
 use hotline_replay::{MultiPlayConfig, MultiPlayer, NodeConfig, Pace, PlayConfig, Player, RelayDelay, capture};
-use hotline_sim::{DOC_API_KEY, DOC_SECRET_KEY, Sim, SimConfig};
+use hotline_sim::{DOC_API_KEY, DOC_SECRET_KEY, MarketConfig, Sim, SimConfig};
 use sha2::{Digest, Sha256};
 
 /// Options of `hotline demo`.
@@ -79,6 +81,22 @@ pub(crate) struct Args {
     /// With several nodes: the seed of the relay delays.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Price orders from the simulator's top of book, read as JSON
+    /// `bookTicker` or SBE `bestBidAsk`: IOC limits two ticks through the
+    /// touch (docs/market-data.md). `off` sends market orders.
+    #[arg(long, value_enum, default_value_t = MarketFeed::Json)]
+    market: MarketFeed,
+}
+
+/// Where the demo's orders are priced from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum MarketFeed {
+    /// JSON `<symbol>@bookTicker`.
+    Json,
+    /// SBE `<symbol>@bestBidAsk`.
+    Sbe,
+    /// No market data: market orders.
+    Off,
 }
 
 /// The demo's mempool: one node, or several with relay delays.
@@ -135,8 +153,11 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
         return Err(format!("--metrics-listen: {addr} is not a loopback address"));
     }
     let journal = std::env::temp_dir().join(format!("hotline-demo-{}.jsonl", std::process::id()));
-    let sim = Sim::start(SimConfig { journal: Some(journal.clone()), ..SimConfig::default() })
-        .map_err(|e| format!("simulated exchange: {e}"))?;
+    // The simulator's market always moves and matches; `--market off`
+    // only stops the engine reading it.
+    let sim_config =
+        SimConfig { journal: Some(journal.clone()), market: Some(MarketConfig::default()), ..SimConfig::default() };
+    let sim = Sim::start(sim_config).map_err(|e| format!("simulated exchange: {e}"))?;
     let entries = capture::parse(hotline_replay::demo_capture_text())?;
     let per_loop = entries.len() as u64;
     let mempool = Mempool::start(args, entries)?;
@@ -162,7 +183,22 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
     let rules = Rules { watch: &watch, cooldown_ns: 0, ..Rules::default() };
     let clock = Clock::new();
     let host = sim.addr().to_string();
-    let settings = driver_settings(&host, Auth::Hmac { api_key: DOC_API_KEY, key: &key }, &clock, feeds.len());
+    let mut settings = driver_settings(&host, Auth::Hmac { api_key: DOC_API_KEY, key: &key }, &clock, feeds.len());
+    let market_path = sim.market_path(args.market == MarketFeed::Json);
+    let api_key_header = [("X-MBX-APIKEY", DOC_API_KEY)];
+    if args.market != MarketFeed::Off {
+        settings.pricing = Pricing::Book(BookPricing {
+            offset_ticks: 2,
+            max_age_ns: 1_000_000_000,
+            host: "localhost",
+            path: &market_path,
+            headers: if args.market == MarketFeed::Sbe { &api_key_header } else { &[] },
+            symbol: paper::INSTRUMENT.symbol,
+            scale: paper::INSTRUMENT.scale(),
+        });
+        let venue::Settings::Binance(binance) = &mut settings.venue;
+        binance.order.order_type = OrderType::Limit(TimeInForce::Ioc);
+    }
     let limits = Limits {
         max_open_orders: 10_000,
         short_rate: RateLimit { capacity: 50, window_ns: 10_000_000_000 },
@@ -170,6 +206,9 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
     };
     let ring = RingConfig::with_sqpoll(args.sqpoll);
     let mut plan = Plan { metrics_listen: args.metrics_listen, ..paper::plan(&sim, feeds, ring, args.spin) };
+    if args.market != MarketFeed::Off {
+        plan.market = Some(MarketPlan { addr: sim.addr(), server_name: "localhost".to_owned() });
+    }
     if let Some(us) = args.warm_us {
         plan.warm_every = (us > 0).then(|| Duration::from_micros(us));
     }
@@ -193,8 +232,50 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
     }
     let published = mempool.stop()?;
     let venue_accepted = sim.orders().len() as u64;
+    let journaled = Journaled::of(&sim.fills())?;
     sim.shutdown();
-    summarize(args, &report, published, venue_accepted, &journal, log, &plan)
+    summarize(args, &report, published, venue_accepted, &journaled, &journal, log, &plan)
+}
+
+/// The fills in the simulator's journal, as the engine counts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Journaled {
+    fills: u64,
+    /// Lots, positive long.
+    position: i64,
+}
+
+impl Journaled {
+    fn of(fills: &[hotline_sim::Fill]) -> Result<Self, String> {
+        let decimals = paper::INSTRUMENT.quantity.decimals;
+        let mut position = 0i64;
+        for f in fills {
+            let lots = read_decimal(f.qty.as_bytes(), decimals)
+                .map_err(|e| format!("simulator journal: fill {} qty {:?}: {e:?}", f.trade_id, f.qty))?;
+            let lots = i64::try_from(lots).map_err(|_| format!("simulator journal: fill {} too large", f.trade_id))?;
+            position += if f.side == "BUY" { lots } else { -lots };
+        }
+        Ok(Self { fills: fills.len() as u64, position })
+    }
+}
+
+/// Lots × ticks as a quote-asset decimal (`-12.3450000`).
+fn quote(units: i128) -> String {
+    let scale = paper::INSTRUMENT.scale();
+    let digits = u32::from(scale.price) + u32::from(scale.qty);
+    let pow = 10u128.pow(digits);
+    let sign = if units < 0 { "-" } else { "" };
+    let abs = units.unsigned_abs();
+    format!("{sign}{}.{:0width$}", abs / pow, abs % pow, width = digits as usize)
+}
+
+/// Lots as a base-asset decimal.
+fn base(lots: i64) -> String {
+    let decimals = u32::from(paper::INSTRUMENT.quantity.decimals);
+    let pow = 10u64.pow(decimals);
+    let sign = if lots < 0 { "-" } else { "" };
+    let abs = lots.unsigned_abs();
+    format!("{sign}{}.{:0width$}", abs / pow, abs % pow, width = decimals as usize)
 }
 
 /// What keeps the fire path warm between whales in this run.
@@ -264,17 +345,20 @@ fn demo_exchange_script() -> Vec<u8> {
     script
 }
 
+#[allow(clippy::too_many_arguments)]
 fn summarize(
     args: &Args,
     report: &Report,
     published: u64,
     venue_accepted: u64,
+    journaled: &Journaled,
     journal: &std::path::Path,
     log: Option<&std::path::Path>,
     plan: &Plan,
 ) -> Result<(), String> {
     let counters = report.summary_counters();
     let log_path = log.map(|p| p.display().to_string());
+    let l = &report.ledger;
     if args.json {
         let mut json = metrics::summary_json(&report.metrics, &counters);
         json["published"] = published.into();
@@ -288,6 +372,16 @@ fn summarize(
         json["journal"] = journal.display().to_string().into();
         json["nodes"] = report.nodes.iter().enumerate().map(|(i, n)| node_json(i, n)).collect();
         json["log_file"] = log_path.into();
+        json["market"] = format!("{:?}", args.market).to_lowercase().into();
+        json["book_updates"] = report.counters.book_updates.into();
+        json["fills"] = l.fills().into();
+        json["fills_journaled"] = journaled.fills.into();
+        json["position"] = serde_json::json!({ "lots": l.position(), "base": base(l.position()) });
+        json["pnl"] = serde_json::json!({
+            "realized": quote(l.realized()),
+            "marked": quote(l.marked()),
+            "quote_fees": quote_fees(l.fees().0),
+        });
         println!("{json}");
     } else {
         println!("{}", metrics::summary_table(&report.metrics, &counters));
@@ -301,6 +395,17 @@ fn summarize(
         );
         println!("warm path: {}; {} dry runs, none sent", warm_status(plan), report.counters.dry_runs);
         println!("venue journal: {} ({venue_accepted} orders accepted)", journal.display());
+        println!(
+            "market: {}, {} book updates; fills: {} (journal: {}), position {} BTC, P&L realized {} / marked {} USDT, fees {} USDT",
+            format!("{:?}", args.market).to_lowercase(),
+            report.counters.book_updates,
+            l.fills(),
+            journaled.fills,
+            base(l.position()),
+            quote(l.realized()),
+            quote(l.marked()),
+            quote_fees(l.fees().0),
+        );
         match &log_path {
             Some(p) => println!("binary log: {p} (read it with `hotline log {p}`)"),
             None => println!("binary log: none (add --log-file FILE)"),
@@ -312,7 +417,19 @@ fn summarize(
     if placed != venue_accepted {
         return Err(format!("the venue accepted {venue_accepted} orders but the engine counts {placed} as placed"));
     }
+    let counted = Journaled { fills: l.fills(), position: l.position() };
+    if counted != *journaled {
+        return Err(format!(
+            "the simulator journaled {} fills (position {} lots) but the engine counts {} (position {} lots)",
+            journaled.fills, journaled.position, counted.fills, counted.position
+        ));
+    }
     Ok(())
+}
+
+/// Fees in 10^-8 of the quote asset as a decimal.
+fn quote_fees(fees: u128) -> String {
+    format!("{}.{:08}", fees / 100_000_000, fees % 100_000_000)
 }
 
 /// The paper settings, reading `nodes` nodes.
