@@ -21,7 +21,7 @@ use engine_support::{FIRST_ID, Key, Outcome, Scenario, WHALES_PER_LOOP, run};
 use hotline_core::engine::{Event, UnknownCause, VenueLoss, VenueState};
 use hotline_core::risk::{self, KillCause};
 use hotline_replay::Fault;
-use hotline_sim::{Faults, SimConfig};
+use hotline_sim::{Faults, MarketConfig, SimConfig};
 
 fn faults(faults: Faults) -> SimConfig {
     SimConfig { faults, ..SimConfig::default() }
@@ -53,6 +53,45 @@ fn whale_orders_are_acked_and_journaled_once() {
     assert!(o.journal.iter().all(|j| j.symbol == "BTCUSDT" && j.order_type == "MARKET"));
     assert_eq!(o.report.counters.venue_connects, 1);
     assert_eq!(o.published, 16 * u64::from(loops));
+}
+
+/// A sim whose book moves and matches.
+fn with_market() -> SimConfig {
+    SimConfig { market: Some(MarketConfig::default()), ..SimConfig::default() }
+}
+
+#[test]
+fn fills_from_the_user_data_stream_equal_the_venues() {
+    let mut scenario = Scenario::new(2);
+    scenario.sim = with_market();
+    let o = run(scenario);
+    o.assert_accounting();
+    assert_all_acked(&o);
+    let sent = o.report.counters.orders_sent;
+    // Market orders of 0.001 BTC against 2 BTC at the touch: one fill each.
+    assert_eq!(o.fills.len() as u64, sent, "{:?}", o.fills);
+    let done = o.events.iter().filter(|e| matches!(e, Event::OrderDone { filled: true, .. })).count();
+    assert_eq!(done as u64, sent, "every order closed filled");
+    let subscribed = position(&o, |e| matches!(e, Event::VenueState(VenueState::Syncing))).expect("syncing");
+    let first_fill = position(&o, |e| matches!(e, Event::Filled { .. })).expect("a fill");
+    assert!(subscribed < first_fill);
+    assert!(o.report.ledger.realized() < 0, "fees are charged: {:?}", o.report.ledger);
+}
+
+#[test]
+fn the_loss_limit_engages_the_kill_switch() {
+    let mut scenario = Scenario::new(2);
+    scenario.sim = with_market();
+    // One lot × tick: the first fill's fee is a bigger loss.
+    scenario.limits.max_loss = Some(1);
+    let o = run(scenario);
+    o.assert_accounting();
+    let first_fill = position(&o, |e| matches!(e, Event::Filled { .. })).expect("a fill");
+    let killed = position(&o, |e| matches!(e, Event::Risk(risk::Event::Killed { cause: KillCause::LossLimit, .. })))
+        .expect("the kill switch engaged");
+    assert!(first_fill < killed);
+    assert_eq!(o.report.counters.orders_sent, 1, "nothing fires after the kill");
+    assert!(o.report.counters.denied > 0);
 }
 
 #[test]
@@ -94,7 +133,11 @@ fn dropped_connection_reconciles_the_order_without_resending_it() {
     let mut scenario = Scenario::new(3);
     scenario.sim = faults(Faults { drop_after_orders: Some(1), ..Faults::default() });
     let o = run(scenario);
-    o.assert_accounting();
+    o.assert_orders();
+    // The first order's fill went down with the connection; every later
+    // one arrived on the new subscription.
+    o.assert_fills(1);
+    assert!(!o.events.iter().any(|e| matches!(e, Event::Filled { client_order_id: Some(id), .. } if *id == FIRST_ID)));
     let first = *o.sent().first().expect("an order was sent");
     assert!(
         matches!(
