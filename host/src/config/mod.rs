@@ -328,6 +328,21 @@ mod tests {
     }
 
     #[test]
+    fn the_loss_limit_is_a_quote_amount_on_the_instruments_grid() {
+        let loss = |v: &str| EXAMPLE.replacen("# max_loss = \"250.00\"", &format!("max_loss = {v}"), 1);
+        // 250 USDT at 2 price and 5 quantity decimals: 250 · 10^7 lots × ticks.
+        assert_eq!(parse(&loss("\"250.00\"")).unwrap().limits().max_loss, Some(2_500_000_000));
+        assert_eq!(parse(EXAMPLE).unwrap().limits().max_loss, None);
+        for bad in ["\"-5\"", "\"0\"", "\"1.000000001\"", "\"lots\""] {
+            let err = parse(&loss(bad)).unwrap_err();
+            assert!(
+                err.contains("risk.max_loss: must be a positive quote amount with at most 7 decimals"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
     fn every_problem_is_listed() {
         assert_eq!(edited("base_qty = 10", "base_qty = 0").unwrap_err().lines().count(), 1);
         let text = EXAMPLE.replacen("base_qty = 10", "base_qty = 0", 1).replacen(
