@@ -249,6 +249,11 @@ pub enum Event {
         signal: Signal,
         /// Quantity in steps.
         qty: u64,
+        /// Limit price in ticks (0 for a market order).
+        price: u64,
+        /// The mid of the touch it was priced from, in half ticks: where
+        /// the market stood at the decision (`None` without a book).
+        mid_half_ticks: Option<u64>,
         /// Stage timestamps.
         stages: Stages,
     },

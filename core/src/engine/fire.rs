@@ -187,14 +187,14 @@ impl<C: Stamp> State<'_, C> {
         }
         let qty = self.settings.sizing.quantity(&signal);
         let priced = self.settings.venue.priced();
-        let request = match self.price(now, signal.side, priced) {
-            Ok(request) => OrderRequest { side: signal.side, qty, ..request },
+        let (request, mid_half_ticks) = match self.price(now, signal.side, priced) {
+            Ok((request, mid)) => (OrderRequest { side: signal.side, qty, ..request }, mid),
             Err(reason) if live => {
                 self.counters.skipped += 1;
                 return self.push(Event::Skipped { signal, reason: Skip::NoQuote(reason) });
             }
             // A dry run before the first touch still warms the rest.
-            Err(_) => OrderRequest { side: signal.side, qty, price: 0, collar_mid_half_ticks: None },
+            Err(_) => (OrderRequest { side: signal.side, qty, price: 0, collar_mid_half_ticks: None }, None),
         };
         let price = if priced { request.price } else { 0 };
         if live {
@@ -255,14 +255,23 @@ impl<C: Stamp> State<'_, C> {
         }
         self.counters.orders_sent += 1;
         let stages = Stages { start: t0, decoded, decided, checked, signed, framed, sealed: sealed_at };
-        self.push(Event::OrderSent { client_order_id: order.client_order_id, signal, qty, stages });
+        self.push(Event::OrderSent {
+            client_order_id: order.client_order_id,
+            signal,
+            qty,
+            price,
+            mid_half_ticks,
+            stages,
+        });
     }
 
     /// The order's price for `side`: its limit price (`priced`) or the
     /// price the gate values a market order at, and the mid the gate
     /// collars a limit price by. From the configuration, or from the live
     /// touch: a buy at the ask plus the offset, a sell at the bid minus it.
-    fn price(&self, now: u64, side: Side, priced: bool) -> Result<OrderRequest, NoQuote> {
+    /// Beside it, the touch's mid in half ticks (the decision-time price
+    /// slippage is measured from), when priced from the book.
+    fn price(&self, now: u64, side: Side, priced: bool) -> Result<(OrderRequest, Option<u64>), NoQuote> {
         let (price, mid) = match self.settings.pricing {
             Pricing::Fixed { limit, reference } => (if priced { limit } else { reference }, None),
             Pricing::Book(book) => {
@@ -272,10 +281,11 @@ impl<C: Stamp> State<'_, C> {
                     Side::Buy => touch.ask.price.saturating_add(offset),
                     Side::Sell => touch.bid.price.saturating_sub(offset),
                 };
-                (price, priced.then(|| touch.mid_half_ticks()))
+                (price, Some(touch.mid_half_ticks()))
             }
         };
-        Ok(OrderRequest { side, qty: 0, price, collar_mid_half_ticks: mid })
+        let collar = mid.filter(|_| priced);
+        Ok((OrderRequest { side, qty: 0, price, collar_mid_half_ticks: collar }, mid))
     }
 
     /// Keeps the whale's bytes to hash once its order is out, unless
