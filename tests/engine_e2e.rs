@@ -90,6 +90,16 @@ fn the_loss_limit_engages_the_kill_switch() {
     let killed = position(&o, |e| matches!(e, Event::Risk(risk::Event::Killed { cause: KillCause::LossLimit, .. })))
         .expect("the kill switch engaged");
     assert!(first_fill < killed);
+    let cancel = position(&o, |e| matches!(e, Event::CancelAllSent)).expect("open orders cancelled");
+    assert!(killed < cancel);
+    // The market order had filled: nothing was open (-2011), and the
+    // answer is read, not an unreadable frame.
+    let answered = o.events.iter().find_map(|e| match e {
+        Event::CancelAllAnswered { refused } => Some(*refused),
+        _ => None,
+    });
+    assert_eq!(answered, Some(Some(-2011)), "{:?}", o.events);
+    assert!(!o.events.iter().any(|e| matches!(e, Event::BadFrame(_))));
     assert_eq!(o.report.counters.orders_sent, 1, "nothing fires after the kill");
     assert!(o.report.counters.denied > 0);
 }

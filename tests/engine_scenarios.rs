@@ -788,6 +788,14 @@ fn kill_switch_stops_orders() {
     assert_eq!(pair.engine.counters().denied as usize, pair.count(is_kill_switch_denial));
     assert_eq!(pair.placed_requests(), [FIRST_ID]);
     assert_eq!(pair.engine.counters().signals, 3);
+    // The kill cancels what rests on the venue, once, signed like an order.
+    let cancels: Vec<_> = pair.venue.requests.iter().filter(|r| r.method == "openOrders.cancelAll").collect();
+    assert_eq!(cancels.len(), 1, "{cancels:?}");
+    assert_eq!(cancels[0].param("symbol").as_deref(), Some("BTCUSDT"));
+    assert!(cancels[0].param("signature").is_some() && cancels[0].param("timestamp").is_some());
+    let sent = pair.position(|e| matches!(e, Event::CancelAllSent)).expect("cancel-all sent");
+    let answered = pair.position(|e| matches!(e, Event::CancelAllAnswered { refused: Some(-2011) }));
+    assert!(at < sent && answered.is_some_and(|a| sent < a), "{:?}", pair.events);
     pair.assert_accounting();
 }
 

@@ -206,3 +206,24 @@ fn refuses_frames_it_cannot_read() {
         assert!(matches!(decode(bad), Err(DecodeError::Json(_))), "{bad:?}");
     }
 }
+
+#[test]
+fn list_results_are_accepted_and_read_past() {
+    // `openOrders.cancelAll` (§"Cancel open orders"): a list of the
+    // cancelled orders, as `myTrades` answers with a list of trades.
+    let frame = format!(
+        r#"{{"id":"778f938f-9041-4b88-9914-efbf64eeacc8","status":200,
+ "result":[{{"symbol":"BTCUSDT","origClientOrderId":"4d96324ff9d44481926157","orderId":12569099453,"orderListId":-1,
+   "clientOrderId":"91fe37ce9e69c90d6358c0","transactTime":1684804350068,"price":"23416.10000000","origQty":"0.00847000",
+   "executedQty":"0.00001000","cummulativeQuoteQty":"0.23416100","status":"CANCELED","timeInForce":"GTC","type":"LIMIT",
+   "side":"SELL","stopPrice":"0.00000000","selfTradePreventionMode":"NONE"}},[1,2],{{}}],
+ "rateLimits":{RATE_LIMITS}}}"#
+    );
+    let r = response(&frame);
+    assert_eq!(r.id, Some("778f938f-9041-4b88-9914-efbf64eeacc8"));
+    assert_eq!(r.outcome, Outcome::Accepted(Ack::default()));
+    assert_eq!(r.rate_limits.as_slice(), documented_limits().as_slice());
+    let empty = response(r#"{"id":"1","status":200,"result":[]}"#);
+    assert_eq!(empty.outcome, Outcome::Accepted(Ack::default()));
+    assert!(decode(br#"{"id":"1","status":200,"result":[{"a":1}"#).is_err(), "a truncated list");
+}

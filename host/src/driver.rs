@@ -624,6 +624,11 @@ fn log_event(event: &Event) {
             *filled,
             *filled_qty
         ),
+        Event::CancelAllSent => defmt::warn!("kill switch: cancelling every open order"),
+        Event::CancelAllAnswered { refused: None } => defmt::info!("kill switch: open orders cancelled"),
+        Event::CancelAllAnswered { refused: Some(code) } => {
+            defmt::info!("kill switch: cancel-all answered {=i32} (-2011: none open)", *code)
+        }
         Event::RateLimited { until_ns } => defmt::warn!("venue: rate limited until {=u64}", *until_ns),
         Event::UnmatchedResponse { status } => defmt::warn!("venue: unmatched response {=u16}", *status),
         Event::BadFrame(_) => defmt::warn!("venue: unreadable frame"),

@@ -361,6 +361,12 @@ impl Venue {
                     self.order(&seen, server_ms, answer, false)
                 }
             },
+            // Orders here never rest: there is nothing to cancel
+            // (errors.md -2011, "Unknown order sent.").
+            "openOrders.cancelAll" => match self.authenticate(&seen, server_ms) {
+                Err(e) => Err(e),
+                Ok(()) => Err((400, error(-2011, "Unknown order sent.", None))),
+            },
             other => panic!("the engine sent an unknown method {other}"),
         };
         self.reply(&seen, answer);

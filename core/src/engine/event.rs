@@ -305,6 +305,14 @@ pub enum Event {
         /// Lots it filled.
         filled_qty: u64,
     },
+    /// The kill switch engaged: `openOrders.cancelAll` went out.
+    CancelAllSent,
+    /// The venue answered `openOrders.cancelAll`: `refused` is its error
+    /// code (-2011 when nothing was open), `None` when it cancelled.
+    CancelAllAnswered {
+        /// The venue's error code, if it refused.
+        refused: Option<i32>,
+    },
     /// `order.status` settled an unknown order.
     OrderReconciled {
         /// Its client order id.

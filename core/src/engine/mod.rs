@@ -117,6 +117,8 @@ struct State<'a, C> {
     book: Book,
     /// The account's fills, position and P&L (user data).
     ledger: Ledger,
+    /// The kill switch's `openOrders.cancelAll` awaiting its answer.
+    cancel_request: Option<u64>,
 }
 
 impl<L, C> core::fmt::Debug for Engine<'_, L, C> {
@@ -192,6 +194,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             dry_flip: false,
             book: Book::default(),
             ledger: Ledger::new(settings.venue.scale()),
+            cancel_request: None,
         };
         for node in 0..nodes {
             st.push(Event::FeedConnect { node });

@@ -48,6 +48,15 @@ impl<C> State<'_, C> {
             };
             return self.on_clock(now, sent, server_ms);
         }
+        if self.cancel_request == Some(id) {
+            self.cancel_request = None;
+            let refused = match reply.outcome {
+                Outcome::Accepted(_) => None,
+                Outcome::Rejected(r) | Outcome::Unknown(Some(r)) => Some(r.code),
+                Outcome::Unknown(None) => Some(0),
+            };
+            return self.push(Event::CancelAllAnswered { refused });
+        }
         if self.subscribe_request() == Some(id) {
             let refused = match reply.outcome {
                 Outcome::Accepted(_) => None,

@@ -51,6 +51,9 @@ pub(super) struct Connection {
     clock: Clock,
     /// The account's user data on this connection.
     user_data: Subscription,
+    /// `openOrders.cancelAll` went out on this connection for the kill
+    /// switch now engaged.
+    cancelled_all: bool,
     /// How far the session got.
     phase: Phase,
 }
@@ -350,6 +353,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             rotating: false,
             clock: Clock::Due,
             user_data: if st.settings.user_data { Subscription::Due } else { Subscription::Off },
+            cancelled_all: false,
             phase: Phase::Tls,
         }));
     }
@@ -588,6 +592,23 @@ fn live<L: Link, C>(io: &mut Outbox<'_, L>, st: &mut State<'_, C>, now: u64, c: 
         }
     }
     let subscribed = st.open().is_some_and(|c| c.user_data.settled());
+    // The kill switch cancels what rests on the venue, once per connection
+    // and engagement (an answer lost with a connection is asked again on
+    // the next); re-arming makes it due for the next engagement.
+    let killed = st.gate.killed().is_some();
+    if killed && !c.cancelled_all {
+        let id = st.request_id();
+        let timestamp = st.timestamp(now);
+        let request = st.venue.cancel_all(id, timestamp).map_err(VenueLoss::Request)?;
+        io.send_text(request, &mut st.rng)?;
+        st.cancel_request = Some(id);
+        // After the gate's word of the kill, in the events' order.
+        st.drain_gate();
+        st.push(Event::CancelAllSent);
+    }
+    if let Some(c) = st.open() {
+        c.cancelled_all = killed;
+    }
     // Shutting down and out of patience: what is still unanswered is
     // queried once before the connection goes.
     if let Phase::Draining { until, extended: false } = c.phase

@@ -258,6 +258,13 @@ impl Venue {
         }
     }
 
+    /// The request that cancels every open order of the instrument.
+    pub(crate) fn cancel_all(&mut self, id: u64, timestamp: u64) -> Result<&[u8], RequestError> {
+        match self {
+            Self::Binance(v) => v.cancel_all(id, timestamp),
+        }
+    }
+
     /// The request that reads the venue's clock.
     pub(crate) fn time_request(&mut self, id: u64) -> Result<&[u8], RequestError> {
         match self {

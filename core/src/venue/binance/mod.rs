@@ -79,6 +79,7 @@ pub(crate) struct Binance {
     /// `order.place` for a buy and for a sell.
     place: [Template; 2],
     status: Template,
+    cancel_all: Template,
     logon: Option<Template>,
     time: [u8; TIME_REQUEST.len()],
     subscribe: Subscribe,
@@ -114,6 +115,7 @@ impl Binance {
         Ok(Self {
             place: [place(crate::order::Side::Buy)?, place(crate::order::Side::Sell)?],
             status: Template::order_status(order.instrument.symbol, id_width, &trading)?,
+            cancel_all: Template::open_orders_cancel_all(order.instrument.symbol, &trading)?,
             logon: if logon { Some(Template::session_logon(&signing)?) } else { None },
             time: TIME_REQUEST,
             subscribe: if logon {
@@ -163,6 +165,12 @@ impl Binance {
                 Ok(t.request())
             }
         }
+    }
+
+    pub(crate) fn cancel_all(&mut self, id: u64, timestamp: u64) -> Result<&[u8], RequestError> {
+        let t = &mut self.cancel_all;
+        t.set(Slot::RequestId, id).and_then(|()| t.set(Slot::Timestamp, timestamp)).and_then(|()| t.sign())?;
+        Ok(t.request())
     }
 
     pub(crate) fn status_query(

@@ -159,6 +159,14 @@ impl Template {
         Self::by_client_id("order.status", symbol, id_width, session)
     }
 
+    /// `openOrders.cancelAll` of `symbol` (`docs/market-data.md` §The kill
+    /// switch cancels): every open order of the symbol, on any connection.
+    pub fn open_orders_cancel_all(symbol: &str, session: &Session<'_>) -> Result<Self, BuildError> {
+        let mut params = heapless::Vec::new();
+        params.push(text("symbol", symbol)).map_err(|_| BuildError::TooManyParams)?;
+        render("openOrders.cancelAll", params, session)
+    }
+
     fn by_client_id(method: &str, symbol: &str, id_width: u8, session: &Session<'_>) -> Result<Self, BuildError> {
         let mut params = heapless::Vec::new();
         let id = Value::Slot(Slot::OrigClientOrderId, Format::Padded, id_width);

@@ -157,13 +157,35 @@ pub enum DecodeError {
     UserData(super::UserDataError),
 }
 
+/// A `result` that is a list (`openOrders.cancelAll`, `myTrades`): read
+/// past, element by element.
+struct RawList;
+
+impl<'de> Deserialize<'de> for RawList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Elements;
+        impl<'de> serde::de::Visitor<'de> for Elements {
+            type Value = RawList;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a list")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(RawList)
+            }
+        }
+        d.deserialize_seq(Elements)
+    }
+}
+
+/// A frame whose `result`, if any, is an `R`: an [`Ack`] object, or a
+/// [`RawList`].
 #[derive(Deserialize)]
-struct RawFrame<'a> {
+struct RawFrame<'a, R> {
     #[serde(borrow)]
     id: Option<&'a str>,
     status: Option<u16>,
-    #[serde(borrow)]
-    result: Option<Ack<'a>>,
+    result: Option<R>,
     #[serde(borrow)]
     error: Option<RawError<'a>>,
     #[serde(rename = "rateLimits", borrow)]
@@ -229,7 +251,23 @@ impl From<RawRateLimit<'_>> for RateLimit {
 
 /// Decodes one complete text frame.
 pub fn decode(frame: &[u8]) -> Result<Message<'_>, DecodeError> {
-    let (raw, _) = serde_json_core::from_slice::<RawFrame<'_>>(frame).map_err(DecodeError::Json)?;
+    // Nearly every result is an object; a list is read again as one (the
+    // JSON reader cannot look ahead at the value's kind).
+    let raw = match serde_json_core::from_slice::<RawFrame<'_, Ack<'_>>>(frame) {
+        Ok((raw, _)) => raw,
+        Err(serde_json_core::de::Error::InvalidType) => {
+            let (raw, _) = serde_json_core::from_slice::<RawFrame<'_, RawList>>(frame).map_err(DecodeError::Json)?;
+            RawFrame {
+                id: raw.id,
+                status: raw.status,
+                result: None,
+                error: raw.error,
+                rate_limits: raw.rate_limits,
+                event: raw.event,
+            }
+        }
+        Err(e) => return Err(DecodeError::Json(e)),
+    };
     let Some(status) = raw.status else {
         return match raw.event {
             Some(RawEvent { e: "serverShutdown", time }) => Ok(Message::ServerShutdown { time }),
