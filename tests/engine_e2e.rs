@@ -19,6 +19,8 @@ use std::time::Duration;
 
 use engine_support::{FIRST_ID, Key, Outcome, Scenario, WHALES_PER_LOOP, run};
 use hotline_core::engine::{Event, UnknownCause, VenueLoss, VenueState};
+use hotline_core::ledger::Holding;
+use hotline_core::order::read_decimal;
 use hotline_core::risk::{self, KillCause};
 use hotline_replay::Fault;
 use hotline_sim::{Faults, MarketConfig, SimConfig};
@@ -76,6 +78,14 @@ fn fills_from_the_user_data_stream_equal_the_venues() {
     let first_fill = position(&o, |e| matches!(e, Event::Filled { .. })).expect("a fill");
     assert!(subscribed < first_fill);
     assert!(o.report.ledger.realized() < 0, "fees are charged: {:?}", o.report.ledger);
+    // The last outboundAccountPosition agrees with the venue's account.
+    let venue = |asset: &str| {
+        let b = o.balances.iter().find(|b| b.asset == asset).expect("the asset's balance");
+        let units = |d: &str| read_decimal(d.as_bytes(), 8).expect("eight decimals");
+        Holding { free: units(&b.free), locked: units(&b.locked) }
+    };
+    let balances = o.report.ledger.balances();
+    assert_eq!((balances.base, balances.quote), (Some(venue("BTC")), Some(venue("USDT"))));
 }
 
 #[test]

@@ -119,6 +119,8 @@ pub(crate) struct Outcome {
     pub(crate) published: u64,
     /// The sim's journal of fills.
     pub(crate) fills: Vec<hotline_sim::Fill>,
+    /// The sim's account at the end.
+    pub(crate) balances: Vec<hotline_sim::AssetBalance>,
 }
 
 impl Outcome {
@@ -375,6 +377,7 @@ pub(crate) fn run(scenario: Scenario) -> Outcome {
     let Recorder { events, .. } = recorder;
     let journal = sim.orders();
     let fills = sim.fills();
+    let balances = sim.balances();
     sim.shutdown();
-    Outcome { report, events, journal, published, fills }
+    Outcome { report, events, journal, published, fills, balances }
 }

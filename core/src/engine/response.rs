@@ -16,6 +16,7 @@ impl<C> State<'_, C> {
         match self.venue.decode(message) {
             Ok(Inbound::Reply(reply)) => self.on_reply(now, &reply),
             Ok(Inbound::Execution(x)) => self.on_execution(now, &x),
+            Ok(Inbound::Balances(b)) => self.ledger.on_balances(b),
             Ok(Inbound::UserDataEnded) => self.on_user_data_ended(),
             Ok(Inbound::Closing) => self.on_venue_closing(),
             Ok(Inbound::Other) => {}

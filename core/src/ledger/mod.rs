@@ -52,6 +52,25 @@ pub struct Fill {
     pub maker: bool,
 }
 
+/// An asset's balance on the venue, in 10^-[`FEE_DECIMALS`] of the asset.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Holding {
+    /// Free to trade.
+    pub free: u64,
+    /// Locked by open orders.
+    pub locked: u64,
+}
+
+/// The instrument's two assets on the venue, as last reported (`None`
+/// until a report names the asset).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Balances {
+    /// The base asset (`BTC` of `BTCUSDT`).
+    pub base: Option<Holding>,
+    /// The quote asset (`USDT`).
+    pub quote: Option<Holding>,
+}
+
 /// What became of a fill handed to the ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recorded {
@@ -85,6 +104,8 @@ pub struct Ledger {
     sold: u64,
     /// The last touch the position was marked to.
     mark: Option<Touch>,
+    /// The venue's word on the instrument's assets.
+    balances: Balances,
     /// Recent (trade id, order id) keys, a ring.
     seen: [(u64, u64); REMEMBERED_FILLS],
     seen_len: usize,
@@ -106,6 +127,7 @@ impl Ledger {
             bought: 0,
             sold: 0,
             mark: None,
+            balances: Balances { base: None, quote: None },
             seen: [(0, 0); REMEMBERED_FILLS],
             seen_len: 0,
             seen_next: 0,
@@ -220,6 +242,18 @@ impl Ledger {
     /// Realized plus unrealized P&L at the last mark, lots × ticks.
     pub fn marked(&self) -> i128 {
         self.total(self.mark.as_ref())
+    }
+
+    /// Takes the balances a venue report carries; an asset it does not
+    /// name keeps its last value (reports list only what changed).
+    pub fn on_balances(&mut self, report: Balances) {
+        self.balances.base = report.base.or(self.balances.base);
+        self.balances.quote = report.quote.or(self.balances.quote);
+    }
+
+    /// The instrument's assets as the venue last reported them.
+    pub fn balances(&self) -> Balances {
+        self.balances
     }
 
     /// Quote, base and other-asset fees, in 10^-[`FEE_DECIMALS`] of each.

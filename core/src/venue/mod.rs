@@ -11,7 +11,7 @@
 pub mod binance;
 mod json;
 
-use crate::ledger::Fill;
+use crate::ledger::{Balances, Fill};
 use crate::order::Side;
 
 pub use json::JsonError;
@@ -112,6 +112,8 @@ pub enum Inbound {
     /// One of the account's orders in the traded instrument changed (the
     /// user data stream).
     Execution(Execution),
+    /// The account's balances of the instrument's assets changed.
+    Balances(Balances),
     /// The user data subscription ended: no more executions come on it.
     UserDataEnded,
     /// The venue will close this connection soon: move to a new one.

@@ -32,7 +32,7 @@ pub use user_data::{
 };
 
 use super::{Accepted, Execution, Field, Inbound, NewOrder, OrderStatus, RejectKind, Reply, RequestError};
-use crate::ledger::{FeeAsset, Fill};
+use crate::ledger::{Balances, FeeAsset, Fill, Holding};
 use crate::order::digits;
 
 /// Error -2013, "Order does not exist": the answer that settles a query.
@@ -219,7 +219,9 @@ impl Binance {
         let response = match decode(text)? {
             Message::Response(r) => r,
             Message::ServerShutdown { .. } => return Ok(Inbound::Closing),
-            Message::Event("executionReport" | "eventStreamTerminated") => return self.user_event(text),
+            Message::Event("executionReport" | "outboundAccountPosition" | "eventStreamTerminated") => {
+                return self.user_event(text);
+            }
             Message::Event(_) => return Ok(Inbound::Other),
         };
         let outcome = match &response.outcome {
@@ -243,7 +245,19 @@ impl Binance {
         let x = match frame.event {
             UserEvent::Execution(x) if x.symbol == self.symbol.as_str() => x,
             UserEvent::StreamTerminated { .. } => return Ok(Inbound::UserDataEnded),
-            UserEvent::Execution(_) | UserEvent::Account(_) | UserEvent::Other(_) => return Ok(Inbound::Other),
+            UserEvent::Account(a) => {
+                let mut balances = Balances::default();
+                for b in &a.balances {
+                    let holding = Some(Holding { free: b.free, locked: b.locked });
+                    match self.asset(b.asset) {
+                        FeeAsset::Base => balances.base = holding,
+                        FeeAsset::Quote => balances.quote = holding,
+                        FeeAsset::None | FeeAsset::Other => {}
+                    }
+                }
+                return Ok(Inbound::Balances(balances));
+            }
+            UserEvent::Execution(_) | UserEvent::Other(_) => return Ok(Inbound::Other),
         };
         // A cancel's `c` is the cancel request's id; `C` names the order.
         let client_order_id = x.orig_client_order_id.unwrap_or(x.client_order_id);
@@ -282,16 +296,26 @@ impl Binance {
         }))
     }
 
-    /// What a commission was charged in: a symbol is its base asset's name
-    /// followed by its quote asset's (`BTC` + `USDT`).
+    /// What a commission was charged in.
     fn fee_asset(&self, fee: u64, asset: Option<&str>) -> FeeAsset {
-        let symbol = self.symbol.as_str();
         match asset {
             _ if fee == 0 => FeeAsset::None,
             None => FeeAsset::None,
-            Some(a) if !a.is_empty() && a.len() < symbol.len() && symbol.ends_with(a) => FeeAsset::Quote,
-            Some(a) if !a.is_empty() && a.len() < symbol.len() && symbol.starts_with(a) => FeeAsset::Base,
-            Some(_) => FeeAsset::Other,
+            Some(a) => self.asset(a),
+        }
+    }
+
+    /// Which of the instrument's assets `asset` is: a symbol is its base
+    /// asset's name followed by its quote asset's (`BTC` + `USDT`).
+    fn asset(&self, asset: &str) -> FeeAsset {
+        let symbol = self.symbol.as_str();
+        let part = !asset.is_empty() && asset.len() < symbol.len();
+        if part && symbol.ends_with(asset) {
+            FeeAsset::Quote
+        } else if part && symbol.starts_with(asset) {
+            FeeAsset::Base
+        } else {
+            FeeAsset::Other
         }
     }
 }
