@@ -158,6 +158,14 @@ fn dropped_connection_reconciles_the_order_without_resending_it() {
     // one arrived on the new subscription.
     o.assert_fills(1);
     assert!(!o.events.iter().any(|e| matches!(e, Event::Filled { client_order_id: Some(id), .. } if *id == FIRST_ID)));
+    // Its status query closed it instead, at the quantity the venue executed.
+    let done = o.events.iter().find_map(|e| match e {
+        Event::OrderDone { client_order_id, filled, filled_qty } if *client_order_id == FIRST_ID => {
+            Some((*filled, *filled_qty))
+        }
+        _ => None,
+    });
+    assert_eq!(done, Some((true, 100)), "{:?}", o.events);
     let first = *o.sent().first().expect("an order was sent");
     assert!(
         matches!(

@@ -226,6 +226,7 @@ impl<C: Stamp> State<'_, C> {
                 sent_ns: now,
                 state: OrderState::Sent,
                 done: false,
+                venue_id: None,
             };
             if !self.orders.insert(record) {
                 return self.unsent(&order, signal, Skip::TableFull);

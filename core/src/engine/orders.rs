@@ -71,6 +71,9 @@ pub struct Order {
     /// The venue's user data reported it closed (filled, cancelled,
     /// expired or rejected).
     pub done: bool,
+    /// The venue's id of it, once an answer said (fills recovered with
+    /// `myTrades` name orders by it).
+    pub venue_id: Option<u64>,
 }
 
 /// The table of orders.
@@ -134,6 +137,11 @@ impl Orders {
         self.iter_mut().find(|o| o.request_id == request_id || o.status_request == Some(request_id))
     }
 
+    /// The order the venue knows as `venue_id`.
+    pub fn by_venue_id(&self, venue_id: u64) -> Option<&Order> {
+        self.iter().find(|o| o.venue_id == Some(venue_id))
+    }
+
     /// The order with this client order id.
     pub fn get(&self, client_order_id: u64) -> Option<&Order> {
         self.slots.iter().flatten().find(|o| o.client_order_id == client_order_id)
@@ -181,6 +189,7 @@ mod tests {
             sent_ns: 0,
             state,
             done: false,
+            venue_id: None,
         }
     }
 

@@ -120,9 +120,30 @@ impl<C> State<'_, C> {
                 (OrderState::Unknown, None)
             }
         };
+        let accepted = match reply.outcome {
+            Outcome::Accepted(ack) => Some(ack),
+            Outcome::Rejected(_) | Outcome::Unknown(_) => None,
+        };
         if let Some(order) = self.orders.by_request(id) {
             order.state = state;
             order.status_request = None;
+            order.venue_id = accepted.and_then(|a| a.order_id).or(order.venue_id);
+        }
+        // A status query found it closed while the user data that would
+        // have said so was lost with a connection: close it here. Its
+        // fills reach the ledger and the gate's position from `myTrades`.
+        let closed_here = accepted
+            .filter(|a| self.settings.user_data && o.status_request == Some(id) && a.status != OrderStatus::Working);
+        if let Some(ack) = closed_here
+            && self.orders.get(client_order_id).is_some_and(|x| !x.done)
+        {
+            if let Some(order) = self.orders.iter_mut().find(|x| x.client_order_id == client_order_id) {
+                order.done = true;
+            }
+            let filled = ack.status == OrderStatus::Filled;
+            let executed = if filled { o.qty } else { ack.executed_qty.unwrap_or(0) };
+            self.gate.on_closed(o.side, o.qty.saturating_sub(executed));
+            self.push(Event::OrderDone { client_order_id, filled, filled_qty: executed });
         }
         if let Some(event) = event {
             self.push(event);

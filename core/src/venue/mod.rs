@@ -151,6 +151,9 @@ pub struct Accepted {
     pub order_id: Option<u64>,
     /// Where the order stands.
     pub status: OrderStatus,
+    /// Lots executed so far, when the answer says (and says it on the
+    /// instrument's grid).
+    pub executed_qty: Option<u64>,
     /// The venue's clock, Unix milliseconds, when the answer carries it.
     pub server_time_ms: Option<u64>,
 }

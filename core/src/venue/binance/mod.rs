@@ -228,6 +228,7 @@ impl Binance {
             Outcome::Accepted(ack) => super::Outcome::Accepted(Accepted {
                 order_id: ack.order_id,
                 status: order_status(ack.status),
+                executed_qty: ack.executed_qty.and_then(|q| digits::read_decimal(q.as_bytes(), self.scale.qty).ok()),
                 server_time_ms: ack.server_time,
             }),
             Outcome::Rejected(r) => super::Outcome::Rejected(rejection(r)),
