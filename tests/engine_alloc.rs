@@ -7,7 +7,10 @@
 //! metrics server is on and scraped throughout, and the whales come from
 //! three nodes fused by the engine, which runs the fire path dry while
 //! idle: neither publishing the metrics, telling first arrivals from later
-//! ones nor the dry runs cost an allocation.
+//! ones nor the dry runs cost an allocation. Orders are priced from the
+//! sim's book over the market-data stream and filled, their executions
+//! and balances read from the user data stream: none of that allocates
+//! either.
 
 #[allow(dead_code)]
 mod engine_support;
@@ -19,6 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use engine_support::{Scenario, WHALES_PER_LOOP, run};
+use hotline_sim::{MarketConfig, SimConfig};
 
 #[global_allocator]
 static ALLOCATOR: hotline::alloc_count::CountingAlloc = hotline::alloc_count::CountingAlloc;
@@ -50,7 +54,10 @@ fn thirty_orders_without_a_hot_path_allocation() {
     let nodes = vec![Vec::new(); 3];
     // Dry runs of the fire path while idle are on the hot path too.
     let warm_every = Some(Duration::from_micros(50));
-    let o = run(Scenario { metrics_listen: Some(metrics), nodes, warm_every, ..Scenario::new(loops) });
+    // Orders priced from the market stream's book, their fills on the user
+    // data stream: both streams' messages are on the hot path too.
+    let sim = SimConfig { market: Some(MarketConfig::default()), ..SimConfig::default() };
+    let o = run(Scenario { metrics_listen: Some(metrics), nodes, warm_every, sim, book: true, ..Scenario::new(loops) });
     stop.store(true, Ordering::Release);
     assert!(scraper.join().unwrap() > 0, "no scrape saw the session trading");
     o.assert_accounting();
@@ -58,6 +65,7 @@ fn thirty_orders_without_a_hot_path_allocation() {
     assert_eq!(c.orders_sent, WHALES_PER_LOOP * u64::from(loops));
     assert!(c.orders_sent >= 30);
     assert_eq!(c.orders_acked, c.orders_sent, "{c:?}");
+    assert!(c.book_updates > 0 && c.fills > 0, "{c:?}");
     assert!(o.report.counters.txs_duplicate > 0, "no copy from a second node was fused");
     assert!(c.dry_runs > 0, "no dry run");
     assert_eq!(o.report.hot_path_allocations, Some(0));

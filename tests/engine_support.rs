@@ -81,6 +81,9 @@ pub(crate) struct Scenario {
     pub(crate) nodes: Vec<Vec<Fault>>,
     /// Dry runs of the fire path this often while idle.
     pub(crate) warm_every: Option<Duration>,
+    /// Price orders from the sim's JSON `bookTicker` (the sim needs a
+    /// market) instead of sending market orders.
+    pub(crate) book: bool,
 }
 
 impl Scenario {
@@ -102,6 +105,7 @@ impl Scenario {
             metrics_listen: None,
             nodes: vec![Vec::new()],
             warm_every: None,
+            book: false,
         }
     }
 }
@@ -348,18 +352,22 @@ pub(crate) fn run(scenario: Scenario) -> Outcome {
     };
     let clock = Clock::new();
     let host = sim.addr().to_string();
-    let settings = Settings {
+    let mut settings = Settings {
         timers: scenario.timers,
         first_client_order_id: FIRST_ID,
         nodes: ports.len(),
         ..paper::settings(&host, auth, &clock)
     };
     let feeds = ports.iter().map(|&port| SocketAddr::from((Ipv4Addr::LOCALHOST, port))).collect();
-    let plan = Plan {
+    let mut plan = Plan {
         metrics_listen: scenario.metrics_listen,
         warm_every: scenario.warm_every,
         ..paper::plan(&sim, feeds, RingConfig::default(), false)
     };
+    let market_path = sim.market_path(true);
+    if scenario.book {
+        paper::price_from_book(&mut settings, &mut plan, &sim, &market_path, &[]);
+    }
     let mut recorder = Recorder {
         events: Vec::with_capacity(EVENT_ROOM),
         feed: Some((entries, loops)),

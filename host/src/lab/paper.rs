@@ -6,15 +6,15 @@
 
 use std::net::SocketAddr;
 
-use hotline_core::engine::{Pricing, Settings, Timers};
-use hotline_core::order::{Decimal, Instrument, OrderType, Side};
+use hotline_core::engine::{BookPricing, Pricing, Settings, Timers};
+use hotline_core::order::{Decimal, Instrument, OrderType, Side, TimeInForce};
 use hotline_core::strategy::whale::Sizing;
 use hotline_core::venue::binance::{Auth, PlaceOrder, TimeUnit};
 use hotline_core::venue::{self, binance};
 use hotline_sim::Sim;
 
 use crate::clock::Clock;
-use crate::driver::{Plan, first_client_order_id};
+use crate::driver::{MarketPlan, Plan, first_client_order_id};
 use crate::net::ring::RingConfig;
 use crate::net::socket::SocketOptions;
 
@@ -81,6 +81,31 @@ pub fn plan(sim: &Sim, feeds: Vec<SocketAddr>, ring: RingConfig, spin: bool) -> 
         metrics_listen: None,
         market: None,
     }
+}
+
+/// Prices `settings`' orders from the sim's book, read at `path` (its
+/// `market_path`) with `headers` (SBE wants the API key): IOC limits two
+/// ticks through the touch, none from a book older than a second; and
+/// `plan` connects to the sim's market stream.
+pub fn price_from_book<'a>(
+    settings: &mut Settings<'a>,
+    plan: &mut Plan,
+    sim: &Sim,
+    path: &'a str,
+    headers: &'a [(&'a str, &'a str)],
+) {
+    settings.pricing = Pricing::Book(BookPricing {
+        offset_ticks: 2,
+        max_age_ns: 1_000_000_000,
+        host: "localhost",
+        path,
+        headers,
+        symbol: INSTRUMENT.symbol,
+        scale: INSTRUMENT.scale(),
+    });
+    let venue::Settings::Binance(binance) = &mut settings.venue;
+    binance.order.order_type = OrderType::Limit(TimeInForce::Ioc);
+    plan.market = Some(MarketPlan { addr: sim.addr(), server_name: "localhost".to_owned() });
 }
 
 /// The address a replayer publishes on, from its endpoint
