@@ -40,7 +40,8 @@ fn value(exposition: &str, series: &str) -> Option<u64> {
 fn demo_serves_metrics_and_health_while_it_trades() {
     let addr = free_addr();
     let mut demo = Command::new(env!("CARGO_BIN_EXE_hotline"))
-        .args(["demo", "--json", "--loops", "6", "--speed", "4", "--nodes", "2", "--metrics-listen", &addr.to_string()])
+        .args(["demo", "--json", "--loops", "6", "--speed", "4", "--nodes", "2", "--markout-wait-secs", "0"])
+        .args(["--metrics-listen", &addr.to_string()])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -35,7 +35,7 @@ fn demo_json_accounts_for_every_order_without_hot_path_allocations() {
     let out = hotline()
         .args(["--log-file"])
         .arg(&log)
-        .args(["demo", "--json", "--loops", "2", "--speed", "20"])
+        .args(["demo", "--json", "--loops", "2", "--speed", "20", "--markout-wait-secs", "2"])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -58,8 +58,18 @@ fn demo_json_accounts_for_every_order_without_hot_path_allocations() {
         assert_eq!(s["count"].as_u64(), Some(n("orders_sent")), "{stage}: {s}");
         assert!(s["p50"].as_u64().is_some() && s["p99"].as_u64().is_some(), "{stage}: {s}");
     }
+    // Priced from the sim's book, filled there, scored as a quant would.
+    assert_eq!(json["market"], "json");
+    assert!(n("book_updates") > 0, "{json}");
+    assert_eq!(n("fills"), n("fills_journaled"), "the sim's fills and the engine's disagree");
+    assert!(n("fills") >= n("orders_acked"), "every IOC order crossed the touch: {json}");
+    assert!(json["position"]["lots"].as_i64().is_some() && json["pnl"]["marked"].is_string(), "{json}");
+    assert_eq!(json["slippage_bps"]["n"].as_u64(), Some(n("fills")), "{json}");
+    // The two-second wait covers every fill's 1 s horizon, not its 60 s one.
+    assert_eq!(json["markouts_bps"]["1s"]["n"].as_u64(), Some(n("fills")), "{json}");
+    assert_eq!(json["markouts_bps"]["60s"]["n"].as_u64(), Some(0), "{json}");
     let decoded = decoded_log(&log);
-    assert!(decoded.contains("acked in"), "{decoded}");
+    assert!(decoded.contains("acked in") && decoded.contains("fill: trade"), "{decoded}");
     for text in [&*stdout, &*stderr, &decoded] {
         assert!(!text.contains(DOC_SECRET_KEY), "the secret reached an output");
     }

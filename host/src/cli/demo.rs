@@ -12,28 +12,41 @@
 //! delayed by Bitcoin Core's relay trickle (an exponential delay per hop,
 //! `docs/protocols/bitcoind-zmq.md` §Several nodes), and the engine fuses
 //! them: the summary shows which node saw each transaction first and by
-//! how much.
+//! how much. It then scores the fills as a quant judges a signal: slippage
+//! against the mid at each order's decision, and markouts against the
+//! simulator's mid sampled on a thread of its own ([`super::markouts`]),
+//! waiting after the replay for the 10 s horizon of the last fill.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use hotline::clock::Clock;
-use hotline::driver::{self, Command, Control, MarketPlan, Plan, Report, Status};
+use hotline::driver::{self, Command, Control, Plan, Report, Status};
 use hotline::lab::paper;
 use hotline::metrics;
 use hotline::net::ring::RingConfig;
 use hotline::signals::Signals;
-use hotline_core::engine::{BookPricing, LagHistogram, MAX_NODES, Pricing};
-use hotline_core::order::{OrderType, TimeInForce, read_decimal};
+use hotline_core::engine::{Event, LagHistogram, MAX_NODES};
+use hotline_core::order::read_decimal;
 use hotline_core::risk::{Limits, RateLimit};
 use hotline_core::sign::HmacKey;
 use hotline_core::strategy::whale::{Rules, WatchEntry, WatchKind};
-use hotline_core::venue;
 use hotline_core::venue::binance::Auth;
 use hotline_replay::{MultiPlayConfig, MultiPlayer, NodeConfig, Pace, PlayConfig, Player, RelayDelay, capture};
 use hotline_sim::{DOC_API_KEY, DOC_SECRET_KEY, MarketConfig, Sim, SimConfig};
 use sha2::{Digest, Sha256};
+
+use super::markouts::{HORIZONS, Mid, Quality, Tape};
+
+/// How often the sampler reads the simulator's mid.
+const SAMPLE_EVERY: Duration = Duration::from_millis(10);
+/// The markout horizon the demo waits, after the replay, to cover.
+const AWAITED: Duration = HORIZONS[1].1;
+/// Orders, and fills, the engine thread keeps for scoring (a few hundred in
+/// a default run: the demo's rate limit is 50 orders per 10 s).
+const TAPE_RECORDS: usize = 16_384;
 
 /// Options of `hotline demo`.
 #[derive(Debug, clap::Args)]
@@ -59,9 +72,14 @@ pub(crate) struct Args {
     /// `hotline run` does (docs/deploy.md §Warm path).
     #[arg(long, value_name = "US")]
     warm_us: Option<u64>,
-    /// Give up waiting for the run to finish after this many seconds.
+    /// Give up waiting for the run to finish after this many seconds (the
+    /// wait for markouts not counted).
     #[arg(long, default_value_t = 60)]
     timeout_secs: u64,
+    /// After the replay, keep the run going up to this many seconds until
+    /// the 10 s markout of the last fill is covered (0: do not wait).
+    #[arg(long, default_value_t = 10)]
+    markout_wait_secs: u64,
     /// Serve /metrics and /health on this loopback address while the demo
     /// runs (docs/metrics.md).
     #[arg(long, value_name = "ADDR")]
@@ -158,6 +176,13 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
     let sim_config =
         SimConfig { journal: Some(journal.clone()), market: Some(MarketConfig::default()), ..SimConfig::default() };
     let sim = Sim::start(sim_config).map_err(|e| format!("simulated exchange: {e}"))?;
+    // Markouts compare the sampled mid with fill prices: one tick for both.
+    if let Some(t) = sim.touch()
+        && t.price_decimals != u32::from(paper::INSTRUMENT.price.decimals)
+    {
+        let ours = paper::INSTRUMENT.price.decimals;
+        return Err(format!("the simulator's prices have {} decimals, the instrument's {ours}", t.price_decimals));
+    }
     let entries = capture::parse(hotline_replay::demo_capture_text())?;
     let per_loop = entries.len() as u64;
     let mempool = Mempool::start(args, entries)?;
@@ -186,19 +211,6 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
     let mut settings = driver_settings(&host, Auth::Hmac { api_key: DOC_API_KEY, key: &key }, &clock, feeds.len());
     let market_path = sim.market_path(args.market == MarketFeed::Json);
     let api_key_header = [("X-MBX-APIKEY", DOC_API_KEY)];
-    if args.market != MarketFeed::Off {
-        settings.pricing = Pricing::Book(BookPricing {
-            offset_ticks: 2,
-            max_age_ns: 1_000_000_000,
-            host: "localhost",
-            path: &market_path,
-            headers: if args.market == MarketFeed::Sbe { &api_key_header } else { &[] },
-            symbol: paper::INSTRUMENT.symbol,
-            scale: paper::INSTRUMENT.scale(),
-        });
-        let venue::Settings::Binance(binance) = &mut settings.venue;
-        binance.order.order_type = OrderType::Limit(TimeInForce::Ioc);
-    }
     let limits = Limits {
         max_open_orders: 10_000,
         short_rate: RateLimit { capacity: 50, window_ns: 10_000_000_000 },
@@ -207,7 +219,8 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
     let ring = RingConfig::with_sqpoll(args.sqpoll);
     let mut plan = Plan { metrics_listen: args.metrics_listen, ..paper::plan(&sim, feeds, ring, args.spin) };
     if args.market != MarketFeed::Off {
-        plan.market = Some(MarketPlan { addr: sim.addr(), server_name: "localhost".to_owned() });
+        let headers: &[_] = if args.market == MarketFeed::Sbe { &api_key_header } else { &[] };
+        paper::price_from_book(&mut settings, &mut plan, &sim, &market_path, headers);
     }
     if let Some(us) = args.warm_us {
         plan.warm_every = (us > 0).then(|| Duration::from_micros(us));
@@ -224,17 +237,41 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
         last_line: Instant::now(),
         started: Instant::now(),
         timeout: Duration::from_secs(args.timeout_secs),
-        drained_since: None,
+        markout_wait: Duration::from_secs(args.markout_wait_secs),
+        phase: Phase::Running,
+        tape: Tape::with_capacity(TAPE_RECORDS),
     };
-    let report = driver::run(&plan, settings, rules, limits, &clock, &mut control)?;
+    let stop_sampling = AtomicBool::new(false);
+    let (report, mids) = std::thread::scope(|s| {
+        let sampler = s.spawn(|| sample_mids(&sim, &stop_sampling));
+        let report = driver::run(&plan, settings, rules, limits, &clock, &mut control);
+        stop_sampling.store(true, Ordering::Relaxed);
+        (report, sampler.join())
+    });
+    let report = report?;
+    let mids = mids.map_err(|_| "the mid sampler panicked".to_owned())?;
     if control.progress {
         eprintln!();
     }
+    let quality = Quality::score(&control.tape, &mids);
     let published = mempool.stop()?;
     let venue_accepted = sim.orders().len() as u64;
     let journaled = Journaled::of(&sim.fills())?;
     sim.shutdown();
-    summarize(args, &report, published, venue_accepted, &journaled, &journal, log, &plan)
+    summarize(args, &report, published, venue_accepted, &journaled, &quality, &journal, log, &plan)
+}
+
+/// The simulator's mid every [`SAMPLE_EVERY`] until `stop`: the paper
+/// market's truth, for markouts. A thread of its own, off the engine's.
+fn sample_mids(sim: &Sim, stop: &AtomicBool) -> Vec<Mid> {
+    let mut mids = Vec::new();
+    while !stop.load(Ordering::Relaxed) {
+        if let Some(t) = sim.touch() {
+            mids.push(Mid { at: Instant::now(), half_ticks: t.bid + t.ask });
+        }
+        std::thread::sleep(SAMPLE_EVERY);
+    }
+    mids
 }
 
 /// The fills in the simulator's journal, as the engine counts them.
@@ -287,6 +324,18 @@ fn warm_status(plan: &Plan) -> String {
     }
 }
 
+/// Where the demo's run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// The capture is playing, or orders are unsettled.
+    Running,
+    /// Everything settled at this instant; the last whale may be in flight.
+    Drained(Instant),
+    /// The replay is over: the engine idles while the sampler covers the
+    /// last fill's markout horizon, until this instant.
+    Waiting(Instant),
+}
+
 /// What the demo watches while the engine runs.
 struct DemoControl<'a> {
     mempool: &'a Mempool,
@@ -296,13 +345,53 @@ struct DemoControl<'a> {
     last_line: Instant,
     started: Instant,
     timeout: Duration,
-    drained_since: Option<Instant>,
+    markout_wait: Duration,
+    phase: Phase,
+    tape: Tape,
+}
+
+impl DemoControl<'_> {
+    /// When to stop waiting for markouts after the replay: once the
+    /// [`AWAITED`] horizon of the last fill is behind the sampler, or after the longest
+    /// wait allowed; `None` when there is nothing to wait for.
+    fn markout_deadline(&self, now: Instant) -> Option<Instant> {
+        // A few sampling periods past the horizon: the sampler's sleeps
+        // overrun, and the first sample at or after it is the one scored.
+        let covered = self.tape.last_fill()? + AWAITED + 5 * SAMPLE_EVERY;
+        let until = covered.min(now + self.markout_wait);
+        (until > now).then_some(until)
+    }
 }
 
 impl Control for DemoControl<'_> {
+    fn event(&mut self, event: &Event) {
+        self.tape.record(event, Instant::now());
+    }
+
     fn turn(&mut self, status: &Status<'_>) -> Command {
-        if self.progress && self.last_line.elapsed() >= Duration::from_millis(200) {
-            self.last_line = Instant::now();
+        let now = Instant::now();
+        let line_due = self.progress && now.duration_since(self.last_line) >= Duration::from_millis(200);
+        if line_due {
+            self.last_line = now;
+        }
+        if self.signals.take_dump() {
+            let counters = status.summary_counters();
+            eprintln!("\n{}", metrics::summary_table(status.metrics, &counters));
+        }
+        if self.signals.stop_requested() {
+            return Command::Shutdown;
+        }
+        if let Phase::Waiting(until) = self.phase {
+            if now >= until {
+                return Command::Shutdown;
+            }
+            if line_due {
+                eprint!("\r  waiting {} s for markouts ", (until - now).as_secs_f64().ceil());
+                let _ = std::io::stderr().flush();
+            }
+            return Command::Continue;
+        }
+        if line_due {
             let c = status.counters;
             eprint!(
                 "\r  txs {:>5} | whales {:>4} | orders sent {:>4} acked {:>4} rejected {:>3} unknown {:>3} | venue {:<10}",
@@ -316,22 +405,25 @@ impl Control for DemoControl<'_> {
             );
             let _ = std::io::stderr().flush();
         }
-        if self.signals.take_dump() {
-            let counters = status.summary_counters();
-            eprintln!("\n{}", metrics::summary_table(status.metrics, &counters));
-        }
-        if self.signals.stop_requested() || self.started.elapsed() > self.timeout {
+        if now.duration_since(self.started) > self.timeout {
             return Command::Shutdown;
         }
         // Done when the capture is out, every order is settled, and the
-        // feed has been quiet a moment (the last whale may be in flight).
+        // feed has been quiet a moment (the last whale may be in flight);
+        // then the wait for markouts.
         let done = self.mempool.progress() >= self.total && status.unresolved == 0;
-        match (done, self.drained_since) {
-            (true, None) => self.drained_since = Some(Instant::now()),
-            (true, Some(t)) if t.elapsed() > Duration::from_millis(500) => return Command::Shutdown,
-            (false, _) => self.drained_since = None,
-            _ => {}
-        }
+        self.phase = match (done, self.phase) {
+            (false, _) => Phase::Running,
+            (true, Phase::Running) => Phase::Drained(now),
+            (true, Phase::Drained(t)) if now.duration_since(t) > Duration::from_millis(500) => {
+                let Some(until) = self.markout_deadline(now) else { return Command::Shutdown };
+                if self.progress {
+                    eprintln!();
+                }
+                Phase::Waiting(until)
+            }
+            (true, phase) => phase,
+        };
         Command::Continue
     }
 }
@@ -352,6 +444,7 @@ fn summarize(
     published: u64,
     venue_accepted: u64,
     journaled: &Journaled,
+    quality: &Quality,
     journal: &std::path::Path,
     log: Option<&std::path::Path>,
     plan: &Plan,
@@ -382,6 +475,9 @@ fn summarize(
             "marked": quote(l.marked()),
             "quote_fees": quote_fees(l.fees().0),
         });
+        json["slippage_bps"] = quality.slippage_json();
+        json["markouts_bps"] = quality.markouts_json();
+        json["markout_records_dropped"] = quality.dropped().into();
         println!("{json}");
     } else {
         println!("{}", metrics::summary_table(&report.metrics, &counters));
@@ -406,6 +502,8 @@ fn summarize(
             quote(l.marked()),
             quote_fees(l.fees().0),
         );
+        println!("{}", quality.slippage_line(args.market != MarketFeed::Off));
+        println!("{}", quality.markouts_line());
         match &log_path {
             Some(p) => println!("binary log: {p} (read it with `hotline log {p}`)"),
             None => println!("binary log: none (add --log-file FILE)"),

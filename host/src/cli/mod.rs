@@ -10,6 +10,8 @@ pub(crate) mod decode_tx;
 #[cfg(feature = "lab")]
 pub(crate) mod demo;
 pub(crate) mod log;
+#[cfg(feature = "lab")]
+pub(crate) mod markouts;
 pub(crate) mod probe;
 pub(crate) mod run;
 pub(crate) mod sign;
