@@ -20,7 +20,7 @@ pub use market::{
     Ticker, TickerField, decode_binary as decode_market_binary, decode_text as decode_market_text,
 };
 pub use prearm::{ArmError, FireError, PreArmed};
-pub use request::{PlaceOrder, REQUEST_ID_WIDTH, RespType, Session, TimeUnit};
+pub use request::{MAX_TRADES_PER_PAGE, PlaceOrder, REQUEST_ID_WIDTH, RespType, Session, TimeUnit};
 pub use response::{
     Ack, DecodeError, Interval, LimitType, MAX_RATE_LIMITS, Message, Outcome, RateLimit, Rejection, Response, TIMEOUT,
     decode,
@@ -323,6 +323,7 @@ impl From<PatchError> for RequestError {
             Slot::Price => Field::Price,
             Slot::Quantity => Field::Quantity,
             Slot::Timestamp => Field::Timestamp,
+            Slot::FromId => Field::TradeId,
         };
         match e {
             PatchError::NoSlot(slot) => Self::Missing(field(slot)),
