@@ -64,7 +64,8 @@ pub(crate) enum Format {
     /// param), or an id such as `fromId`, which Binance takes as a string
     /// (its own examples send `"orderId":"23"`) and checks against
     /// `^[0-9]{1,20}$` (its -1100 `ILLEGAL_CHARS` answer), leading zeros
-    /// and all (`docs/protocols/binance-ws-api.md` §Request format).
+    /// and all (`docs/protocols/binance-ws-api.md` §Request format,
+    /// §myTrades).
     Padded,
     /// A JSON number of exactly the slot's width (no leading zero).
     Exact,

@@ -413,10 +413,13 @@ mod tests {
     ]
 }"#;
 
-    /// The same section's page in an earlier revision, on one line.
-    const DOC_COMPACT: &str = r#"{"id":"f4ce6a53-a29d-4f70-823b-4ab59391d6e8","status":200,"result":[{"symbol":"BNBBTC","id":1650422481,"orderId":12569099453,"orderListId":-1,"price":"0.00000100","qty":"12.00000000","quoteQty":"0.00001200","commission":"0.00000000","commissionAsset":"BNB","time":1660801715793,"isBuyer":false,"isMaker":true,"isBestMatch":true}],"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000,"count":20}]}"#;
+    /// The documented page's shape on one line, for BNBBTC (not Binance's
+    /// text: a page as compact as the venue sends them).
+    const COMPACT: &str = r#"{"id":"f4ce6a53-a29d-4f70-823b-4ab59391d6e8","status":200,"result":[{"symbol":"BNBBTC","id":1650422481,"orderId":12569099453,"orderListId":-1,"price":"0.00000100","qty":"12.00000000","quoteQty":"0.00001200","commission":"0.00000000","commissionAsset":"BNB","time":1660801715793,"isBuyer":false,"isMaker":true,"isBestMatch":true}],"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000,"count":20}]}"#;
 
-    /// A refusal as Binance writes one (errors.md §"-1100 ILLEGAL_CHARS").
+    /// A refusal in the shape of web-socket-api.md §"Response format", its
+    /// message as Binance words -1100 for an id (errors.md §"-1100
+    /// ILLEGAL_CHARS").
     const REFUSED: &str = r#"{"id":"00000000000000000003","status":400,"error":{"code":-1100,"msg":"Illegal characters found in parameter 'fromId'; legal range is '^[0-9]{1,20}$'."},"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000,"count":20}]}"#;
 
     /// BTCUSDT's grid: a tick of 0.01, a lot of 0.00001.
@@ -499,7 +502,7 @@ mod tests {
         assert_eq!(all(&page).as_slice(), &[FIRST, second]);
         assert_eq!(page.trades().len(), 2);
 
-        let page = decode_trades(DOC_COMPACT.as_bytes(), BNBBTC).unwrap();
+        let page = decode_trades(COMPACT.as_bytes(), BNBBTC).unwrap();
         let only = Trade { symbol: "BNBBTC", price: 10, qty: 12_000, quote_qty: 1_200, ..FIRST };
         assert_eq!(all(&page).as_slice(), &[only]);
     }
@@ -537,7 +540,7 @@ mod tests {
 
     #[test]
     fn every_prefix_is_truncated_and_never_panics() {
-        let frames = [DOC_PAGE.as_bytes(), DOC_COMPACT.as_bytes(), REFUSED.as_bytes()];
+        let frames = [DOC_PAGE.as_bytes(), COMPACT.as_bytes(), REFUSED.as_bytes()];
         for (frame, scale) in frames.into_iter().zip([BTCUSDT, BNBBTC, BTCUSDT]) {
             assert!(decode_trades(frame, scale).is_ok());
             for end in 0..frame.len() {
