@@ -49,8 +49,8 @@ pub enum TradesOutcome<'a> {
 }
 
 impl<'a> TradesPage<'a> {
-    /// The trades, in the order written (ascending trade id, as Binance
-    /// pages them); none when the request was refused.
+    /// The trades, in the order written (the documented page lists them
+    /// by ascending trade id); none when the request was refused.
     pub fn trades(&self) -> Trades<'a> {
         match &self.outcome {
             TradesOutcome::Trades(trades) => trades.clone(),
