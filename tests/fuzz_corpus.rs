@@ -18,6 +18,7 @@ const TARGETS: &[(&str, Harness)] = &[
     ("binance_sbe", hotline_fuzz::market::binance_sbe),
     ("binance_book_ticker", hotline_fuzz::market::binance_book_ticker),
     ("binance_user_data", hotline_fuzz::venue::binance_user_data),
+    ("binance_my_trades", hotline_fuzz::venue::binance_my_trades),
 ];
 
 #[test]

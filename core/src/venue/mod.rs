@@ -70,6 +70,8 @@ pub enum Field {
     Quantity,
     /// The timestamp.
     Timestamp,
+    /// The trade id a query of the account's trades starts from.
+    TradeId,
 }
 
 /// A request could not be written. Nothing was sent.

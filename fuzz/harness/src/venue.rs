@@ -1,10 +1,10 @@
-//! Harness for `core::venue`: the Binance WebSocket API response codec and
-//! its user-data event codec.
+//! Harness for `core::venue`: the Binance WebSocket API response codec,
+//! its user-data event codec and its `myTrades` codec.
 
 use hotline_core::order::{DecimalError, Scale};
 use hotline_core::venue::binance::{
-    ExecutionReport, MAX_BALANCES, MAX_RATE_LIMITS, Message, Outcome, TIMEOUT, UserDataError, UserEvent, decode,
-    decode_event,
+    ExecutionReport, MAX_BALANCES, MAX_RATE_LIMITS, Message, Outcome, TIMEOUT, Trade, TradesError, TradesOutcome,
+    UserDataError, UserEvent, decode, decode_event, decode_trades,
 };
 
 /// Decodes one frame. A decoded response must classify consistently
@@ -86,5 +86,54 @@ pub fn binance_user_data(data: &[u8]) {
     let picked = usize::from(b) * end / 256;
     for cut in [end.saturating_sub(1), end / 2, picked] {
         assert!(decode_event(&data[..cut], binance).is_err(), "prefix {cut} of a frame decoded");
+    }
+}
+
+/// Decodes one `myTrades` answer at Binance's own precision (10^-8 for
+/// prices and quantities alike) and at a grid the input's first byte
+/// picks. A decoded page reads its trades again exactly as counted, every
+/// one `Ok`, every string borrowed from the frame; a grid ten times finer
+/// reads every price and quantity exactly ten times larger, or overflows
+/// (nothing is rounded); and no strict prefix decodes.
+pub fn binance_my_trades(data: &[u8]) {
+    let b = data.first().copied().unwrap_or(0);
+    if let Ok(page) = decode_trades(data, Scale { price: b % 9, qty: (b / 9) % 9 }) {
+        assert!(page.trades().all(|t| t.is_ok()));
+    }
+    let binance = Scale { price: 8, qty: 8 };
+    let Ok(page) = decode_trades(data, binance) else { return };
+    assert!(page.id.is_none_or(|id| borrowed(data, id)));
+    match &page.outcome {
+        TradesOutcome::Trades(trades) => {
+            assert!((200..300).contains(&page.status));
+            let read: Vec<Trade<'_>> = page.trades().map(|t| t.expect("a checked trade reads again")).collect();
+            assert_eq!(read.len(), trades.len());
+            assert!(read.iter().all(|t| borrowed(data, t.symbol) && borrowed(data, t.commission_asset)));
+            let ten = |t: &Trade<'_>| [t.price.checked_mul(10), t.qty.checked_mul(10)];
+            match decode_trades(data, Scale { price: 9, qty: 9 }) {
+                Ok(finer) => {
+                    let finer: Vec<Trade<'_>> = finer.trades().map(|t| t.expect("a checked trade")).collect();
+                    assert_eq!(finer.len(), read.len());
+                    for (f, t) in finer.iter().zip(&read) {
+                        assert_eq!([f.price, f.qty].map(Some), ten(t));
+                        assert_eq!(Trade { price: 0, qty: 0, ..*f }, Trade { price: 0, qty: 0, ..*t });
+                    }
+                }
+                Err(TradesError::Decimal(_, DecimalError::Overflow)) => {
+                    assert!(read.iter().any(|t| ten(t).contains(&None)));
+                }
+                Err(other) => panic!("a finer grid read {other:?}"),
+            }
+        }
+        TradesOutcome::Refused { msg, .. } => {
+            assert!(!(200..300).contains(&page.status));
+            assert!(msg.is_none_or(|m| borrowed(data, m)));
+            assert!(page.trades().next().is_none());
+        }
+    }
+    let end = data.iter().rposition(|b| !b" \t\r\n".contains(b)).map_or(0, |i| i + 1);
+    let picked = usize::from(b) * end / 256;
+    for cut in [end.saturating_sub(1), end / 2, picked] {
+        assert!(decode_trades(&data[..cut], binance).is_err(), "prefix {cut} of a page decoded");
     }
 }

@@ -4,7 +4,8 @@
 //! turn into the engine's neutral [`Inbound`]. Everything Binance-specific
 //! lives in this folder: the request templates and their signing
 //! (`template.rs`, `request.rs`, `prearm.rs`), the response codec
-//! (`response.rs`), the error codes and order statuses the engine acts on,
+//! (`response.rs`), the user data and `myTrades` codecs (`user_data.rs`,
+//! `trades.rs`), the error codes and order statuses the engine acts on,
 //! the `time` request, the order-rate limits and the connection lifetime
 //! (`docs/protocols/binance-ws-api.md`).
 
@@ -13,6 +14,7 @@ mod prearm;
 mod request;
 mod response;
 mod template;
+mod trades;
 mod user_data;
 
 pub use market::{
@@ -20,12 +22,13 @@ pub use market::{
     Ticker, TickerField, decode_binary as decode_market_binary, decode_text as decode_market_text,
 };
 pub use prearm::{ArmError, FireError, PreArmed};
-pub use request::{PlaceOrder, REQUEST_ID_WIDTH, RespType, Session, TimeUnit};
+pub use request::{MAX_TRADES_PER_PAGE, PlaceOrder, REQUEST_ID_WIDTH, RespType, Session, TimeUnit};
 pub use response::{
     Ack, DecodeError, Interval, LimitType, MAX_RATE_LIMITS, Message, Outcome, RateLimit, Rejection, Response, TIMEOUT,
     decode,
 };
 pub use template::{Auth, BuildError, PAYLOAD_CAP, PatchError, REQUEST_CAP, Slot, Template};
+pub use trades::{Trade, TradeField, Trades, TradesError, TradesOutcome, TradesPage, decode_trades};
 pub use user_data::{
     ASSET_DECIMALS, AccountPosition, Balance, EventField, EventFrame, ExecType, ExecutionReport, MAX_BALANCES,
     OrdStatus, UserDataError, UserEvent, decode_event,
@@ -356,6 +359,7 @@ impl From<PatchError> for RequestError {
             Slot::Price => Field::Price,
             Slot::Quantity => Field::Quantity,
             Slot::Timestamp => Field::Timestamp,
+            Slot::FromId => Field::TradeId,
         };
         match e {
             PatchError::NoSlot(slot) => Self::Missing(field(slot)),

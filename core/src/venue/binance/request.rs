@@ -1,14 +1,20 @@
 //! Binance Spot WebSocket API request templates
 //! (`docs/protocols/binance-ws-api.md` §Request format, §order.place,
-//! §Session logon): `order.place`, `order.cancel`, `order.status` and
-//! `session.logon`, rendered from an instrument's rules with slots for the
-//! per-order values.
+//! §Session logon, §myTrades): `order.place`, `order.cancel`,
+//! `order.status`, `session.logon` and `myTrades`, rendered from an
+//! instrument's rules with slots for the per-request values.
 
 use super::template::{Auth, BuildError, Format, Param, Slot, Template, Value};
 use crate::order::{Decimal, Instrument, OrderType, Side, TimeInForce};
 
 /// Digits of the request-id slot: a `u64` counter, zero-padded.
 pub const REQUEST_ID_WIDTH: u8 = 20;
+
+/// Most trades one `myTrades` page returns (its `limit`'s maximum).
+pub const MAX_TRADES_PER_PAGE: u16 = 1000;
+
+/// Digits of the `fromId` slot: any `u64`, zero-padded.
+const FROM_ID_WIDTH: u8 = 20;
 
 /// `newOrderRespType`; `Ack` is the shortest answer
 /// (`docs/protocols/binance-ws-api.md` §order.place).
@@ -177,6 +183,23 @@ impl Template {
         render(method, params, session)
     }
 
+    /// `myTrades` (`docs/protocols/binance-ws-api.md` §myTrades): up to
+    /// `limit` (1 to [`MAX_TRADES_PER_PAGE`]) of the account's trades in
+    /// `symbol` whose trade id is at least the [`Slot::FromId`] slot's.
+    pub fn my_trades(symbol: &str, limit: u16, session: &Session<'_>) -> Result<Self, BuildError> {
+        if !(1..=MAX_TRADES_PER_PAGE).contains(&limit) {
+            return Err(BuildError::OutOfRange("limit"));
+        }
+        let mut params = heapless::Vec::new();
+        let from = Value::Slot(Slot::FromId, Format::Padded, FROM_ID_WIDTH);
+        params
+            .push(text("symbol", symbol))
+            .and_then(|()| params.push(slot("fromId", from)))
+            .and_then(|()| params.push(Param { name: "limit", value: Value::Number(u64::from(limit)) }))
+            .map_err(|_| BuildError::TooManyParams)?;
+        render("myTrades", params, session)
+    }
+
     /// `session.logon` (`docs/protocols/binance-ws-api.md` §Session logon):
     /// `apiKey`, `timestamp`, `signature`. Binance
     /// takes only Ed25519 keys here; HMAC renders the documented example.
@@ -254,5 +277,54 @@ mod tests {
             br#"{"id":"00000000000000000009","method":"order.place","params":{"newClientOrderId":"0012","price":"00001.23","quantity":"005","side":"BUY","symbol":"ETHBTC","timestamp":1700000000000,"type":"LIMIT_MAKER"}}"#
         );
         assert_eq!(t.set(Slot::OrigClientOrderId, 1), Err(PatchError::NoSlot(Slot::OrigClientOrderId)));
+        assert_eq!(t.set(Slot::FromId, 1), Err(PatchError::NoSlot(Slot::FromId)));
+    }
+
+    #[test]
+    fn my_trades_pages_from_a_padded_trade_id() {
+        let session = Session { auth: Auth::Session, time: TimeUnit::Millis, recv_window: None };
+        let mut t = Template::my_trades("BNBBTC", MAX_TRADES_PER_PAGE, &session).unwrap();
+        for (slot, value) in [(Slot::RequestId, 7), (Slot::FromId, 1_650_422_482), (Slot::Timestamp, 1_660_801_715_793)]
+        {
+            t.set(slot, value).unwrap();
+        }
+        t.sign().unwrap();
+        assert_eq!(
+            t.request(),
+            br#"{"id":"00000000000000000007","method":"myTrades","params":{"fromId":"00000000001650422482","limit":1000,"symbol":"BNBBTC","timestamp":1660801715793}}"#
+        );
+        t.set(Slot::FromId, u64::MAX).unwrap();
+        assert_eq!(t.payload(), b"fromId=18446744073709551615&limit=1000&symbol=BNBBTC&timestamp=1660801715793");
+    }
+
+    #[test]
+    fn my_trades_signs_the_padded_digits_it_sends() {
+        let key = HmacKey::new(b"NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j");
+        let session =
+            Session { auth: Auth::Hmac { api_key: "key", key: &key }, time: TimeUnit::Millis, recv_window: Some(5000) };
+        let mut t = Template::my_trades("BTCUSDT", 500, &session).unwrap();
+        t.set(Slot::FromId, 42).unwrap();
+        t.set(Slot::Timestamp, 1_661_955_125_250).unwrap();
+        t.sign().unwrap();
+        let payload =
+            b"apiKey=key&fromId=00000000000000000042&limit=500&recvWindow=5000&symbol=BTCUSDT&timestamp=1661955125250";
+        assert_eq!(t.payload(), payload);
+        let mut tag = [0u8; crate::sign::HEX_TAG];
+        crate::sign::hex_lower(&key.sign(payload), &mut tag).unwrap();
+        let mut expected = heapless::Vec::<u8, 512>::new();
+        for part in [&br#"{"id":"00000000000000000000","method":"myTrades","params":{"apiKey":"key","fromId":"00000000000000000042","limit":500,"recvWindow":5000,"symbol":"BTCUSDT","timestamp":1661955125250,"signature":""#[..], &tag, br#""}}"#] {
+            expected.extend_from_slice(part).unwrap();
+        }
+        assert_eq!(t.request(), expected.as_slice());
+    }
+
+    #[test]
+    fn my_trades_limit_is_binances_range() {
+        let session = Session { auth: Auth::Session, time: TimeUnit::Micros, recv_window: None };
+        for limit in [0, MAX_TRADES_PER_PAGE + 1, u16::MAX] {
+            assert_eq!(Template::my_trades("BTCUSDT", limit, &session).err(), Some(BuildError::OutOfRange("limit")));
+        }
+        assert!(Template::my_trades("BTCUSDT", 1, &session).is_ok());
+        assert_eq!(Template::my_trades("BTC\"USDT", 1, &session).err(), Some(BuildError::NeedsEscape("symbol")));
     }
 }

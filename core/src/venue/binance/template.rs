@@ -37,9 +37,11 @@ pub enum Slot {
     Quantity,
     /// `timestamp`, in the template's time unit.
     Timestamp,
+    /// `fromId` of `myTrades`: the first trade id the page returns.
+    FromId,
 }
 
-const SLOTS: usize = 6;
+const SLOTS: usize = 7;
 
 impl Slot {
     fn index(self) -> usize {
@@ -50,6 +52,7 @@ impl Slot {
             Self::Price => 3,
             Self::Quantity => 4,
             Self::Timestamp => 5,
+            Self::FromId => 6,
         }
     }
 }
@@ -57,7 +60,12 @@ impl Slot {
 /// How a slot's digits are laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Format {
-    /// A JSON string of zero-padded digits.
+    /// A JSON string of zero-padded digits: a client order id (a `STRING`
+    /// param), or an id such as `fromId`, which Binance takes as a string
+    /// (its own examples send `"orderId":"23"`) and checks against
+    /// `^[0-9]{1,20}$` (its -1100 `ILLEGAL_CHARS` answer), leading zeros
+    /// and all (`docs/protocols/binance-ws-api.md` §Request format,
+    /// §myTrades).
     Padded,
     /// A JSON number of exactly the slot's width (no leading zero).
     Exact,
@@ -129,6 +137,8 @@ pub enum BuildError {
     Width(Slot),
     /// This request needs a key (`session.logon` under [`Auth::Session`]).
     NeedsKey,
+    /// A start-up value outside what Binance accepts for this param.
+    OutOfRange(&'static str),
 }
 
 /// A per-order value could not be written.
