@@ -193,6 +193,34 @@ fn dropped_connection_reconciles_the_order_without_resending_it() {
 }
 
 #[test]
+fn fills_lost_with_a_connection_are_read_back_once() {
+    let mut scenario = Scenario::new(3);
+    // The second order's fill goes down with the connection; the first
+    // one's trade id is where the new connection reads back from.
+    scenario.sim = faults(Faults { drop_after_orders: Some(2), ..Faults::default() });
+    let o = run(scenario);
+    o.assert_accounting();
+    let second = FIRST_ID + 1;
+    let recovered = o.events.iter().find_map(|e| match e {
+        Event::FillsRecovered { recovered, complete } => Some((*recovered, *complete)),
+        _ => None,
+    });
+    assert_eq!(recovered, Some((1, true)), "{:?}", o.events);
+    assert_eq!(o.report.counters.fills_recovered, 1);
+    let filled: Vec<_> = o
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Filled { client_order_id: Some(id), .. } if *id == second))
+        .collect();
+    assert_eq!(filled.len(), 1, "read back once, under its order: {filled:?}");
+    let lost = position(&o, |e| matches!(e, Event::VenueLost { .. })).expect("connection lost");
+    let back = position(&o, |e| matches!(e, Event::FillsRecovered { .. })).expect("recovered");
+    let trading = lost
+        + o.events[lost..].iter().position(|e| matches!(e, Event::VenueState(VenueState::Trading))).expect("trading");
+    assert!(lost < back && back < trading, "read back before trading again: {:?}", o.events);
+}
+
+#[test]
 fn ed25519_session_logon_then_trades() {
     let seed = [7u8; 32];
     let public_key = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key().to_bytes();

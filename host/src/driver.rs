@@ -624,6 +624,9 @@ fn log_event(event: &Event) {
             *filled,
             *filled_qty
         ),
+        Event::FillsRecovered { recovered, complete } => {
+            defmt::info!("fills: {=u64} recovered after the reconnect, complete: {=bool}", *recovered, *complete)
+        }
         Event::CancelAllSent => defmt::warn!("kill switch: cancelling every open order"),
         Event::CancelAllAnswered { refused: None } => defmt::info!("kill switch: open orders cancelled"),
         Event::CancelAllAnswered { refused: Some(code) } => {

@@ -305,6 +305,15 @@ pub enum Event {
         /// Lots it filled.
         filled_qty: u64,
     },
+    /// After a reconnect, the account's trades since the last fill counted
+    /// were read back (`myTrades`); `recovered` of them were new.
+    FillsRecovered {
+        /// Fills counted that the user data stream had not delivered.
+        recovered: u64,
+        /// Every page was read; `false` when the venue refused the query
+        /// or a page did not decode (fills may be missing).
+        complete: bool,
+    },
     /// The kill switch engaged: `openOrders.cancelAll` went out.
     CancelAllSent,
     /// The venue answered `openOrders.cancelAll`: `refused` is its error
@@ -375,6 +384,8 @@ pub struct Counters {
     pub fills: u64,
     /// Fills the venue reported again, not counted.
     pub fills_repeated: u64,
+    /// Fills counted from `myTrades` after a reconnect (among `fills`).
+    pub fills_recovered: u64,
     /// Dry runs of the fire path while idle (`Engine::warm`): nothing of
     /// them was sent.
     pub dry_runs: u64,

@@ -14,6 +14,9 @@ impl<C> State<'_, C> {
     /// One complete message from the venue.
     pub(super) fn on_message(&mut self, now: u64, message: &[u8]) {
         match self.venue.decode(message) {
+            Ok(Inbound::Reply(reply)) if reply.id.is_some() && reply.id == self.trades_request() => {
+                self.on_trades(now, message);
+            }
             Ok(Inbound::Reply(reply)) => self.on_reply(now, &reply),
             Ok(Inbound::Execution(x)) => self.on_execution(now, &x),
             Ok(Inbound::Balances(b)) => self.ledger.on_balances(b),
@@ -203,6 +206,45 @@ impl<C> State<'_, C> {
         self.gate.on_closed(side, x.order_qty.saturating_sub(x.cumulative_qty));
         let filled = x.status == OrderStatus::Filled;
         self.push(Event::OrderDone { client_order_id, filled, filled_qty: x.cumulative_qty });
+    }
+
+    /// A page of the account's trades, read back after a reconnect: each
+    /// fill not counted yet is counted now, into the ledger and the gate.
+    fn on_trades(&mut self, now: u64, message: &[u8]) {
+        let State { venue, ledger, gate, orders, counters, events, events_dropped, .. } = self;
+        let mut recovered = 0;
+        let page = venue.fills_page(message, |fill| match ledger.record(&fill) {
+            Recorded::New => {
+                recovered += 1;
+                counters.fills += 1;
+                counters.fills_recovered += 1;
+                let ours = orders.by_venue_id(fill.order_id).map(|o| o.client_order_id);
+                if ours.is_some() {
+                    gate.on_fill(fill.side, fill.qty);
+                } else {
+                    gate.on_external_fill(fill.side, fill.qty);
+                }
+                let event = Event::Filled { client_order_id: ours, fill, position: ledger.position() };
+                if events.push_back(event).is_err() {
+                    *events_dropped += 1;
+                }
+            }
+            Recorded::Duplicate => counters.fills_repeated += 1,
+        });
+        let full = match page {
+            Ok(p) if p.refused.is_none() => p.trades >= self.venue.trades_page(),
+            Ok(_) => false,
+            Err(e) => {
+                self.push(Event::BadFrame(e));
+                false
+            }
+        };
+        let complete = matches!(page, Ok(p) if p.refused.is_none());
+        let so_far = self.on_trades_page(recovered, full);
+        if !full {
+            self.push(Event::FillsRecovered { recovered: so_far, complete });
+        }
+        self.check_pnl(now);
     }
 
     /// The P&L against the loss limit, the open position marked to the

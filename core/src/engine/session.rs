@@ -54,6 +54,8 @@ pub(super) struct Connection {
     /// `openOrders.cancelAll` went out on this connection for the kill
     /// switch now engaged.
     cancelled_all: bool,
+    /// Fills missed while no connection was subscribed, read back.
+    recovery: Recovery,
     /// How far the session got.
     phase: Phase,
 }
@@ -84,6 +86,23 @@ enum Subscription {
     Asked { id: u64, sent: u64 },
     /// Events flow.
     Active,
+}
+
+/// A connection's recovery of fills the user data stream may have missed
+/// while the engine was not subscribed (`myTrades` from the last trade id
+/// counted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recovery {
+    /// Nothing to recover: user data is off, or no fill was counted yet
+    /// (there is no trade id to start from).
+    Off,
+    /// The next page is to be asked for, once subscribed; `so_far` fills
+    /// were recovered by the pages before.
+    Due { so_far: u64 },
+    /// The page request `id` went out at host time `sent`.
+    Asked { id: u64, sent: u64, so_far: u64 },
+    /// Every page was read.
+    Done,
 }
 
 impl Subscription {
@@ -258,6 +277,26 @@ impl<C> State<'_, C> {
         }
     }
 
+    /// The `myTrades` request's id, while it is awaited.
+    pub(super) fn trades_request(&self) -> Option<u64> {
+        match self.session {
+            Session::Open(Connection { recovery: Recovery::Asked { id, .. }, .. }) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// A page that recovered `recovered` fills was read: ask the next one
+    /// if it was full, or finish. Returns the fills recovered so far.
+    pub(super) fn on_trades_page(&mut self, recovered: u64, full: bool) -> u64 {
+        let Some(c) = self.open() else { return recovered };
+        let so_far = match c.recovery {
+            Recovery::Asked { so_far, .. } => so_far + recovered,
+            _ => recovered,
+        };
+        c.recovery = if full { Recovery::Due { so_far } } else { Recovery::Done };
+        so_far
+    }
+
     /// The venue accepted the logon.
     pub(super) fn on_logged_on(&mut self) {
         self.set_phase(Phase::Syncing);
@@ -322,9 +361,11 @@ impl<C> State<'_, C> {
                     Clock::Refused { retry_at } => retry_at,
                     Clock::Due | Clock::Synced => u64::MAX,
                 };
-                let subscribe = match c.user_data {
-                    Subscription::Asked { sent, .. } => sent.saturating_add(t.request_timeout_ns),
-                    Subscription::Off | Subscription::Due | Subscription::Active => u64::MAX,
+                let subscribe = match (c.user_data, c.recovery) {
+                    (Subscription::Asked { sent, .. }, _) | (_, Recovery::Asked { sent, .. }) => {
+                        sent.saturating_add(t.request_timeout_ns)
+                    }
+                    _ => u64::MAX,
                 };
                 let answers = self
                     .orders
@@ -354,6 +395,11 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             clock: Clock::Due,
             user_data: if st.settings.user_data { Subscription::Due } else { Subscription::Off },
             cancelled_all: false,
+            recovery: if st.settings.user_data && st.ledger.last_trade_id().is_some() {
+                Recovery::Due { so_far: 0 }
+            } else {
+                Recovery::Off
+            },
             phase: Phase::Tls,
         }));
     }
@@ -480,7 +526,10 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
                     (Phase::LoggingOn { request: Some((_, sent)) }, _, _)
                     | (_, Clock::Asked { sent, .. }, _)
                     | (_, _, Subscription::Asked { sent, .. }) => Some(sent),
-                    _ => None,
+                    _ => match c.recovery {
+                        Recovery::Asked { sent, .. } if !matches!(c.phase, Phase::Closing { .. }) => Some(sent),
+                        _ => None,
+                    },
                 };
                 if session_request.is_some_and(unanswered) {
                     return self.st.lost(now, VenueLoss::Unanswered);
@@ -632,9 +681,28 @@ fn live<L: Link, C>(io: &mut Outbox<'_, L>, st: &mut State<'_, C>, now: u64, c: 
             o.sent_ns = now;
         }
     }
+    // Subscribed and the unknown orders settled (so each knows its venue
+    // id), the fills missed meanwhile are read back from the last one
+    // counted: whatever comes after is on the stream, and a fill on both
+    // is counted once.
+    if subscribed
+        && !st.orders.iter().any(|o| o.state == OrderState::Querying)
+        && let Some(c) = st.open()
+        && let Recovery::Due { so_far } = c.recovery
+        && let Some(last) = st.ledger.last_trade_id()
+    {
+        let id = st.request_id();
+        let timestamp = st.timestamp(now);
+        let request = st.venue.trades_query(id, last.saturating_add(1), timestamp).map_err(VenueLoss::Request)?;
+        io.send_text(request, &mut st.rng)?;
+        if let Some(c) = st.open() {
+            c.recovery = Recovery::Asked { id, sent: now, so_far };
+        }
+    }
     let Session::Open(c) = st.session else { return Ok(()) };
     let querying = || st.orders.iter().any(|o| o.state == OrderState::Querying);
-    if c.phase == Phase::Syncing && c.clock == Clock::Synced && c.user_data.settled() && !querying() {
+    let recovered = matches!(c.recovery, Recovery::Off | Recovery::Done);
+    if c.phase == Phase::Syncing && c.clock == Clock::Synced && c.user_data.settled() && recovered && !querying() {
         st.backoff.reset();
         st.set_phase(Phase::Trading);
     }

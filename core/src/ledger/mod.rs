@@ -99,6 +99,8 @@ pub struct Ledger {
     /// (negative: that many fee units make one lot × tick).
     fee_shift: i32,
     fills: u64,
+    /// The highest trade id counted.
+    last_trade_id: Option<u64>,
     /// Lots bought and sold.
     bought: u64,
     sold: u64,
@@ -124,6 +126,7 @@ impl Ledger {
             other_fees: 0,
             fee_shift: i32::from(scale.price) + i32::from(scale.qty) - i32::from(FEE_DECIMALS),
             fills: 0,
+            last_trade_id: None,
             bought: 0,
             sold: 0,
             mark: None,
@@ -146,6 +149,7 @@ impl Ledger {
         self.seen_next = (self.seen_next + 1) % REMEMBERED_FILLS;
         self.seen_len = (self.seen_len + 1).min(REMEMBERED_FILLS);
         self.fills += 1;
+        self.last_trade_id = self.last_trade_id.max(Some(fill.trade_id));
         let fee = u128::from(fill.fee);
         match fill.fee_asset {
             FeeAsset::None => {}
@@ -196,6 +200,12 @@ impl Ledger {
     /// Fills counted.
     pub fn fills(&self) -> u64 {
         self.fills
+    }
+
+    /// The highest trade id counted: past fills are recovered from the
+    /// next one on.
+    pub fn last_trade_id(&self) -> Option<u64> {
+        self.last_trade_id
     }
 
     /// Lots bought and lots sold.

@@ -191,6 +191,15 @@ pub struct Execution {
     pub time_ms: u64,
 }
 
+/// A page of the account's past trades in the instrument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FillsPage {
+    /// Trades on the page (a full page means more may follow).
+    pub trades: usize,
+    /// The venue's error code, when it refused the query.
+    pub refused: Option<i32>,
+}
+
 /// A refused request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rejection {
@@ -269,6 +278,29 @@ impl Venue {
     pub(crate) fn cancel_all(&mut self, id: u64, timestamp: u64) -> Result<&[u8], RequestError> {
         match self {
             Self::Binance(v) => v.cancel_all(id, timestamp),
+        }
+    }
+
+    /// The query of the account's trades in the instrument from trade
+    /// `from_id` on, one page of [`Venue::trades_page`] at most.
+    pub(crate) fn trades_query(&mut self, id: u64, from_id: u64, timestamp: u64) -> Result<&[u8], RequestError> {
+        match self {
+            Self::Binance(v) => v.trades_query(id, from_id, timestamp),
+        }
+    }
+
+    /// Trades per page of [`trades_query`](Self::trades_query).
+    pub(crate) fn trades_page(&self) -> usize {
+        match self {
+            Self::Binance(_) => usize::from(binance::TRADES_PAGE),
+        }
+    }
+
+    /// The answer to [`trades_query`](Self::trades_query): `each` fill in
+    /// trade order.
+    pub(crate) fn fills_page(&self, message: &[u8], each: impl FnMut(Fill)) -> Result<FillsPage, DecodeError> {
+        match self {
+            Self::Binance(v) => v.fills_page(message, each).map_err(DecodeError::Binance),
         }
     }
 

@@ -228,6 +228,11 @@ pub fn write_state(w: &mut Writer, s: &Snapshot) {
         ("hotline_market_connects_total", "Market-data connections opened.", c.market_connects),
         ("hotline_fills_total", "Fills of the account's orders, each counted once (user data).", c.fills),
         ("hotline_fills_repeated_total", "Fills the venue reported again, not counted.", c.fills_repeated),
+        (
+            "hotline_fills_recovered_total",
+            "Fills read back with myTrades after a reconnect (among hotline_fills_total).",
+            c.fills_recovered,
+        ),
         ("hotline_events_dropped_total", "Engine events the loop did not poll in time.", s.events_dropped),
         (
             "hotline_hot_path_allocations_total",
@@ -429,6 +434,9 @@ hotline_fills_total 0
 # HELP hotline_fills_repeated_total Fills the venue reported again, not counted.
 # TYPE hotline_fills_repeated_total counter
 hotline_fills_repeated_total 0
+# HELP hotline_fills_recovered_total Fills read back with myTrades after a reconnect (among hotline_fills_total).
+# TYPE hotline_fills_recovered_total counter
+hotline_fills_recovered_total 0
 # HELP hotline_events_dropped_total Engine events the loop did not poll in time.
 # TYPE hotline_events_dropped_total counter
 hotline_events_dropped_total 0

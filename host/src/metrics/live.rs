@@ -180,10 +180,10 @@ impl Default for Snapshot {
     }
 }
 
-/// Words of a [`Snapshot`] before its nodes: the 20 engine counters, then
+/// Words of a [`Snapshot`] before its nodes: the 21 engine counters, then
 /// unresolved, events dropped, allocations, venue, market stream, kill
 /// switch, position and nodes.
-const BASE_WORDS: usize = 28;
+const BASE_WORDS: usize = 29;
 /// Words of one [`NodeCounts`].
 const NODE_WORDS: usize = 5;
 const WORDS: usize = BASE_WORDS + NODE_WORDS * MAX_NODES;
@@ -217,6 +217,7 @@ impl Snapshot {
             c.market_connects,
             c.fills,
             c.fills_repeated,
+            c.fills_recovered,
             self.unresolved,
             self.events_dropped,
             self.hot_path_allocations,
@@ -259,6 +260,7 @@ impl Snapshot {
                 market_connects,
                 fills,
                 fills_repeated,
+                fills_recovered,
                 unresolved,
                 events_dropped,
                 hot_path_allocations,
@@ -300,6 +302,7 @@ impl Snapshot {
                 market_connects,
                 fills,
                 fills_repeated,
+                fills_recovered,
             },
             unresolved,
             events_dropped,
@@ -579,6 +582,7 @@ mod tests {
                 market_connects: 20,
                 fills: 21,
                 fills_repeated: 22,
+                fills_recovered: 24,
                 ..Counters::default()
             },
             unresolved: 15,

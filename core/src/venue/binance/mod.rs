@@ -34,7 +34,7 @@ pub use user_data::{
     OrdStatus, UserDataError, UserEvent, decode_event,
 };
 
-use super::{Accepted, Execution, Field, Inbound, NewOrder, OrderStatus, RejectKind, Reply, RequestError};
+use super::{Accepted, Execution, Field, FillsPage, Inbound, NewOrder, OrderStatus, RejectKind, Reply, RequestError};
 use crate::ledger::{Balances, FeeAsset, Fill, Holding};
 use crate::order::digits;
 
@@ -56,6 +56,9 @@ pub const CONNECTION_LIFETIME_NS: u64 = 86_400 * 1_000_000_000;
 const TIME_REQUEST: [u8; 45] = *br#"{"id":"00000000000000000000","method":"time"}"#;
 /// Where the id's digits lie in [`TIME_REQUEST`] and [`SUBSCRIBE_REQUEST`].
 const TIME_ID: core::ops::Range<usize> = 7..27;
+/// Trades per `myTrades` page: 100 answers in about 26 KiB, well inside
+/// the engine's message buffer.
+pub const TRADES_PAGE: u16 = 100;
 /// The longest symbol the venue's user data is matched against (Binance's
 /// are at most 20 characters).
 const SYMBOL_CAP: usize = 32;
@@ -83,6 +86,7 @@ pub(crate) struct Binance {
     place: [Template; 2],
     status: Template,
     cancel_all: Template,
+    trades: Template,
     logon: Option<Template>,
     time: [u8; TIME_REQUEST.len()],
     subscribe: Subscribe,
@@ -119,6 +123,7 @@ impl Binance {
             place: [place(crate::order::Side::Buy)?, place(crate::order::Side::Sell)?],
             status: Template::order_status(order.instrument.symbol, id_width, &trading)?,
             cancel_all: Template::open_orders_cancel_all(order.instrument.symbol, &trading)?,
+            trades: Template::my_trades(order.instrument.symbol, TRADES_PAGE, &trading)?,
             logon: if logon { Some(Template::session_logon(&signing)?) } else { None },
             time: TIME_REQUEST,
             subscribe: if logon {
@@ -174,6 +179,42 @@ impl Binance {
         let t = &mut self.cancel_all;
         t.set(Slot::RequestId, id).and_then(|()| t.set(Slot::Timestamp, timestamp)).and_then(|()| t.sign())?;
         Ok(t.request())
+    }
+
+    pub(crate) fn trades_query(&mut self, id: u64, from_id: u64, timestamp: u64) -> Result<&[u8], RequestError> {
+        let t = &mut self.trades;
+        t.set(Slot::RequestId, id)
+            .and_then(|()| t.set(Slot::FromId, from_id))
+            .and_then(|()| t.set(Slot::Timestamp, timestamp))
+            .and_then(|()| t.sign())?;
+        Ok(t.request())
+    }
+
+    /// A `myTrades` page: each of the symbol's trades as a fill, in order.
+    pub(crate) fn fills_page(&self, text: &[u8], mut each: impl FnMut(Fill)) -> Result<FillsPage, DecodeError> {
+        let page = decode_trades(text, self.scale).map_err(DecodeError::Trades)?;
+        if let Some(code) = page.code() {
+            return Ok(FillsPage { trades: 0, refused: Some(code) });
+        }
+        let mut trades = 0;
+        for trade in page.trades() {
+            let t = trade.map_err(DecodeError::Trades)?;
+            trades += 1;
+            if t.symbol != self.symbol.as_str() {
+                continue;
+            }
+            each(Fill {
+                trade_id: t.id,
+                order_id: t.order_id,
+                side: if t.is_buyer { crate::order::Side::Buy } else { crate::order::Side::Sell },
+                qty: t.qty,
+                price: t.price,
+                fee: t.commission,
+                fee_asset: self.fee_asset(t.commission, Some(t.commission_asset)),
+                maker: t.is_maker,
+            });
+        }
+        Ok(FillsPage { trades, refused: None })
     }
 
     pub(crate) fn status_query(

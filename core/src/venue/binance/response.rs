@@ -155,6 +155,8 @@ pub enum DecodeError {
     NoError(u16),
     /// A user data event that does not decode.
     UserData(super::UserDataError),
+    /// A `myTrades` answer that does not decode.
+    Trades(super::TradesError),
 }
 
 /// A `result` that is a list (`openOrders.cancelAll`, `myTrades`): read
