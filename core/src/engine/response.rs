@@ -14,8 +14,11 @@ impl<C> State<'_, C> {
     /// One complete message from the venue.
     pub(super) fn on_message(&mut self, now: u64, message: &[u8]) {
         match self.venue.decode(message) {
-            Ok(Inbound::Reply(reply)) if reply.id.is_some() && reply.id == self.trades_request() => {
-                self.on_trades(now, message);
+            Ok(Inbound::Reply(reply)) if reply.id.is_some() && reply.id == self.trades_request().map(|r| r.0) => {
+                match self.trades_request() {
+                    Some((_, true)) => self.on_latest_trade(message),
+                    _ => self.on_trades(now, message),
+                }
             }
             Ok(Inbound::Reply(reply)) => self.on_reply(now, &reply),
             Ok(Inbound::Execution(x)) => self.on_execution(now, &x),
@@ -206,6 +209,28 @@ impl<C> State<'_, C> {
         self.gate.on_closed(side, x.order_qty.saturating_sub(x.cumulative_qty));
         let filled = x.status == OrderStatus::Filled;
         self.push(Event::OrderDone { client_order_id, filled, filled_qty: x.cumulative_qty });
+    }
+
+    /// The account's latest trade when the engine first connected: fills
+    /// lost later are read back from the one after it.
+    fn on_latest_trade(&mut self, message: &[u8]) {
+        let mut latest = 0;
+        let page = self.venue.fills_page(message, |fill| latest = latest.max(fill.trade_id));
+        let known = match page {
+            Ok(p) => p.refused.is_none(),
+            Err(e) => {
+                self.push(Event::BadFrame(e));
+                false
+            }
+        };
+        if known {
+            self.ledger.start_after(latest);
+        } else {
+            // The next connection asks again; fills lost before then
+            // cannot be read back.
+            self.push(Event::FillsRecovered { recovered: 0, complete: false });
+        }
+        self.on_trades_page(0, false);
     }
 
     /// A page of the account's trades, read back after a reconnect: each

@@ -90,17 +90,18 @@ enum Subscription {
 
 /// A connection's recovery of fills the user data stream may have missed
 /// while the engine was not subscribed (`myTrades` from the last trade id
-/// counted).
+/// counted); on the first connection, the account's latest trade, where
+/// the next recovery starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Recovery {
-    /// Nothing to recover: user data is off, or no fill was counted yet
-    /// (there is no trade id to start from).
+    /// Nothing to recover: user data is off.
     Off,
     /// The next page is to be asked for, once subscribed; `so_far` fills
     /// were recovered by the pages before.
     Due { so_far: u64 },
-    /// The page request `id` went out at host time `sent`.
-    Asked { id: u64, sent: u64, so_far: u64 },
+    /// The page request `id` went out at host time `sent`; `start` when it
+    /// asks for the latest trade only, to start from.
+    Asked { id: u64, sent: u64, so_far: u64, start: bool },
     /// Every page was read.
     Done,
 }
@@ -277,10 +278,11 @@ impl<C> State<'_, C> {
         }
     }
 
-    /// The `myTrades` request's id, while it is awaited.
-    pub(super) fn trades_request(&self) -> Option<u64> {
+    /// The `myTrades` request's id while it is awaited, and whether it
+    /// asks for the latest trade to start from.
+    pub(super) fn trades_request(&self) -> Option<(u64, bool)> {
         match self.session {
-            Session::Open(Connection { recovery: Recovery::Asked { id, .. }, .. }) => Some(id),
+            Session::Open(Connection { recovery: Recovery::Asked { id, start, .. }, .. }) => Some((id, start)),
             _ => None,
         }
     }
@@ -395,11 +397,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             clock: Clock::Due,
             user_data: if st.settings.user_data { Subscription::Due } else { Subscription::Off },
             cancelled_all: false,
-            recovery: if st.settings.user_data && st.ledger.last_trade_id().is_some() {
-                Recovery::Due { so_far: 0 }
-            } else {
-                Recovery::Off
-            },
+            recovery: if st.settings.user_data { Recovery::Due { so_far: 0 } } else { Recovery::Off },
             phase: Phase::Tls,
         }));
     }
@@ -689,14 +687,14 @@ fn live<L: Link, C>(io: &mut Outbox<'_, L>, st: &mut State<'_, C>, now: u64, c: 
         && !st.orders.iter().any(|o| o.state == OrderState::Querying)
         && let Some(c) = st.open()
         && let Recovery::Due { so_far } = c.recovery
-        && let Some(last) = st.ledger.last_trade_id()
     {
         let id = st.request_id();
         let timestamp = st.timestamp(now);
-        let request = st.venue.trades_query(id, last.saturating_add(1), timestamp).map_err(VenueLoss::Request)?;
+        let from = st.ledger.last_trade_id().map(|last| last.saturating_add(1));
+        let request = st.venue.trades_query(id, from, timestamp).map_err(VenueLoss::Request)?;
         io.send_text(request, &mut st.rng)?;
         if let Some(c) = st.open() {
-            c.recovery = Recovery::Asked { id, sent: now, so_far };
+            c.recovery = Recovery::Asked { id, sent: now, so_far, start: from.is_none() };
         }
     }
     let Session::Open(c) = st.session else { return Ok(()) };

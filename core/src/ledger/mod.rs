@@ -99,7 +99,8 @@ pub struct Ledger {
     /// (negative: that many fee units make one lot × tick).
     fee_shift: i32,
     fills: u64,
-    /// The highest trade id counted.
+    /// The highest trade id counted, or known to precede this engine's
+    /// trading (the account's latest trade when it started).
     last_trade_id: Option<u64>,
     /// Lots bought and sold.
     bought: u64,
@@ -202,10 +203,16 @@ impl Ledger {
         self.fills
     }
 
-    /// The highest trade id counted: past fills are recovered from the
-    /// next one on.
+    /// The highest trade id counted or set as the start: past fills are
+    /// recovered from the next one on.
     pub fn last_trade_id(&self) -> Option<u64> {
         self.last_trade_id
+    }
+
+    /// Trades up to `trade_id` happened before this ledger: recovery
+    /// starts after it (0: the account had no trade).
+    pub fn start_after(&mut self, trade_id: u64) {
+        self.last_trade_id = self.last_trade_id.max(Some(trade_id));
     }
 
     /// Lots bought and lots sold.

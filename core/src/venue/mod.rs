@@ -282,8 +282,14 @@ impl Venue {
     }
 
     /// The query of the account's trades in the instrument from trade
-    /// `from_id` on, one page of [`Venue::trades_page`] at most.
-    pub(crate) fn trades_query(&mut self, id: u64, from_id: u64, timestamp: u64) -> Result<&[u8], RequestError> {
+    /// `from_id` on, one page of [`Venue::trades_page`] at most; without
+    /// `from_id`, of its latest trade alone.
+    pub(crate) fn trades_query(
+        &mut self,
+        id: u64,
+        from_id: Option<u64>,
+        timestamp: u64,
+    ) -> Result<&[u8], RequestError> {
         match self {
             Self::Binance(v) => v.trades_query(id, from_id, timestamp),
         }

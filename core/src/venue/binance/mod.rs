@@ -87,6 +87,7 @@ pub(crate) struct Binance {
     status: Template,
     cancel_all: Template,
     trades: Template,
+    latest_trade: Template,
     logon: Option<Template>,
     time: [u8; TIME_REQUEST.len()],
     subscribe: Subscribe,
@@ -124,6 +125,7 @@ impl Binance {
             status: Template::order_status(order.instrument.symbol, id_width, &trading)?,
             cancel_all: Template::open_orders_cancel_all(order.instrument.symbol, &trading)?,
             trades: Template::my_trades(order.instrument.symbol, TRADES_PAGE, &trading)?,
+            latest_trade: Template::my_latest_trade(order.instrument.symbol, &trading)?,
             logon: if logon { Some(Template::session_logon(&signing)?) } else { None },
             time: TIME_REQUEST,
             subscribe: if logon {
@@ -181,7 +183,17 @@ impl Binance {
         Ok(t.request())
     }
 
-    pub(crate) fn trades_query(&mut self, id: u64, from_id: u64, timestamp: u64) -> Result<&[u8], RequestError> {
+    pub(crate) fn trades_query(
+        &mut self,
+        id: u64,
+        from_id: Option<u64>,
+        timestamp: u64,
+    ) -> Result<&[u8], RequestError> {
+        let Some(from_id) = from_id else {
+            let t = &mut self.latest_trade;
+            t.set(Slot::RequestId, id).and_then(|()| t.set(Slot::Timestamp, timestamp)).and_then(|()| t.sign())?;
+            return Ok(t.request());
+        };
         let t = &mut self.trades;
         t.set(Slot::RequestId, id)
             .and_then(|()| t.set(Slot::FromId, from_id))

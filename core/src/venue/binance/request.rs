@@ -200,6 +200,18 @@ impl Template {
         render("myTrades", params, session)
     }
 
+    /// `myTrades` without `fromId`, `limit` 1: the account's latest trade
+    /// in `symbol` (`docs/protocols/binance-ws-api.md` §myTrades), where a
+    /// later recovery starts.
+    pub fn my_latest_trade(symbol: &str, session: &Session<'_>) -> Result<Self, BuildError> {
+        let mut params = heapless::Vec::new();
+        params
+            .push(text("symbol", symbol))
+            .and_then(|()| params.push(Param { name: "limit", value: Value::Number(1) }))
+            .map_err(|_| BuildError::TooManyParams)?;
+        render("myTrades", params, session)
+    }
+
     /// `session.logon` (`docs/protocols/binance-ws-api.md` §Session logon):
     /// `apiKey`, `timestamp`, `signature`. Binance
     /// takes only Ed25519 keys here; HMAC renders the documented example.
