@@ -84,6 +84,16 @@ fn shipped_example_passes_as_paper_testnet() {
         assert!(stdout.contains(expected), "summary lacks {expected}: {stdout}");
     }
     assert!(stdout.contains("BTCUSDT"));
+    assert!(stdout.contains("fills:    from the user data stream; no loss limit (risk.max_loss)"), "{stdout}");
+}
+
+#[test]
+fn the_loss_limit_is_shown_and_a_bad_one_named() {
+    let t = variant("loss", &[("# max_loss = \"250.00\"", "max_loss = \"250.00\"")]);
+    let stdout = assert_ok(&check(&t.0, &[]));
+    assert!(stdout.contains("kill switch at a loss of 250.00"), "{stdout}");
+    let bad = variant("loss-bad", &[("# max_loss = \"250.00\"", "max_loss = \"2.5e2\"")]);
+    assert_refused(&check(&bad.0, &[]), &["risk.max_loss"]);
 }
 
 #[test]

@@ -45,6 +45,12 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
         ),
         None => println!("market:   none (fixed prices from [instrument])"),
     }
+    let fills = if venue.user_data { "from the user data stream" } else { "off (venue.user_data = false)" };
+    let loss = match &config.risk.max_loss {
+        Some(amount) => format!("kill switch at a loss of {amount}"),
+        None => "no loss limit (risk.max_loss)".to_owned(),
+    };
+    println!("fills:    {fills}; {loss}");
     for line in config.host.profile() {
         println!("host:     {line}");
     }
