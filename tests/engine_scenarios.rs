@@ -13,6 +13,7 @@ mod engine_harness;
 use engine_harness::venue::{Answer, payload};
 use engine_harness::{Config, FIRST_ID, Key, MS, Pair, S, feed};
 use hotline_core::engine::{Event, OrderState, Skip, Timers, UnknownCause, VenueLoss, VenueState};
+use hotline_core::order::{OrderType, TimeInForce};
 use hotline_core::risk::{self, KillCause, Reason};
 use hotline_sim::DOC_API_KEY;
 
@@ -796,6 +797,37 @@ fn kill_switch_stops_orders() {
     let sent = pair.position(|e| matches!(e, Event::CancelAllSent)).expect("cancel-all sent");
     let answered = pair.position(|e| matches!(e, Event::CancelAllAnswered { refused: Some(-2011) }));
     assert!(at < sent && answered.is_some_and(|a| sent < a), "{:?}", pair.events);
+    pair.assert_accounting();
+}
+
+#[test]
+fn an_order_held_open_is_rechecked_after_a_reconnect() {
+    let config = Config {
+        user_data: true,
+        timers: fast_reconnect(),
+        order_type: OrderType::Limit(TimeInForce::Gtc),
+        ..Config::default()
+    };
+    let mut pair = Pair::trading(config);
+    pair.publish(&feed::whale(0));
+    assert_eq!(pair.acked(), [FIRST_ID]);
+    assert_eq!(pair.engine.gate().open_orders(), 1, "resting on the venue");
+    // Cancelled on the venue while no connection was subscribed.
+    pair.venue.status.push_back(Answer::Ack("CANCELED"));
+    pair.drop_venue();
+    while pair.engine.venue_state() != VenueState::Trading {
+        pair.advance(100 * MS);
+    }
+    let second: Vec<&str> =
+        pair.venue.requests.iter().filter(|r| r.connection == 2).map(|r| r.method.as_str()).collect();
+    // Subscribed, then the order's status, then the fills since the start.
+    let at = |m: &str| second.iter().position(|x| *x == m).unwrap_or_else(|| panic!("no {m}: {second:?}"));
+    assert!(at("userDataStream.subscribe.signature") < at("order.status") && at("order.status") < at("myTrades"));
+    let done =
+        pair.position(|e| matches!(e, Event::OrderDone { client_order_id: FIRST_ID, filled: false, filled_qty: 0 }));
+    assert!(done.is_some(), "{:?}", pair.events);
+    assert_eq!(pair.engine.gate().open_orders(), 0, "closed on the venue's word");
+    assert_eq!(pair.engine.counters().orders_reconciled, 0, "a recheck is not a reconciliation");
     pair.assert_accounting();
 }
 

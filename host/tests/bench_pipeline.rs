@@ -8,7 +8,7 @@
 use hotline::clock::Clock;
 use hotline::lab::bench::baseline::Baseline;
 use hotline::lab::bench::pipeline::Priced;
-use hotline::lab::bench::report::{Gap, in_process, sparse};
+use hotline::lab::bench::report::{Gap, in_process, on_big_stack, sparse};
 use hotline::lab::bench::{Harness, Pace, Pki, Tally, compare, pipeline};
 use hotline::metrics::Stage;
 use std::time::Duration;
@@ -36,6 +36,10 @@ fn every_pipeline_sends_each_whale_and_hotline_signs_like_the_baseline() {
 
 #[test]
 fn book_priced_orders_go_through_the_touch() {
+    on_big_stack(book_priced).unwrap();
+}
+
+fn book_priced() {
     let clock = Clock::new();
     let pki = Pki::generate().unwrap();
     for (priced, price) in [(Priced::FixedLimit, "price=0095000.00&"), (Priced::Book, "price=0094999.97&")] {
@@ -55,6 +59,10 @@ fn book_priced_orders_go_through_the_touch() {
 
 #[test]
 fn a_different_timestamp_is_a_different_order() {
+    on_big_stack(different_timestamp).unwrap();
+}
+
+fn different_timestamp() {
     let clock = Clock::new();
     let pki = Pki::generate().unwrap();
     let mut hotline = Tally::new(true);

@@ -81,6 +81,8 @@ pub(crate) struct Config {
     pub(crate) order_type: OrderType,
     /// Orders priced from a market-data stream, instead of constants.
     pub(crate) book: Option<BookSetup>,
+    /// Subscribe to user data (the venue answers with no events).
+    pub(crate) user_data: bool,
 }
 
 /// Pricing from the market peer's book.
@@ -123,6 +125,7 @@ impl Default for Config {
             link_room: 16 * 1024,
             nodes: 1,
             order_type: OrderType::Market,
+            user_data: false,
             book: None,
         }
     }
@@ -178,7 +181,7 @@ fn settings(config: &Config) -> Settings<'static> {
         timers: config.timers,
         unix_offset_ns: UNIX_OFFSET_NS,
         first_client_order_id: FIRST_ID,
-        user_data: false,
+        user_data: config.user_data,
     }
 }
 

@@ -361,6 +361,12 @@ impl Venue {
                     self.order(&seen, server_ms, answer, false)
                 }
             },
+            // A subscription that never pushes an event, and an account
+            // without past trades.
+            "userDataStream.subscribe" | "userDataStream.subscribe.signature" => {
+                self.authenticate(&seen, server_ms).map(|()| Some(json!({ "subscriptionId": 0 })))
+            }
+            "myTrades" => self.authenticate(&seen, server_ms).map(|()| Some(json!([]))),
             // Orders here never rest: there is nothing to cancel
             // (errors.md -2011, "Unknown order sent.").
             "openOrders.cancelAll" => match self.authenticate(&seen, server_ms) {

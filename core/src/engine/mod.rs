@@ -432,6 +432,11 @@ impl<C> State<'_, C> {
                 o.status_request = None;
                 changed = true;
             }
+            // A recheck's answer is lost with its connection: the next
+            // connection asks again.
+            if o.state.is_final() && cause == UnknownCause::ConnectionLost {
+                o.status_request = None;
+            }
         }
         self.orders.queries_due |= changed;
     }

@@ -162,6 +162,12 @@ impl Orders {
         self.iter().filter(|o| !o.state.is_final()).count()
     }
 
+    /// Orders with a status query out: reconciling an unknown one, or
+    /// rechecking one held open across a reconnect.
+    pub(super) fn queried(&self) -> bool {
+        self.iter().any(|o| o.status_request.is_some())
+    }
+
     /// Orders the venue holds that its user data has not closed yet.
     pub fn open_on_venue(&self) -> usize {
         self.iter().filter(|o| matches!(o.state, OrderState::Acked | OrderState::ReconciledPlaced) && !o.done).count()

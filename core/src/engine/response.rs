@@ -8,7 +8,7 @@ use super::State;
 use super::event::{Event, VenueLoss};
 use super::orders::{Order, OrderState, UnknownCause};
 use crate::ledger::Recorded;
-use crate::venue::{Execution, Inbound, OrderStatus, Outcome, RejectKind, Reply};
+use crate::venue::{Accepted, Execution, Inbound, OrderStatus, Outcome, RejectKind, Reply};
 
 impl<C> State<'_, C> {
     /// One complete message from the venue.
@@ -84,6 +84,15 @@ impl<C> State<'_, C> {
         };
         let o = *order;
         if o.state.is_final() {
+            // A settled order held open, queried again after a reconnect.
+            if o.status_request == Some(id) {
+                if let Some(order) = self.orders.by_request(id) {
+                    order.status_request = None;
+                }
+                if let Outcome::Accepted(ack) = reply.outcome {
+                    self.close_on_status(&o, ack);
+                }
+            }
             return;
         }
         let client_order_id = o.client_order_id;
@@ -135,25 +144,32 @@ impl<C> State<'_, C> {
             order.status_request = None;
             order.venue_id = accepted.and_then(|a| a.order_id).or(order.venue_id);
         }
-        // A status query found it closed while the user data that would
-        // have said so was lost with a connection: close it here. Its
-        // fills reach the ledger and the gate's position from `myTrades`.
-        let closed_here = accepted
-            .filter(|a| self.settings.user_data && o.status_request == Some(id) && a.status != OrderStatus::Working);
-        if let Some(ack) = closed_here
-            && self.orders.get(client_order_id).is_some_and(|x| !x.done)
+        if let Some(ack) = accepted
+            && o.status_request == Some(id)
         {
-            if let Some(order) = self.orders.iter_mut().find(|x| x.client_order_id == client_order_id) {
-                order.done = true;
-            }
-            let filled = ack.status == OrderStatus::Filled;
-            let executed = if filled { o.qty } else { ack.executed_qty.unwrap_or(0) };
-            self.gate.on_closed(o.side, o.qty.saturating_sub(executed));
-            self.push(Event::OrderDone { client_order_id, filled, filled_qty: executed });
+            self.close_on_status(&o, ack);
         }
         if let Some(event) = event {
             self.push(event);
         }
+    }
+
+    /// A status query found `o` closed while the user data that would have
+    /// said so was lost with a connection: close it here, at the quantity
+    /// the venue executed. Its fills reach the ledger and the gate's
+    /// position from `myTrades`.
+    fn close_on_status(&mut self, o: &Order, ack: Accepted) {
+        let open = self.orders.get(o.client_order_id).is_some_and(|x| !x.done);
+        if !self.settings.user_data || ack.status == OrderStatus::Working || !open {
+            return;
+        }
+        if let Some(order) = self.orders.iter_mut().find(|x| x.client_order_id == o.client_order_id) {
+            order.done = true;
+        }
+        let filled = ack.status == OrderStatus::Filled;
+        let executed = if filled { o.qty } else { ack.executed_qty.unwrap_or(0) };
+        self.gate.on_closed(o.side, o.qty.saturating_sub(executed));
+        self.push(Event::OrderDone { client_order_id: o.client_order_id, filled, filled_qty: executed });
     }
 
     /// An accepted order's fills and closure, from its status — unless the

@@ -13,7 +13,7 @@ use rand_core::RngCore;
 
 use super::event::{Event, VenueLoss, VenueState};
 use super::link::Link;
-use super::orders::{OrderState, UnknownCause};
+use super::orders::{Order, OrderState, UnknownCause};
 use super::outbox::{Outbox, PRESEALED};
 use super::settings::{Stamp, Timers};
 use super::{Engine, State};
@@ -56,6 +56,9 @@ pub(super) struct Connection {
     cancelled_all: bool,
     /// Fills missed while no connection was subscribed, read back.
     recovery: Recovery,
+    /// The orders held open (acknowledged, not closed by user data) were
+    /// queried again on this connection.
+    rechecked: bool,
     /// How far the session got.
     phase: Phase,
 }
@@ -372,7 +375,9 @@ impl<C> State<'_, C> {
                 let answers = self
                     .orders
                     .iter()
-                    .filter(|o| matches!(o.state, OrderState::Sent | OrderState::Querying))
+                    .filter(|o| {
+                        matches!(o.state, OrderState::Sent | OrderState::Querying) || o.status_request.is_some()
+                    })
                     .map(|o| o.sent_ns.saturating_add(t.request_timeout_ns));
                 [c.last_rx.saturating_add(quiet), age, phase, clock, subscribe].into_iter().chain(answers).min()
             }
@@ -398,6 +403,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             user_data: if st.settings.user_data { Subscription::Due } else { Subscription::Off },
             cancelled_all: false,
             recovery: if st.settings.user_data { Recovery::Due { so_far: 0 } } else { Recovery::Off },
+            rechecked: !st.settings.user_data,
             phase: Phase::Tls,
         }));
     }
@@ -550,6 +556,11 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
                     self.st.on_venue_closing();
                 }
                 self.st.unknown_in_flight(UnknownCause::Timeout, now.saturating_sub(timers.request_timeout_ns));
+                // A recheck of an order held open went unanswered.
+                let recheck = |o: &Order| o.state.is_final() && o.status_request.is_some() && unanswered(o.sent_ns);
+                if self.st.orders.iter().any(recheck) {
+                    return self.st.lost(now, VenueLoss::Unanswered);
+                }
             }
             Session::Backoff { .. } | Session::Connecting | Session::Closed => {}
         }
@@ -679,12 +690,34 @@ fn live<L: Link, C>(io: &mut Outbox<'_, L>, st: &mut State<'_, C>, now: u64, c: 
             o.sent_ns = now;
         }
     }
+    // With user data, an order held open may have filled, been cancelled
+    // or expired while no connection was subscribed: its status says, once
+    // per connection.
+    if subscribed
+        && let Some(c) = st.open()
+        && !c.rechecked
+    {
+        c.rechecked = true;
+        let unix_ns = st.venue_unix_ns(now);
+        let held = |o: &Order| {
+            matches!(o.state, OrderState::Acked | OrderState::ReconciledPlaced) && !o.done && o.status_request.is_none()
+        };
+        for o in st.orders.iter_mut().filter(|o| held(o)) {
+            let id = st.next_request;
+            st.next_request += 1;
+            let timestamp = st.venue.timestamp(unix_ns);
+            let request = st.venue.status_query(id, o.client_order_id, timestamp).map_err(VenueLoss::Request)?;
+            io.send_text(request, &mut st.rng)?;
+            o.status_request = Some(id);
+            o.sent_ns = now;
+        }
+    }
     // Subscribed and the unknown orders settled (so each knows its venue
     // id), the fills missed meanwhile are read back from the last one
     // counted: whatever comes after is on the stream, and a fill on both
     // is counted once.
     if subscribed
-        && !st.orders.iter().any(|o| o.state == OrderState::Querying)
+        && !st.orders.queried()
         && let Some(c) = st.open()
         && let Recovery::Due { so_far } = c.recovery
     {
@@ -698,7 +731,7 @@ fn live<L: Link, C>(io: &mut Outbox<'_, L>, st: &mut State<'_, C>, now: u64, c: 
         }
     }
     let Session::Open(c) = st.session else { return Ok(()) };
-    let querying = || st.orders.iter().any(|o| o.state == OrderState::Querying);
+    let querying = || st.orders.queried();
     let recovered = matches!(c.recovery, Recovery::Off | Recovery::Done);
     if c.phase == Phase::Syncing && c.clock == Clock::Synced && c.user_data.settled() && recovered && !querying() {
         st.backoff.reset();

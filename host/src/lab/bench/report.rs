@@ -93,6 +93,20 @@ pub fn sparse(count: u64, clock: &Clock, nodes: usize, gap: Gap) -> Result<Spars
 /// its tables inline, live in its frames at once.
 const STACK: usize = 64 << 20;
 
+/// Runs `f` on a thread of its own with room for engines on its stack (a
+/// test thread's 2 MiB is not, in a debug build).
+pub fn on_big_stack<R: Send>(f: impl FnOnce() -> R + Send) -> Result<R, String> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("hotline-bench".to_owned())
+            .stack_size(STACK)
+            .spawn_scoped(scope, f)
+            .map_err(|e| format!("bench thread: {e}"))?
+            .join()
+            .map_err(|_| "the bench thread panicked".to_owned())
+    })
+}
+
 /// Runs hotline, pre-armed, pre-sealed and the baseline with `paces` in
 /// that order, then up to two more hotline engines with `extra`'s paces
 /// into its tallies, `round` whales each in turn, on a thread of its own.
@@ -106,15 +120,7 @@ fn run_pipelines(
     paces: &mut [Pace; 4],
     extra: &mut [(Pace, Tally)],
 ) -> Result<Runs, String> {
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("hotline-bench".to_owned())
-            .stack_size(STACK)
-            .spawn_scoped(scope, || run_on_this_thread(count, warm, round, clock, nodes, paces, extra))
-            .map_err(|e| format!("bench thread: {e}"))?
-            .join()
-            .map_err(|_| "the bench thread panicked".to_owned())?
-    })
+    on_big_stack(|| run_on_this_thread(count, warm, round, clock, nodes, paces, extra))?
 }
 
 #[allow(clippy::too_many_arguments)]
