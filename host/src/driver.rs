@@ -268,6 +268,8 @@ fn drive(
     let mut message_buffer = vec![0u8; MESSAGE_BUFFER].into_boxed_slice();
     let mut market_buffer = vec![0u8; MESSAGE_BUFFER].into_boxed_slice();
     let seed = crate::entropy::<32>()?;
+    let scale = settings.venue.scale();
+    let money_decimals = scale.price.saturating_add(scale.qty);
     let mut engine = Engine::new(settings, rules, limits, link, clock, &mut feed_buffer, &mut message_buffer, seed)
         .map_err(|e| format!("engine: {e:?}"))?;
     if let Some(link) = market {
@@ -444,6 +446,8 @@ fn drive(
                 market: engine.market_state(),
                 kill: engine.gate().killed(),
                 position: engine.ledger().position(),
+                pnl: [engine.ledger().realized(), engine.ledger().marked()].map(saturate),
+                money_decimals,
                 nodes: engine.node_stats().len(),
                 node: NodeCounts::of(engine.node_stats()),
             };
@@ -565,6 +569,11 @@ pub fn stage_ns(clock: &Clock, s: &Stages) -> [(Stage, u64); 6] {
         (Stage::Frame, ns(s.signed, s.framed)),
         (Stage::Seal, ns(s.framed, s.sealed)),
     ]
+}
+
+/// Lots × ticks as a metrics word, pinned at the ends.
+fn saturate(units: i128) -> i64 {
+    i64::try_from(units).unwrap_or(if units < 0 { i64::MIN } else { i64::MAX })
 }
 
 /// One binary log record per event worth keeping. No secret is in any

@@ -179,6 +179,24 @@ pub const fn market_label(state: MarketState) -> &'static str {
     }
 }
 
+/// `units` of 10^-`decimals`, written exactly as a decimal.
+struct Fixed {
+    units: i64,
+    decimals: u8,
+}
+
+impl std::fmt::Display for Fixed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pow = 10u64.pow(u32::from(self.decimals.min(18)));
+        let sign = if self.units < 0 { "-" } else { "" };
+        let abs = self.units.unsigned_abs();
+        if self.decimals == 0 {
+            return write!(f, "{sign}{abs}");
+        }
+        write!(f, "{sign}{}.{:0width$}", abs / pow, abs % pow, width = usize::from(self.decimals.min(18)))
+    }
+}
+
 /// The kill switch causes by `cause` label.
 const KILL_CAUSES: [&str; 5] = ["manual", "consecutive_rejects", "feed_gap", "bad_signature", "loss_limit"];
 
@@ -260,6 +278,14 @@ pub fn write_state(w: &mut Writer, s: &Snapshot) {
     }
     w.family("hotline_position_lots", Kind::Gauge, "The account's position in the instrument, lots (user data).");
     w.sample("hotline_position_lots", &[], s.position);
+    w.family(
+        "hotline_pnl_quote",
+        Kind::Gauge,
+        "P&L in the quote asset (user data): realized after quote fees, and marked with the position at the book.",
+    );
+    for (kind, units) in [("realized", s.pnl[0]), ("marked", s.pnl[1])] {
+        w.sample("hotline_pnl_quote", &[("kind", kind)], Fixed { units, decimals: s.money_decimals });
+    }
     w.family("hotline_feed_up", Kind::Gauge, "1 while a feed node is up.");
     w.sample("hotline_feed_up", &[], u64::from(s.feed_up()));
     w.family("hotline_kill_switch_engaged", Kind::Gauge, "1 while the kill switch is engaged.");
@@ -376,6 +402,8 @@ mod tests {
             market: None,
             kill: Some(KillCause::ConsecutiveRejects(5)),
             position: -7,
+            pnl: [-129_600_012, 5],
+            money_decimals: 7,
             nodes: 2,
             node: [NodeCounts { up: true, ..NodeCounts::default() }; hotline_core::engine::MAX_NODES],
         };
@@ -470,6 +498,10 @@ hotline_market_state{state=\"closed\"} 0
 # HELP hotline_position_lots The account's position in the instrument, lots (user data).
 # TYPE hotline_position_lots gauge
 hotline_position_lots -7
+# HELP hotline_pnl_quote P&L in the quote asset (user data): realized after quote fees, and marked with the position at the book.
+# TYPE hotline_pnl_quote gauge
+hotline_pnl_quote{kind=\"realized\"} -12.9600012
+hotline_pnl_quote{kind=\"marked\"} 0.0000005
 # HELP hotline_feed_up 1 while a feed node is up.
 # TYPE hotline_feed_up gauge
 hotline_feed_up 1

@@ -129,6 +129,11 @@ pub struct Snapshot {
     pub kill: Option<KillCause>,
     /// The account's position in the instrument, lots (user data).
     pub position: i64,
+    /// Realized P&L after quote fees, and with the position marked to the
+    /// book, in 10^-`money_decimals` of the quote asset (saturated).
+    pub pnl: [i64; 2],
+    /// Decimals of `pnl`: the instrument's price plus quantity decimals.
+    pub money_decimals: u8,
     /// Feed nodes configured; the first this many of `node` are theirs.
     pub nodes: usize,
     /// Each feed node's state and counts.
@@ -174,6 +179,8 @@ impl Default for Snapshot {
             market: None,
             kill: None,
             position: 0,
+            pnl: [0; 2],
+            money_decimals: 0,
             nodes: 0,
             node: [NodeCounts::default(); MAX_NODES],
         }
@@ -182,8 +189,8 @@ impl Default for Snapshot {
 
 /// Words of a [`Snapshot`] before its nodes: the 21 engine counters, then
 /// unresolved, events dropped, allocations, venue, market stream, kill
-/// switch, position and nodes.
-const BASE_WORDS: usize = 29;
+/// switch, position, P&L and its decimals, and nodes.
+const BASE_WORDS: usize = 32;
 /// Words of one [`NodeCounts`].
 const NODE_WORDS: usize = 5;
 const WORDS: usize = BASE_WORDS + NODE_WORDS * MAX_NODES;
@@ -225,6 +232,9 @@ impl Snapshot {
             self.market.map_or(0, |m| market_index(m) as u64 + 1),
             kill_word(self.kill),
             self.position as u64,
+            self.pnl[0] as u64,
+            self.pnl[1] as u64,
+            u64::from(self.money_decimals),
             self.nodes as u64,
         ];
         let mut words = [0; WORDS];
@@ -268,6 +278,9 @@ impl Snapshot {
                 market,
                 kill,
                 position,
+                realized,
+                marked,
+                money_decimals,
                 node_count,
             ],
         ) = <[u64; BASE_WORDS]>::try_from(head)
@@ -315,6 +328,8 @@ impl Snapshot {
                 .copied(),
             kill: kill_cause(kill),
             position: position as i64,
+            pnl: [realized as i64, marked as i64],
+            money_decimals: u8::try_from(money_decimals).unwrap_or(0),
             nodes: usize::try_from(node_count).unwrap_or(0).min(MAX_NODES),
             node,
         }
@@ -592,6 +607,8 @@ mod tests {
             market: Some(MarketState::Closed),
             kill: Some(KillCause::ConsecutiveRejects(u32::MAX)),
             position: -23,
+            pnl: [-25, i64::MIN],
+            money_decimals: 7,
             nodes: MAX_NODES,
             node: std::array::from_fn(|i| {
                 let i = i as u64;
