@@ -13,6 +13,7 @@ mod engine_harness;
 use engine_harness::venue::{Answer, payload};
 use engine_harness::{Config, FIRST_ID, Key, MS, Pair, S, feed};
 use hotline_core::engine::{Event, OrderState, Skip, Timers, UnknownCause, VenueLoss, VenueState};
+use hotline_core::ledger::Holding;
 use hotline_core::order::{OrderType, TimeInForce};
 use hotline_core::risk::{self, KillCause, Reason};
 use hotline_sim::DOC_API_KEY;
@@ -828,7 +829,19 @@ fn an_order_held_open_is_rechecked_after_a_reconnect() {
     assert!(done.is_some(), "{:?}", pair.events);
     assert_eq!(pair.engine.gate().open_orders(), 0, "closed on the venue's word");
     assert_eq!(pair.engine.counters().orders_reconciled, 0, "a recheck is not a reconciliation");
+    assert!(at("account.status") < at("myTrades"), "balances asked again: {second:?}");
     pair.assert_accounting();
+}
+
+#[test]
+fn balances_are_read_when_the_session_subscribes() {
+    let pair = Pair::trading(Config { user_data: true, ..Config::default() });
+    let balances = pair.engine.ledger().balances();
+    let holding = |free, locked| Some(Holding { free, locked });
+    assert_eq!(balances.base, holding(100_000_000, 25_000_000), "BTC of BTCUSDT");
+    assert_eq!(balances.quote, holding(100_000_000_000, 0), "USDT of BTCUSDT");
+    let methods: Vec<&str> = pair.venue.requests.iter().map(|r| r.method.as_str()).collect();
+    assert_eq!(methods.iter().filter(|m| **m == "account.status").count(), 1, "{methods:?}");
 }
 
 // ----- 11: feed gaps and restarts ---------------------------------------

@@ -19,6 +19,7 @@ const TARGETS: &[(&str, Harness)] = &[
     ("binance_book_ticker", hotline_fuzz::market::binance_book_ticker),
     ("binance_user_data", hotline_fuzz::venue::binance_user_data),
     ("binance_my_trades", hotline_fuzz::venue::binance_my_trades),
+    ("binance_account", hotline_fuzz::venue::binance_account),
 ];
 
 #[test]

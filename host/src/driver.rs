@@ -636,6 +636,7 @@ fn log_event(event: &Event) {
         Event::FillsRecovered { recovered, complete } => {
             defmt::info!("fills: {=u64} recovered after the reconnect, complete: {=bool}", *recovered, *complete)
         }
+        Event::BalancesRefused { code } => defmt::warn!("venue: account.status refused with {=i32}", *code),
         Event::CancelAllSent => defmt::warn!("kill switch: cancelling every open order"),
         Event::CancelAllAnswered { refused: None } => defmt::info!("kill switch: open orders cancelled"),
         Event::CancelAllAnswered { refused: Some(code) } => {

@@ -314,6 +314,12 @@ pub enum Event {
         /// or a page did not decode (fills may be missing).
         complete: bool,
     },
+    /// The venue refused to tell the account's balances (`account.status`)
+    /// with this code: they stand as last reported.
+    BalancesRefused {
+        /// The venue's error code.
+        code: i32,
+    },
     /// The kill switch engaged: `openOrders.cancelAll` went out.
     CancelAllSent,
     /// The venue answered `openOrders.cancelAll`: `refused` is its error

@@ -119,6 +119,8 @@ struct State<'a, C> {
     ledger: Ledger,
     /// The kill switch's `openOrders.cancelAll` awaiting its answer.
     cancel_request: Option<u64>,
+    /// `account.status` awaiting its answer.
+    account_request: Option<u64>,
 }
 
 impl<L, C> core::fmt::Debug for Engine<'_, L, C> {
@@ -195,6 +197,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             book: Book::default(),
             ledger: Ledger::new(settings.venue.scale()),
             cancel_request: None,
+            account_request: None,
         };
         for node in 0..nodes {
             st.push(Event::FeedConnect { node });

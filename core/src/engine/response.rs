@@ -20,6 +20,15 @@ impl<C> State<'_, C> {
                     _ => self.on_trades(now, message),
                 }
             }
+            Ok(Inbound::Reply(reply)) if reply.id.is_some() && reply.id == self.account_request => {
+                self.account_request = None;
+                match self.venue.balances(message) {
+                    Ok(Ok(balances)) => self.ledger.on_balances(balances),
+                    // A refusal costs only the snapshot: reports go on.
+                    Ok(Err(code)) => self.push(Event::BalancesRefused { code }),
+                    Err(e) => self.push(Event::BadFrame(e)),
+                }
+            }
             Ok(Inbound::Reply(reply)) => self.on_reply(now, &reply),
             Ok(Inbound::Execution(x)) => self.on_execution(now, &x),
             Ok(Inbound::Balances(b)) => self.ledger.on_balances(b),

@@ -59,6 +59,9 @@ pub(super) struct Connection {
     /// The orders held open (acknowledged, not closed by user data) were
     /// queried again on this connection.
     rechecked: bool,
+    /// The account's balances were asked for on this connection (their
+    /// reports while no connection was subscribed are lost).
+    balances_asked: bool,
     /// How far the session got.
     phase: Phase,
 }
@@ -404,6 +407,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             cancelled_all: false,
             recovery: if st.settings.user_data { Recovery::Due { so_far: 0 } } else { Recovery::Off },
             rechecked: !st.settings.user_data,
+            balances_asked: !st.settings.user_data,
             phase: Phase::Tls,
         }));
     }
@@ -689,6 +693,19 @@ fn live<L: Link, C>(io: &mut Outbox<'_, L>, st: &mut State<'_, C>, now: u64, c: 
             o.status_request = Some(id);
             o.sent_ns = now;
         }
+    }
+    // Balances as they stand now, whatever reports were lost; they change
+    // no decision, so nothing waits for the answer.
+    if subscribed
+        && let Some(c) = st.open()
+        && !c.balances_asked
+    {
+        c.balances_asked = true;
+        let id = st.request_id();
+        let timestamp = st.timestamp(now);
+        let request = st.venue.account_query(id, timestamp).map_err(VenueLoss::Request)?;
+        io.send_text(request, &mut st.rng)?;
+        st.account_request = Some(id);
     }
     // With user data, an order held open may have filled, been cancelled
     // or expired while no connection was subscribed: its status says, once

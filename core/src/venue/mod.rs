@@ -310,6 +310,21 @@ impl Venue {
         }
     }
 
+    /// The query of the account's balances.
+    pub(crate) fn account_query(&mut self, id: u64, timestamp: u64) -> Result<&[u8], RequestError> {
+        match self {
+            Self::Binance(v) => v.account_query(id, timestamp),
+        }
+    }
+
+    /// The answer to [`account_query`](Self::account_query): the
+    /// instrument's two balances, or the venue's refusal code.
+    pub(crate) fn balances(&self, message: &[u8]) -> Result<Result<Balances, i32>, DecodeError> {
+        match self {
+            Self::Binance(v) => v.balances(message).map_err(DecodeError::Binance),
+        }
+    }
+
     /// The request that reads the venue's clock.
     pub(crate) fn time_request(&mut self, id: u64) -> Result<&[u8], RequestError> {
         match self {

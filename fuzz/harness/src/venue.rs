@@ -1,10 +1,11 @@
 //! Harness for `core::venue`: the Binance WebSocket API response codec,
-//! its user-data event codec and its `myTrades` codec.
+//! its user-data event codec, its `myTrades` codec and its
+//! `account.status` codec.
 
 use hotline_core::order::{DecimalError, Scale};
 use hotline_core::venue::binance::{
     ExecutionReport, MAX_BALANCES, MAX_RATE_LIMITS, Message, Outcome, TIMEOUT, Trade, TradesError, TradesOutcome,
-    UserDataError, UserEvent, decode, decode_event, decode_trades,
+    UserDataError, UserEvent, decode, decode_account, decode_event, decode_trades,
 };
 
 /// Decodes one frame. A decoded response must classify consistently
@@ -135,5 +136,27 @@ pub fn binance_my_trades(data: &[u8]) {
     let picked = usize::from(b) * end / 256;
     for cut in [end.saturating_sub(1), end / 2, picked] {
         assert!(decode_trades(&data[..cut], binance).is_err(), "prefix {cut} of a page decoded");
+    }
+}
+
+/// Decodes one `account.status` answer. An accepted one reads back every
+/// balance it checked, each a view into the frame; a refusal is never a
+/// 2xx; and no strict prefix decodes.
+pub fn binance_account(data: &[u8]) {
+    let Ok(answer) = decode_account(data) else { return };
+    match answer.outcome {
+        Ok(balances) => {
+            assert!((200..300).contains(&answer.status));
+            for b in balances {
+                let b = b.expect("checked when decoded");
+                assert!(borrowed(data, b.asset));
+            }
+        }
+        Err(_) => assert!(!(200..300).contains(&answer.status)),
+    }
+    let end = data.iter().rposition(|b| !b" \t\r\n".contains(b)).map_or(0, |i| i + 1);
+    let picked = usize::from(data.first().copied().unwrap_or(0)) * end / 256;
+    for cut in [end.saturating_sub(1), end / 2, picked] {
+        assert!(decode_account(&data[..cut]).is_err(), "prefix {cut} of an answer decoded");
     }
 }

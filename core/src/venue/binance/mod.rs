@@ -9,6 +9,7 @@
 //! the `time` request, the order-rate limits and the connection lifetime
 //! (`docs/protocols/binance-ws-api.md`).
 
+mod account;
 mod market;
 mod prearm;
 mod request;
@@ -17,6 +18,7 @@ mod template;
 mod trades;
 mod user_data;
 
+pub use account::{AccountAnswer, AccountBalances, AccountError, AccountField, decode_account};
 pub use market::{
     BEST_BID_ASK_BLOCK, BEST_BID_ASK_TEMPLATE, BestBidAsk, HEADER_LEN, MarketError, MarketMessage, SCHEMA_ID, SbeError,
     Ticker, TickerField, decode_binary as decode_market_binary, decode_text as decode_market_text,
@@ -88,6 +90,7 @@ pub(crate) struct Binance {
     cancel_all: Template,
     trades: Template,
     latest_trade: Template,
+    account: Template,
     logon: Option<Template>,
     time: [u8; TIME_REQUEST.len()],
     subscribe: Subscribe,
@@ -126,6 +129,7 @@ impl Binance {
             cancel_all: Template::open_orders_cancel_all(order.instrument.symbol, &trading)?,
             trades: Template::my_trades(order.instrument.symbol, TRADES_PAGE, &trading)?,
             latest_trade: Template::my_latest_trade(order.instrument.symbol, &trading)?,
+            account: Template::account_status(&trading)?,
             logon: if logon { Some(Template::session_logon(&signing)?) } else { None },
             time: TIME_REQUEST,
             subscribe: if logon {
@@ -227,6 +231,33 @@ impl Binance {
             });
         }
         Ok(FillsPage { trades, refused: None })
+    }
+
+    pub(crate) fn account_query(&mut self, id: u64, timestamp: u64) -> Result<&[u8], RequestError> {
+        let t = &mut self.account;
+        t.set(Slot::RequestId, id).and_then(|()| t.set(Slot::Timestamp, timestamp)).and_then(|()| t.sign())?;
+        Ok(t.request())
+    }
+
+    /// An `account.status` answer: the instrument's two balances, or the
+    /// venue's refusal code.
+    pub(crate) fn balances(&self, text: &[u8]) -> Result<Result<Balances, i32>, DecodeError> {
+        let answer = decode_account(text).map_err(DecodeError::Account)?;
+        let list = match answer.outcome {
+            Ok(list) => list,
+            Err(code) => return Ok(Err(code)),
+        };
+        let mut balances = Balances::default();
+        for b in list {
+            let b = b.map_err(DecodeError::Account)?;
+            let holding = Some(Holding { free: b.free, locked: b.locked });
+            match self.asset(b.asset) {
+                FeeAsset::Base => balances.base = holding,
+                FeeAsset::Quote => balances.quote = holding,
+                FeeAsset::None | FeeAsset::Other => {}
+            }
+        }
+        Ok(Ok(balances))
     }
 
     pub(crate) fn status_query(

@@ -212,6 +212,13 @@ impl Template {
         render("myTrades", params, session)
     }
 
+    /// `account.status` (`docs/protocols/binance-ws-api.md`
+    /// §account.status): the account's balances, no parameters but the
+    /// session's.
+    pub fn account_status(session: &Session<'_>) -> Result<Self, BuildError> {
+        render("account.status", heapless::Vec::new(), session)
+    }
+
     /// `session.logon` (`docs/protocols/binance-ws-api.md` §Session logon):
     /// `apiKey`, `timestamp`, `signature`. Binance
     /// takes only Ed25519 keys here; HMAC renders the documented example.

@@ -157,6 +157,8 @@ pub enum DecodeError {
     UserData(super::UserDataError),
     /// A `myTrades` answer that does not decode.
     Trades(super::TradesError),
+    /// An `account.status` answer that does not decode.
+    Account(super::AccountError),
 }
 
 /// A `result` that is a list (`openOrders.cancelAll`, `myTrades`): read
