@@ -647,22 +647,9 @@ fn log_event(event: &Event) {
         Event::BadFrame(_) => defmt::warn!("venue: unreadable frame"),
         Event::MarketConnect => defmt::info!("market: connecting"),
         Event::MarketClose => defmt::info!("market: closing the connection"),
-        Event::MarketState(s) => defmt::info!("market: {=str}", market_state_name(*s)),
+        Event::MarketState(s) => defmt::info!("market: {=str}", crate::metrics::exposition::market_label(*s)),
         Event::MarketLost { delay_ns, .. } => defmt::warn!("market: lost, reconnecting in {=u64} ns", *delay_ns),
         Event::BadMarketFrame(_) => defmt::warn!("market: unreadable frame"),
-    }
-}
-
-/// A market-data state's name for logs and progress lines.
-pub fn market_state_name(state: MarketState) -> &'static str {
-    match state {
-        MarketState::Connecting => "connecting",
-        MarketState::Tls => "tls",
-        MarketState::Upgrading => "upgrading",
-        MarketState::Streaming => "streaming",
-        MarketState::Closing => "closing",
-        MarketState::Backoff => "backoff",
-        MarketState::Closed => "closed",
     }
 }
 

@@ -166,7 +166,8 @@ pub const fn venue_label(state: VenueState) -> &'static str {
     }
 }
 
-/// A market-data state's `state` label.
+/// A market-data state's name: its `state` label, and in logs and
+/// `/health`.
 pub const fn market_label(state: MarketState) -> &'static str {
     match state {
         MarketState::Connecting => "connecting",

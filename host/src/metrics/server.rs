@@ -21,7 +21,8 @@ use super::Stage;
 use super::exposition::{self, Writer};
 use super::http;
 use super::live::{self, Live, Snapshot};
-use crate::driver::{market_state_name, venue_state_name};
+use crate::driver::venue_state_name;
+use crate::metrics::exposition::market_label;
 
 /// The longest a client may take to send its request head.
 pub const READ_DEADLINE: Duration = Duration::from_secs(2);
@@ -199,7 +200,7 @@ pub fn health(s: &Snapshot) -> Result<(), String> {
         reasons.push_str(&format!("venue {}\n", venue_state_name(s.venue)));
     }
     if let Some(market) = s.market.filter(|m| *m != MarketState::Streaming) {
-        reasons.push_str(&format!("market data {}\n", market_state_name(market)));
+        reasons.push_str(&format!("market data {}\n", market_label(market)));
     }
     if !s.feed_up() {
         reasons.push_str("feed down\n");
