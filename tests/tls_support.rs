@@ -532,25 +532,23 @@ pub(crate) fn openssl_key_updates(c: &Chain) -> Result<Report, String> {
         engine.send(b"hello\n").map_err(|e| e.to_string())?;
         probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| !e.wants_write())?;
         wait_for("hello")?;
-        // One command per read of s_server's stdin: it drops what follows
-        // a command in the same read, so each line waits for its KeyUpdate.
-        // s_server sometimes lets a command typed right after a line go
-        // unread; it is typed again after a second without its KeyUpdate.
+        // s_server takes a line as a command only when one read of its
+        // stdin returns the whole line (it tests `buf[1] == '\n'`), so each
+        // line goes into the pipe with one write: `writeln!` writes the
+        // command and its newline separately, and a server woken between
+        // the two sends the command to the client as data. Each command
+        // waits for its KeyUpdate, and each line for its echo, so no read
+        // ever holds two lines.
+        let mut type_line = |text: &str| -> Result<(), String> {
+            typed.write_all(format!("{text}\n").as_bytes()).map_err(|e| e.to_string())
+        };
         for (updates, (command, line)) in [("k", "one"), ("K", "two")].into_iter().enumerate() {
-            let received = |e: &Client<'_>, _: &[u8]| e.handshake().report().key_updates_received as usize > updates;
-            let mut tries = 0;
-            loop {
-                writeln!(typed, "{command}").map_err(|e| e.to_string())?;
-                typed.flush().map_err(|e| e.to_string())?;
-                let soon = (Instant::now() + Duration::from_secs(1)).min(deadline);
-                match probe::pump(&mut engine, &mut stream, &mut plain, soon, received) {
-                    Ok(()) => break,
-                    Err(e) if e == "timed out" && tries < 5 => tries += 1,
-                    Err(e) => return Err(format!("waiting for the KeyUpdate of {command:?}: {e}")),
-                }
-            }
-            writeln!(typed, "{line}").map_err(|e| e.to_string())?;
-            typed.flush().map_err(|e| e.to_string())?;
+            type_line(command)?;
+            probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| {
+                e.handshake().report().key_updates_received as usize > updates
+            })
+            .map_err(|e| format!("waiting for the KeyUpdate of {command:?}: {e}"))?;
+            type_line(line)?;
             let want = format!("{line}\n");
             probe::pump(&mut engine, &mut stream, &mut plain, deadline, |_, p| p.ends_with(want.as_bytes()))
                 .map_err(|e| format!("waiting for {line:?}: {e}"))?;
