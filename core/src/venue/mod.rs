@@ -9,6 +9,7 @@
 //! (`docs/decisions/0004-venue-interface.md`).
 
 pub mod binance;
+pub mod coinbase;
 mod json;
 
 use crate::ledger::{Balances, Fill};

@@ -1,0 +1,5 @@
+//! Coinbase Exchange's FIX 5.0 SP2 order entry over FIXT.1.1
+//! (`docs/protocols/coinbase-fix.md`).
+
+pub mod fix;
+pub mod logon;
