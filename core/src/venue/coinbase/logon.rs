@@ -72,14 +72,8 @@ pub fn prehash(
 ) -> Result<usize, Overflow> {
     let mut digits = [0u8; U64_DIGITS];
     let seq = shortest(seq, &mut digits);
-    let parts: [&[u8]; 6] = [
-        sending_time,
-        b"A",
-        seq,
-        creds.api_key.as_bytes(),
-        TARGET_COMP_ID.as_bytes(),
-        creds.passphrase.as_bytes(),
-    ];
+    let parts: [&[u8]; 6] =
+        [sending_time, b"A", seq, creds.api_key.as_bytes(), TARGET_COMP_ID.as_bytes(), creds.passphrase.as_bytes()];
     let mut len = 0;
     for (i, part) in parts.iter().enumerate() {
         if i > 0 {

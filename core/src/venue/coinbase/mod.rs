@@ -3,3 +3,4 @@
 
 pub mod fix;
 pub mod logon;
+pub mod order;

@@ -1,0 +1,411 @@
+//! NewOrderSingle (35=D) rendered once, patched per order
+//! (`docs/protocols/coinbase-fix.md` §Orders). Every per-order value sits
+//! in a fixed-width slot, so BodyLength never changes: MsgSeqNum is
+//! zero-padded (FIX's `int` allows leading zeros), SendingTime always has
+//! milliseconds, ClOrdID is a UUID, price and quantity have fixed digits.
+//! A patch writes the slots and the CheckSum, nothing else.
+//!
+//! ClOrdID must be a lowercase UUIDv4. Each session draws 60 random bits
+//! once; the engine's client order id fills the last 15 hex digits:
+//! `pppppppp-pppp-4ppp-8ccc-cccccccccccc`, version 4 and variant 10 in
+//! their places (RFC 9562 §5.4), so an id read back from an
+//! ExecutionReport is the engine's own only if the prefix is this
+//! session's.
+
+use core::ops::Range;
+
+use super::fix::{self, MAX_MESSAGE, Overflow, TIMESTAMP_LEN, Writer, tag};
+use super::logon::TARGET_COMP_ID;
+use crate::order::digits::write_padded;
+use crate::order::{Instrument, OrderType, Side, TimeInForce};
+
+/// Digits of MsgSeqNum in an order (a billion messages per session).
+pub const SEQ_DIGITS: usize = 9;
+
+/// Length of a UUID in text.
+pub const UUID_LEN: usize = 36;
+
+/// Hex digits of the engine's client order id in a ClOrdID.
+const ID_HEX: usize = 15;
+
+/// The largest client order id a ClOrdID carries.
+pub const MAX_CLIENT_ORDER_ID: u64 = (1 << (4 * ID_HEX)) - 1;
+
+/// The session's ClOrdID prefix: 60 random bits drawn once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdPrefix([u8; UUID_LEN - ID_HEX - 1]);
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+impl IdPrefix {
+    /// The prefix from the low 60 bits of `random`.
+    pub fn new(random: u64) -> Self {
+        let mut p = *b"00000000-0000-4000-8";
+        let mut bits = random;
+        for at in (0..p.len()).filter(|&i| !matches!(i, 8 | 13 | 14 | 18 | 19)) {
+            if let Some(b) = p.get_mut(at) {
+                *b = HEX[(bits & 0xf) as usize];
+            }
+            bits >>= 4;
+        }
+        Self(p)
+    }
+
+    /// The ClOrdID of the engine's client order id `id`.
+    pub fn cl_ord_id(&self, id: u64) -> Result<[u8; UUID_LEN], Overflow> {
+        let mut out = [0u8; UUID_LEN];
+        let (head, tail) = out.split_at_mut(self.0.len());
+        head.copy_from_slice(&self.0);
+        write_hex(id, tail)?;
+        Ok(out)
+    }
+
+    /// The engine's client order id in `cl_ord_id`, if it is one of this
+    /// session's.
+    pub fn client_order_id(&self, cl_ord_id: &[u8]) -> Option<u64> {
+        if cl_ord_id.len() != UUID_LEN || cl_ord_id.get(..self.0.len())? != self.0 {
+            return None;
+        }
+        let tail = cl_ord_id.get(self.0.len()..)?;
+        // The tail is `ccc-cccccccccccc`.
+        tail.iter().filter(|&&b| b != b'-').try_fold(0u64, |n, &b| Some(n << 4 | u64::from(hex_value(b)?)))
+    }
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    }
+}
+
+/// Writes `id` as the `ccc-cccccccccccc` tail of a ClOrdID.
+fn write_hex(mut id: u64, tail: &mut [u8]) -> Result<(), Overflow> {
+    if id > MAX_CLIENT_ORDER_ID {
+        return Err(Overflow);
+    }
+    for (i, b) in tail.iter_mut().enumerate().rev() {
+        if i == 3 {
+            *b = b'-';
+        } else {
+            *b = HEX[(id & 0xf) as usize];
+            id >>= 4;
+        }
+    }
+    Ok(())
+}
+
+/// A value of an order that does not fit its slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatchError {
+    /// MsgSeqNum needs more than [`SEQ_DIGITS`] digits.
+    Seq,
+    /// The client order id is above [`MAX_CLIENT_ORDER_ID`].
+    ClientOrderId,
+    /// The price needs more digits than the instrument allows.
+    Price,
+    /// The quantity needs more digits than the instrument allows.
+    Quantity,
+}
+
+/// One order as the template takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Patch {
+    /// MsgSeqNum.
+    pub seq: u64,
+    /// Unix nanoseconds, for SendingTime.
+    pub unix_ns: u64,
+    /// The engine's client order id.
+    pub client_order_id: u64,
+    /// Buy or sell.
+    pub side: Side,
+    /// Quantity in lots.
+    pub qty: u64,
+    /// Limit price in ticks (ignored for a market order).
+    pub price: u64,
+}
+
+/// A rendered NewOrderSingle and where its slots lie.
+#[derive(Debug, Clone)]
+pub struct OrderTemplate {
+    bytes: heapless::Vec<u8, 512>,
+    seq: Range<usize>,
+    time: Range<usize>,
+    id: Range<usize>,
+    side: usize,
+    price: Option<(Range<usize>, u8)>,
+    qty: (Range<usize>, u8),
+    /// Where `10=` starts.
+    trailer: usize,
+    prefix: IdPrefix,
+}
+
+/// The order could not be rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuildError {
+    /// Coinbase orders are limit or market (post-only is a limit with
+    /// ExecInst, not modelled here).
+    OrderType,
+    /// The rendered order is longer than the template holds.
+    TooLong,
+}
+
+impl OrderTemplate {
+    /// Renders the NewOrderSingle of `instrument` and `order_type` from
+    /// `api_key`, with ClOrdIDs under `prefix`.
+    pub fn new(
+        api_key: &str,
+        instrument: &Instrument<'_>,
+        order_type: OrderType,
+        prefix: IdPrefix,
+    ) -> Result<Self, BuildError> {
+        let mut buf = [0u8; MAX_MESSAGE];
+        let zeros = [b'0'; 32];
+        let decimal = |d: crate::order::Decimal| zeros.get(..usize::from(d.width())).ok_or(BuildError::TooLong);
+        let (ord_type, tif): (&[u8], Option<&[u8]>) = match order_type {
+            OrderType::Market => (b"1", None),
+            OrderType::Limit(TimeInForce::Gtc) => (b"2", Some(b"1")),
+            OrderType::Limit(TimeInForce::Ioc) => (b"2", Some(b"3")),
+            OrderType::Limit(TimeInForce::Fok) => (b"2", Some(b"4")),
+            OrderType::LimitMaker => return Err(BuildError::OrderType),
+        };
+        let mut w = Writer::new(&mut buf, b"D");
+        w.field(tag::MSG_SEQ_NUM, &zeros[..SEQ_DIGITS])
+            .field(tag::SENDER_COMP_ID, api_key.as_bytes())
+            .field(tag::SENDING_TIME, &[b'0'; TIMESTAMP_LEN])
+            .field(tag::TARGET_COMP_ID, TARGET_COMP_ID.as_bytes())
+            .field(tag::CL_ORD_ID, &[b'0'; UUID_LEN])
+            .field(tag::SYMBOL, instrument.symbol.as_bytes())
+            .field(tag::SIDE, b"1")
+            .field(tag::ORD_TYPE, ord_type);
+        if order_type.is_priced() {
+            w.field(tag::PRICE, decimal(instrument.price)?);
+        }
+        w.field(tag::ORDER_QTY, decimal(instrument.quantity)?);
+        if let Some(tif) = tif {
+            w.field(tag::TIME_IN_FORCE, tif);
+        }
+        let range = w.finish().map_err(|_| BuildError::TooLong)?;
+        let bytes = heapless::Vec::from_slice(buf.get(range).unwrap_or_default()).map_err(|_| BuildError::TooLong)?;
+        let slot = |tag: &[u8], width: usize| -> Result<Range<usize>, BuildError> {
+            let at = find(&bytes, tag).ok_or(BuildError::TooLong)? + tag.len();
+            Ok(at..at + width)
+        };
+        let priced = order_type.is_priced();
+        Ok(Self {
+            seq: slot(b"\x0134=", SEQ_DIGITS)?,
+            time: slot(b"\x0152=", TIMESTAMP_LEN)?,
+            id: slot(b"\x0111=", UUID_LEN)?,
+            side: slot(b"\x0154=", 1)?.start,
+            price: if priced {
+                Some((slot(b"\x0144=", usize::from(instrument.price.width()))?, instrument.price.decimals))
+            } else {
+                None
+            },
+            qty: (slot(b"\x0138=", usize::from(instrument.quantity.width()))?, instrument.quantity.decimals),
+            trailer: bytes.len() - 7,
+            bytes,
+            prefix,
+        })
+    }
+
+    /// The session's ClOrdID prefix.
+    pub fn prefix(&self) -> &IdPrefix {
+        &self.prefix
+    }
+
+    /// Writes `order` into the slots and the CheckSum; returns the message.
+    #[inline]
+    pub fn patch(&mut self, order: &Patch) -> Result<&[u8], PatchError> {
+        let bytes = self.bytes.as_mut_slice();
+        write_padded(order.seq, bytes.get_mut(self.seq.clone()).unwrap_or_default()).map_err(|_| PatchError::Seq)?;
+        if let Some(slot) = bytes.get_mut(self.time.clone()) {
+            slot.copy_from_slice(&fix::utc_timestamp(order.unix_ns));
+        }
+        let id = self.prefix.cl_ord_id(order.client_order_id).map_err(|_| PatchError::ClientOrderId)?;
+        if let Some(slot) = bytes.get_mut(self.id.clone()) {
+            slot.copy_from_slice(&id);
+        }
+        if let Some(b) = bytes.get_mut(self.side) {
+            *b = match order.side {
+                Side::Buy => b'1',
+                Side::Sell => b'2',
+            };
+        }
+        if let Some((range, decimals)) = &self.price {
+            let out = bytes.get_mut(range.clone()).unwrap_or_default();
+            crate::order::digits::write_decimal(order.price, usize::from(*decimals), out)
+                .map_err(|_| PatchError::Price)?;
+        }
+        let (range, decimals) = &self.qty;
+        crate::order::digits::write_decimal(
+            order.qty,
+            usize::from(*decimals),
+            bytes.get_mut(range.clone()).unwrap_or_default(),
+        )
+        .map_err(|_| PatchError::Quantity)?;
+        let sum = fix::checksum(bytes.get(..self.trailer).unwrap_or_default());
+        if let Some(t) = bytes.get_mut(self.trailer..) {
+            t.copy_from_slice(&fix::trailer_bytes(sum));
+        }
+        Ok(self.bytes.as_slice())
+    }
+}
+
+/// Where `needle` first occurs in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Renders an OrderCancelRequest (35=F) for the order with ClOrdID
+/// `orig`, itself identified by `cl_ord_id`.
+#[allow(clippy::too_many_arguments)]
+pub fn cancel(
+    buf: &mut [u8],
+    api_key: &str,
+    seq: u64,
+    unix_ns: u64,
+    cl_ord_id: &[u8; UUID_LEN],
+    orig: &[u8; UUID_LEN],
+    symbol: &str,
+    side: Side,
+) -> Result<Range<usize>, Overflow> {
+    let mut w = header(buf, b"F", api_key, seq, unix_ns);
+    w.field(tag::CL_ORD_ID, cl_ord_id)
+        .field(tag::ORIG_CL_ORD_ID, orig)
+        .field(tag::SYMBOL, symbol.as_bytes())
+        .field(tag::SIDE, side_value(side));
+    w.finish()
+}
+
+/// Renders an OrderStatusRequest (35=H) for the order with ClOrdID
+/// `cl_ord_id`.
+pub fn status(
+    buf: &mut [u8],
+    api_key: &str,
+    seq: u64,
+    unix_ns: u64,
+    cl_ord_id: &[u8; UUID_LEN],
+    symbol: &str,
+    side: Side,
+) -> Result<Range<usize>, Overflow> {
+    let mut w = header(buf, b"H", api_key, seq, unix_ns);
+    w.field(tag::CL_ORD_ID, cl_ord_id).field(tag::SYMBOL, symbol.as_bytes()).field(tag::SIDE, side_value(side));
+    w.finish()
+}
+
+/// A writer with the standard header of a message from `api_key`.
+pub(super) fn header<'b>(buf: &'b mut [u8], msg_type: &[u8], api_key: &str, seq: u64, unix_ns: u64) -> Writer<'b> {
+    let mut w = Writer::new(buf, msg_type);
+    w.uint(tag::MSG_SEQ_NUM, seq)
+        .field(tag::SENDER_COMP_ID, api_key.as_bytes())
+        .field(tag::SENDING_TIME, &fix::utc_timestamp(unix_ns))
+        .field(tag::TARGET_COMP_ID, TARGET_COMP_ID.as_bytes());
+    w
+}
+
+fn side_value(side: Side) -> &'static [u8] {
+    match side {
+        Side::Buy => b"1",
+        Side::Sell => b"2",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::order::Decimal;
+    use crate::venue::coinbase::fix::Message;
+
+    const BTC_USD: Instrument<'static> = Instrument {
+        symbol: "BTC-USD",
+        price: Decimal { int_digits: 7, decimals: 2 },
+        quantity: Decimal { int_digits: 4, decimals: 8 },
+    };
+
+    #[test]
+    fn cl_ord_ids_are_lowercase_uuid_v4_and_read_back() {
+        let prefix = IdPrefix::new(0x0123_4567_89ab_cdef);
+        let id = prefix.cl_ord_id(42).unwrap();
+        let text = core::str::from_utf8(&id).unwrap();
+        assert_eq!(text.len(), 36);
+        assert_eq!(&text[14..15], "4", "{text}");
+        assert!(matches!(&text[19..20], "8" | "9" | "a" | "b"), "{text}");
+        assert!(text.bytes().all(|b| b == b'-' || b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert!(text.ends_with("000-00000000002a"), "{text}");
+        assert_eq!(prefix.client_order_id(&id), Some(42));
+        assert_eq!(prefix.client_order_id(&prefix.cl_ord_id(MAX_CLIENT_ORDER_ID).unwrap()), Some(MAX_CLIENT_ORDER_ID));
+        assert_eq!(prefix.cl_ord_id(MAX_CLIENT_ORDER_ID + 1), Err(Overflow));
+        assert_eq!(IdPrefix::new(7).client_order_id(&id), None);
+        assert_eq!(prefix.client_order_id(b"1985ca2d-61ef-49f1-bfce-6c39d8462914"), None);
+    }
+
+    #[test]
+    fn a_patched_order_frames_and_keeps_its_length() {
+        let prefix = IdPrefix::new(99);
+        let mut t = OrderTemplate::new("key123", &BTC_USD, OrderType::Limit(TimeInForce::Ioc), prefix).unwrap();
+        let first = heapless::Vec::<u8, 512>::from_slice(
+            t.patch(&Patch {
+                seq: 2,
+                unix_ns: 1_785_585_600_000_000_000,
+                client_order_id: 7,
+                side: Side::Buy,
+                qty: 100_000,
+                price: 6_000_000,
+            })
+            .unwrap(),
+        )
+        .unwrap();
+        let (m, len) = Message::parse(&first).unwrap().unwrap();
+        assert_eq!(len, first.len());
+        assert_eq!(m.msg_type(), b"D");
+        assert_eq!(m.seq(), Ok(2));
+        assert_eq!(m.get(tag::MSG_SEQ_NUM), Some(&b"000000002"[..]));
+        assert_eq!(m.get(tag::SENDING_TIME), Some(&b"20260801-12:00:00.000"[..]));
+        assert_eq!(m.get(tag::PRICE), Some(&b"0060000.00"[..]));
+        assert_eq!(m.get(tag::ORDER_QTY), Some(&b"0000.00100000"[..]));
+        assert_eq!(m.get(tag::SIDE), Some(&b"1"[..]));
+        assert_eq!(m.get(tag::TIME_IN_FORCE), Some(&b"3"[..]));
+        assert_eq!(prefix.client_order_id(m.get(tag::CL_ORD_ID).unwrap()), Some(7));
+        let second = t
+            .patch(&Patch { seq: 123_456, unix_ns: 0, client_order_id: 8, side: Side::Sell, qty: 1, price: 1 })
+            .unwrap();
+        assert_eq!(second.len(), first.len());
+        let (m, _) = Message::parse(second).unwrap().unwrap();
+        assert_eq!(m.seq(), Ok(123_456));
+        assert_eq!(m.get(tag::SIDE), Some(&b"2"[..]));
+        assert_eq!(
+            t.patch(&Patch { seq: 1_000_000_000, unix_ns: 0, client_order_id: 8, side: Side::Sell, qty: 1, price: 1 }),
+            Err(PatchError::Seq)
+        );
+        assert_eq!(
+            t.patch(&Patch { seq: 1, unix_ns: 0, client_order_id: 8, side: Side::Sell, qty: 1, price: u64::MAX }),
+            Err(PatchError::Price)
+        );
+    }
+
+    #[test]
+    fn cancel_and_status_requests_frame() {
+        let prefix = IdPrefix::new(5);
+        let mut buf = [0u8; 512];
+        let r = cancel(
+            &mut buf,
+            "k",
+            9,
+            0,
+            &prefix.cl_ord_id(2).unwrap(),
+            &prefix.cl_ord_id(1).unwrap(),
+            "BTC-USD",
+            Side::Buy,
+        )
+        .unwrap();
+        let (m, _) = Message::parse(&buf[r]).unwrap().unwrap();
+        assert_eq!(m.msg_type(), b"F");
+        assert_eq!(prefix.client_order_id(m.get(tag::ORIG_CL_ORD_ID).unwrap()), Some(1));
+        let r = status(&mut buf, "k", 10, 0, &prefix.cl_ord_id(1).unwrap(), "BTC-USD", Side::Sell).unwrap();
+        let (m, _) = Message::parse(&buf[r]).unwrap().unwrap();
+        assert_eq!(m.msg_type(), b"H");
+        assert_eq!(m.seq(), Ok(10));
+    }
+}
