@@ -5,3 +5,4 @@ pub mod execution;
 pub mod fix;
 pub mod logon;
 pub mod order;
+pub mod session;
