@@ -20,6 +20,7 @@ const TARGETS: &[(&str, Harness)] = &[
     ("binance_user_data", hotline_fuzz::venue::binance_user_data),
     ("binance_my_trades", hotline_fuzz::venue::binance_my_trades),
     ("binance_account", hotline_fuzz::venue::binance_account),
+    ("coinbase_fix", hotline_fuzz::venue::coinbase_fix),
 ];
 
 #[test]

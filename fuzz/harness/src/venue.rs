@@ -1,6 +1,6 @@
 //! Harness for `core::venue`: the Binance WebSocket API response codec,
 //! its user-data event codec, its `myTrades` codec and its
-//! `account.status` codec.
+//! `account.status` codec; and the Coinbase FIX codec and session.
 
 use hotline_core::order::{DecimalError, Scale};
 use hotline_core::venue::binance::{
@@ -158,5 +158,54 @@ pub fn binance_account(data: &[u8]) {
     let picked = usize::from(data.first().copied().unwrap_or(0)) * end / 256;
     for cut in [end.saturating_sub(1), end / 2, picked] {
         assert!(decode_account(&data[..cut]).is_err(), "prefix {cut} of an answer decoded");
+    }
+}
+
+/// Reads `data` as a stream of Coinbase FIX messages, as the order
+/// connection does: each complete message must frame at exactly its
+/// length with every strict prefix partial, re-render field for field
+/// through the writer, decode as an ExecutionReport or OrderCancelReject
+/// without panicking when it claims to be one, and drive a session whose
+/// owed admin messages render and parse back.
+pub fn coinbase_fix(data: &[u8]) {
+    use hotline_core::venue::coinbase::execution::{decode_cancel_reject, decode_execution};
+    use hotline_core::venue::coinbase::fix::{self, Framing, Message as FixMessage, Writer};
+    use hotline_core::venue::coinbase::session::Session;
+
+    let mut session = Session::new(0, 10);
+    let mut rest = data;
+    let mut now = 0u64;
+    let mut out = [0u8; fix::MAX_MESSAGE];
+    while let Ok(Some((message, len))) = FixMessage::parse(rest) {
+        let whole = &rest[..len];
+        assert_eq!(fix::frame(whole), Ok(Framing::Complete(len)));
+        for cut in [len - 1, len / 2] {
+            assert_eq!(fix::frame(&whole[..cut]), Ok(Framing::Partial), "prefix {cut} of a message");
+        }
+        let mut w = Writer::new(&mut out, message.msg_type());
+        for f in message.fields().skip(1) {
+            w.field(f.tag, f.value);
+        }
+        if let Ok(range) = w.finish() {
+            let (again, _) = FixMessage::parse(&out[range]).expect("a rendered message parses").expect("complete");
+            assert!(again.fields().eq(message.fields()));
+        }
+        match message.msg_type() {
+            b"8" => {
+                let _ = decode_execution(&message);
+            }
+            b"9" => {
+                let _ = decode_cancel_reject(&message);
+            }
+            _ => {}
+        }
+        now += 1_000_000_000;
+        let _ = session.on_message(now, &message);
+        let _ = session.on_timeout(now);
+        while let Some(rendered) = session.poll_admin(now, "key", &mut out) {
+            let range = rendered.expect("admin messages fit");
+            assert!(matches!(FixMessage::parse(&out[range]), Ok(Some(_))));
+        }
+        rest = &rest[len..];
     }
 }
