@@ -89,3 +89,50 @@ fn missing_or_empty_secret_names_its_source() {
     let shown = missing.display().to_string();
     assert_refused(&hotline(&["--secret-file", &shown], None), &shown);
 }
+
+/// Coinbase's Logon signature (docs/protocols/coinbase-fix.md §Logon):
+/// secret `c2VjcmV0`, key `key123`, passphrase `pass`, SendingTime
+/// 20230822-20:43:30.000, MsgSeqNum 1.
+fn coinbase(extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(["sign", "--venue", "coinbase", "--secret-env", "HOTLINE_CB_SECRET", "--api-key", "key123"])
+        .args(["--passphrase-env", "HOTLINE_CB_PASS"])
+        .args(extra)
+        .env("HOTLINE_CB_SECRET", "c2VjcmV0")
+        .env("HOTLINE_CB_PASS", "pass")
+        .output()
+        .expect("run hotline")
+}
+
+#[test]
+fn reproduces_the_coinbase_logon_vector_without_showing_the_passphrase() {
+    let out = coinbase(&["--sending-time", "20230822-20:43:30.000"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(json["signature"], "S39jvQ4fgGiMtrpMl8QiKq+LmZnwuEI5B5h8+1yloWw=");
+    assert_eq!(json["prehash"], "20230822-20:43:30.000|A|1|key123|Coinbase|<passphrase: 4 bytes>");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("pass\""));
+}
+
+#[test]
+fn coinbase_inputs_that_break_the_signature_are_refused_by_name() {
+    let out = coinbase(&["--sending-time", "20230822-20:43:30.000000"]);
+    assert_refused(&out, "three fractional digits");
+    let out = coinbase(&["--sending-time", "20230822-20:43:30.000", "--seq", "01"]);
+    assert_refused(&out, "leading zeros");
+    let out = Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(["sign", "--venue", "coinbase", "--secret-env", "HOTLINE_CB_SECRET", "--api-key", "k"])
+        .args(["--passphrase-env", "HOTLINE_CB_PASS"])
+        .env("HOTLINE_CB_SECRET", "not base64!")
+        .env("HOTLINE_CB_PASS", "pass")
+        .output()
+        .expect("run hotline");
+    assert_refused(&out, "not base64");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("not base64!"), "error leaks the secret");
+    let out = Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(["sign", "--venue", "coinbase", "--secret-env", "HOTLINE_CB_SECRET", "--api-key", "k"])
+        .env("HOTLINE_CB_SECRET", "c2VjcmV0")
+        .output()
+        .expect("run hotline");
+    assert_refused(&out, "--passphrase-env");
+}
