@@ -94,6 +94,10 @@ pub enum VenueLoss {
     SubscribeRefused(i32),
     /// The server closed the WebSocket.
     PeerClosed,
+    /// The venue broke its protocol's framing or session rules (a FIX
+    /// message number too low, a CheckSum that does not add up, no
+    /// answer to a TestRequest).
+    Protocol(DecodeError),
 }
 
 /// Why a signal did not become an order.

@@ -19,6 +19,7 @@ use super::settings::{BookPricing, Timers};
 use super::{Engine, State};
 use crate::market::{Touch, Update};
 use crate::tls;
+use crate::venue::Transport;
 use crate::venue::binance::{MarketError, MarketMessage, TickerField, decode_market_binary, decode_market_text};
 use crate::ws::{self, Message, Request};
 
@@ -391,7 +392,7 @@ impl<'a, L: Link, C: super::Stamp> Engine<'a, L, C> {
         let request = Request { host: stream.host, path: stream.path, key: [0; 16], headers: stream.headers };
         let (ws, _) =
             ws::Client::connect(&request, &mut scratch, message_buffer).map_err(super::SetupError::MarketEndpoint)?;
-        self.market = Some(Market::new(Outbox::new(link, ws), stream));
+        self.market = Some(Market::new(Outbox::new(link, ws, Transport::WebSocket), stream));
         self.st.push(Event::MarketConnect);
         Ok(())
     }

@@ -204,7 +204,8 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
         }
         st.push(Event::VenueConnect);
         let rehearsal = Rehearsal::new(st.detector.rules());
-        Ok(Self { feeds, io: Outbox::new(link, ws), market: None, st, rehearsal })
+        let transport = st.venue.transport();
+        Ok(Self { feeds, io: Outbox::new(link, ws, transport), market: None, st, rehearsal })
     }
 
     /// The host connected to `node`: its ZMTP greeting is ready in

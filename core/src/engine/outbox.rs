@@ -6,6 +6,10 @@
 //! next TLS record's plaintext room and sealed there, so an order is
 //! copied once (from its template) before it is ciphertext; only when the
 //! link has no room, or a backlog must go first, is it framed aside.
+//! A venue on FIX (`venue::Transport::Fix`) needs no framing: its
+//! requests are complete messages, copied into the record room as they
+//! are, and its inbound plaintext is cut into messages here by their
+//! BodyLength and CheckSum (`docs/protocols/coinbase-fix.md` §Framing).
 
 use rand_core::RngCore;
 
@@ -13,7 +17,8 @@ use super::event::VenueLoss;
 use super::fire::Pass;
 use super::link::Link;
 use crate::tls;
-use crate::venue::{REQUEST_CAP, RequestError};
+use crate::venue::coinbase::fix::{self, Framing};
+use crate::venue::{REQUEST_CAP, RequestError, Transport};
 use crate::ws::{self, Client, MAX_HEADER_LEN, Opcode};
 
 /// Plaintext read from TLS per step.
@@ -30,10 +35,19 @@ pub(super) const PRESEALED: usize = FRAME;
 pub(super) struct Outbox<'a, L> {
     pub(super) link: L,
     pub(super) ws: Client<'a>,
+    pub(super) transport: Transport,
     pub(super) plain: [u8; PLAIN_CHUNK],
     frame: [u8; FRAME],
     backlog: [u8; BACKLOG],
     backlog_len: usize,
+    /// FIX plaintext not yet a whole message.
+    fix_in: Reassembly,
+}
+
+/// Plaintext of a FIX stream until it holds whole messages.
+pub(super) struct Reassembly {
+    buf: [u8; fix::MAX_MESSAGE],
+    len: usize,
 }
 
 /// The masking key of dry-run frames, which are never sent.
@@ -57,14 +71,52 @@ pub(super) enum SendError {
 }
 
 impl<'a, L: Link> Outbox<'a, L> {
-    pub(super) fn new(link: L, ws: Client<'a>) -> Self {
-        Self { link, ws, plain: [0; PLAIN_CHUNK], frame: [0; FRAME], backlog: [0; BACKLOG], backlog_len: 0 }
+    pub(super) fn new(link: L, ws: Client<'a>, transport: Transport) -> Self {
+        Self {
+            link,
+            ws,
+            transport,
+            plain: [0; PLAIN_CHUNK],
+            frame: [0; FRAME],
+            backlog: [0; BACKLOG],
+            backlog_len: 0,
+            fix_in: Reassembly { buf: [0; fix::MAX_MESSAGE], len: 0 },
+        }
     }
 
-    /// A new connection: nothing from the last one is sent on it.
+    /// A new connection: nothing from the last one is sent on it, nothing
+    /// half-read from it is kept.
     pub(super) fn restart(&mut self) {
         self.link.reconnect();
         self.backlog_len = 0;
+        self.fix_in.len = 0;
+    }
+
+    /// Adds `plain[..n]` to the FIX stream and hands each whole message to
+    /// `each`, in order; what is left waits for the next bytes.
+    pub(super) fn read_fix(&mut self, n: usize, mut each: impl FnMut(&[u8])) -> Result<(), fix::FixError> {
+        let mut input = self.plain.get(..n).unwrap_or_default();
+        let r = &mut self.fix_in;
+        while !input.is_empty() {
+            let room = r.buf.get_mut(r.len..).unwrap_or_default();
+            let take = room.len().min(input.len());
+            room.get_mut(..take).unwrap_or_default().copy_from_slice(input.get(..take).unwrap_or_default());
+            r.len += take;
+            input = input.get(take..).unwrap_or_default();
+            let mut at = 0;
+            while let Framing::Complete(len) = fix::frame(r.buf.get(at..r.len).unwrap_or_default())? {
+                each(r.buf.get(at..at + len).unwrap_or_default());
+                at += len;
+            }
+            r.buf.copy_within(at..r.len, 0);
+            r.len -= at;
+            // `frame` refuses a message longer than the buffer, so a full
+            // buffer always held a whole one: this cannot happen.
+            if take == 0 {
+                return Err(fix::FixError::TooLong(r.len));
+            }
+        }
+        Ok(())
     }
 
     /// Queues plaintext for sealing, in order behind anything waiting.
@@ -108,6 +160,9 @@ impl<'a, L: Link> Outbox<'a, L> {
         rng: &mut impl RngCore,
         pass: Pass,
     ) -> Result<Framed, SendError> {
+        if self.transport == Transport::Fix {
+            return self.place_raw(request, pass);
+        }
         let head = ws::masked_header_len(request.len());
         let live = pass == Pass::Live;
         if self.backlog_len == 0 {
@@ -134,6 +189,23 @@ impl<'a, L: Link> Outbox<'a, L> {
         Ok(Framed::Aside(start, end))
     }
 
+    /// A FIX request as it is: in the record room, or aside.
+    fn place_raw(&mut self, request: &[u8], pass: Pass) -> Result<Framed, SendError> {
+        let live = pass == Pass::Live;
+        if self.backlog_len == 0 {
+            let room = if live { self.link.room() } else { self.link.dry_room() };
+            if let Some(room) = room.get_mut(..request.len()) {
+                room.copy_from_slice(request);
+                return Ok(Framed::Room(request.len()));
+            }
+        }
+        if !live {
+            return Err(SendError::TooLong);
+        }
+        self.frame.get_mut(..request.len()).ok_or(SendError::TooLong)?.copy_from_slice(request);
+        Ok(Framed::Aside(0, request.len()))
+    }
+
     /// Seals or queues a framed request; a dry pass runs the seal where the
     /// frame lies and queues nothing (the next record overwrites it).
     pub(super) fn send_framed(&mut self, framed: Framed, pass: Pass) -> Result<(), tls::Error> {
@@ -151,8 +223,12 @@ impl<'a, L: Link> Outbox<'a, L> {
         self.send_framed(framed, Pass::Live).map_err(SendError::Tls)
     }
 
-    /// Queues an empty ping.
+    /// Queues an empty ping (a FIX session keeps itself alive with
+    /// Heartbeats instead).
     pub(super) fn send_ping(&mut self, rng: &mut impl RngCore) -> Result<(), tls::Error> {
+        if self.transport == Transport::Fix {
+            return Ok(());
+        }
         match self.ws.encode(&mut self.frame, MAX_HEADER_LEN, 0, Opcode::Ping, true, mask(rng)) {
             Ok(start) => self.send_frame(start, MAX_HEADER_LEN),
             Err(_) => Ok(()),

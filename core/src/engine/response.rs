@@ -8,19 +8,36 @@ use super::State;
 use super::event::{Event, VenueLoss};
 use super::orders::{Order, OrderState, UnknownCause};
 use crate::ledger::Recorded;
-use crate::venue::{Accepted, Execution, Inbound, OrderStatus, Outcome, RejectKind, Reply};
+use crate::venue::{Accepted, DecodeError, Execution, Inbound, OrderStatus, Outcome, RejectKind, Reply, coinbase};
 
 impl<C> State<'_, C> {
-    /// One complete message from the venue.
+    /// One complete message from the venue. A message that breaks the
+    /// venue's session rules (FIX numbers, logon order) ends the
+    /// connection; any other bad message is reported and skipped.
     pub(super) fn on_message(&mut self, now: u64, message: &[u8]) {
-        match self.venue.decode(message) {
-            Ok(Inbound::Reply(reply)) if reply.id.is_some() && reply.id == self.trades_request().map(|r| r.0) => {
+        let unix_ns = self.venue_unix_ns(now);
+        match self.venue.decode(message, unix_ns) {
+            Ok(decoded) => {
+                for inbound in decoded {
+                    self.on_inbound(now, message, inbound);
+                }
+            }
+            Err(e @ DecodeError::Coinbase(coinbase::DecodeError::Session(_))) => {
+                self.lost(now, VenueLoss::Protocol(e));
+            }
+            Err(e) => self.push(Event::BadFrame(e)),
+        }
+    }
+
+    fn on_inbound(&mut self, now: u64, message: &[u8], inbound: Inbound) {
+        match inbound {
+            Inbound::Reply(reply) if reply.id.is_some() && reply.id == self.trades_request().map(|r| r.0) => {
                 match self.trades_request() {
                     Some((_, true)) => self.on_latest_trade(message),
                     _ => self.on_trades(now, message),
                 }
             }
-            Ok(Inbound::Reply(reply)) if reply.id.is_some() && reply.id == self.account_request => {
+            Inbound::Reply(reply) if reply.id.is_some() && reply.id == self.account_request => {
                 self.account_request = None;
                 match self.venue.balances(message) {
                     Ok(Ok(balances)) => self.ledger.on_balances(balances),
@@ -29,13 +46,13 @@ impl<C> State<'_, C> {
                     Err(e) => self.push(Event::BadFrame(e)),
                 }
             }
-            Ok(Inbound::Reply(reply)) => self.on_reply(now, &reply),
-            Ok(Inbound::Execution(x)) => self.on_execution(now, &x),
-            Ok(Inbound::Balances(b)) => self.ledger.on_balances(b),
-            Ok(Inbound::UserDataEnded) => self.on_user_data_ended(),
-            Ok(Inbound::Closing) => self.on_venue_closing(),
-            Ok(Inbound::Other) => {}
-            Err(e) => self.push(Event::BadFrame(e)),
+            Inbound::Reply(reply) => self.on_reply(now, &reply),
+            Inbound::Execution(x) => self.on_execution(now, &x),
+            Inbound::Balances(b) => self.ledger.on_balances(b),
+            Inbound::UserDataEnded => self.on_user_data_ended(),
+            Inbound::Closing => self.on_venue_closing(),
+            Inbound::Gap => self.on_venue_gap(),
+            Inbound::Other => {}
         }
     }
 

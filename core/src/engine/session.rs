@@ -18,6 +18,7 @@ use super::outbox::{Outbox, PRESEALED};
 use super::settings::{Stamp, Timers};
 use super::{Engine, State};
 use crate::tls;
+use crate::venue::{DecodeError, Inbound, Transport, coinbase};
 use crate::ws::{self, Message, Request};
 
 /// Where the venue session stands.
@@ -305,6 +306,25 @@ impl<C> State<'_, C> {
         so_far
     }
 
+    /// Whether the venue's own session (FIX) runs on this connection: from
+    /// the Logon sent on. Before it, what the last connection's session
+    /// owed or timed is not this one's.
+    fn venue_session_live(&self) -> bool {
+        match self.session {
+            Session::Open(c) => !matches!(c.phase, Phase::Tls | Phase::Upgrading | Phase::LoggingOn { request: None }),
+            _ => false,
+        }
+    }
+
+    /// Messages from the venue were lost for good: every order held open
+    /// or unknown is asked about again on this connection.
+    pub(super) fn on_venue_gap(&mut self) {
+        self.orders.queries_due = true;
+        if let Some(c) = self.open() {
+            c.rechecked = false;
+        }
+    }
+
     /// The venue accepted the logon.
     pub(super) fn on_logged_on(&mut self) {
         self.set_phase(Phase::Syncing);
@@ -382,7 +402,13 @@ impl<C> State<'_, C> {
                         matches!(o.state, OrderState::Sent | OrderState::Querying) || o.status_request.is_some()
                     })
                     .map(|o| o.sent_ns.saturating_add(t.request_timeout_ns));
-                [c.last_rx.saturating_add(quiet), age, phase, clock, subscribe].into_iter().chain(answers).min()
+                // The venue session's timers run on the venue's Unix time.
+                let offset = self.venue_unix_ns(0);
+                let fix = match self.venue.session_deadline() {
+                    Some(unix) if self.venue_session_live() => unix.saturating_sub(offset),
+                    _ => u64::MAX,
+                };
+                [c.last_rx.saturating_add(quiet), age, phase, clock, subscribe, fix].into_iter().chain(answers).min()
             }
         }
     }
@@ -397,17 +423,26 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
         st.counters.venue_connects += 1;
         // Every connection starts by querying what is still unknown.
         st.orders.queries_due = true;
+        let user_data = st.settings.user_data;
+        // A FIX session reports executions unasked and has no query of
+        // past trades or balances.
+        let subscribes = st.venue.subscribes();
+        let queries_account = user_data && st.venue.queries_account();
         st.set_session(Session::Open(Connection {
             opened_at: now,
             last_rx: now,
             ping_sent: false,
             rotating: false,
             clock: Clock::Due,
-            user_data: if st.settings.user_data { Subscription::Due } else { Subscription::Off },
+            user_data: match (user_data, subscribes) {
+                (false, _) => Subscription::Off,
+                (true, true) => Subscription::Due,
+                (true, false) => Subscription::Active,
+            },
             cancelled_all: false,
-            recovery: if st.settings.user_data { Recovery::Due { so_far: 0 } } else { Recovery::Off },
-            rechecked: !st.settings.user_data,
-            balances_asked: !st.settings.user_data,
+            recovery: if queries_account { Recovery::Due { so_far: 0 } } else { Recovery::Off },
+            rechecked: !user_data,
+            balances_asked: !queries_account,
             phase: Phase::Tls,
         }));
     }
@@ -471,6 +506,13 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
                 return Ok(total);
             }
             total += n;
+            if self.io.transport == Transport::Fix {
+                let st = &mut self.st;
+                self.io
+                    .read_fix(n, |message| st.on_message(now, message))
+                    .map_err(|e| VenueLoss::Protocol(DecodeError::Coinbase(coinbase::DecodeError::Fix(e))))?;
+                continue;
+            }
             let mut at = 0;
             while at < n {
                 let input = self.io.plain.get(at..n).unwrap_or_default();
@@ -497,6 +539,10 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             return None;
         }
         self.advance(now);
+        if let Err(cause) = send_admin(&mut self.io, &mut self.st, now) {
+            self.st.lost(now, cause);
+            return None;
+        }
         if let Err(e) = self.io.flush(&mut self.st.rng) {
             self.st.lost(now, VenueLoss::Tls(e));
             return None;
@@ -559,6 +605,16 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
                 if now.saturating_sub(c.opened_at) >= timers.rotate_after_ns {
                     self.st.on_venue_closing();
                 }
+                // The venue's own session timers (FIX Heartbeat and
+                // TestRequest).
+                let unix_ns = self.st.venue_unix_ns(now);
+                let timed =
+                    if self.st.venue_session_live() { self.st.venue.on_session_timeout(unix_ns) } else { Ok(None) };
+                match timed {
+                    Ok(Some(Inbound::Gap)) => self.st.on_venue_gap(),
+                    Ok(_) => {}
+                    Err(e) => return self.st.lost(now, VenueLoss::Protocol(e)),
+                }
                 self.st.unknown_in_flight(UnknownCause::Timeout, now.saturating_sub(timers.request_timeout_ns));
                 // A recheck of an order held open went unanswered.
                 let recheck = |o: &Order| o.state.is_final() && o.status_request.is_some() && unanswered(o.sent_ns);
@@ -584,6 +640,10 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             let before = st.venue_state();
             let Session::Open(c) = st.session else { return Ok(()) };
             match c.phase {
+                // FIX runs straight on TLS: no upgrade.
+                Phase::Tls if io.link.state() == tls::State::Established && io.transport == Transport::Fix => {
+                    st.on_upgraded();
+                }
                 Phase::Tls if io.link.state() == tls::State::Established => {
                     let mut key = [0u8; 16];
                     st.rng.fill_bytes(&mut key);
@@ -636,7 +696,8 @@ fn live<L: Link, C>(io: &mut Outbox<'_, L>, st: &mut State<'_, C>, now: u64, c: 
     let timers = st.settings.timers;
     if c.clock == Clock::Due {
         let id = st.request_id();
-        let request = st.venue.time_request(id).map_err(VenueLoss::Request)?;
+        let timestamp = st.timestamp(now);
+        let request = st.venue.time_request(id, timestamp).map_err(VenueLoss::Request)?;
         io.send_text(request, &mut st.rng)?;
         if let Some(c) = st.open() {
             c.clock = Clock::Asked { id, sent: now };
@@ -765,10 +826,30 @@ fn live<L: Link, C>(io: &mut Outbox<'_, L>, st: &mut State<'_, C>, now: u64, c: 
     // for them too (a resting order holds the close to the drain timeout).
     let reported = !st.settings.user_data || st.orders.open_on_venue() == 0;
     if (st.orders.in_flight() == 0 && reported) || (extended && now >= until) {
-        io.ws.close(ws::decode::close_code::NORMAL, "");
+        match io.transport {
+            Transport::WebSocket => io.ws.close(ws::decode::close_code::NORMAL, ""),
+            Transport::Fix => {
+                st.venue.logout();
+                send_admin(io, st, now)?;
+            }
+        }
         io.flush(&mut st.rng).map_err(VenueLoss::Tls)?;
         io.link.close().map_err(VenueLoss::Tls)?;
         st.set_phase(Phase::Closing { by_peer: false });
+    }
+    Ok(())
+}
+
+/// Queues what the venue's own session owes (FIX Heartbeats, answers to
+/// TestRequests, ResendRequests, gap fills, Logout).
+fn send_admin<L: Link, C>(io: &mut Outbox<'_, L>, st: &mut State<'_, C>, now: u64) -> Result<(), VenueLoss> {
+    if io.transport != Transport::Fix || !st.venue_session_live() {
+        return Ok(());
+    }
+    let unix_ns = st.venue_unix_ns(now);
+    while let Some(message) = st.venue.poll_admin(unix_ns) {
+        let message = message.map_err(VenueLoss::Request)?;
+        io.send_text(message, &mut st.rng)?;
     }
     Ok(())
 }

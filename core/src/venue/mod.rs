@@ -17,14 +17,30 @@ use crate::order::Side;
 
 pub use json::JsonError;
 
+/// What one message from the venue means to the engine, in order (a FIX
+/// execution report can answer an order and report its fill).
+pub type Decoded = heapless::Vec<Inbound, 2>;
+
 /// The longest request any venue renders.
-pub const REQUEST_CAP: usize = binance::REQUEST_CAP;
+pub const REQUEST_CAP: usize =
+    if binance::REQUEST_CAP > coinbase::REQUEST_CAP { binance::REQUEST_CAP } else { coinbase::REQUEST_CAP };
+
+/// How a venue's messages travel over TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// One WebSocket text message per request and answer (RFC 6455).
+    WebSocket,
+    /// FIX tag=value messages straight on the TLS stream.
+    Fix,
+}
 
 /// Which venue the engine trades on, and how.
 #[derive(Debug, Clone, Copy)]
 pub enum Settings<'a> {
     /// Binance Spot's WebSocket API.
     Binance(binance::Settings<'a>),
+    /// Coinbase Exchange's FIX order entry.
+    Coinbase(coinbase::Settings<'a>),
 }
 
 impl Settings<'_> {
@@ -33,6 +49,8 @@ impl Settings<'_> {
     pub fn client_order_id_width(&self) -> Option<u8> {
         match self {
             Self::Binance(s) => s.order.client_order_id,
+            // The engine's id rides in a UUID's last 15 hex digits.
+            Self::Coinbase(_) => Some(18),
         }
     }
 
@@ -40,6 +58,7 @@ impl Settings<'_> {
     pub fn scale(&self) -> crate::order::Scale {
         match self {
             Self::Binance(s) => s.order.instrument.scale(),
+            Self::Coinbase(s) => s.instrument.scale(),
         }
     }
 
@@ -47,6 +66,7 @@ impl Settings<'_> {
     pub fn priced(&self) -> bool {
         match self {
             Self::Binance(s) => s.order.order_type.is_priced(),
+            Self::Coinbase(s) => s.order_type.is_priced(),
         }
     }
 }
@@ -56,6 +76,8 @@ impl Settings<'_> {
 pub enum SetupError {
     /// A Binance request template failed to render.
     Binance(binance::BuildError),
+    /// A Coinbase request failed to render.
+    Coinbase(coinbase::BuildError),
 }
 
 /// A field of a request.
@@ -121,6 +143,9 @@ pub enum Inbound {
     UserDataEnded,
     /// The venue will close this connection soon: move to a new one.
     Closing,
+    /// Messages from the venue were lost for good (a gap it will not fill):
+    /// ask again for the state of the orders held open.
+    Gap,
     /// Nothing the engine acts on.
     Other,
 }
@@ -230,18 +255,25 @@ pub enum RejectKind {
 pub enum DecodeError {
     /// A Binance frame.
     Binance(binance::DecodeError),
+    /// A Coinbase FIX message.
+    Coinbase(coinbase::DecodeError),
 }
 
 /// The venue the engine trades on: its rendered requests and its codec.
+// One per engine, in fixed memory: there is no allocator to box a variant
+// in, and the engine holds exactly one.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub(crate) enum Venue {
     Binance(binance::Binance),
+    Coinbase(coinbase::Coinbase),
 }
 
 impl Venue {
     pub(crate) fn new(settings: &Settings<'_>) -> Result<Self, SetupError> {
         match settings {
             Settings::Binance(s) => binance::Binance::new(s).map(Self::Binance).map_err(SetupError::Binance),
+            Settings::Coinbase(s) => coinbase::Coinbase::new(s).map(Self::Coinbase).map_err(SetupError::Coinbase),
         }
     }
 
@@ -250,6 +282,7 @@ impl Venue {
     pub(crate) fn logs_on(&self) -> bool {
         match self {
             Self::Binance(v) => v.logs_on(),
+            Self::Coinbase(_) => true,
         }
     }
 
@@ -257,6 +290,7 @@ impl Venue {
     pub(crate) fn timestamp(&self, unix_ns: u64) -> u64 {
         match self {
             Self::Binance(v) => v.timestamp(unix_ns),
+            Self::Coinbase(v) => v.timestamp(unix_ns),
         }
     }
 
@@ -264,6 +298,7 @@ impl Venue {
     pub(crate) fn logon(&mut self, id: u64, timestamp: u64) -> Result<&[u8], RequestError> {
         match self {
             Self::Binance(v) => v.logon(id, timestamp),
+            Self::Coinbase(v) => v.logon(id, timestamp),
         }
     }
 
@@ -272,6 +307,7 @@ impl Venue {
     pub(crate) fn subscribe(&mut self, id: u64, timestamp: u64) -> Result<&[u8], RequestError> {
         match self {
             Self::Binance(v) => v.subscribe(id, timestamp),
+            Self::Coinbase(_) => Err(RequestError::Unsupported),
         }
     }
 
@@ -279,6 +315,7 @@ impl Venue {
     pub(crate) fn cancel_all(&mut self, id: u64, timestamp: u64) -> Result<&[u8], RequestError> {
         match self {
             Self::Binance(v) => v.cancel_all(id, timestamp),
+            Self::Coinbase(v) => v.cancel_all(id, timestamp),
         }
     }
 
@@ -293,6 +330,7 @@ impl Venue {
     ) -> Result<&[u8], RequestError> {
         match self {
             Self::Binance(v) => v.trades_query(id, from_id, timestamp),
+            Self::Coinbase(_) => Err(RequestError::Unsupported),
         }
     }
 
@@ -300,6 +338,7 @@ impl Venue {
     pub(crate) fn trades_page(&self) -> usize {
         match self {
             Self::Binance(_) => usize::from(binance::TRADES_PAGE),
+            Self::Coinbase(_) => 0,
         }
     }
 
@@ -308,6 +347,8 @@ impl Venue {
     pub(crate) fn fills_page(&self, message: &[u8], each: impl FnMut(Fill)) -> Result<FillsPage, DecodeError> {
         match self {
             Self::Binance(v) => v.fills_page(message, each).map_err(DecodeError::Binance),
+            // Never asked: FIX order entry has no trade history query.
+            Self::Coinbase(_) => Ok(FillsPage { trades: 0, refused: Some(0) }),
         }
     }
 
@@ -315,6 +356,7 @@ impl Venue {
     pub(crate) fn account_query(&mut self, id: u64, timestamp: u64) -> Result<&[u8], RequestError> {
         match self {
             Self::Binance(v) => v.account_query(id, timestamp),
+            Self::Coinbase(_) => Err(RequestError::Unsupported),
         }
     }
 
@@ -323,13 +365,17 @@ impl Venue {
     pub(crate) fn balances(&self, message: &[u8]) -> Result<Result<Balances, i32>, DecodeError> {
         match self {
             Self::Binance(v) => v.balances(message).map_err(DecodeError::Binance),
+            // Never asked: FIX order entry has no balance query.
+            Self::Coinbase(_) => Ok(Err(0)),
         }
     }
 
-    /// The request that reads the venue's clock.
-    pub(crate) fn time_request(&mut self, id: u64) -> Result<&[u8], RequestError> {
+    /// The request that reads the venue's clock, sent at venue time
+    /// `timestamp`.
+    pub(crate) fn time_request(&mut self, id: u64, timestamp: u64) -> Result<&[u8], RequestError> {
         match self {
             Self::Binance(v) => v.time_request(id),
+            Self::Coinbase(v) => v.time_request(id, timestamp),
         }
     }
 
@@ -342,6 +388,7 @@ impl Venue {
     ) -> Result<&[u8], RequestError> {
         match self {
             Self::Binance(v) => v.status_query(id, client_order_id, timestamp),
+            Self::Coinbase(v) => v.status_query(id, client_order_id, timestamp),
         }
     }
 
@@ -350,6 +397,7 @@ impl Venue {
     pub(crate) fn place(&mut self, order: &NewOrder) -> Result<&[u8], RequestError> {
         match self {
             Self::Binance(v) => v.place(order),
+            Self::Coinbase(v) => v.place(order),
         }
     }
 
@@ -357,13 +405,80 @@ impl Venue {
     pub(crate) fn signed_payload(&mut self, order: &NewOrder) -> Option<&[u8]> {
         match self {
             Self::Binance(v) => v.signed_payload(order),
+            // A refused Logon is debugged with `hotline sign`; orders are
+            // not signed.
+            Self::Coinbase(_) => None,
         }
     }
 
-    /// One complete message from the venue.
-    pub(crate) fn decode(&self, message: &[u8]) -> Result<Inbound, DecodeError> {
+    /// One complete message from the venue, received at venue time
+    /// `unix_ns`: what it means to the engine, in order.
+    pub(crate) fn decode(&mut self, message: &[u8], unix_ns: u64) -> Result<Decoded, DecodeError> {
         match self {
-            Self::Binance(v) => v.decode(message).map_err(DecodeError::Binance),
+            Self::Binance(v) => {
+                let mut out = Decoded::new();
+                let _ = out.push(v.decode(message).map_err(DecodeError::Binance)?);
+                Ok(out)
+            }
+            Self::Coinbase(v) => v.decode(message, unix_ns).map_err(DecodeError::Coinbase),
+        }
+    }
+
+    /// How messages travel.
+    pub(crate) fn transport(&self) -> Transport {
+        match self {
+            Self::Binance(_) => Transport::WebSocket,
+            Self::Coinbase(_) => Transport::Fix,
+        }
+    }
+
+    /// Whether user data must be subscribed to on each connection (FIX
+    /// sends a session's execution reports unasked).
+    pub(crate) fn subscribes(&self) -> bool {
+        matches!(self, Self::Binance(_))
+    }
+
+    /// Whether the account's trades can be read back after a reconnect
+    /// (and its balances asked for).
+    pub(crate) fn queries_account(&self) -> bool {
+        matches!(self, Self::Binance(_))
+    }
+
+    /// The next message the venue's session owes (FIX Heartbeat,
+    /// TestRequest, ResendRequest, gap fill, Logout), at venue time
+    /// `unix_ns`.
+    pub(crate) fn poll_admin(&mut self, unix_ns: u64) -> Option<Result<&[u8], RequestError>> {
+        match self {
+            Self::Binance(_) => None,
+            Self::Coinbase(v) => v.poll_admin(unix_ns),
+        }
+    }
+
+    /// When the venue's session timers are next due, in venue time.
+    pub(crate) fn session_deadline(&self) -> Option<u64> {
+        match self {
+            Self::Binance(_) => None,
+            Self::Coinbase(v) => v.deadline(),
+        }
+    }
+
+    /// The venue's session timers at venue time `unix_ns`; an error ends
+    /// the connection.
+    pub(crate) fn on_session_timeout(&mut self, unix_ns: u64) -> Result<Option<Inbound>, DecodeError> {
+        match self {
+            Self::Binance(_) => Ok(None),
+            Self::Coinbase(v) => {
+                v.on_timeout(unix_ns).map_err(|e| DecodeError::Coinbase(coinbase::DecodeError::Session(e)))
+            }
+        }
+    }
+
+    /// Ends the venue's session in words (FIX Logout) before the
+    /// transport closes.
+    pub(crate) fn logout(&mut self) {
+        match self {
+            Self::Binance(_) => {}
+            Self::Coinbase(v) => v.logout(),
         }
     }
 }

@@ -103,8 +103,11 @@ pub fn price_from_book<'a>(
         symbol: INSTRUMENT.symbol,
         scale: INSTRUMENT.scale(),
     });
-    let venue::Settings::Binance(binance) = &mut settings.venue;
-    binance.order.order_type = OrderType::Limit(TimeInForce::Ioc);
+    let ioc = OrderType::Limit(TimeInForce::Ioc);
+    match &mut settings.venue {
+        venue::Settings::Binance(binance) => binance.order.order_type = ioc,
+        venue::Settings::Coinbase(coinbase) => coinbase.order_type = ioc,
+    }
     plan.market = Some(MarketPlan { addr: sim.addr(), server_name: "localhost".to_owned() });
 }
 

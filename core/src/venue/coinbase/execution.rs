@@ -59,8 +59,10 @@ pub enum OrdStatus {
     Working,
     /// `2`: filled in full.
     Filled,
-    /// `4` canceled, `8` rejected, `C` expired, `3` done for day: closed.
+    /// `4` canceled, `C` expired, `3` done for day: closed.
     Closed,
+    /// `8`: rejected (in a status answer: no such order).
+    Rejected,
 }
 
 impl OrdStatus {
@@ -68,7 +70,8 @@ impl OrdStatus {
         match b {
             b'0' | b'1' | b'6' | b'A' | b'E' => Some(Self::Working),
             b'2' => Some(Self::Filled),
-            b'3' | b'4' | b'8' | b'C' => Some(Self::Closed),
+            b'3' | b'4' | b'C' => Some(Self::Closed),
+            b'8' => Some(Self::Rejected),
             _ => None,
         }
     }
@@ -106,6 +109,8 @@ pub struct ExecutionReport<'a> {
     pub transact_time_ms: Option<u64>,
     /// Text (58): why, for a rejection.
     pub text: Option<&'a [u8]>,
+    /// OrdRejReason (103) of a rejection.
+    pub ord_rej_reason: Option<u64>,
 }
 
 /// One OrderCancelReject.
@@ -137,6 +142,7 @@ pub fn decode_execution<'a>(m: &Message<'a>) -> Result<ExecutionReport<'a>, FixE
     let mut aggressor = None;
     let mut transact_time_ms = None;
     let mut text = None;
+    let mut ord_rej_reason = None;
     let mut fee_count: Option<u64> = None;
     let mut fee_entries = 0u64;
     let mut fee_sum = 0u64;
@@ -176,6 +182,7 @@ pub fn decode_execution<'a>(m: &Message<'a>) -> Result<ExecutionReport<'a>, FixE
                 transact_time_ms = Some(parse_utc_timestamp(f.value).ok_or(FixError::Value(f.tag))?);
             }
             tag::TEXT => text = Some(f.value),
+            tag::ORD_REJ_REASON => ord_rej_reason = Some(parse_uint(f.value).ok_or(FixError::Value(f.tag))?),
             tag::NO_MISC_FEES => {
                 if fee_count.is_some() {
                     return Err(FixError::Group(tag::NO_MISC_FEES));
@@ -220,6 +227,7 @@ pub fn decode_execution<'a>(m: &Message<'a>) -> Result<ExecutionReport<'a>, FixE
         fee: fee_count.map(|_| (fee_sum, fee_currency)),
         transact_time_ms,
         text,
+        ord_rej_reason,
     })
 }
 
