@@ -13,7 +13,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use hotline::clock::Clock;
-use hotline::config::{self, Encoding, MarketStream, Network, SecretKey};
+use base64::Engine as _;
+use hotline::config::{self, Encoding, MarketStream, Network, SecretKey, VenueKind};
 use hotline::driver::{self, Command, Control, MarketPlan, Plan, Status};
 use hotline::log::LogFile;
 use hotline::metrics;
@@ -25,6 +26,7 @@ use hotline_core::engine::{BookPricing, Pricing, Settings, VenueState};
 use hotline_core::sign::{Ed25519Key, HmacKey};
 use hotline_core::strategy::whale::WatchEntry;
 use hotline_core::venue::binance::Auth;
+use hotline_core::venue::coinbase::logon::Credentials;
 
 /// Options of `hotline run`.
 #[derive(Debug, clap::Args)]
@@ -127,14 +129,27 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
 
     let hmac;
     let ed25519;
-    let auth = match &secrets.key {
-        SecretKey::Hmac(secret) => {
+    let venue_settings = match (config.venue.kind, &secrets.key) {
+        (VenueKind::Binance, SecretKey::Hmac(secret)) => {
             hmac = HmacKey::new(secret);
-            Auth::Hmac { api_key: &secrets.api_key, key: &hmac }
+            config.venue_settings(Auth::Hmac { api_key: &secrets.api_key, key: &hmac })
         }
-        SecretKey::Ed25519(seed) => {
+        (VenueKind::Binance, SecretKey::Ed25519(seed)) => {
             ed25519 = Ed25519Key::from_seed(seed);
-            Auth::Ed25519 { api_key: &secrets.api_key, key: &ed25519 }
+            config.venue_settings(Auth::Ed25519 { api_key: &secrets.api_key, key: &ed25519 })
+        }
+        (VenueKind::Coinbase, SecretKey::Hmac(secret)) => {
+            // Coinbase signs with the secret's base64-decoded bytes.
+            let decoded = zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.decode(secret).map_err(
+                |e| format!("auth.secret_env/auth.secret_file: a Coinbase API secret is base64 text ({e})"),
+            )?);
+            hmac = HmacKey::new(&decoded);
+            let passphrase = secrets.passphrase.as_deref().ok_or("auth.passphrase_env: Coinbase needs the passphrase")?;
+            let creds = Credentials { api_key: &secrets.api_key, passphrase, secret: &hmac };
+            config.coinbase_settings(creds, u64::from_ne_bytes(hotline::entropy()?))
+        }
+        (VenueKind::Coinbase, SecretKey::Ed25519(_)) => {
+            return Err("auth.mode: must be \"hmac\" with venue.kind = \"coinbase\"".to_owned());
         }
     };
     let scripts = config.strategy.watch_scripts()?;
@@ -162,7 +177,7 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
     let settings = Settings {
         host: &host,
         path: url.path,
-        venue: config.venue_settings(auth),
+        venue: venue_settings,
         sizing: config.strategy.sizing(),
         pricing,
         max_tx_bytes: config.node.max_tx_bytes,

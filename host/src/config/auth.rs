@@ -33,6 +33,10 @@ pub struct Auth {
     pub secret_env: Option<String>,
     /// File (mode 0600) holding the secret.
     pub secret_file: Option<PathBuf>,
+    /// Coinbase: environment variable holding the API passphrase.
+    pub passphrase_env: Option<String>,
+    /// Coinbase: file (mode 0600) holding the API passphrase.
+    pub passphrase_file: Option<PathBuf>,
 }
 
 /// Request signature scheme.
@@ -46,6 +50,11 @@ pub enum AuthMode {
 }
 
 impl Auth {
+    /// Whether a passphrase is configured.
+    pub(super) fn has_passphrase(&self) -> bool {
+        self.passphrase_env.is_some() || self.passphrase_file.is_some()
+    }
+
     pub(super) fn validate(&self, p: &mut Problems) {
         if self.api_key_env.is_some() == self.api_key_file.is_some() {
             p.0.push(ONE_OF_API_KEY.to_owned());
@@ -53,7 +62,14 @@ impl Auth {
         if self.secret_env.is_some() == self.secret_file.is_some() {
             p.0.push(ONE_OF_SECRET.to_owned());
         }
-        for (field, var) in [("auth.api_key_env", &self.api_key_env), ("auth.secret_env", &self.secret_env)] {
+        if self.passphrase_env.is_some() && self.passphrase_file.is_some() {
+            p.0.push(ONE_OF_PASSPHRASE.to_owned());
+        }
+        for (field, var) in [
+            ("auth.api_key_env", &self.api_key_env),
+            ("auth.secret_env", &self.secret_env),
+            ("auth.passphrase_env", &self.passphrase_env),
+        ] {
             if let Some(var) = var {
                 p.require(!var.is_empty() && !var.contains(['=', '\0']), field, "is not an environment variable name");
             }
@@ -85,12 +101,26 @@ impl Auth {
             AuthMode::Hmac => SecretKey::Hmac(raw),
             AuthMode::Ed25519 => SecretKey::Ed25519(ed25519_seed(&raw).map_err(|e| format!("{source}: {e}"))?),
         };
-        Ok(Secrets { api_key, key })
+        let passphrase = match (&self.passphrase_env, &self.passphrase_file) {
+            (Some(var), None) => Some(secret::from_env(var, "auth.passphrase_env")?),
+            (None, Some(path)) => Some(secret::from_file(path, "auth.passphrase_file")?),
+            (None, None) => None,
+            (Some(_), Some(_)) => return Err(ONE_OF_PASSPHRASE.to_owned()),
+        };
+        let passphrase = passphrase
+            .map(|p| {
+                String::from_utf8(p.to_vec())
+                    .map(Zeroizing::new)
+                    .map_err(|_| "auth.passphrase_env/auth.passphrase_file: the passphrase is not UTF-8 text".to_owned())
+            })
+            .transpose()?;
+        Ok(Secrets { api_key, key, passphrase })
     }
 }
 
 const ONE_OF_API_KEY: &str = "auth.api_key_env, auth.api_key_file: give exactly one";
 const ONE_OF_SECRET: &str = "auth.secret_env, auth.secret_file: give exactly one";
+const ONE_OF_PASSPHRASE: &str = "auth.passphrase_env, auth.passphrase_file: give at most one";
 
 /// The API key and secret of `[auth]`.
 pub struct Secrets {
@@ -98,6 +128,8 @@ pub struct Secrets {
     pub api_key: String,
     /// The signing secret.
     pub key: SecretKey,
+    /// Coinbase's API passphrase.
+    pub passphrase: Option<Zeroizing<String>>,
 }
 
 impl fmt::Debug for Secrets {
@@ -168,7 +200,11 @@ mod tests {
 
     #[test]
     fn secrets_never_print() {
-        let secrets = Secrets { api_key: "KEY".into(), key: SecretKey::Hmac(Zeroizing::new(b"hunter2".to_vec())) };
+        let secrets = Secrets {
+            api_key: "KEY".into(),
+            key: SecretKey::Hmac(Zeroizing::new(b"hunter2".to_vec())),
+            passphrase: Some(Zeroizing::new("pass".into())),
+        };
         assert_eq!(format!("{secrets:?} {:?}", secrets.key), "<secret> <secret>");
     }
 }

@@ -120,3 +120,8 @@ pub(super) fn market_offset_ticks() -> u64 {
 pub(super) fn market_max_age_ms() -> u64 {
     1000
 }
+
+/// `venue.heartbeat_secs`: Coinbase's default HeartBtInt.
+pub(super) fn venue_heartbeat_secs() -> u8 {
+    10
+}

@@ -24,7 +24,7 @@ use std::fmt;
 use std::path::Path;
 
 use hotline_core::engine::Timers;
-use hotline_core::venue::binance;
+use hotline_core::venue::{binance, coinbase};
 use serde::Deserialize;
 
 pub use self::auth::{Auth, AuthMode, SecretKey, Secrets};
@@ -34,7 +34,7 @@ pub use self::market::{Encoding, Market, MarketStream};
 pub use self::node::{Node, OnGap};
 pub use self::risk::Risk;
 pub use self::strategy::{Strategy, UnlabeledSide, Watch, WatchKind};
-pub use self::venue::{Network, Suite, TimeUnit, Venue, WssUrl};
+pub use self::venue::{CancelScope, Kind as VenueKind, Network, Suite, TimeUnit, Venue, WssUrl};
 
 /// A whole configuration file.
 #[derive(Debug, Clone, Deserialize)]
@@ -125,6 +125,31 @@ impl Config {
         self.instrument.validate(&mut p, self.market.is_some());
         if let Some(market) = &self.market {
             market.validate(&mut p, self.venue.network, &self.instrument.symbol, self.auth.mode);
+            p.require(
+                self.venue.kind == VenueKind::Binance,
+                "market",
+                "prices from Binance's book; with venue.kind = \"coinbase\" orders take [instrument]'s fixed prices \
+                 (Coinbase's ticker channel is not read yet)",
+            );
+        }
+        match self.venue.kind {
+            VenueKind::Binance => p.require(
+                !self.auth.has_passphrase(),
+                "auth.passphrase_env",
+                "is Coinbase's; Binance keys have no passphrase",
+            ),
+            VenueKind::Coinbase => {
+                p.require(
+                    self.auth.has_passphrase(),
+                    "auth.passphrase_env",
+                    "venue.kind = \"coinbase\" needs the API passphrase (auth.passphrase_env or auth.passphrase_file)",
+                );
+                p.require(
+                    self.auth.mode == AuthMode::Hmac,
+                    "auth.mode",
+                    "must be \"hmac\" with venue.kind = \"coinbase\" (the FIX Logon is HMAC-SHA256 signed)",
+                );
+            }
         }
         self.strategy.validate(&mut p);
         self.risk.validate(&mut p, self.instrument.core().scale());
@@ -176,6 +201,29 @@ impl Config {
             auth,
             time_unit: self.venue.time_unit.into(),
             recv_window: self.venue.recv_window_ms,
+        })
+    }
+
+    /// The venue's part of the engine settings for Coinbase: orders of
+    /// `[instrument]` on a FIX session logged on with `creds`, HeartBtInt
+    /// and CancelOrdersOnDisconnect as `[venue]` says; `id_random` draws
+    /// this run's ClOrdID prefix.
+    pub fn coinbase_settings<'a>(
+        &'a self,
+        creds: coinbase::logon::Credentials<'a>,
+        id_random: u64,
+    ) -> hotline_core::venue::Settings<'a> {
+        let order = self.instrument.place_order();
+        hotline_core::venue::Settings::Coinbase(coinbase::Settings {
+            instrument: order.instrument,
+            order_type: order.order_type,
+            credentials: creds,
+            logon: coinbase::logon::LogonParams {
+                heartbeat_secs: self.venue.heartbeat_secs,
+                reset_seq: true,
+                cancel_on_disconnect: self.venue.cancel_on_disconnect.into(),
+            },
+            id_random,
         })
     }
 

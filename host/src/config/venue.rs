@@ -1,8 +1,11 @@
-//! `[venue]`: the exchange's WebSocket API table turns into the URL, trust
+//! `[venue]`: the exchange's order-entry table turns into the URL, trust
 //! anchors, pins and cipher suite the TLS client uses and the engine's
-//! venue timers. The bounds are Binance Spot's
-//! (docs/protocols/binance-ws-api.md §Timing: `recvWindow` at most
-//! 60 000 ms; §Connection lifetime: connections closed after 24 h).
+//! venue timers. `kind` picks the venue: Binance Spot's WebSocket API
+//! (`wss://`; docs/protocols/binance-ws-api.md §Timing: `recvWindow` at
+//! most 60 000 ms; §Connection lifetime: connections closed after 24 h)
+//! or Coinbase Exchange's FIX order entry (`tcp+ssl://`;
+//! docs/protocols/coinbase-fix.md: HeartBtInt at most 30 s,
+//! CancelOrdersOnDisconnect, weekly logouts).
 
 use std::path::PathBuf;
 
@@ -10,23 +13,29 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hotline_core::engine::Timers;
 use hotline_core::venue::binance;
+use hotline_core::venue::coinbase::{self, logon::CancelOnDisconnect};
 use rustls_pki_types::CertificateDer;
 use serde::Deserialize;
 
 use super::{Problems, defaults, ms_ns, secs_ns};
 use crate::tls::certs_from_pem;
 
-/// Binance closes every WebSocket API connection after 24 hours.
-const VENUE_CONNECTION_LIFETIME_SECS: u64 = binance::CONNECTION_LIFETIME_NS / 1_000_000_000;
 
 /// Binance's largest `recvWindow`, in milliseconds.
 const MAX_RECV_WINDOW_MS: u32 = 60_000;
 
-/// `[venue]`: the exchange's WebSocket API.
+/// Coinbase's largest HeartBtInt, in seconds.
+const MAX_HEARTBEAT_SECS: u8 = 30;
+
+/// `[venue]`: the exchange's order entry.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Venue {
-    /// `wss://host[:port]/path`.
+    /// Which exchange and API.
+    #[serde(default)]
+    pub kind: Kind,
+    /// `wss://host[:port]/path` (Binance) or `tcp+ssl://host:port`
+    /// (Coinbase FIX).
     pub url: String,
     /// Which exchange environment `url` is.
     #[serde(default)]
@@ -67,6 +76,43 @@ pub struct Venue {
     /// orders closed on the venue's word.
     #[serde(default = "defaults::venue_user_data")]
     pub user_data: bool,
+    /// Coinbase: FIX HeartBtInt, seconds (1-30).
+    #[serde(default = "defaults::venue_heartbeat_secs")]
+    pub heartbeat_secs: u8,
+    /// Coinbase: what the venue cancels when the session drops.
+    #[serde(default)]
+    pub cancel_on_disconnect: CancelScope,
+}
+
+/// The exchange and its order-entry API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Binance Spot's WebSocket API.
+    #[default]
+    Binance,
+    /// Coinbase Exchange's FIX 5.0 SP2 order entry.
+    Coinbase,
+}
+
+/// Coinbase's CancelOrdersOnDisconnect (8013).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelScope {
+    /// Every order of the profile (`Y`, Coinbase's recommendation).
+    #[default]
+    Profile,
+    /// Only this session's orders (`S`).
+    Session,
+}
+
+impl From<CancelScope> for CancelOnDisconnect {
+    fn from(scope: CancelScope) -> Self {
+        match scope {
+            CancelScope::Profile => Self::Profile,
+            CancelScope::Session => Self::Session,
+        }
+    }
 }
 
 /// The exchange environment.
@@ -138,10 +184,28 @@ pub struct WssUrl<'a> {
 /// A `wss://host[:port]/path` URL split into its parts.
 pub(super) fn parse_wss(url: &str) -> Result<WssUrl<'_>, String> {
     let rest = url.strip_prefix("wss://").ok_or("must start with wss:// (TLS is not optional)")?;
+    split_authority(rest, 443)
+}
+
+/// A `tcp+ssl://host:port` URL (FIX over TLS) split into its parts.
+fn parse_fix(url: &str) -> Result<WssUrl<'_>, String> {
+    let rest = url.strip_prefix("tcp+ssl://").ok_or("must start with tcp+ssl:// (FIX over TLS)")?;
+    if rest.contains('/') {
+        return Err("a FIX URL has no path: tcp+ssl://host:port".to_owned());
+    }
+    let url = split_authority(rest, 0)?;
+    if url.port == 0 {
+        return Err("needs a port: tcp+ssl://host:port".to_owned());
+    }
+    Ok(url)
+}
+
+/// `host[:port][/path]`, `default_port` when none is given.
+fn split_authority(rest: &str, default_port: u16) -> Result<WssUrl<'_>, String> {
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let (host, port) = match authority.rsplit_once(':') {
         Some((host, port)) => (host, port.parse::<u16>().ok().filter(|p| *p != 0).ok_or("port must be 1-65535")?),
-        None => (authority, 443),
+        None => (authority, default_port),
     };
     if host.is_empty() || host.contains(['@', '?', '#', ' ']) {
         return Err("needs a host: wss://host[:port]/path".to_owned());
@@ -150,9 +214,12 @@ pub(super) fn parse_wss(url: &str) -> Result<WssUrl<'_>, String> {
 }
 
 impl Venue {
-    /// `url` split into host, port and path.
+    /// `url` split into host, port and path (`/` for FIX).
     pub fn wss_url(&self) -> Result<WssUrl<'_>, String> {
-        parse_wss(&self.url)
+        match self.kind {
+            Kind::Binance => parse_wss(&self.url),
+            Kind::Coinbase => parse_fix(&self.url),
+        }
     }
 
     /// The venue's timers as the engine takes them (the feed's watchdog is
@@ -195,9 +262,9 @@ impl Venue {
     pub(super) fn validate(&self, p: &mut Problems) {
         match self.wss_url() {
             Ok(url) => p.require(
-                self.network != Network::Live || !url.host.contains("testnet"),
+                self.network != Network::Live || !(url.host.contains("testnet") || url.host.contains("sandbox")),
                 "venue.network",
-                format_args!("is \"live\" but venue.url points at a testnet host ({})", url.host),
+                format_args!("is \"live\" but venue.url points at a test host ({})", url.host),
             ),
             Err(e) => p.require(false, "venue.url", e),
         }
@@ -217,16 +284,34 @@ impl Venue {
             "venue.reconnect_max_ms",
             "must be >= venue.reconnect_min_ms",
         );
+        let (lifetime_ns, lifetime) = match self.kind {
+            Kind::Binance => (binance::CONNECTION_LIFETIME_NS, "24 h"),
+            Kind::Coinbase => (coinbase::CONNECTION_LIFETIME_NS, "a week"),
+        };
+        let lifetime_secs = lifetime_ns / 1_000_000_000;
         p.require(
-            self.rotate_after_secs > 0 && self.rotate_after_secs < VENUE_CONNECTION_LIFETIME_SECS,
+            self.rotate_after_secs > 0 && self.rotate_after_secs < lifetime_secs,
             "venue.rotate_after_secs",
-            format_args!("must be > 0 and < {VENUE_CONNECTION_LIFETIME_SECS} (the venue closes connections at 24 h)"),
+            format_args!("must be > 0 and < {lifetime_secs} (the venue closes connections at {lifetime})"),
         );
         if let Some(window) = self.recv_window_ms {
             p.require(
                 window > 0 && window <= MAX_RECV_WINDOW_MS,
                 "venue.recv_window_ms",
                 format_args!("must be 1-{MAX_RECV_WINDOW_MS}"),
+            );
+            p.require(self.kind == Kind::Binance, "venue.recv_window_ms", "is Binance's; FIX has no recvWindow");
+        }
+        p.require(
+            (1..=MAX_HEARTBEAT_SECS).contains(&self.heartbeat_secs),
+            "venue.heartbeat_secs",
+            format_args!("must be 1-{MAX_HEARTBEAT_SECS} (Coinbase's HeartBtInt limit)"),
+        );
+        if self.kind == Kind::Coinbase {
+            p.require(
+                self.silence_secs > u64::from(self.heartbeat_secs) * 2,
+                "venue.silence_secs",
+                "must be > 2 × venue.heartbeat_secs (a quiet FIX session still sends Heartbeats)",
             );
         }
     }
