@@ -20,7 +20,7 @@ use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 use sha2::Sha256;
 
-use fix_support::{Book, KEY, Options, PASSPHRASE, Peer, SECRET_B64, Tls, TlsVersion};
+use fix_support::{Book, KEY, Options, PASSPHRASE, Peer, Reset, SECRET_B64, Tls, TlsVersion};
 use tls_support::{Alg, Flaws};
 
 const SOH: u8 = 0x01;
@@ -185,32 +185,34 @@ impl Client {
         }
     }
 
-    fn logon_with(&mut self, sending_time: &str, secret_b64: &str) {
+    /// Sends a Logon signed with `secret_b64`; `edit` changes its body
+    /// fields (which the signature does not cover) before it is encoded.
+    fn logon_with(&mut self, sending_time: &str, secret_b64: &str, edit: impl FnOnce(&mut Vec<(u32, String)>)) {
         let sig = signature(secret_b64, sending_time, self.seq, PASSPHRASE);
-        let len = sig.len().to_string();
-        let bytes = encode(
-            "A",
-            self.seq,
-            sending_time,
-            &[
-                (98, "0"),
-                (108, "30"),
-                (141, "Y"),
-                (553, KEY),
-                (554, PASSPHRASE),
-                (95, &len),
-                (96, &sig),
-                (1137, "9"),
-                (8001, "N"),
-                (8013, "Y"),
-                (9406, "N"),
-            ],
-        );
+        let mut body: Vec<(u32, String)> = [
+            (98, "0"),
+            (108, "30"),
+            (141, "Y"),
+            (553, KEY),
+            (554, PASSPHRASE),
+            (95, &sig.len().to_string()),
+            (96, &sig),
+            (1137, "9"),
+            (8001, "N"),
+            (8013, "Y"),
+            (9406, "N"),
+        ]
+        .iter()
+        .map(|(t, v)| (*t, v.to_string()))
+        .collect();
+        edit(&mut body);
+        let body: Vec<(u32, &str)> = body.iter().map(|(t, v)| (*t, v.as_str())).collect();
+        let bytes = encode("A", self.seq, sending_time, &body);
         self.send_raw(&bytes);
     }
 
     fn logon(&mut self) -> Msg {
-        self.logon_with(&sending_time(3), SECRET_B64);
+        self.logon_with(&sending_time(3), SECRET_B64, |_| {});
         self.expect("A")
     }
 
@@ -263,7 +265,7 @@ fn good_logon_is_answered() {
 
 fn refused(peer: &Peer, sending_time: &str, secret_b64: &str) -> String {
     let mut c = Client::tcp(peer.addr);
-    c.logon_with(sending_time, secret_b64);
+    c.logon_with(sending_time, secret_b64, |_| {});
     let logout = c.expect("5");
     assert!(c.recv().is_none(), "the acceptor closes after refusing a logon");
     logout.req(58).to_owned()
@@ -281,6 +283,79 @@ fn sending_time_with_six_fractional_digits_is_refused() {
     let peer = Peer::start(Options::default());
     let text = refused(&peer, &sending_time(6), SECRET_B64);
     assert!(text.contains("SendingTime must have 3 fractional digits"), "{text}");
+}
+
+/// Sets `tag` in a Logon body, replacing its value or removing it.
+fn set(body: &mut Vec<(u32, String)>, tag: u32, value: Option<&str>) {
+    body.retain(|(t, _)| *t != tag);
+    if let Some(v) = value {
+        body.push((tag, v.to_owned()));
+    }
+}
+
+#[test]
+fn logon_with_141_y_is_refused_when_resets_are_off() {
+    let peer = Peer::start(Options { reset: Reset::Never, ..Options::default() });
+    let mut c = Client::tcp(peer.addr);
+    c.logon_with(&sending_time(3), SECRET_B64, |_| {});
+    let text = c.expect("5").req(58).to_owned();
+    assert!(text.contains("ResetSeqNumFlag (141) Y refused"), "{text}");
+}
+
+#[test]
+fn logon_without_cancel_orders_on_disconnect_is_refused() {
+    let peer = Peer::start(Options::default());
+    let mut c = Client::tcp(peer.addr);
+    c.logon_with(&sending_time(3), SECRET_B64, |b| set(b, 8013, None));
+    let text = c.expect("5").req(58).to_owned();
+    assert!(text.contains("CancelOrdersOnDisconnect (8013)"), "{text}");
+}
+
+/// QuickFIX reads DefaultApplVerID (1137) from a FIXT.1.1 Logon before the
+/// application sees it; without it the session drops the connection with no
+/// Logout (its event log says "Required field missing from logon").
+#[test]
+fn logon_without_default_appl_ver_id_is_dropped() {
+    let peer = Peer::start(Options::default());
+    let mut c = Client::tcp(peer.addr);
+    c.logon_with(&sending_time(3), SECRET_B64, |b| set(b, 1137, None));
+    assert!(c.recv().is_none());
+}
+
+/// Reset::Flag keeps sequence numbers in the acceptor's FileStore: a client
+/// that logs out and resumes with 141=N continues the numbering, and a
+/// ResendRequest is answered from the store (application messages resent
+/// with PossDupFlag, admin messages gap-filled). CancelOrdersOnDisconnect=Y
+/// canceled the order left resting at the logout.
+#[test]
+fn resume_with_141_n_continues_sequence_numbers_and_resends_from_the_store() {
+    let peer = Peer::start(Options { reset: Reset::Flag, ..Options::default() });
+    let mut c = Client::tcp(peer.addr);
+    c.logon();
+    let id = uuid4();
+    c.order(&id, "1", "59000", "0.1", "1");
+    let new = c.expect("8");
+    assert_eq!((new.req(34), new.req(150)), ("2", "0"));
+    c.send("5", &[]);
+    assert_eq!(c.expect("5").req(34), "3");
+    assert!(c.recv().is_none());
+
+    let mut c = Client { seq: 4, ..Client::tcp(peer.addr) };
+    c.logon_with(&sending_time(3), SECRET_B64, |b| set(b, 141, Some("N")));
+    let a = c.expect("A");
+    assert_eq!(a.req(34), "4");
+    assert_eq!(a.get(141), None);
+
+    c.send("2", &[(7, "2"), (16, "0")]);
+    let resent = c.expect("8");
+    assert_eq!((resent.req(34), resent.req(43), resent.req(17)), ("2", "Y", new.req(17)));
+    assert!(resent.get(122).is_some(), "OrigSendingTime on a resent message");
+    let gap = c.expect("4");
+    assert_eq!((gap.req(34), gap.req(123), gap.req(36)), ("3", "Y", "5"));
+
+    c.send("H", &[(11, &id), (55, "BTC-USD"), (54, "1")]);
+    let status = c.expect("8");
+    assert_eq!((status.req(34), status.req(150), status.req(39)), ("5", "I", "4"));
 }
 
 #[test]
