@@ -513,6 +513,36 @@ fn bad_orders_are_rejected_with_a_reason() {
     assert_eq!((dup.req(150), dup.req(103)), ("8", "6"));
 }
 
+/// The acceptor's data dictionaries (`tools/fix-acceptor/spec/`) make
+/// QuickFIX answer malformed messages with a session Reject (35=3) carrying
+/// RefTagID (371) and SessionRejectReason (373).
+#[test]
+fn malformed_orders_get_a_session_reject() {
+    let peer = Peer::start(Options::default());
+    let mut c = Client::tcp(peer.addr);
+    c.logon();
+    let id = uuid4();
+    let base = [(11, id.as_str()), (55, "BTC-USD"), (54, "1"), (40, "2"), (44, "59000"), (38, "0.1")];
+    let cases: [(&[(u32, &str)], &str, &str); 4] = [
+        (&[(59, "1"), (5555, "x")], "5555", "0"),
+        (&[], "59", "1"),
+        (&[(59, "1"), (18, "A"), (9406, "N")], "9406", "0"),
+        (&[(59, "1"), (60, "yesterday")], "60", "6"),
+    ];
+    for (extra, tag, reason) in cases {
+        let body: Vec<(u32, &str)> = base.iter().chain(extra.iter()).copied().collect();
+        c.send("D", &body);
+        let rej = c.expect("3");
+        assert_eq!((rej.req(371), rej.req(372), rej.req(373)), (tag, "D", reason), "{rej:?}");
+    }
+    c.send("D", &[(11, "not-sent"), (55, "BTC-USD"), (54, "3"), (40, "2"), (44, "1"), (38, "1"), (59, "1")]);
+    let rej = c.expect("3");
+    assert_eq!((rej.req(371), rej.req(373)), ("54", "5"));
+    c.send("Z", &[]);
+    assert_eq!(c.expect("3").req(373), "11");
+    assert!(peer.journal().is_empty());
+}
+
 fn tls_client(addr: SocketAddr, root: &rustls::pki_types::CertificateDer<'static>) -> (Client, String) {
     let mut roots = RootCertStore::empty();
     roots.add(root.clone()).expect("test root");

@@ -16,13 +16,14 @@ if [ ! -f /usr/include/openssl/hmac.h ]; then
   exit 1
 fi
 
-if [ -x "$bin" ] && [ -z "$(find "$here" -newer "$bin" -type f -name '*.cpp' -print -quit)" ] \
-  && [ ! "$here/build.sh" -nt "$bin" ]; then
+if [ -x "$bin" ] && [ -z "$(find "$here" -newer "$bin" -type f \( -name '*.cpp' -o -name '*.xml' -o -name build.sh \) -print -quit)" ]; then
   echo "$bin"
   exit 0
 fi
 
-mkdir -p "$out"
+mkdir -p "$out/spec"
+# The data dictionaries are read at start from spec/ next to the binary.
+cp "$here"/spec/*.xml "$out/spec/"
 # QuickFIX 1.15's headers use dynamic exception specifications, which C++17
 # removed: compile as C++14.
 g++ -std=c++14 -O1 -Wall -Wextra -Wno-deprecated -o "$bin.$$" "$here/main.cpp" -lquickfix -lcrypto -lpthread

@@ -25,6 +25,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -563,6 +564,12 @@ int main(int argc, char** argv) {
   sigaddset(&stop, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
+  char exe[4096];
+  const ssize_t exe_len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (exe_len <= 0) usage("cannot read /proc/self/exe");
+  std::string spec(exe, static_cast<size_t>(exe_len));
+  spec = spec.substr(0, spec.rfind('/')) + "/spec";
+
   std::ostringstream cfg;
   cfg << "[DEFAULT]\n"
       << "ConnectionType=acceptor\n"
@@ -571,9 +578,13 @@ int main(int argc, char** argv) {
       << "SocketNodelay=Y\n"
       << "StartTime=00:00:00\nEndTime=00:00:00\n"
       << "FileStorePath=store\nFileLogPath=log\n"
-      // Debian ships no FIX XML dictionaries; field checks are this
-      // program's own (check_logon, new_order).
-      << "UseDataDictionary=N\n"
+      // The dictionaries in spec/ (copied next to the binary by build.sh)
+      // make QuickFIX reject malformed or unknown fields with a session
+      // Reject (35=3) before the application sees the message.
+      << "UseDataDictionary=Y\n"
+      << "TransportDataDictionary=" << spec << "/FIXT11-coinbase.xml\n"
+      << "AppDataDictionary=" << spec << "/FIX50SP2-coinbase.xml\n"
+      << "ValidateUserDefinedFields=Y\nAllowUnknownMsgFields=N\n"
       << "ResetOnLogon=" << (opt.reset == "logon" ? "Y" : "N") << "\n"
       << "ResetOnDisconnect=N\nResetOnLogout=N\n"
       << "MillisecondsInTimeStamp=Y\n"
