@@ -311,15 +311,18 @@ fn logon_without_cancel_orders_on_disconnect_is_refused() {
     assert!(text.contains("CancelOrdersOnDisconnect (8013)"), "{text}");
 }
 
-/// QuickFIX reads DefaultApplVerID (1137) from a FIXT.1.1 Logon before the
-/// application sees it; without it the session drops the connection with no
-/// Logout (its event log says "Required field missing from logon").
+/// DefaultApplVerID (1137) is required on a FIXT.1.1 Logon (the transport
+/// dictionary, and QuickFIX reads it to pick the application dictionary);
+/// QuickFIX drops a Logon without it before the application sees it, with no
+/// Logout, and says why only in its event log.
 #[test]
 fn logon_without_default_appl_ver_id_is_dropped() {
     let peer = Peer::start(Options::default());
     let mut c = Client::tcp(peer.addr);
     c.logon_with(&sending_time(3), SECRET_B64, |b| set(b, 1137, None));
     assert!(c.recv().is_none());
+    let log = peer.event_log();
+    assert!(log.contains("Required tag missing:1137"), "{log}");
 }
 
 /// Reset::Flag keeps sequence numbers in the acceptor's FileStore: a client
@@ -523,18 +526,18 @@ fn malformed_orders_get_a_session_reject() {
     c.logon();
     let id = uuid4();
     let base = [(11, id.as_str()), (55, "BTC-USD"), (54, "1"), (40, "2"), (44, "59000"), (38, "0.1")];
-    let cases: [(&[(u32, &str)], &str, &str); 4] = [
-        (&[(59, "1"), (5555, "x")], "5555", "0"),
-        (&[], "59", "1"),
-        (&[(59, "1"), (18, "A"), (9406, "N")], "9406", "0"),
-        (&[(59, "1"), (60, "yesterday")], "60", "6"),
-    ];
-    for (extra, tag, reason) in cases {
-        let body: Vec<(u32, &str)> = base.iter().chain(extra.iter()).copied().collect();
+    let mut check = |extra: &[(u32, &str)], tag: &str, reason: &str| {
+        let body: Vec<(u32, &str)> = base.iter().chain(extra).copied().collect();
         c.send("D", &body);
         let rej = c.expect("3");
         assert_eq!((rej.req(371), rej.req(372), rej.req(373)), (tag, "D", reason), "{rej:?}");
-    }
+    };
+    // SessionRejectReason (373): 0 invalid tag, 1 required tag missing,
+    // 5 value out of range, 6 incorrect data format, 11 invalid MsgType.
+    check(&[(59, "1"), (5555, "x")], "5555", "0");
+    check(&[], "59", "1");
+    check(&[(59, "1"), (18, "A"), (9406, "N")], "9406", "0");
+    check(&[(59, "1"), (60, "yesterday")], "60", "6");
     c.send("D", &[(11, "not-sent"), (55, "BTC-USD"), (54, "3"), (40, "2"), (44, "1"), (38, "1"), (59, "1")]);
     let rej = c.expect("3");
     assert_eq!((rej.req(371), rej.req(373)), ("54", "5"));

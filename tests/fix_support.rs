@@ -258,10 +258,12 @@ impl Peer {
         self.tls_addr = Some(SocketAddr::from(([127, 0, 0, 1], port)));
     }
 
-    /// The acceptor's working directory: its QuickFIX logs (`log/`) and
-    /// message store (`store/`).
-    pub(crate) fn dir(&self) -> &Path {
-        self.dir.path()
+    /// QuickFIX's event log for the session: what the session layer decided
+    /// (rejects, disconnects) and why. Written and flushed before the
+    /// session acts on the decision.
+    pub(crate) fn event_log(&self) -> String {
+        let path = self.dir.path().join(format!("log/FIXT.1.1-Coinbase-{KEY}.event.current.log"));
+        fs::read_to_string(path).expect("read the QuickFIX event log")
     }
 
     /// Every fill the acceptor has made so far, in order. Each line is
