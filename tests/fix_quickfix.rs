@@ -543,6 +543,18 @@ fn malformed_orders_get_a_session_reject() {
     assert_eq!((rej.req(371), rej.req(373)), ("54", "5"));
     c.send("Z", &[]);
     assert_eq!(c.expect("3").req(373), "11");
+
+    // Fields the dictionary leaves optional but the gateway needs are a
+    // BusinessMessageReject (35=j) with 380=5, conditionally required field
+    // missing.
+    c.send("D", &[(11, &uuid4()), (55, "BTC-USD"), (54, "1"), (40, "2"), (38, "0.1"), (59, "1")]);
+    let rej = c.expect("j");
+    assert_eq!((rej.req(372), rej.req(380)), ("D", "5"));
+    assert!(rej.req(58).contains("(44)"), "{rej:?}");
+    c.send("F", &[(11, &uuid4()), (55, "BTC-USD"), (54, "1")]);
+    let rej = c.expect("j");
+    assert_eq!((rej.req(372), rej.req(380)), ("F", "5"));
+    assert!(rej.req(58).contains("(41)"), "{rej:?}");
     assert!(peer.journal().is_empty());
 }
 

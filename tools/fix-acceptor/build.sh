@@ -22,8 +22,13 @@ if [ -x "$bin" ] && [ -z "$(find "$here" -newer "$bin" -type f \( -name '*.cpp' 
 fi
 
 mkdir -p "$out/spec"
-# The data dictionaries are read at start from spec/ next to the binary.
-cp "$here"/spec/*.xml "$out/spec/"
+# The data dictionaries are read at start from spec/ next to the binary;
+# copied under a temporary name and renamed, so that an acceptor started by a
+# concurrent build never reads half a file.
+for xml in "$here"/spec/*.xml; do
+  cp "$xml" "$out/spec/$(basename "$xml").$$"
+  mv "$out/spec/$(basename "$xml").$$" "$out/spec/$(basename "$xml")"
+done
 # QuickFIX 1.15's headers use dynamic exception specifications, which C++17
 # removed: compile as C++14.
 g++ -std=c++14 -O1 -Wall -Wextra -Wno-deprecated -o "$bin.$$" "$here/main.cpp" -lquickfix -lcrypto -lpthread
