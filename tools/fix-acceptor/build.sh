@@ -11,6 +11,10 @@ if [ ! -f /usr/include/quickfix/Application.h ]; then
   echo "fix-acceptor: QuickFIX headers missing: apt-get install -y libquickfix-dev" >&2
   exit 1
 fi
+if ! command -v g++ >/dev/null; then
+  echo "fix-acceptor: g++ missing: apt-get install -y g++" >&2
+  exit 1
+fi
 if [ ! -f /usr/include/openssl/hmac.h ]; then
   echo "fix-acceptor: OpenSSL headers missing: apt-get install -y libssl-dev" >&2
   exit 1
