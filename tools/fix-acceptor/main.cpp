@@ -4,7 +4,7 @@
 // implementation it shares nothing with. See README.md next to this file.
 //
 // Public references: the Coinbase Exchange FIX 5.0 SP2 order-entry page
-// (https://docs.cdp.coinbase.com/exchange/fix-api/order-entry-messages/order-entry-messages5)
+// (https://docs.cdp.coinbase.com/exchange/docs/fix-msg-order-entry-50)
 // and the FIX Trading Community's FIXT.1.1 / FIX.5.0SP2 specifications
 // (https://www.fixtrading.org/standards/).
 
