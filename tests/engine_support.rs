@@ -286,7 +286,8 @@ struct Recorder<'a> {
     total: u64,
     settled_since: Option<Instant>,
     started: Instant,
-    sim: &'a Sim,
+    /// What the venue journaled so far, for a hang's report.
+    venue: &'a dyn Fn() -> String,
 }
 
 impl Control for Recorder<'_> {
@@ -316,9 +317,9 @@ impl Control for Recorder<'_> {
 
         assert!(
             self.started.elapsed() < DEADLINE,
-            "no end in sight: {:?}, journal {:?}, events {:?}",
+            "no end in sight: {:?}, journal {}, events {:?}",
             status.counters,
-            self.sim.orders(),
+            (self.venue)(),
             self.events
         );
         // Settled for a moment: the last whale may still have been in
@@ -331,13 +332,66 @@ impl Control for Recorder<'_> {
     }
 }
 
+/// The feed of a run: loopback ports for its nodes, and the demo capture
+/// they publish `loops` times once the venue trades.
+pub(crate) struct Feed {
+    ports: Vec<u16>,
+    entries: Vec<Entry>,
+    loops: u32,
+    faults: Vec<Vec<Fault>>,
+}
+
+impl Feed {
+    /// A port per node of `scenario`.
+    pub(crate) fn new(scenario: &Scenario) -> Self {
+        Self {
+            ports: scenario.nodes.iter().map(|_| feed_port()).collect(),
+            entries: capture::parse(hotline_replay::demo_capture_text()).expect("demo capture"),
+            loops: scenario.loops,
+            faults: scenario.nodes.clone(),
+        }
+    }
+
+    /// Where the engine connects to the nodes.
+    pub(crate) fn addrs(&self) -> Vec<SocketAddr> {
+        self.ports.iter().map(|&port| SocketAddr::from((Ipv4Addr::LOCALHOST, port))).collect()
+    }
+}
+
+/// Runs the engine on `plan` and `settings` until the feed is published
+/// and every order settled; `venue` describes the venue's journal if the
+/// run hangs. Returns the report, every event and the notifications
+/// published.
+pub(crate) fn drive(
+    plan: &Plan,
+    settings: Settings<'_>,
+    feed: Feed,
+    scenario: &Scenario,
+    clock: &Clock,
+    venue: &dyn Fn() -> String,
+) -> (Report, Vec<Event>, u64) {
+    let total = feed.entries.len() as u64 * u64::from(feed.loops) * feed.ports.len() as u64;
+    let mut recorder = Recorder {
+        events: Vec::with_capacity(EVENT_ROOM),
+        binds: feed.ports.iter().map(|port| format!("tcp://127.0.0.1:{port}")).collect(),
+        feed: Some((feed.entries, feed.loops)),
+        faults: feed.faults,
+        player: None,
+        total,
+        settled_since: None,
+        started: Instant::now(),
+        venue,
+    };
+    let report = driver::run(plan, settings, scenario.rules, scenario.limits, clock, &mut recorder).expect("run");
+    let published = recorder.player.take().map_or(0, Publisher::stop);
+    assert!(recorder.events.len() < EVENT_ROOM, "the event record outgrew its room");
+    (report, recorder.events, published)
+}
+
 /// Runs `scenario` until every whale is published and every order settled.
 pub(crate) fn run(scenario: Scenario) -> Outcome {
-    let sim = Sim::start(scenario.sim).expect("sim starts");
-    let ports: Vec<u16> = scenario.nodes.iter().map(|_| feed_port()).collect();
-    let entries = capture::parse(hotline_replay::demo_capture_text()).expect("demo capture");
-    let loops = scenario.loops;
-    let total = entries.len() as u64 * u64::from(loops) * ports.len() as u64;
+    let sim = Sim::start(scenario.sim.clone()).expect("sim starts");
+    let feed = Feed::new(&scenario);
     let hmac = HmacKey::new(DOC_SECRET_KEY.as_bytes());
     let ed25519 = match scenario.key {
         Key::Ed25519 { api_key, seed } => Some((api_key, Ed25519Key::from_seed(&seed))),
@@ -352,10 +406,10 @@ pub(crate) fn run(scenario: Scenario) -> Outcome {
     let mut settings = Settings {
         timers: scenario.timers,
         first_client_order_id: FIRST_ID,
-        nodes: ports.len(),
+        nodes: feed.ports.len(),
         ..paper::settings(&host, auth, &clock)
     };
-    let feeds = ports.iter().map(|&port| SocketAddr::from((Ipv4Addr::LOCALHOST, port))).collect();
+    let feeds = feed.addrs();
     let mut plan = Plan {
         metrics_listen: scenario.metrics_listen,
         warm_every: scenario.warm_every,
@@ -365,21 +419,8 @@ pub(crate) fn run(scenario: Scenario) -> Outcome {
     if scenario.book {
         paper::price_from_book(&mut settings, &mut plan, &sim, &market_path, &[]);
     }
-    let mut recorder = Recorder {
-        events: Vec::with_capacity(EVENT_ROOM),
-        feed: Some((entries, loops)),
-        binds: ports.iter().map(|port| format!("tcp://127.0.0.1:{port}")).collect(),
-        faults: scenario.nodes,
-        player: None,
-        total,
-        settled_since: None,
-        started: Instant::now(),
-        sim: &sim,
-    };
-    let report = driver::run(&plan, settings, scenario.rules, scenario.limits, &clock, &mut recorder).expect("run");
-    let published = recorder.player.take().map_or(0, Publisher::stop);
-    assert!(recorder.events.len() < EVENT_ROOM, "the event record outgrew its room");
-    let Recorder { events, .. } = recorder;
+    let journal_text = || format!("{:?}", sim.orders());
+    let (report, events, published) = drive(&plan, settings, feed, &scenario, &clock, &journal_text);
     let journal = sim.orders();
     let fills = sim.fills();
     let balances = sim.balances();

@@ -1,0 +1,172 @@
+//! The whole engine on Coinbase Exchange's FIX order entry, end to end:
+//! the io_uring loop (`hotline::driver::run`) trading on whales from the
+//! mempool replayer (a real libzmq publisher) against `tools/fix-acceptor`
+//! (QuickFIX, an independent FIX 5.0 SP2 implementation playing Coinbase's
+//! gateway: signed Logon, one-level book, fill journal) behind stunnel's
+//! TLS. The engine's Logon must pass QuickFIX's session checks and the
+//! acceptor's signature check; its NewOrderSingles must pass QuickFIX's
+//! data dictionary; every order must be answered once; the fills the
+//! engine counted, and the position they add up to, must be the acceptor's
+//! journal.
+
+#[allow(dead_code)]
+mod engine_support;
+#[allow(dead_code)]
+mod fix_support;
+#[allow(dead_code)]
+mod tls_support;
+
+use base64::Engine as _;
+use engine_support::{FIRST_ID, Feed, Scenario, WHALES_PER_LOOP, drive};
+use fix_support::{KEY, Options, PASSPHRASE, Peer, SECRET_B64, Tls, TlsVersion};
+use hotline::clock::Clock;
+use hotline::driver::{Plan, Report};
+use hotline::net::ring::RingConfig;
+use hotline::net::socket::SocketOptions;
+use hotline_core::engine::{Event, Pricing, Settings, VenueState};
+use hotline_core::order::{Decimal, Instrument, OrderType, Side, TimeInForce, read_decimal};
+use hotline_core::risk::{Limits, RateLimit};
+use hotline_core::sign::HmacKey;
+use hotline_core::strategy::whale::Sizing;
+use hotline_core::venue::coinbase::logon::{CancelOnDisconnect, Credentials, LogonParams};
+use hotline_core::venue::{self, coinbase};
+use tls_support::{Alg, Flaws};
+
+/// Coinbase's BTC-USD: prices to the cent, sizes to 10^-8 BTC.
+const BTC_USD: Instrument<'static> = Instrument {
+    symbol: "BTC-USD",
+    price: Decimal { int_digits: 7, decimals: 2 },
+    quantity: Decimal { int_digits: 4, decimals: 8 },
+};
+
+/// The acceptor's default book, in ticks: bid 60 000.00, ask 60 010.00.
+const BID: u64 = 6_000_000;
+const MID: u64 = 6_000_500;
+
+/// What one run against the acceptor did.
+struct Run {
+    report: Report,
+    events: Vec<Event>,
+    journal: Vec<fix_support::Fill>,
+    published: u64,
+}
+
+/// `loops` passes of the demo capture against the acceptor behind stunnel
+/// offering `version`: IOC limits at the bid, so sells fill up to the
+/// bid's depth and buys would expire unfilled (the demo capture's whales
+/// all sell).
+fn run(loops: u32, version: TlsVersion) -> Run {
+    let chain = tls_support::chain(Alg::Rsa2048, Flaws::default());
+    let tls = Tls {
+        version,
+        cert_chain_pem: format!("{}{}", chain.leaf_pem, chain.intermediate_pem),
+        key_pem: chain.leaf_key_pem.clone(),
+    };
+    let peer = Peer::start(Options { tls: Some(tls), ..Options::default() });
+    let scenario = Scenario {
+        limits: Limits {
+            max_open_orders: 1_000,
+            short_rate: RateLimit { capacity: 1_000, window_ns: 10_000_000_000 },
+            ..Limits::new(10_000_000, u128::MAX, 1_000_000_000)
+        },
+        ..Scenario::new(loops)
+    };
+    let feed = Feed::new(&scenario);
+    let secret = base64::engine::general_purpose::STANDARD.decode(SECRET_B64).expect("base64 secret");
+    let key = HmacKey::new(&secret);
+    let clock = Clock::new();
+    let settings = Settings {
+        host: "localhost",
+        path: "/",
+        venue: venue::Settings::Coinbase(coinbase::Settings {
+            instrument: BTC_USD,
+            order_type: OrderType::Limit(TimeInForce::Ioc),
+            credentials: Credentials { api_key: KEY, passphrase: PASSPHRASE, secret: &key },
+            logon: LogonParams {
+                heartbeat_secs: 10,
+                reset_seq: true,
+                cancel_on_disconnect: CancelOnDisconnect::Profile,
+            },
+            id_random: 0x5eed_1234_abcd,
+        }),
+        // 0.001 BTC per unit of signal, at most 0.01.
+        sizing: Sizing { base_qty: 100_000, max_qty: 1_000_000 },
+        pricing: Pricing::Fixed { limit: BID, reference: MID },
+        max_tx_bytes: 4_000_000,
+        nodes: 1,
+        timers: scenario.timers,
+        unix_offset_ns: i64::try_from(clock.unix_offset_ns()).unwrap_or(0),
+        first_client_order_id: FIRST_ID,
+        user_data: true,
+    };
+    let plan = Plan {
+        feeds: feed.addrs(),
+        venue: peer.tls_addr.expect("stunnel's port"),
+        server_name: "localhost".to_owned(),
+        ca: Some(vec![chain.root.clone()]),
+        pins: Vec::new(),
+        aes256: false,
+        sockets: SocketOptions::default(),
+        ring: RingConfig::default(),
+        spin: false,
+        warm_every: None,
+        metrics_listen: None,
+        market: None,
+    };
+    let journal = || format!("{:?}", peer.journal());
+    let (report, events, published) = drive(&plan, settings, feed, &scenario, &clock, &journal);
+    let journal = peer.journal();
+    Run { report, events, journal, published }
+}
+
+/// The acceptor's decimal text in lots or ticks of `decimals` digits.
+fn units(text: &str, decimals: u8) -> u64 {
+    read_decimal(text.as_bytes(), decimals).unwrap_or_else(|e| panic!("{text}: {e:?}"))
+}
+
+#[test]
+fn orders_over_fix_are_answered_once_and_fills_equal_the_acceptors_journal() {
+    let loops = 2;
+    let r = run(loops, TlsVersion::Tls13);
+    let c = &r.report.counters;
+    assert_eq!(r.published, 16 * u64::from(loops));
+    assert_eq!(c.venue_connects, 1, "{:?}", r.events);
+    assert!(!r.events.iter().any(|e| matches!(e, Event::VenueLost { .. })), "{:?}", r.events);
+    assert!(r.events.iter().any(|e| matches!(e, Event::VenueState(VenueState::Trading))));
+    assert_eq!(c.orders_sent, WHALES_PER_LOOP * u64::from(loops), "{:?}", r.events);
+    let acked = r.events.iter().filter(|e| matches!(e, Event::OrderAcked { .. })).count() as u64;
+    assert_eq!(acked, c.orders_sent, "every order answered, none refused: {:?}", r.events);
+    assert_eq!((c.orders_rejected, c.orders_unknown), (0, 0));
+
+    // Fills: the same trades, counted once, adding up to the same position.
+    let mut engine: Vec<(u64, u64, u64, Side)> = r
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Filled { fill, client_order_id: Some(_), .. } => {
+                Some((fill.trade_id, fill.qty, fill.price, fill.side))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut venue: Vec<(u64, u64, u64, Side)> = r
+        .journal
+        .iter()
+        .map(|f| {
+            let side = if f.side == "1" || f.side.eq_ignore_ascii_case("buy") { Side::Buy } else { Side::Sell };
+            (f.trade_id.parse().expect("trade id"), units(&f.qty, 8), units(&f.price, 2), side)
+        })
+        .collect();
+    engine.sort_unstable_by_key(|f| f.0);
+    venue.sort_unstable_by_key(|f| f.0);
+    assert!(!venue.is_empty(), "nothing filled: {:?}", r.events);
+    assert_eq!(engine, venue);
+    assert_eq!(c.fills, venue.len() as u64);
+    assert_eq!(c.fills_repeated, 0);
+    let position: i128 =
+        venue.iter().map(|&(_, qty, _, side)| if side == Side::Buy { i128::from(qty) } else { -i128::from(qty) }).sum();
+    assert_eq!(i128::from(r.report.ledger.position()), position);
+    // Each IOC closes, filled or expired.
+    let done = r.events.iter().filter(|e| matches!(e, Event::OrderDone { .. })).count() as u64;
+    assert_eq!(done, c.orders_sent, "every IOC closed: {:?}", r.events);
+}
