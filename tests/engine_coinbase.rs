@@ -12,8 +12,6 @@
 #[allow(dead_code)]
 mod engine_support;
 #[allow(dead_code)]
-mod fix_support;
-#[allow(dead_code)]
 mod tls_support;
 
 use base64::Engine as _;
@@ -30,6 +28,7 @@ use hotline_core::sign::HmacKey;
 use hotline_core::strategy::whale::Sizing;
 use hotline_core::venue::coinbase::logon::{CancelOnDisconnect, Credentials, LogonParams};
 use hotline_core::venue::{self, coinbase};
+use hotline_fix_acceptor as fix_support;
 use tls_support::{Alg, Flaws};
 
 /// Coinbase's BTC-USD: prices to the cent, sizes to 10^-8 BTC.
@@ -62,7 +61,7 @@ fn run(loops: u32, version: TlsVersion) -> Run {
         cert_chain_pem: format!("{}{}", chain.leaf_pem, chain.intermediate_pem),
         key_pem: chain.leaf_key_pem.clone(),
     };
-    let peer = Peer::start(Options { tls: Some(tls), ..Options::default() });
+    let peer = Peer::start(Options { tls: Some(tls), ..Options::default() }).expect("the acceptor starts");
     let scenario = Scenario {
         limits: Limits {
             max_open_orders: 1_000,
@@ -115,7 +114,7 @@ fn run(loops: u32, version: TlsVersion) -> Run {
     };
     let journal = || format!("{:?}", peer.journal());
     let (report, events, published) = drive(&plan, settings, feed, &scenario, &clock, &journal);
-    let journal = peer.journal();
+    let journal = peer.journal().expect("the acceptor's journal");
     Run { report, events, journal, published }
 }
 

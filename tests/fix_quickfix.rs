@@ -5,8 +5,6 @@
 //! flows, over plain TCP and over stunnel with rustls.
 
 #[allow(dead_code)]
-mod fix_support;
-#[allow(dead_code)]
 mod tls_support;
 
 use std::io::{self, Read, Write};
@@ -21,6 +19,7 @@ use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 use sha2::Sha256;
 
 use fix_support::{Book, KEY, Options, PASSPHRASE, Peer, Reset, SECRET_B64, Tls, TlsVersion};
+use hotline_fix_acceptor as fix_support;
 use tls_support::{Alg, Flaws};
 
 const SOH: u8 = 0x01;
@@ -244,7 +243,10 @@ fn assert_uuid(s: &str) {
 
 #[test]
 fn signer_matches_the_public_vector() {
-    assert_eq!(fix_support::selftest(), "SELFTEST ok S39jvQ4fgGiMtrpMl8QiKq+LmZnwuEI5B5h8+1yloWw=");
+    assert_eq!(
+        fix_support::selftest().expect("selftest runs"),
+        "SELFTEST ok S39jvQ4fgGiMtrpMl8QiKq+LmZnwuEI5B5h8+1yloWw="
+    );
     assert_eq!(
         signature("c2VjcmV0", "20230822-20:43:30.000", 1, "pass"),
         "S39jvQ4fgGiMtrpMl8QiKq+LmZnwuEI5B5h8+1yloWw="
@@ -253,7 +255,7 @@ fn signer_matches_the_public_vector() {
 
 #[test]
 fn good_logon_is_answered() {
-    let peer = Peer::start(Options::default());
+    let peer = Peer::start(Options::default()).expect("the acceptor starts");
     let mut c = Client::tcp(peer.addr);
     let a = c.logon();
     assert_eq!(a.req(49), "Coinbase");
@@ -273,14 +275,14 @@ fn refused(peer: &Peer, sending_time: &str, secret_b64: &str) -> String {
 
 #[test]
 fn bad_signature_is_refused() {
-    let peer = Peer::start(Options::default());
+    let peer = Peer::start(Options::default()).expect("the acceptor starts");
     let text = refused(&peer, &sending_time(3), "b3RoZXI=");
     assert!(text.contains("bad signature"), "{text}");
 }
 
 #[test]
 fn sending_time_with_six_fractional_digits_is_refused() {
-    let peer = Peer::start(Options::default());
+    let peer = Peer::start(Options::default()).expect("the acceptor starts");
     let text = refused(&peer, &sending_time(6), SECRET_B64);
     assert!(text.contains("SendingTime must have 3 fractional digits"), "{text}");
 }
@@ -295,7 +297,7 @@ fn set(body: &mut Vec<(u32, String)>, tag: u32, value: Option<&str>) {
 
 #[test]
 fn logon_with_141_y_is_refused_when_resets_are_off() {
-    let peer = Peer::start(Options { reset: Reset::Never, ..Options::default() });
+    let peer = Peer::start(Options { reset: Reset::Never, ..Options::default() }).expect("the acceptor starts");
     let mut c = Client::tcp(peer.addr);
     c.logon_with(&sending_time(3), SECRET_B64, |_| {});
     let text = c.expect("5").req(58).to_owned();
@@ -304,7 +306,7 @@ fn logon_with_141_y_is_refused_when_resets_are_off() {
 
 #[test]
 fn logon_without_cancel_orders_on_disconnect_is_refused() {
-    let peer = Peer::start(Options::default());
+    let peer = Peer::start(Options::default()).expect("the acceptor starts");
     let mut c = Client::tcp(peer.addr);
     c.logon_with(&sending_time(3), SECRET_B64, |b| set(b, 8013, None));
     let text = c.expect("5").req(58).to_owned();
@@ -317,11 +319,11 @@ fn logon_without_cancel_orders_on_disconnect_is_refused() {
 /// Logout, and says why only in its event log.
 #[test]
 fn logon_without_default_appl_ver_id_is_dropped() {
-    let peer = Peer::start(Options::default());
+    let peer = Peer::start(Options::default()).expect("the acceptor starts");
     let mut c = Client::tcp(peer.addr);
     c.logon_with(&sending_time(3), SECRET_B64, |b| set(b, 1137, None));
     assert!(c.recv().is_none());
-    let log = peer.event_log();
+    let log = peer.event_log().expect("QuickFIX's event log");
     assert!(log.contains("Required tag missing:1137"), "{log}");
 }
 
@@ -332,7 +334,7 @@ fn logon_without_default_appl_ver_id_is_dropped() {
 /// canceled the order left resting at the logout.
 #[test]
 fn resume_with_141_n_continues_sequence_numbers_and_resends_from_the_store() {
-    let peer = Peer::start(Options { reset: Reset::Flag, ..Options::default() });
+    let peer = Peer::start(Options { reset: Reset::Flag, ..Options::default() }).expect("the acceptor starts");
     let mut c = Client::tcp(peer.addr);
     c.logon();
     let id = uuid4();
@@ -363,7 +365,7 @@ fn resume_with_141_n_continues_sequence_numbers_and_resends_from_the_store() {
 
 #[test]
 fn test_request_is_answered() {
-    let peer = Peer::start(Options::default());
+    let peer = Peer::start(Options::default()).expect("the acceptor starts");
     let mut c = Client::tcp(peer.addr);
     c.logon();
     c.send("1", &[(112, "probe-1")]);
@@ -400,7 +402,7 @@ fn ioc_buy_fills_and_expires_the_remainder(c: &mut Client, peer: &Peer) {
     assert_eq!((done.req(150), done.req(39)), ("C", "C"));
     assert_eq!((done.req(14), done.req(151)), ("0.25", "0"));
 
-    let journal = peer.journal();
+    let journal = peer.journal().expect("the acceptor's journal");
     assert_eq!(journal.len(), 1);
     let j = &journal[0];
     assert_eq!((j.cl_ord_id.as_str(), j.order_id.as_str(), j.trade_id.as_str()), (id.as_str(), fill.req(37), "1"));
@@ -410,7 +412,7 @@ fn ioc_buy_fills_and_expires_the_remainder(c: &mut Client, peer: &Peer) {
 
 #[test]
 fn ioc_buy_at_the_ask_fills_the_depth_and_expires_the_rest() {
-    let peer = Peer::start(Options::default());
+    let peer = Peer::start(Options::default()).expect("the acceptor starts");
     let mut c = Client::tcp(peer.addr);
     c.logon();
     ioc_buy_fills_and_expires_the_remainder(&mut c, &peer);
@@ -421,12 +423,12 @@ fn ioc_buy_at_the_ask_fills_the_depth_and_expires_the_rest() {
     assert_eq!(c.expect("8").req(150), "0");
     let done = c.expect("8");
     assert_eq!((done.req(150), done.req(14)), ("C", "0"));
-    assert_eq!(peer.journal().len(), 1);
+    assert_eq!(peer.journal().expect("the acceptor's journal").len(), 1);
 }
 
 #[test]
 fn fok_that_cannot_fill_in_full_is_canceled_without_a_fill() {
-    let peer = Peer::start(Options::default());
+    let peer = Peer::start(Options::default()).expect("the acceptor starts");
     let mut c = Client::tcp(peer.addr);
     c.logon();
     let id = uuid4();
@@ -440,14 +442,14 @@ fn fok_that_cannot_fill_in_full_is_canceled_without_a_fill() {
     assert_eq!(c.expect("8").req(150), "0");
     let fill = c.expect("8");
     assert_eq!((fill.req(150), fill.req(39), fill.req(31), fill.req(32)), ("F", "2", "60000", "0.5"));
-    let journal = peer.journal();
+    let journal = peer.journal().expect("the acceptor's journal");
     assert_eq!(journal.len(), 1);
     assert_eq!((journal[0].side.as_str(), journal[0].qty.as_str()), ("sell", "0.5"));
 }
 
 #[test]
 fn gtc_rests_and_an_order_cancel_request_cancels_it() {
-    let peer = Peer::start(Options::default());
+    let peer = Peer::start(Options::default()).expect("the acceptor starts");
     let mut c = Client::tcp(peer.addr);
     c.logon();
     let id = uuid4();
@@ -470,12 +472,12 @@ fn gtc_rests_and_an_order_cancel_request_cancels_it() {
     c.send("F", &[(11, &uuid4()), (41, &unknown), (55, "BTC-USD"), (54, "1")]);
     let rej = c.expect("9");
     assert_eq!((rej.req(102), rej.req(434), rej.req(41)), ("1", "1", unknown.as_str()));
-    assert!(peer.journal().is_empty());
+    assert!(peer.journal().expect("the acceptor's journal").is_empty());
 }
 
 #[test]
 fn order_status_request_reports_the_order_state() {
-    let peer = Peer::start(Options::default());
+    let peer = Peer::start(Options::default()).expect("the acceptor starts");
     let mut c = Client::tcp(peer.addr);
     c.logon();
     let id = uuid4();
@@ -495,7 +497,7 @@ fn order_status_request_reports_the_order_state() {
 
 #[test]
 fn bad_orders_are_rejected_with_a_reason() {
-    let peer = Peer::start(Options::default());
+    let peer = Peer::start(Options::default()).expect("the acceptor starts");
     let mut c = Client::tcp(peer.addr);
     c.logon();
     let upper = uuid4().to_uppercase();
@@ -521,7 +523,7 @@ fn bad_orders_are_rejected_with_a_reason() {
 /// RefTagID (371) and SessionRejectReason (373).
 #[test]
 fn malformed_orders_get_a_session_reject() {
-    let peer = Peer::start(Options::default());
+    let peer = Peer::start(Options::default()).expect("the acceptor starts");
     let mut c = Client::tcp(peer.addr);
     c.logon();
     let id = uuid4();
@@ -555,7 +557,7 @@ fn malformed_orders_get_a_session_reject() {
     let rej = c.expect("j");
     assert_eq!((rej.req(372), rej.req(380)), ("F", "5"));
     assert!(rej.req(58).contains("(41)"), "{rej:?}");
-    assert!(peer.journal().is_empty());
+    assert!(peer.journal().expect("the acceptor's journal").is_empty());
 }
 
 fn tls_client(addr: SocketAddr, root: &rustls::pki_types::CertificateDer<'static>) -> (Client, String) {
@@ -588,7 +590,7 @@ fn over_stunnel(version: TlsVersion, expect: &str) {
         cert_chain_pem: format!("{}{}", chain.leaf_pem, chain.intermediate_pem),
         key_pem: chain.leaf_key_pem.clone(),
     };
-    let peer = Peer::start(Options { tls: Some(tls), ..Options::default() });
+    let peer = Peer::start(Options { tls: Some(tls), ..Options::default() }).expect("the acceptor starts");
     let (mut c, negotiated) = tls_client(peer.tls_addr.expect("stunnel port"), &chain.root);
     assert_eq!(negotiated, expect);
     c.logon();
@@ -614,7 +616,7 @@ fn a_custom_book_is_used() {
         ask: "3001.5".into(),
         ask_qty: "1".into(),
     };
-    let peer = Peer::start(Options { book, fee_bps: Some(10), ..Options::default() });
+    let peer = Peer::start(Options { book, fee_bps: Some(10), ..Options::default() }).expect("the acceptor starts");
     let mut c = Client::tcp(peer.addr);
     c.logon();
     let id = uuid4();
@@ -623,5 +625,5 @@ fn a_custom_book_is_used() {
     let fill = c.expect("8");
     assert_eq!((fill.req(150), fill.req(39), fill.req(31), fill.req(32)), ("F", "2", "3000", "1.5"));
     // 10 bps of 3000 * 1.5 = 4.5 USD.
-    assert_eq!(peer.journal()[0].fee, "4.5");
+    assert_eq!(peer.journal().expect("the acceptor's journal")[0].fee, "4.5");
 }
