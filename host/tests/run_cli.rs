@@ -91,6 +91,29 @@ fn sim_config(feed: &str, sim: &Sim, ca: &Path, network: &str, log: &Path) -> St
 }
 
 #[test]
+fn demo_on_coinbase_fix_matches_the_acceptors_journal() {
+    let out =
+        hotline().args(["demo", "--venue", "coinbase", "--json", "--loops", "2", "--speed", "20"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "demo failed: {stderr}\n{stdout}");
+    let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let n = |k: &str| json[k].as_u64().unwrap_or_else(|| panic!("{k} missing in {json}"));
+    assert_eq!(json["venue"], "coinbase");
+    assert_eq!(n("txs_seen"), 32);
+    assert!(n("orders_sent") >= 4, "{json}");
+    assert_eq!(n("orders_acked"), n("orders_sent"), "{json}");
+    assert_eq!(n("orders_acked"), n("venue_accepted"), "the acceptor's message log and the engine disagree");
+    assert!(n("fills") > 0, "{json}");
+    assert_eq!(n("fills"), n("fills_journaled"), "{json}");
+    assert_eq!(json["hot_path_allocations"], serde_json::json!(0));
+    let journal = json["journal"].as_str().expect("journal path");
+    let lines = std::fs::read_to_string(journal).expect("the acceptor's journal is kept");
+    assert_eq!(lines.lines().count() as u64, n("fills"));
+    let _ = std::fs::remove_file(journal);
+}
+
+#[test]
 fn run_trades_on_paper_and_drains_on_sigint() {
     let journal = temp("journal.jsonl");
     let sim = Sim::start(SimConfig { journal: Some(journal.clone()), ..SimConfig::default() }).unwrap();

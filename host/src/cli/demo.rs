@@ -24,12 +24,12 @@ use std::time::{Duration, Instant};
 
 use hotline::clock::Clock;
 use hotline::driver::{self, Command, Control, Plan, Report, Status};
-use hotline::lab::paper;
+use hotline::lab::{coinbase, paper};
 use hotline::metrics;
 use hotline::net::ring::RingConfig;
 use hotline::signals::Signals;
 use hotline_core::engine::{Event, LagHistogram, MAX_NODES};
-use hotline_core::order::read_decimal;
+use hotline_core::order::{Instrument, read_decimal};
 use hotline_core::risk::{Limits, RateLimit};
 use hotline_core::sign::HmacKey;
 use hotline_core::strategy::whale::{Rules, WatchEntry, WatchKind};
@@ -101,9 +101,25 @@ pub(crate) struct Args {
     seed: u64,
     /// Price orders from the simulator's top of book, read as JSON
     /// `bookTicker` or SBE `bestBidAsk`: IOC limits two ticks through the
-    /// touch (docs/market-data.md). `off` sends market orders.
+    /// touch (docs/market-data.md). `off` sends market orders. Binance
+    /// only.
     #[arg(long, value_enum, default_value_t = MarketFeed::Json)]
     market: MarketFeed,
+    /// The venue traded on paper: Binance's WebSocket API against the
+    /// simulated exchange, or Coinbase's FIX order entry against a
+    /// QuickFIX acceptor behind stunnel (docs/protocols/coinbase-fix.md;
+    /// needs libquickfix-dev, g++ and stunnel4).
+    #[arg(long, value_enum, default_value_t = DemoVenue::Binance)]
+    venue: DemoVenue,
+}
+
+/// The venue of a demo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DemoVenue {
+    /// Binance Spot's WebSocket API (`hotline-sim`).
+    Binance,
+    /// Coinbase Exchange's FIX order entry (`tools/fix-acceptor`).
+    Coinbase,
 }
 
 /// Where the demo's orders are priced from.
@@ -169,6 +185,9 @@ impl Mempool {
 pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), String> {
     if let Some(addr) = args.metrics_listen.filter(|a| !a.ip().is_loopback()) {
         return Err(format!("--metrics-listen: {addr} is not a loopback address"));
+    }
+    if args.venue == DemoVenue::Coinbase {
+        return run_coinbase(args, log);
     }
     let journal = std::env::temp_dir().join(format!("hotline-demo-{}.jsonl", std::process::id()));
     // The simulator's market always moves and matches; `--market off`
@@ -255,10 +274,91 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
     }
     let quality = Quality::score(&control.tape, &mids);
     let published = mempool.stop()?;
-    let venue_accepted = sim.orders().len() as u64;
-    let journaled = Journaled::of(&sim.fills())?;
+    let paper = PaperVenue {
+        instrument: paper::INSTRUMENT,
+        quote_asset: "USDT",
+        accepted: sim.orders().len() as u64,
+        journaled: Journaled::of_sim(&sim.fills())?,
+        journal: journal.display().to_string(),
+        market: Some(args.market),
+    };
     sim.shutdown();
-    summarize(args, &report, published, venue_accepted, &journaled, &quality, &journal, log, &plan)
+    summarize(args, &report, published, &paper, &quality, log, &plan)
+}
+
+/// `hotline demo --venue coinbase`: the same paper run against the QuickFIX
+/// acceptor playing Coinbase's FIX order entry behind stunnel. Orders are
+/// IOC limits at the acceptor's bid (its book does not move, so there are
+/// no markouts to score); the accounting compares the engine's fills and
+/// position with the acceptor's journal, and its placed orders with the
+/// acknowledgements in the acceptor's own message log.
+fn run_coinbase(args: &Args, log: Option<&std::path::Path>) -> Result<(), String> {
+    let venue = coinbase::Venue::start().map_err(|e| format!("FIX acceptor: {e}"))?;
+    let entries = capture::parse(hotline_replay::demo_capture_text())?;
+    let per_loop = entries.len() as u64;
+    let mempool = Mempool::start(args, entries)?;
+    let endpoints = mempool.endpoints();
+    let feeds = endpoints.iter().map(|e| paper::feed_addr(e)).collect::<Result<Vec<_>, _>>()?;
+    if !args.json {
+        eprintln!("hotline demo: paper mode against a QuickFIX acceptor playing Coinbase's FIX order entry");
+        eprintln!("  venue: tcp+ssl://{} (stunnel, TLS 1.3) → FIX on {}", venue.addr()?, venue.peer.addr);
+        eprintln!("  mempool feed: {} (bundled capture × {})", endpoints.join(", "), args.loops);
+        eprintln!("  orders: IOC limits at the acceptor's bid (fixed prices; Coinbase's ticker is not read yet)");
+    }
+    let deposit = demo_exchange_script();
+    let watch = [WatchEntry { script: &deposit, kind: WatchKind::ExchangeDeposit }];
+    let rules = Rules { watch: &watch, cooldown_ns: 0, ..Rules::default() };
+    let clock = Clock::new();
+    let secret = coinbase::secret()?;
+    let id_random = u64::from_ne_bytes(hotline::entropy()?);
+    let settings = coinbase::settings(&secret, &clock, feeds.len(), id_random);
+    // Coinbase's 100 messages per second per session, well under.
+    let limits = Limits {
+        max_open_orders: 10_000,
+        short_rate: RateLimit { capacity: 50, window_ns: 10_000_000_000 },
+        ..Limits::new(10_000_000, u128::MAX, 1_000_000_000)
+    };
+    let mut plan = coinbase::plan(&venue, feeds, RingConfig::with_sqpoll(args.sqpoll), args.spin)?;
+    plan.metrics_listen = args.metrics_listen;
+    if let Some(us) = args.warm_us {
+        plan.warm_every = (us > 0).then(|| Duration::from_micros(us));
+    }
+    if !args.json {
+        eprintln!("  warm path: {}", warm_status(&plan));
+    }
+    let signals = Signals::install().map_err(|e| format!("signals: {e}"))?;
+    let mut control = DemoControl {
+        mempool: &mempool,
+        total: per_loop * u64::from(args.loops) * u64::from(args.nodes),
+        signals: &signals,
+        progress: !args.json,
+        last_line: Instant::now(),
+        started: Instant::now(),
+        timeout: Duration::from_secs(args.timeout_secs),
+        markout_wait: Duration::ZERO,
+        phase: Phase::Running,
+        tape: Tape::with_capacity(TAPE_RECORDS),
+    };
+    let report = driver::run(&plan, settings, rules, limits, &clock, &mut control)?;
+    if control.progress {
+        eprintln!();
+    }
+    let quality = Quality::score(&control.tape, &[]);
+    let published = mempool.stop()?;
+    // The acceptor's directory goes with it: its journal is kept.
+    let journal = std::env::temp_dir().join(format!("hotline-demo-coinbase-{}.jsonl", std::process::id()));
+    let fills = venue.peer.journal()?;
+    let lines: String = std::fs::read_to_string(venue.peer.journal_path()).unwrap_or_default();
+    std::fs::write(&journal, lines).map_err(|e| format!("{}: {e}", journal.display()))?;
+    let paper = PaperVenue {
+        instrument: coinbase::INSTRUMENT,
+        quote_asset: "USD",
+        accepted: venue.peer.orders_accepted()?,
+        journaled: Journaled::of_fix(&fills)?,
+        journal: journal.display().to_string(),
+        market: None,
+    };
+    summarize(args, &report, published, &paper, &quality, log, &plan)
 }
 
 /// The simulator's mid every [`SAMPLE_EVERY`] until `stop`: the paper
@@ -274,7 +374,23 @@ fn sample_mids(sim: &Sim, stop: &AtomicBool) -> Vec<Mid> {
     mids
 }
 
-/// The fills in the simulator's journal, as the engine counts them.
+/// The paper venue of a run, and what it journaled.
+struct PaperVenue {
+    /// The traded instrument.
+    instrument: Instrument<'static>,
+    /// Its quote asset, for the P&L line.
+    quote_asset: &'static str,
+    /// Orders the venue accepted, by its own record.
+    accepted: u64,
+    /// Its fills, as the engine counts them.
+    journaled: Journaled,
+    /// Where its journal is.
+    journal: String,
+    /// The market feed orders were priced from (`None`: fixed prices).
+    market: Option<MarketFeed>,
+}
+
+/// The fills in the venue's journal, as the engine counts them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Journaled {
     fills: u64,
@@ -283,22 +399,34 @@ struct Journaled {
 }
 
 impl Journaled {
-    fn of(fills: &[hotline_sim::Fill]) -> Result<Self, String> {
+    fn of_sim(fills: &[hotline_sim::Fill]) -> Result<Self, String> {
         let decimals = paper::INSTRUMENT.quantity.decimals;
+        Self::of(fills.iter().map(|f| (f.trade_id.to_string(), f.qty.as_str(), f.side == "BUY")), decimals)
+    }
+
+    fn of_fix(fills: &[hotline_fix_acceptor::Fill]) -> Result<Self, String> {
+        let decimals = coinbase::INSTRUMENT.quantity.decimals;
+        Self::of(fills.iter().map(|f| (f.trade_id.clone(), f.qty.as_str(), f.side == "buy")), decimals)
+    }
+
+    /// (trade id, quantity text, bought) of each fill.
+    fn of<'a>(fills: impl Iterator<Item = (String, &'a str, bool)>, decimals: u8) -> Result<Self, String> {
         let mut position = 0i64;
-        for f in fills {
-            let lots = read_decimal(f.qty.as_bytes(), decimals)
-                .map_err(|e| format!("simulator journal: fill {} qty {:?}: {e:?}", f.trade_id, f.qty))?;
-            let lots = i64::try_from(lots).map_err(|_| format!("simulator journal: fill {} too large", f.trade_id))?;
-            position += if f.side == "BUY" { lots } else { -lots };
+        let mut count = 0;
+        for (trade_id, qty, bought) in fills {
+            let lots = read_decimal(qty.as_bytes(), decimals)
+                .map_err(|e| format!("venue journal: fill {trade_id} qty {qty:?}: {e:?}"))?;
+            let lots = i64::try_from(lots).map_err(|_| format!("venue journal: fill {trade_id} too large"))?;
+            position += if bought { lots } else { -lots };
+            count += 1;
         }
-        Ok(Self { fills: fills.len() as u64, position })
+        Ok(Self { fills: count, position })
     }
 }
 
-/// Lots × ticks as a quote-asset decimal (`-12.3450000`).
-fn quote(units: i128) -> String {
-    let scale = paper::INSTRUMENT.scale();
+/// Lots × ticks of `instrument` as a quote-asset decimal (`-12.3450000`).
+fn quote(units: i128, instrument: &Instrument<'_>) -> String {
+    let scale = instrument.scale();
     let digits = u32::from(scale.price) + u32::from(scale.qty);
     let pow = 10u128.pow(digits);
     let sign = if units < 0 { "-" } else { "" };
@@ -306,9 +434,9 @@ fn quote(units: i128) -> String {
     format!("{sign}{}.{:0width$}", abs / pow, abs % pow, width = digits as usize)
 }
 
-/// Lots as a base-asset decimal.
-fn base(lots: i64) -> String {
-    let decimals = u32::from(paper::INSTRUMENT.quantity.decimals);
+/// Lots of `instrument` as a base-asset decimal.
+fn base(lots: i64, instrument: &Instrument<'_>) -> String {
+    let decimals = u32::from(instrument.quantity.decimals);
     let pow = 10u64.pow(decimals);
     let sign = if lots < 0 { "-" } else { "" };
     let abs = lots.unsigned_abs();
@@ -437,21 +565,22 @@ fn demo_exchange_script() -> Vec<u8> {
     script
 }
 
-#[allow(clippy::too_many_arguments)]
 fn summarize(
     args: &Args,
     report: &Report,
     published: u64,
-    venue_accepted: u64,
-    journaled: &Journaled,
+    paper: &PaperVenue,
     quality: &Quality,
-    journal: &std::path::Path,
     log: Option<&std::path::Path>,
     plan: &Plan,
 ) -> Result<(), String> {
     let counters = report.summary_counters();
     let log_path = log.map(|p| p.display().to_string());
     let l = &report.ledger;
+    let (venue_accepted, journaled, i) = (paper.accepted, &paper.journaled, &paper.instrument);
+    let market = paper.market.map_or_else(|| "fixed".to_owned(), |m| format!("{m:?}").to_lowercase());
+    let quote = |units| quote(units, i);
+    let base = |lots| base(lots, i);
     if args.json {
         let mut json = metrics::summary_json(&report.metrics, &counters);
         json["published"] = published.into();
@@ -462,10 +591,11 @@ fn summarize(
         json["spin"] = plan.spin.into();
         json["warm_interval_us"] = plan.warm_every.map(|d| d.as_micros() as u64).into();
         json["dry_runs"] = report.counters.dry_runs.into();
-        json["journal"] = journal.display().to_string().into();
+        json["venue"] = format!("{:?}", args.venue).to_lowercase().into();
+        json["journal"] = paper.journal.clone().into();
         json["nodes"] = report.nodes.iter().enumerate().map(|(i, n)| node_json(i, n)).collect();
         json["log_file"] = log_path.into();
-        json["market"] = format!("{:?}", args.market).to_lowercase().into();
+        json["market"] = market.clone().into();
         json["book_updates"] = report.counters.book_updates.into();
         json["fills"] = l.fills().into();
         json["fills_journaled"] = journaled.fills.into();
@@ -490,10 +620,10 @@ fn summarize(
             if report.multishot { "multishot" } else { "single-shot" }
         );
         println!("warm path: {}; {} dry runs, none sent", warm_status(plan), report.counters.dry_runs);
-        println!("venue journal: {} ({venue_accepted} orders accepted)", journal.display());
+        println!("venue journal: {} ({venue_accepted} orders accepted)", paper.journal);
+        let q = paper.quote_asset;
         println!(
-            "market: {}, {} book updates; fills: {} (journal: {}), position {} BTC, P&L realized {} / marked {} USDT, fees {} USDT",
-            format!("{:?}", args.market).to_lowercase(),
+            "market: {market}, {} book updates; fills: {} (journal: {}), position {} BTC, P&L realized {} / marked {} {q}, fees {} {q}",
             report.counters.book_updates,
             l.fills(),
             journaled.fills,
@@ -502,7 +632,7 @@ fn summarize(
             quote(l.marked()),
             quote_fees(l.fees().0),
         );
-        println!("{}", quality.slippage_line(args.market != MarketFeed::Off));
+        println!("{}", quality.slippage_line(paper.market.is_some_and(|m| m != MarketFeed::Off)));
         println!("{}", quality.markouts_line());
         match &log_path {
             Some(p) => println!("binary log: {p} (read it with `hotline log {p}`)"),
@@ -518,7 +648,7 @@ fn summarize(
     let counted = Journaled { fills: l.fills(), position: l.position() };
     if counted != *journaled {
         return Err(format!(
-            "the simulator journaled {} fills (position {} lots) but the engine counts {} (position {} lots)",
+            "the venue journaled {} fills (position {} lots) but the engine counts {} (position {} lots)",
             journaled.fills, journaled.position, counted.fills, counted.position
         ));
     }

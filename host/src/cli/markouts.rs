@@ -170,7 +170,7 @@ impl Quality {
         let head = "slippage vs decision mid (bps, + worse):";
         match Stats::of(&self.slippage) {
             Some(s) => format!("{head} p50 {}, mean {}, worst {} ({})", bps(s.p50), bps(s.mean), bps(s.max), s.n),
-            None if !book => format!("{head} n/a (no book: market orders)"),
+            None if !book => format!("{head} n/a (orders not priced from a book)"),
             None => format!("{head} n/a (0)"),
         }
     }
@@ -356,7 +356,10 @@ mod tests {
         tape.record(&filled(1, Side::Buy, 10_000), t0);
         let q = Quality::score(&tape, &flat_mids(t0, 2, 10_000));
         assert_eq!(q.slippage_json()["n"], 0);
-        assert_eq!(q.slippage_line(false), "slippage vs decision mid (bps, + worse): n/a (no book: market orders)");
+        assert_eq!(
+            q.slippage_line(false),
+            "slippage vs decision mid (bps, + worse): n/a (orders not priced from a book)"
+        );
         assert_eq!(q.markouts[0].len(), 1);
     }
 

@@ -12,8 +12,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use hotline::clock::Clock;
 use base64::Engine as _;
+use hotline::clock::Clock;
 use hotline::config::{self, Encoding, MarketStream, Network, SecretKey, VenueKind};
 use hotline::driver::{self, Command, Control, MarketPlan, Plan, Status};
 use hotline::log::LogFile;
@@ -140,11 +140,13 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
         }
         (VenueKind::Coinbase, SecretKey::Hmac(secret)) => {
             // Coinbase signs with the secret's base64-decoded bytes.
-            let decoded = zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.decode(secret).map_err(
-                |e| format!("auth.secret_env/auth.secret_file: a Coinbase API secret is base64 text ({e})"),
-            )?);
+            let decoded =
+                zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.decode(secret).map_err(|e| {
+                    format!("auth.secret_env/auth.secret_file: a Coinbase API secret is base64 text ({e})")
+                })?);
             hmac = HmacKey::new(&decoded);
-            let passphrase = secrets.passphrase.as_deref().ok_or("auth.passphrase_env: Coinbase needs the passphrase")?;
+            let passphrase =
+                secrets.passphrase.as_deref().ok_or("auth.passphrase_env: Coinbase needs the passphrase")?;
             let creds = Credentials { api_key: &secrets.api_key, passphrase, secret: &hmac };
             config.coinbase_settings(creds, u64::from_ne_bytes(hotline::entropy()?))
         }

@@ -109,9 +109,9 @@ impl Auth {
         };
         let passphrase = passphrase
             .map(|p| {
-                String::from_utf8(p.to_vec())
-                    .map(Zeroizing::new)
-                    .map_err(|_| "auth.passphrase_env/auth.passphrase_file: the passphrase is not UTF-8 text".to_owned())
+                String::from_utf8(p.to_vec()).map(Zeroizing::new).map_err(|_| {
+                    "auth.passphrase_env/auth.passphrase_file: the passphrase is not UTF-8 text".to_owned()
+                })
             })
             .transpose()?;
         Ok(Secrets { api_key, key, passphrase })

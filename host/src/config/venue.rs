@@ -20,7 +20,6 @@ use serde::Deserialize;
 use super::{Problems, defaults, ms_ns, secs_ns};
 use crate::tls::certs_from_pem;
 
-
 /// Binance's largest `recvWindow`, in milliseconds.
 const MAX_RECV_WINDOW_MS: u32 = 60_000;
 
