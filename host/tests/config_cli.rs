@@ -222,3 +222,50 @@ fn unreadable_files_are_named() {
         variant("ca", &[("# ca_file = \"/etc/hotline/venue-ca.pem\"", &format!("ca_file = \"{}\"", ca.display()))]);
     assert_refused(&check(&config.0, &[]), &["venue.ca_file", &ca.display().to_string()]);
 }
+
+/// The Coinbase example with its three variables set.
+fn check_coinbase(file: &Path, unset: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hotline"));
+    cmd.arg("check-config")
+        .arg(file)
+        .env("HOTLINE_API_KEY", API_KEY)
+        .env("HOTLINE_API_SECRET", "c2VjcmV0")
+        .env("HOTLINE_API_PASSPHRASE", "hunter2pass");
+    for var in unset {
+        cmd.env_remove(var);
+    }
+    cmd.output().expect("run hotline")
+}
+
+const COINBASE: &str = include_str!("../../config/coinbase.example.toml");
+
+#[test]
+fn coinbase_example_passes_and_its_rules_name_the_field() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/coinbase.example.toml");
+    let out = check_coinbase(&path, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for expected in
+        ["tcp+ssl://fix-ord.sandbox.exchange.coinbase.com:6121", "Coinbase FIX 5.0 SP2", "BTC-USD", "HeartBtInt 10 s"]
+    {
+        assert!(stdout.contains(expected), "summary lacks {expected}: {stdout}");
+    }
+    assert!(!stdout.contains("hunter2pass"), "the passphrase leaks: {stdout}");
+    let cases = [
+        ("url = \"tcp+ssl://", "url = \"wss://", "venue.url: must start with tcp+ssl://"),
+        ("heartbeat_secs = 10", "heartbeat_secs = 45", "venue.heartbeat_secs: must be 1-30"),
+        ("symbol = \"BTC-USD\"", "symbol = \"BTCUSD\"", "instrument.symbol: must be a Coinbase product id"),
+        ("order_type = \"limit_ioc\"", "order_type = \"market\"", "instrument.order_type"),
+        ("passphrase_env = \"HOTLINE_API_PASSPHRASE\"", "", "auth.passphrase_env"),
+        ("orders_per_10s = 20", "orders_per_10s = 901", "risk.orders_per_10s: must be 1-900"),
+    ];
+    for (i, (from, to, expected)) in cases.iter().enumerate() {
+        assert!(COINBASE.contains(from), "example lacks {from}");
+        let t = Temp::new(&format!("coinbase-{i}.toml"), &COINBASE.replacen(from, to, 1), 0o644);
+        let out = check_coinbase(&t.0, &[]);
+        assert_refused(&out, &[expected]);
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("hunter2pass"));
+    }
+    let out = check_coinbase(&path, &["HOTLINE_API_PASSPHRASE"]);
+    assert_refused(&out, &["HOTLINE_API_PASSPHRASE", "auth.passphrase_env"]);
+}

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use hotline::config::{self, AuthMode};
+use hotline::config::{self, AuthMode, VenueKind};
 
 /// Options of `hotline check-config`.
 #[derive(Debug, clap::Args)]
@@ -33,8 +33,20 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
     for (field, endpoint) in config.node.endpoints() {
         println!("{field}: {endpoint}");
     }
-    println!("venue:    {} ({}, {mode}; {trust})", venue.url, venue.network.name());
-    println!("auth:     {auth}");
+    let api = match venue.kind {
+        VenueKind::Binance => "Binance WebSocket API",
+        VenueKind::Coinbase => "Coinbase FIX 5.0 SP2",
+    };
+    println!("venue:    {} ({api}; {}, {mode}; {trust})", venue.url, venue.network.name());
+    match venue.kind {
+        VenueKind::Binance => println!("auth:     {auth}"),
+        VenueKind::Coinbase => println!(
+            "auth:     {auth}, passphrase from {}; HeartBtInt {} s, cancel on disconnect: {:?}",
+            if config.auth.passphrase_env.is_some() { "the environment" } else { "a file" },
+            venue.heartbeat_secs,
+            venue.cancel_on_disconnect
+        ),
+    }
     println!("symbol:   {}", config.instrument.symbol);
     match config.market_stream().map_err(|e| format!("{shown}: {e}"))? {
         Some(m) => println!(
@@ -45,7 +57,11 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
         ),
         None => println!("market:   none (fixed prices from [instrument])"),
     }
-    let fills = if venue.user_data { "from the user data stream" } else { "off (venue.user_data = false)" };
+    let fills = match (venue.user_data, venue.kind) {
+        (false, _) => "off (venue.user_data = false)",
+        (true, VenueKind::Binance) => "from the user data stream",
+        (true, VenueKind::Coinbase) => "from the FIX session's execution reports",
+    };
     let loss = match &config.risk.max_loss {
         Some(amount) => format!("kill switch at a loss of {amount}"),
         None => "no loss limit (risk.max_loss)".to_owned(),

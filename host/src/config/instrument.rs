@@ -6,7 +6,7 @@ use hotline_core::order::{self, Side, TimeInForce};
 use hotline_core::venue::binance::{self, PlaceOrder};
 use serde::Deserialize;
 
-use super::{Problems, defaults};
+use super::{Problems, VenueKind, defaults};
 
 /// Digits of a fixed-point field whose every value fits a `u64`.
 const MAX_DECIMAL_DIGITS: u8 = 19;
@@ -105,13 +105,38 @@ impl Instrument {
     }
 
     /// `booked`: `[market]` prices every order from the live touch.
-    pub(super) fn validate(&self, p: &mut Problems, booked: bool) {
-        p.require(
-            (1..=20).contains(&self.symbol.len())
-                && self.symbol.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()),
-            "instrument.symbol",
-            "must be 1-20 characters A-Z or 0-9",
-        );
+    pub(super) fn validate(&self, p: &mut Problems, booked: bool, venue: VenueKind) {
+        match venue {
+            VenueKind::Binance => p.require(
+                (1..=20).contains(&self.symbol.len())
+                    && self.symbol.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()),
+                "instrument.symbol",
+                "must be 1-20 characters A-Z or 0-9 (Binance's symbols, e.g. BTCUSDT)",
+            ),
+            // Coinbase's product ids: BASE-QUOTE.
+            VenueKind::Coinbase => {
+                let parts: Vec<&str> = self.symbol.split('-').collect();
+                p.require(
+                    parts.len() == 2
+                        && parts.iter().all(|a| {
+                            (1..=10).contains(&a.len())
+                                && a.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                        }),
+                    "instrument.symbol",
+                    "must be a Coinbase product id BASE-QUOTE, e.g. BTC-USD",
+                );
+                p.require(
+                    (1..=18).contains(&self.client_order_id_digits),
+                    "instrument.client_order_id_digits",
+                    "must be 1-18 with venue.kind = \"coinbase\" (the id rides in a UUID's last 15 hex digits)",
+                );
+                p.require(
+                    !matches!(self.order_type, OrderKind::Market | OrderKind::LimitMaker),
+                    "instrument.order_type",
+                    "must be a limit with a time in force (limit_gtc, limit_ioc, limit_fok) on Coinbase FIX",
+                );
+            }
+        }
         for (field, int, decimals) in [
             ("instrument.price", self.price_int_digits, self.price_decimals),
             ("instrument.qty", self.qty_int_digits, self.qty_decimals),

@@ -122,7 +122,7 @@ impl Config {
         self.node.validate(&mut p);
         self.venue.validate(&mut p);
         self.auth.validate(&mut p);
-        self.instrument.validate(&mut p, self.market.is_some());
+        self.instrument.validate(&mut p, self.market.is_some(), self.venue.kind);
         if let Some(market) = &self.market {
             market.validate(&mut p, self.venue.network, &self.instrument.symbol, self.auth.mode);
             p.require(
@@ -152,7 +152,7 @@ impl Config {
             }
         }
         self.strategy.validate(&mut p);
-        self.risk.validate(&mut p, self.instrument.core().scale());
+        self.risk.validate(&mut p, self.instrument.core().scale(), self.venue.kind);
         self.host.validate(&mut p);
         let max_qty = self.instrument.max_qty();
         let qty_digits = "instrument.qty_int_digits + instrument.qty_decimals";
@@ -309,7 +309,7 @@ mod tests {
             (
                 "network = \"testnet\"",
                 "network = \"live\"",
-                "venue.network: is \"live\" but venue.url points at a testnet",
+                "venue.network: is \"live\" but venue.url points at a test host",
             ),
             ("endpoint = \"tcp://127.0.0.1:28332\"", "endpoint = \"tcp://127.0.0.1\"", "node.endpoint: needs a port"),
             ("base_qty = 10", "base_qty = 0", "strategy.base_qty: must be > 0"),

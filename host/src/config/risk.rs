@@ -4,7 +4,9 @@
 
 use hotline_core::order::{DecimalError, Scale, read_decimal};
 use hotline_core::risk::{self, RateLimit};
-use hotline_core::venue::binance::{ORDERS_PER_10S, ORDERS_PER_DAY};
+use hotline_core::venue::{binance, coinbase};
+
+use super::VenueKind;
 use serde::Deserialize;
 
 use super::{Problems, defaults};
@@ -66,7 +68,7 @@ impl Risk {
         read_decimal(text.as_bytes(), scale.price.saturating_add(scale.qty)).map(Some)
     }
 
-    pub(super) fn validate(&self, p: &mut Problems, scale: Scale) {
+    pub(super) fn validate(&self, p: &mut Problems, scale: Scale, venue: VenueKind) {
         let digits = scale.price.saturating_add(scale.qty);
         p.require(
             matches!(self.max_loss(scale), Ok(None | Some(1..))),
@@ -80,15 +82,19 @@ impl Risk {
         p.require(self.max_notional > 0, "risk.max_notional", "must be > 0");
         p.require(self.max_open_orders > 0, "risk.max_open_orders", "must be > 0");
         p.require(self.max_position > 0, "risk.max_position", "must be > 0");
+        let (per_10s, per_day) = match venue {
+            VenueKind::Binance => (binance::ORDERS_PER_10S, binance::ORDERS_PER_DAY),
+            VenueKind::Coinbase => (coinbase::ORDERS_PER_10S, u64::from(u32::MAX)),
+        };
         p.require(
-            self.orders_per_10s > 0 && u64::from(self.orders_per_10s) <= ORDERS_PER_10S,
+            self.orders_per_10s > 0 && u64::from(self.orders_per_10s) <= per_10s,
             "risk.orders_per_10s",
-            format_args!("must be 1-{ORDERS_PER_10S} (the venue's limit)"),
+            format_args!("must be 1-{per_10s} (the venue's limit)"),
         );
         p.require(
-            self.orders_per_day > 0 && u64::from(self.orders_per_day) <= ORDERS_PER_DAY,
+            self.orders_per_day > 0 && u64::from(self.orders_per_day) <= per_day,
             "risk.orders_per_day",
-            format_args!("must be 1-{ORDERS_PER_DAY} (the venue's limit)"),
+            format_args!("must be 1-{per_day} (the venue's limit)"),
         );
         p.require(
             self.price_collar_bps <= 10_000,

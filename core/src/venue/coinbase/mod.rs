@@ -39,6 +39,9 @@ use crate::sign::HmacKey;
 pub const MESSAGES_PER_SECOND: u64 = 100;
 /// Messages per second at which Coinbase drops the session.
 pub const DISCONNECT_PER_SECOND: u64 = 200;
+/// Orders per 10 s the risk gate may allow: the session's 100 messages a
+/// second, less a tenth kept for Heartbeats, status requests and cancels.
+pub const ORDERS_PER_10S: u64 = MESSAGES_PER_SECOND * 10 * 9 / 10;
 /// Coinbase logs every session out weekly; a connection lives at most a
 /// week.
 pub const CONNECTION_LIFETIME_NS: u64 = 7 * 86_400 * 1_000_000_000;
