@@ -7,7 +7,9 @@
 //! acceptor's signature check; its NewOrderSingles must pass QuickFIX's
 //! data dictionary; every order must be answered once; the fills the
 //! engine counted, and the position they add up to, must be the acceptor's
-//! journal.
+//! journal. The counting allocator is this binary's global allocator, and
+//! the fire path runs dry while idle: neither the FIX path nor its dry
+//! runs may allocate, and a dry run must not take a MsgSeqNum.
 
 #[allow(dead_code)]
 mod engine_support;
@@ -31,6 +33,9 @@ use hotline_core::venue::{self, coinbase};
 use hotline_fix_acceptor as fix_support;
 use tls_support::{Alg, Flaws};
 
+#[global_allocator]
+static ALLOCATOR: hotline::alloc_count::CountingAlloc = hotline::alloc_count::CountingAlloc;
+
 /// Coinbase's BTC-USD: prices to the cent, sizes to 10^-8 BTC.
 const BTC_USD: Instrument<'static> = Instrument {
     symbol: "BTC-USD",
@@ -48,6 +53,10 @@ struct Run {
     events: Vec<Event>,
     journal: Vec<fix_support::Fill>,
     published: u64,
+    /// Orders the acceptor acknowledged, by its own message log.
+    accepted: u64,
+    /// QuickFIX's session event log.
+    event_log: String,
 }
 
 /// `loops` passes of the demo capture against the acceptor behind stunnel
@@ -108,14 +117,17 @@ fn run(loops: u32, version: TlsVersion) -> Run {
         sockets: SocketOptions::default(),
         ring: RingConfig::default(),
         spin: false,
-        warm_every: None,
+        // Dry runs of the fire path while idle.
+        warm_every: Some(std::time::Duration::from_micros(50)),
         metrics_listen: None,
         market: None,
     };
     let journal = || format!("{:?}", peer.journal());
     let (report, events, published) = drive(&plan, settings, feed, &scenario, &clock, &journal);
     let journal = peer.journal().expect("the acceptor's journal");
-    Run { report, events, journal, published }
+    let accepted = peer.orders_accepted().expect("QuickFIX's message log");
+    let event_log = peer.event_log().expect("QuickFIX's event log");
+    Run { report, events, journal, published, accepted, event_log }
 }
 
 /// The acceptor's decimal text in lots or ticks of `decimals` digits.
@@ -136,6 +148,7 @@ fn orders_over_fix_are_answered_once_and_fills_equal_the_acceptors_journal() {
     let acked = r.events.iter().filter(|e| matches!(e, Event::OrderAcked { .. })).count() as u64;
     assert_eq!(acked, c.orders_sent, "every order answered, none refused: {:?}", r.events);
     assert_eq!((c.orders_rejected, c.orders_unknown), (0, 0));
+    assert_eq!(r.accepted, c.orders_sent, "the acceptor acknowledged each order once");
 
     // Fills: the same trades, counted once, adding up to the same position.
     let mut engine: Vec<(u64, u64, u64, Side)> = r
@@ -165,6 +178,10 @@ fn orders_over_fix_are_answered_once_and_fills_equal_the_acceptors_journal() {
     let position: i128 =
         venue.iter().map(|&(_, qty, _, side)| if side == Side::Buy { i128::from(qty) } else { -i128::from(qty) }).sum();
     assert_eq!(i128::from(r.report.ledger.position()), position);
+    assert!(c.dry_runs > 0, "no dry run");
+    // A dry run that took a MsgSeqNum would leave a gap QuickFIX asks for.
+    assert!(!r.event_log.contains("too high"), "the engine skipped MsgSeqNums:\n{}", r.event_log);
+    assert_eq!(r.report.hot_path_allocations, Some(0));
     // Each IOC closes, filled or expired.
     let done = r.events.iter().filter(|e| matches!(e, Event::OrderDone { .. })).count() as u64;
     assert_eq!(done, c.orders_sent, "every IOC closed: {:?}", r.events);

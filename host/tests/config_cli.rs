@@ -153,7 +153,7 @@ fn bad_values_name_the_field() {
             "reconnect_min_ms = 60000",
             &["venue.reconnect_max_ms: must be >= venue.reconnect_min_ms"],
         ),
-        ("network = \"testnet\"", "network = \"live\"", &["venue.network", "testnet host"]),
+        ("network = \"testnet\"", "network = \"live\"", &["venue.network", "test host"]),
         ("orders_per_day = 50000", "orders_per_day = 200000", &["risk.orders_per_day", "160000"]),
         ("# recv_window_ms = 5000", "recv_window_ms = 90000", &["venue.recv_window_ms"]),
         ("# sched_fifo = 50", "sched_fifo = 0", &["host.sched_fifo"]),

@@ -236,7 +236,7 @@ impl<C: Stamp> State<'_, C> {
         } else {
             black_box(self.orders.has_room());
         }
-        let request = match self.venue.place(&order) {
+        let request = match self.venue.place(&order, live) {
             Ok(request) => request,
             Err(_) if !live => return,
             Err(e) => return self.unsent(&order, signal, Skip::Request(e)),

@@ -392,12 +392,14 @@ impl Venue {
         }
     }
 
-    /// The signed request that places `order`.
+    /// The signed request that places `order`; `commit` when it is sent (a
+    /// dry run renders the same bytes and leaves the venue's session as it
+    /// was: no FIX MsgSeqNum taken, nothing awaited).
     #[inline]
-    pub(crate) fn place(&mut self, order: &NewOrder) -> Result<&[u8], RequestError> {
+    pub(crate) fn place(&mut self, order: &NewOrder, commit: bool) -> Result<&[u8], RequestError> {
         match self {
             Self::Binance(v) => v.place(order),
-            Self::Coinbase(v) => v.place(order),
+            Self::Coinbase(v) => v.place(order, commit),
         }
     }
 

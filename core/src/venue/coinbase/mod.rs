@@ -250,10 +250,12 @@ impl Coinbase {
         self.rendered(range)
     }
 
-    /// The NewOrderSingle for `order`.
+    /// The NewOrderSingle for `order`, numbered with the session's next
+    /// MsgSeqNum; `commit` takes that number and awaits the answer (a dry
+    /// run takes nothing).
     #[inline]
-    pub(crate) fn place(&mut self, order: &NewOrder) -> Result<&[u8], RequestError> {
-        let seq = self.session.take_seq(order.timestamp);
+    pub(crate) fn place(&mut self, order: &NewOrder, commit: bool) -> Result<&[u8], RequestError> {
+        let seq = self.session.next_out();
         let patch = Patch {
             seq,
             unix_ns: order.timestamp,
@@ -262,14 +264,18 @@ impl Coinbase {
             qty: order.qty,
             price: if self.priced { order.price } else { 0 },
         };
-        let kind = Kind::Order { client_order_id: order.client_order_id, side: order.side, answered: false };
-        self.remember(seq, order.request_id, kind);
         self.template.patch(&patch).map_err(|e| match e {
             order::PatchError::Seq => RequestError::Overflow(Field::RequestId),
             order::PatchError::ClientOrderId => RequestError::Overflow(Field::ClientOrderId),
             order::PatchError::Price => RequestError::Overflow(Field::Price),
             order::PatchError::Quantity => RequestError::Overflow(Field::Quantity),
-        })
+        })?;
+        if commit {
+            self.session.take_seq(order.timestamp);
+            let kind = Kind::Order { client_order_id: order.client_order_id, side: order.side, answered: false };
+            self.remember(seq, order.request_id, kind);
+        }
+        Ok(self.template.bytes())
     }
 }
 

@@ -215,6 +215,11 @@ impl OrderTemplate {
         &self.prefix
     }
 
+    /// The message as last patched.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     /// Writes `order` into the slots and the CheckSum; returns the message.
     #[inline]
     pub fn patch(&mut self, order: &Patch) -> Result<&[u8], PatchError> {
