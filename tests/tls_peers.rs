@@ -427,6 +427,8 @@ fn connected_in_memory<'a>(
     exchange(&mut client, &mut server, 1, &mut Vec::new());
     assert_eq!(client.state(), hotline_core::tls::State::Established);
     assert_eq!(client.handshake().report().version, Some(version));
+    // TLS 1.2: our Finished was record 0 under the traffic keys.
+    assert_eq!(client.next_tx_seq(), Some(u64::from(version == "TLSv1.2")));
     (client, server)
 }
 
