@@ -413,10 +413,13 @@ impl Sealer {
         let total = at + text_len + TAG;
         let scratch = scratch.get_mut(..total).ok_or(Error::ShuttingDown)?;
         let head = header(ContentType::ApplicationData, total - HEADER);
-        let aad12 = aad12(self.seq, ContentType::ApplicationData.code(), LEGACY_VERSION, len);
+        let additional;
         let aad: &[u8] = match self.version {
             Version::Tls13 => &head,
-            Version::Tls12 => &aad12,
+            Version::Tls12 => {
+                additional = aad12(self.seq, ContentType::ApplicationData.code(), LEGACY_VERSION, len);
+                &additional
+            }
         };
         let (front, body) = scratch.split_at_mut(at);
         let (h, explicit) = front.split_at_mut(HEADER);
