@@ -13,6 +13,7 @@ const TARGETS: &[(&str, Harness)] = &[
     ("ws_handshake", hotline_fuzz::ws::ws_handshake),
     ("ws_frames", hotline_fuzz::ws::ws_frames),
     ("tls_records", hotline_fuzz::tls::tls_records),
+    ("tls12_records", hotline_fuzz::tls::tls12_records),
     ("aes_gcm", hotline_fuzz::tls::aes_gcm),
     ("engine_streams", hotline_fuzz::engine::engine_streams),
     ("binance_sbe", hotline_fuzz::market::binance_sbe),

@@ -7,7 +7,11 @@
 //! NewSessionTickets and KeyUpdates while data flows, and every way the
 //! server can fail authentication or negotiation, each failing with an
 //! error that names the cause. Ends with `hotline probe` against
-//! `openssl s_server` with a pinned P-384 chain.
+//! `openssl s_server` with a pinned P-384 chain. TLS 1.2, when the client
+//! allows it: echoes with `openssl s_server -tls1_2` (ECDHE-RSA and
+//! ECDHE-ECDSA AES-GCM) and a rustls server restricted to TLS 1.2, records
+//! split across tiny segments, openssl's HelloRequest refused, records
+//! against rustls' own at every length, a tampered record, allocations.
 
 #[allow(dead_code)]
 mod tls_support;
@@ -16,11 +20,13 @@ use std::io::{Read as _, Write as _};
 
 use base64::Engine as _;
 use hotline::probe;
-use hotline::tls::{HostVerifier, Report};
+use hotline::tls::{HostVerifier, Report, Versions};
 use hotline_core::tls::Storage;
 use rustls::crypto::ring as ring_provider;
 use rustls::pki_types::CertificateDer;
-use tls_support::{Alg, Chain, Ending, Flaws, OpensslServer, RustlsServer, chain, echo, sizes, spki_pin};
+use tls_support::{
+    Alg, Chain, Ending, Flaws, OpensslServer, RustlsServer, chain, echo, echo_offering, sizes, spki_pin,
+};
 
 fn same(p: &[u8]) -> Vec<u8> {
     p.to_vec()
@@ -245,9 +251,11 @@ fn probe_reports_a_pinned_p384_chain_from_openssl_s_server() {
         ca: Some(ca),
         insecure_skip_verify: false,
         aes256: true,
+        allow_tls12: false,
         timeout: std::time::Duration::from_secs(10),
     };
     let report = probe::probe(&args).expect("probe");
+    assert_eq!(report["tls_version"], "TLSv1.3");
     assert_eq!(report["cipher_suite"], "TLS_AES_256_GCM_SHA384");
     assert_eq!(report["pins_matched"], true);
     let chain = report["chain"].as_array().expect("chain");
@@ -288,6 +296,7 @@ fn probe_upgrades_wss_against_rustls_and_tungstenite() {
         ca: Some(ca),
         insecure_skip_verify: false,
         aes256: false,
+        allow_tls12: false,
         timeout: std::time::Duration::from_secs(10),
     };
     let report = probe::probe(&args).expect("probe");
@@ -303,10 +312,10 @@ static ALLOCATOR: hotline::alloc_count::CountingAlloc = hotline::alloc_count::Co
 #[test]
 fn records_allocate_nothing_after_the_handshake_and_key_updates_are_counted() {
     let c = chain(Alg::P256, Flaws::default());
-    let quiet = tls_support::record_allocations(RustlsServer::tls13(), &c).expect("echo");
+    let quiet = tls_support::record_allocations(RustlsServer::tls13(), &c, Versions::Tls13).expect("echo");
     assert_eq!(quiet.allocations, 0, "the record layer allocated: {quiet:?}");
     let server = RustlsServer { key_update_every: Some(1), ..RustlsServer::tls13() };
-    let rekeyed = tls_support::record_allocations(server, &c).expect("echo across KeyUpdates");
+    let rekeyed = tls_support::record_allocations(server, &c, Versions::Tls13).expect("echo across KeyUpdates");
     assert!(rekeyed.key_updates > 0, "{rekeyed:?}");
     eprintln!(
         "after the handshake: {} allocations over {} records; with {} KeyUpdates each way: {} allocations \
@@ -391,18 +400,45 @@ fn exchange(
 
 #[test]
 fn records_round_trip_with_rustls_at_every_length_stepped_and_split_anywhere() {
+    round_trip_with_rustls(RustlsServer::tls13(), Versions::Tls13, "TLSv1.3");
+}
+
+#[test]
+fn tls12_records_round_trip_with_rustls_at_every_length_stepped_and_split_anywhere() {
+    // rustls seals with its own explicit nonces (a key-block value XOR the
+    // sequence number); hotline's are the sequence number itself.
+    round_trip_with_rustls(RustlsServer::tls12(), Versions::Tls12AndTls13, "TLSv1.2");
+}
+
+/// A hotline client offering `versions` and a rustls `server` in memory,
+/// which must agree on `version`.
+fn connected_in_memory<'a>(
+    storage: &'a mut hotline_core::tls::Storage,
+    c: &Chain,
+    server: &RustlsServer,
+    (aes256, versions, version): (bool, Versions, &str),
+) -> (hotline::tls::Client<'a>, rustls::ServerConnection) {
+    let config = std::sync::Arc::new(server.config(c));
+    let handshake =
+        hotline::tls::Rustls::with_versions("localhost", trusting(c, &[]), aes256, versions).expect("handshake");
+    let mut client = hotline::tls::Client::new(storage, handshake);
+    client.reconnect();
+    let mut server = rustls::ServerConnection::new(config).expect("server");
+    exchange(&mut client, &mut server, 1, &mut Vec::new());
+    assert_eq!(client.state(), hotline_core::tls::State::Established);
+    assert_eq!(client.handshake().report().version, Some(version));
+    // TLS 1.2: our Finished was record 0 under the traffic keys.
+    assert_eq!(client.next_tx_seq(), Some(u64::from(version == "TLSv1.2")));
+    (client, server)
+}
+
+fn round_trip_with_rustls(server_setup: RustlsServer, versions: Versions, version: &str) {
     let c = chain(Alg::P256, Flaws::default());
-    let config = RustlsServer::tls13().config(&c);
-    let config = std::sync::Arc::new(config);
     for aes256 in [false, true] {
         let mut storage = Box::new(Storage::new());
-        let handshake = hotline::tls::Rustls::new("localhost", trusting(&c, &[]), aes256).expect("handshake");
-        let mut client = hotline::tls::Client::new(&mut storage, handshake);
-        client.reconnect();
-        let mut server = rustls::ServerConnection::new(config.clone()).expect("server");
+        let (mut client, mut server) =
+            connected_in_memory(&mut storage, &c, &server_setup, (aes256, versions, version));
         let mut plain = Vec::new();
-        exchange(&mut client, &mut server, 1, &mut plain);
-        assert_eq!(client.state(), hotline_core::tls::State::Established);
         // Every length 0..=16384 in steps of 61, and the edges; the split
         // of the server's bytes into the client walks 1..=700.
         let lengths = (0..=16_384).step_by(61).chain([1, 15, 16, 17, 255, 16_383, 16_384]);
@@ -422,12 +458,128 @@ fn records_round_trip_with_rustls_at_every_length_stepped_and_split_anywhere() {
             if len > 0 {
                 server.reader().read_exact(&mut got).expect("rustls read");
             }
-            assert_eq!(got, message, "{len} bytes sealed by hotline (AES-256: {aes256})");
+            assert_eq!(got, message, "{len} bytes sealed by hotline ({version}, AES-256: {aes256})");
             // rustls seals, hotline opens, split anywhere.
             plain.clear();
             server.writer().write_all(&message).expect("server write");
             exchange(&mut client, &mut server, 1 + (i * 37) % 700, &mut plain);
-            assert_eq!(plain, message, "{len} bytes sealed by rustls (AES-256: {aes256})");
+            assert_eq!(plain, message, "{len} bytes sealed by rustls ({version}, AES-256: {aes256})");
         }
     }
+}
+
+#[test]
+fn tls12_echo_with_openssl_s_server_ecdhe_rsa_aes128_and_ecdhe_ecdsa_aes256() {
+    for (alg, cipher, suite, aes256) in [
+        (Alg::Rsa2048, "ECDHE-RSA-AES128-GCM-SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", false),
+        (Alg::P384, "ECDHE-ECDSA-AES256-GCM-SHA384", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", true),
+    ] {
+        let c = chain(alg, Flaws::default());
+        let server = OpensslServer::start(&c, &["-tls1_2", "-cipher", cipher]);
+        let verifier = trusting(&c, &[spki_pin(&c.leaf)]);
+        let offer = (aes256, Versions::Tls12AndTls13);
+        let got =
+            echo_offering(&mut Storage::new(), server.addr, "localhost", verifier, offer, &lines(), reversed_line)
+                .expect("openssl TLS 1.2 echo");
+        assert_eq!((got.version, got.suite), (Some("TLSv1.2"), Some(suite)), "{cipher}");
+    }
+}
+
+/// Runs an echo of [`sizes`] against a rustls server offering `versions`.
+fn rustls_echo_offering(server: RustlsServer, c: &Chain, aes256: bool, versions: Versions) -> Result<Report, String> {
+    let (addr, handle) = server.spawn(c);
+    let offer = (aes256, versions);
+    let result = echo_offering(&mut Storage::new(), addr, "localhost", trusting(c, &[]), offer, &sizes(), same);
+    let served = handle.join().expect("server thread");
+    if result.is_ok() {
+        served.map_err(|e| format!("server: {e}"))?;
+    }
+    result
+}
+
+#[test]
+fn tls12_echo_with_a_rustls_server_restricted_to_tls12() {
+    let c = chain(Alg::P256, Flaws::default());
+    for (aes256, suite) in
+        [(false, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"), (true, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384")]
+    {
+        let report = rustls_echo_offering(RustlsServer::tls12(), &c, aes256, Versions::Tls12AndTls13)
+            .expect("rustls TLS 1.2 echo");
+        assert_eq!((report.version, report.suite), (Some("TLSv1.2"), Some(suite)));
+    }
+    // Allowing TLS 1.2 changes nothing with a TLS 1.3 server.
+    let report = rustls_echo_offering(RustlsServer::tls13(), &c, false, Versions::Tls12AndTls13).expect("TLS 1.3");
+    assert_eq!((report.version, report.suite), (Some("TLSv1.3"), Some("TLS_AES_128_GCM_SHA256")));
+}
+
+#[test]
+fn tls12_records_split_across_many_tcp_segments() {
+    let c = chain(Alg::Rsa2048, Flaws::default());
+    let server = RustlsServer { segment: Some(7), ..RustlsServer::tls12() };
+    let report = rustls_echo_offering(server, &c, false, Versions::Tls12AndTls13).expect("segmented TLS 1.2 echo");
+    assert_eq!(report.suite, Some("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"));
+}
+
+#[test]
+fn tls12_hello_request_from_openssl_s_server_is_refused_with_no_renegotiation() {
+    let c = chain(Alg::P256, Flaws::default());
+    let (ended, report, printed) =
+        tls_support::openssl_hello_request(&c, "ECDHE-ECDSA-AES128-GCM-SHA256").expect("openssl HelloRequest");
+    assert_eq!(report.version, Some("TLSv1.2"));
+    // openssl answers our no_renegotiation with a fatal handshake_failure,
+    // having read it before our line, which it never prints.
+    assert!(ended.contains("handshake_failure"), "{ended}");
+    assert!(!printed, "openssl read the line sent after no_renegotiation");
+}
+
+#[test]
+fn tls12_a_tampered_record_from_rustls_fails_with_bad_record_mac() {
+    let c = chain(Alg::P256, Flaws::default());
+    for at in [5, 12, 13, 30] {
+        let mut storage = Box::new(Storage::new());
+        let (mut client, mut server) =
+            connected_in_memory(&mut storage, &c, &RustlsServer::tls12(), (false, Versions::Tls12AndTls13, "TLSv1.2"));
+        server.writer().write_all(b"an order acknowledgement").expect("server write");
+        let mut wire = Vec::new();
+        while server.wants_write() {
+            server.write_tls(&mut wire).expect("server write_tls");
+        }
+        // Explicit nonce (5..13), ciphertext or tag.
+        wire[at] ^= 1;
+        assert_eq!(client.handle_input(&wire), Ok(wire.len()));
+        let err = client.recv(&mut [0u8; 64]).expect_err("a tampered record");
+        assert_eq!(err, hotline_core::tls::Error::BadRecordMac, "byte {at}");
+    }
+}
+
+#[test]
+fn tls12_records_allocate_nothing_after_the_handshake() {
+    let c = chain(Alg::P256, Flaws::default());
+    let quiet = tls_support::record_allocations(RustlsServer::tls12(), &c, Versions::Tls12AndTls13).expect("echo");
+    assert_eq!(quiet.allocations, 0, "the TLS 1.2 record layer allocated: {quiet:?}");
+}
+
+#[test]
+fn probe_reports_tls12_from_openssl_s_server_when_allowed() {
+    let c = chain(Alg::Rsa2048, Flaws::default());
+    let server = OpensslServer::start(&c, &["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &c.root_pem).expect("CA file");
+    let mut args = probe::Options {
+        url: format!("https://localhost:{}/", server.addr.port()),
+        pin_spki: Vec::new(),
+        ca: Some(ca),
+        insecure_skip_verify: false,
+        aes256: false,
+        allow_tls12: true,
+        timeout: std::time::Duration::from_secs(10),
+    };
+    let report = probe::probe(&args).expect("probe");
+    assert_eq!(report["tls_version"], "TLSv1.2");
+    assert_eq!(report["cipher_suite"], "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    // Not allowed, the same server is refused.
+    args.allow_tls12 = false;
+    let err = probe::probe(&args).expect_err("TLS 1.3 only");
+    assert!(err.contains("protocol_version"), "{err}");
 }

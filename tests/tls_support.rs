@@ -21,7 +21,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 use hotline::net::ring::{RingConfig, RingStream};
 use hotline::probe;
-use hotline::tls::{Client, HostVerifier, Report, Rustls};
+use hotline::tls::{Client, HostVerifier, Report, Rustls, Versions};
 
 /// Key algorithm of a generated chain.
 #[derive(Debug, Clone, Copy)]
@@ -161,6 +161,12 @@ pub(crate) enum Ending {
 }
 
 impl RustlsServer {
+    /// TLS 1.2 only, with ring's suites (the ECDHE AES-GCM ones hotline
+    /// offers among them).
+    pub(crate) fn tls12() -> Self {
+        Self { versions: vec![&rustls::version::TLS12], tickets: 0, ..Self::tls13() }
+    }
+
     /// TLS 1.3 with ring's defaults.
     pub(crate) fn tls13() -> Self {
         Self {
@@ -342,11 +348,24 @@ pub(crate) fn echo(
     payloads: &[Vec<u8>],
     expect: impl Fn(&[u8]) -> Vec<u8>,
 ) -> Result<Report, String> {
+    echo_offering(storage, addr, server_name, verifier, (aes256, Versions::Tls13), payloads, expect)
+}
+
+/// [`echo`], offering `versions`.
+pub(crate) fn echo_offering(
+    storage: &mut Storage,
+    addr: SocketAddr,
+    server_name: &str,
+    verifier: HostVerifier,
+    (aes256, versions): (bool, Versions),
+    payloads: &[Vec<u8>],
+    expect: impl Fn(&[u8]) -> Vec<u8>,
+) -> Result<Report, String> {
     let deadline = Instant::now() + Duration::from_secs(15);
     let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
     let mut stream = RingStream::new(stream.into(), &RingConfig::default()).map_err(|e| e.to_string())?;
-    let mut engine = Client::new(storage, Rustls::new(server_name, verifier, aes256)?);
+    let mut engine = Client::new(storage, Rustls::with_versions(server_name, verifier, aes256, versions)?);
     engine.reconnect();
     let mut plain = Vec::new();
     probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| e.state() == State::Established)?;
@@ -407,11 +426,12 @@ pub(crate) struct Allocations {
     pub(crate) key_updates: u32,
 }
 
-/// Echoes 100 orders of 400 bytes through `server` and counts the
-/// allocations of this thread from the end of the handshake on (the test
-/// binary installs `hotline::alloc_count::CountingAlloc`). The loop itself
-/// allocates nothing: fixed buffers, blocking std sockets.
-pub(crate) fn record_allocations(server: RustlsServer, c: &Chain) -> Result<Allocations, String> {
+/// Echoes 100 orders of 400 bytes through `server`, offering `versions`,
+/// and counts the allocations of this thread from the end of the
+/// handshake on (the test binary installs
+/// `hotline::alloc_count::CountingAlloc`). The loop itself allocates
+/// nothing: fixed buffers, blocking std sockets.
+pub(crate) fn record_allocations(server: RustlsServer, c: &Chain, versions: Versions) -> Result<Allocations, String> {
     const ORDERS: u64 = 100;
     let (addr, handle) = server.spawn(c);
     let mut tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
@@ -419,7 +439,7 @@ pub(crate) fn record_allocations(server: RustlsServer, c: &Chain) -> Result<Allo
     tcp.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
     let verifier = HostVerifier::new(Some(std::slice::from_ref(&c.root)), Vec::new())?;
     let mut storage = Box::new(Storage::new());
-    let mut engine = Client::new(&mut storage, Rustls::new("localhost", verifier, false)?);
+    let mut engine = Client::new(&mut storage, Rustls::with_versions("localhost", verifier, false, versions)?);
     engine.reconnect();
     let mut wire = vec![0u8; 64 * 1024];
     let mut plain = vec![0u8; 16 * 1024];
@@ -559,6 +579,87 @@ pub(crate) fn openssl_key_updates(c: &Chain) -> Result<Report, String> {
         engine.close().map_err(|e| e.to_string())?;
         probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| !e.wants_write())?;
         Ok(engine.handshake().report().clone())
+    })();
+    let _ = child.kill();
+    let _ = child.wait();
+    result
+}
+
+/// Connects to `openssl s_server -tls1_2` (its default mode: what the
+/// client sends is printed, what is typed is sent) offering TLS 1.2, has
+/// it send a HelloRequest (`R`) and waits until the client has read it,
+/// then has it send a line; the client then sends a line, which goes after
+/// its no_renegotiation.
+/// Returns how the connection ended, the report, and whether the server
+/// printed the client's line.
+pub(crate) fn openssl_hello_request(c: &Chain, cipher: &str) -> Result<(String, Report, bool), String> {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (mut command, addr) = s_server(dir.path(), c);
+    let mut child = command
+        .args(["-tls1_2", "-cipher", cipher, "-naccept", "1", "-ign_eof"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let result = (|| {
+        let mut typed = child.stdin.take().ok_or("stdin")?;
+        let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+        let stdout = child.stdout.take().ok_or("stdout")?;
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines_tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let wait_for = |what: &str| -> Result<bool, String> {
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match lines.recv_timeout(left) {
+                    Ok(line) if line.contains(what) => return Ok(true),
+                    Ok(_) => {}
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Ok(false),
+                    Err(_) => return Err(format!("openssl s_server never printed {what:?}")),
+                }
+            }
+        };
+        wait_for("ACCEPT")?;
+        let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+        let mut stream = RingStream::new(stream.into(), &RingConfig::default()).map_err(|e| e.to_string())?;
+        let verifier = HostVerifier::new(Some(std::slice::from_ref(&c.root)), Vec::new())?;
+        let mut storage = Box::new(Storage::new());
+        let handshake = Rustls::with_versions("localhost", verifier, false, Versions::Tls12AndTls13)?;
+        let mut engine = Client::new(&mut storage, handshake);
+        engine.reconnect();
+        let mut plain = Vec::new();
+        probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| e.state() == State::Established)?;
+        engine.send(b"hello\n").map_err(|e| e.to_string())?;
+        probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| !e.wants_write())?;
+        wait_for("hello")?;
+        // One write per line: see `openssl_key_updates`.
+        let mut type_line = |text: &str| -> Result<(), String> {
+            typed.write_all(format!("{text}\n").as_bytes()).map_err(|e| e.to_string())
+        };
+        type_line("R")?;
+        // s_server's own report of the HelloRequest goes to a buffered
+        // stdout; the client's owed answer is the sign instead: a dry run
+        // has no room while it is owed. One read at a time until then.
+        while !engine.dry_room().is_empty() {
+            let mut read = false;
+            probe::pump(&mut engine, &mut stream, &mut plain, deadline, |_, _| std::mem::replace(&mut read, true))
+                .map_err(|e| format!("waiting for the HelloRequest: {e}"))?;
+        }
+        // Still open: a line typed now comes back as data.
+        type_line("ping")?;
+        probe::pump(&mut engine, &mut stream, &mut plain, deadline, |_, p| p.ends_with(b"ping\n"))?;
+        engine.send(b"after\n").map_err(|e| e.to_string())?;
+        let ended = probe::pump(&mut engine, &mut stream, &mut plain, deadline, |_, _| false)
+            .expect_err("the pump only ends on a failure");
+        let printed = wait_for("after")?;
+        Ok((ended, engine.handshake().report().clone(), printed))
     })();
     let _ = child.kill();
     let _ = child.wait();

@@ -28,7 +28,7 @@ use hotline_core::engine::{
 use hotline_core::ledger::Ledger;
 use hotline_core::risk::Limits;
 use hotline_core::strategy::whale::Rules;
-use hotline_core::tls::{Storage, Suite};
+use hotline_core::tls::Storage;
 use rustls_pki_types::CertificateDer;
 
 use crate::alloc_count;
@@ -506,7 +506,7 @@ fn drive(
         hot_path_allocations: counting.then_some(hot_allocs),
         events_dropped: engine.events_dropped(),
         venue_offset_ns: engine.venue_offset_ns(),
-        cipher_suite: engine.link().suite().map_or("none negotiated", Suite::name),
+        cipher_suite: engine.link().handshake().report().suite.unwrap_or("none negotiated"),
         tls: engine.link().handshake().report().clone(),
         multishot: ring.multishot(),
         nodes: engine.node_stats().to_vec(),

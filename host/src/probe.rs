@@ -1,9 +1,10 @@
 //! A `wss://` or `https://` URL turns into a report of what connecting to
 //! it the way the engine will took and found: TCP, the TLS 1.3 handshake
-//! (rustls, [`crate::tls`]) with the given anchors and pins and the
-//! `core::tls` record layer after it, and for `wss` the RFC 6455 §4 opening
-//! handshake through `core::ws`, then close_notify (RFC 8446 §6.1). The
-//! report is one JSON object: address, cipher suite, key-exchange group,
+//! (rustls, [`crate::tls`]; TLS 1.2 too when allowed) with the given
+//! anchors and pins and the `core::tls` record layer after it, and for
+//! `wss` the RFC 6455 §4 opening handshake through `core::ws`, then
+//! close_notify (RFC 8446 §6.1). The report is one JSON object: address,
+//! TLS version, cipher suite, key-exchange group,
 //! whether a HelloRetryRequest happened, session tickets, chain subjects
 //! and SPKI hashes, pin result and the time each step took. The bytes move
 //! through io_uring with registered buffers, as in the [`crate::driver`]
@@ -20,7 +21,7 @@ use hotline_core::tls::{State, Storage};
 use hotline_core::ws::handshake::{self, Request};
 
 use crate::net::ring::{RingConfig, RingStream};
-use crate::tls::{Client, HostVerifier, Rustls, certs_from_pem, contain};
+use crate::tls::{Client, HostVerifier, Rustls, Versions, certs_from_pem, contain};
 
 /// What to probe and how.
 #[derive(Debug, Clone)]
@@ -37,6 +38,8 @@ pub struct Options {
     /// Prefer TLS_AES_256_GCM_SHA384 to TLS_AES_128_GCM_SHA256 (both are
     /// offered).
     pub aes256: bool,
+    /// Offer TLS 1.2 (ECDHE, AES-GCM) as well as TLS 1.3.
+    pub allow_tls12: bool,
     /// Give up after this long.
     pub timeout: Duration,
 }
@@ -182,7 +185,9 @@ pub fn probe(options: &Options) -> Result<serde_json::Value, String> {
     let tcp = started.elapsed();
 
     let mut storage = Box::new(Storage::new());
-    let mut engine = Client::new(&mut storage, Rustls::new(&target.host, verifier, options.aes256)?);
+    let versions = if options.allow_tls12 { Versions::Tls12AndTls13 } else { Versions::Tls13 };
+    let mut engine =
+        Client::new(&mut storage, Rustls::with_versions(&target.host, verifier, options.aes256, versions)?);
     engine.reconnect();
     let mut report = Report::default();
     session(&mut engine, &mut stream, &target, deadline, &mut report)?;
@@ -202,6 +207,7 @@ pub fn probe(options: &Options) -> Result<serde_json::Value, String> {
     Ok(serde_json::json!({
         "url": options.url,
         "address": addr.to_string(),
+        "tls_version": tls.version,
         "cipher_suite": report.suite,
         "key_exchange": tls.group,
         "hello_retry_request": tls.hello_retry,
@@ -239,7 +245,7 @@ fn session(
     pump(engine, stream, &mut plain, deadline, |e, _| e.state() == State::Established)
         .map_err(|e| format!("TLS handshake with {}: {e}", target.host))?;
     report.handshake = started.elapsed();
-    report.suite = engine.suite().map_or("none", |s| s.name());
+    report.suite = engine.handshake().report().suite.unwrap_or("none");
 
     if target.websocket {
         let started = Instant::now();

@@ -11,9 +11,16 @@
 //! KeyUpdate installs the next read key from the host and, when asked,
 //! sends our own KeyUpdate before the next application record (§4.6.3).
 //! Anything else after the handshake is `unexpected_message`.
+//!
+//! When the host's keys are TLS 1.2 keys (RFC 5246 with an AES-GCM suite,
+//! RFC 5288), the records are TLS 1.2's: alerts and application data, and
+//! of handshake messages only HelloRequest, answered once with a warning
+//! no_renegotiation before our next record (RFC 5246 §7.4.1.1); a second
+//! one ends the connection. There is no KeyUpdate: a write key worn to its
+//! limit ends the connection with close_notify (`docs/protocols/tls12.md`).
 
 use super::record::{
-    self, ContentType, Framing, HEADER, MAX_CIPHERTEXT, MAX_FRAGMENT, MAX_RECORD_OUT, Opener, Sealer, Suite, TAG,
+    self, ContentType, Framing, HEADER, MAX_CIPHERTEXT, MAX_FRAGMENT, MAX_RECORD_OUT, Opener, Sealer, Suite, Version,
 };
 use super::{Error, Handshake, Secrets, State};
 
@@ -30,13 +37,18 @@ const MESSAGE_HEADER: usize = 4;
 /// KeyUpdates accepted in a row without application data between them
 /// (rustls and BoringSSL allow 32).
 const MAX_KEY_UPDATES: u32 = 32;
-/// Handshake message types (§4, §B.3).
+/// Handshake message types (§4, §B.3; RFC 5246 §7.4).
+const HELLO_REQUEST: u8 = 0;
 const NEW_SESSION_TICKET: u8 = 4;
 const KEY_UPDATE: u8 = 24;
 /// close_notify (§6.1).
 const CLOSE_NOTIFY: u8 = 0;
 /// user_canceled (§6.1): a warning, not fatal.
 const USER_CANCELED: u8 = 90;
+/// no_renegotiation (RFC 5246 §7.2.2): always a warning.
+const NO_RENEGOTIATION: u8 = 100;
+/// Alert levels (RFC 5246 §7.2).
+const WARNING: u8 = 1;
 
 /// Memory for one connection. Allocate it once (static or host heap) and
 /// reuse it for every reconnect.
@@ -65,9 +77,12 @@ impl Default for Storage {
 struct Records {
     tx: Sealer,
     rx: Opener,
-    /// The peer asked for our KeyUpdate (§4.6.3), owed before the next
-    /// application record.
-    owe_update: bool,
+    /// Owed before the next application record: in TLS 1.3 the KeyUpdate
+    /// the peer asked for (§4.6.3), in TLS 1.2 the no_renegotiation
+    /// answering its HelloRequest (RFC 5246 §7.4.1.1).
+    owed: bool,
+    /// TLS 1.2: a HelloRequest was refused; another ends the connection.
+    refused_renegotiation: bool,
     /// KeyUpdates received since the last application record.
     updates_in_a_row: u32,
     /// Bytes of a post-handshake message received so far, and of a
@@ -100,6 +115,8 @@ pub struct Client<'a, H> {
     handshake: H,
     phase: Phase,
     suite: Option<Suite>,
+    /// The version the host's keys are for; TLS 1.3 until they come.
+    version: Version,
     buf: &'a mut Storage,
     /// Ciphertext received: `rx[rx_start..rx_end]`; an opened record's
     /// plaintext waiting for `recv` is `rx[plain.0..plain.1]`, and the
@@ -123,6 +140,7 @@ impl<'a, H: Handshake> Client<'a, H> {
             handshake,
             phase: Phase::Failed(Error::NotEstablished),
             suite: None,
+            version: Version::Tls13,
             buf: storage,
             rx_start: 0,
             rx_end: 0,
@@ -143,6 +161,7 @@ impl<'a, H: Handshake> Client<'a, H> {
         self.tx_start = 0;
         self.tx_end = 0;
         self.suite = None;
+        self.version = Version::Tls13;
         self.handshake_output = true;
         self.phase = match self.handshake.start() {
             Ok(()) => Phase::Handshaking,
@@ -158,6 +177,11 @@ impl<'a, H: Handshake> Client<'a, H> {
     /// The negotiated cipher suite, once established.
     pub fn suite(&self) -> Option<Suite> {
         self.suite
+    }
+
+    /// The negotiated version, once established.
+    pub fn version(&self) -> Option<Version> {
+        self.suite.map(|_| self.version)
     }
 
     /// Where the connection stands.
@@ -210,7 +234,7 @@ impl<'a, H: Handshake> Client<'a, H> {
         self.rx_end += n;
         // The header of what just arrived is checked at once, so a peer
         // that is not speaking TLS records is named before it is read.
-        if let Err(e) = record::frame(self.buf.rx.get(self.rx_start..self.rx_end).unwrap_or_default()) {
+        if let Err(e) = record::frame(self.buf.rx.get(self.rx_start..self.rx_end).unwrap_or_default(), self.version) {
             return Err(self.fail(e));
         }
         Ok(used + n)
@@ -230,11 +254,15 @@ impl<'a, H: Handshake> Client<'a, H> {
     fn take_keys(&mut self) -> Result<(), Error> {
         let Some(secrets) = self.handshake.take_keys() else { return Ok(()) };
         let Secrets { tx, tx_seq, rx, rx_seq } = secrets.map_err(|e| self.fail(e))?;
+        if tx.version() != rx.version() {
+            return Err(self.fail(Error::handshake("the host handed over keys of two TLS versions")));
+        }
         let records = Sealer::new(&tx, tx_seq).and_then(|tx| {
             Ok(Records {
                 tx,
                 rx: Opener::new(&rx, rx_seq)?,
-                owe_update: false,
+                owed: false,
+                refused_renegotiation: false,
                 updates_in_a_row: 0,
                 message_len: 0,
                 skipping: 0,
@@ -242,6 +270,7 @@ impl<'a, H: Handshake> Client<'a, H> {
         });
         let records = records.map_err(|e| self.fail(e))?;
         self.suite = Some(records.tx.suite());
+        self.version = records.tx.version();
         self.phase = Phase::Established(records);
         Ok(())
     }
@@ -284,10 +313,14 @@ impl<'a, H: Handshake> Client<'a, H> {
     }
 
     /// Whether application data may be sealed now; sends a KeyUpdate
-    /// first when one is owed or the key is worn (§4.6.3, §5.5).
+    /// first when one is owed or the key is worn (§4.6.3, §5.5), or in TLS
+    /// 1.2 what is owed there.
     fn ensure_writable(&mut self) -> Result<(), Error> {
         match &self.phase {
-            Phase::Established(r) if r.owe_update || r.tx.due_for_update() => self.send_key_update(),
+            Phase::Established(r) if r.owed || r.tx.due_for_update() => match self.version {
+                Version::Tls13 => self.send_key_update(),
+                Version::Tls12 => self.send_owed_12(),
+            },
             Phase::Established(_) => Ok(()),
             Phase::Failed(e) => Err(e.clone()),
             Phase::Handshaking => Err(Error::NotEstablished),
@@ -307,8 +340,33 @@ impl<'a, H: Handshake> Client<'a, H> {
         let keys = self.handshake.next_tx_keys().map_err(|e| self.fail(e))?;
         let Phase::Established(r) = &mut self.phase else { return Err(Error::NotEstablished) };
         r.tx = Sealer::new(&keys, 0)?;
-        r.owe_update = false;
+        r.owed = false;
         self.tx_end = at + n;
+        Ok(())
+    }
+
+    /// TLS 1.2: seals the owed warning no_renegotiation (RFC 5246
+    /// §7.4.1.1); when the write key is worn, seals close_notify and ends
+    /// the connection instead, since TLS 1.2 cannot replace the key
+    /// without the renegotiation hotline refuses.
+    fn send_owed_12(&mut self) -> Result<(), Error> {
+        let Phase::Established(r) = &mut self.phase else { return Err(Error::NotEstablished) };
+        let (alert, worn) =
+            if r.tx.due_for_update() { ([WARNING, CLOSE_NOTIFY], true) } else { ([WARNING, NO_RENEGOTIATION], false) };
+        let at = self.tx_end;
+        let dst = self.buf.tx.get_mut(at..).unwrap_or_default();
+        let Some(text) = dst.get_mut(self.version.text_at()..self.version.text_at() + 2) else {
+            return Err(Error::ShuttingDown);
+        };
+        text.copy_from_slice(&alert);
+        let sealed = r.tx.seal(ContentType::Alert, dst, 2);
+        self.tx_end = at + sealed.map_err(|e| self.fail(e))?;
+        if worn {
+            return Err(self.fail(Error::KeyUsageLimit));
+        }
+        if let Phase::Established(r) = &mut self.phase {
+            r.owed = false;
+        }
         Ok(())
     }
 
@@ -326,15 +384,14 @@ impl<'a, H: Handshake> Client<'a, H> {
     /// would have to be sealed first, since a dry run sends nothing.
     pub fn dry_room(&mut self) -> &mut [u8] {
         match &self.phase {
-            Phase::Established(r) if !r.owe_update && !r.tx.due_for_update() => self.next_room(),
+            Phase::Established(r) if !r.owed && !r.tx.due_for_update() => self.next_room(),
             _ => &mut [],
         }
     }
 
     fn next_room(&mut self) -> &mut [u8] {
-        let at = self.tx_end + HEADER;
-        let end = (self.tx_end + MAX_RECORD_OUT).min(TX);
-        let room = end.saturating_sub(at + 1 + TAG);
+        let at = self.tx_end + self.version.text_at();
+        let room = TX.saturating_sub(at + self.version.trailer()).min(MAX_FRAGMENT);
         self.buf.tx.get_mut(at..at + room).unwrap_or_default()
     }
 
@@ -383,7 +440,7 @@ impl<'a, H: Handshake> Client<'a, H> {
     /// owed first.
     pub fn prepare(&mut self, len: usize) {
         if let Phase::Established(r) = &mut self.phase
-            && !r.owe_update
+            && !r.owed
             && !r.tx.due_for_update()
         {
             r.tx.prepare(len);
@@ -444,7 +501,7 @@ impl<'a, H: Handshake> Client<'a, H> {
             return Ok(false);
         }
         let at = self.rx_start;
-        let framing = record::frame(self.buf.rx.get(at..self.rx_end).unwrap_or_default());
+        let framing = record::frame(self.buf.rx.get(at..self.rx_end).unwrap_or_default(), self.version);
         let len = match framing.map_err(|e| self.fail(e))? {
             Framing::Partial => return Ok(false),
             Framing::PlainAlert(desc) => return Err(self.fail(Error::Alert(desc))),
@@ -503,7 +560,7 @@ impl<'a, H: Handshake> Client<'a, H> {
                 }
                 let body = body_len(&self.buf.message);
                 if MESSAGE_HEADER + body > MESSAGE {
-                    if self.buf.message[0] != NEW_SESSION_TICKET {
+                    if self.buf.message[0] != NEW_SESSION_TICKET || self.version == Version::Tls12 {
                         return Err(self.fail(Error::HandshakeMessageTooLong(body)));
                     }
                     // A ticket too large to keep is a ticket not kept: a
@@ -526,9 +583,24 @@ impl<'a, H: Handshake> Client<'a, H> {
     /// One whole post-handshake message in `message[..len]`.
     fn on_message(&mut self, len: usize, ends_record: bool) -> Result<(), Error> {
         let body = self.buf.message.get(MESSAGE_HEADER..len).unwrap_or_default();
-        match self.buf.message[0] {
-            NEW_SESSION_TICKET => self.handshake.session_ticket(body).map_err(|e| self.fail(e)),
-            KEY_UPDATE => {
+        match (self.version, self.buf.message[0]) {
+            (Version::Tls12, HELLO_REQUEST) => {
+                if !body.is_empty() {
+                    return Err(self.fail(Error::UnexpectedMessage("malformed HelloRequest")));
+                }
+                let Phase::Established(r) = &mut self.phase else { return Ok(()) };
+                if r.refused_renegotiation {
+                    return Err(self.fail(Error::Renegotiation));
+                }
+                r.refused_renegotiation = true;
+                r.owed = true;
+                Ok(())
+            }
+            (Version::Tls12, _) => {
+                Err(self.fail(Error::UnexpectedMessage("handshake message after a TLS 1.2 handshake")))
+            }
+            (Version::Tls13, NEW_SESSION_TICKET) => self.handshake.session_ticket(body).map_err(|e| self.fail(e)),
+            (Version::Tls13, KEY_UPDATE) => {
                 let request = match *body {
                     [r @ (0 | 1)] => r == 1,
                     [_] => return Err(self.fail(Error::IllegalParameter("KeyUpdate request_update"))),
@@ -545,7 +617,7 @@ impl<'a, H: Handshake> Client<'a, H> {
                     return Err(self.fail(Error::TooManyKeyUpdates));
                 }
                 r.rx = Opener::new(&keys, 0)?;
-                r.owe_update |= request;
+                r.owed |= request;
                 Ok(())
             }
             _ => Err(self.fail(Error::UnexpectedMessage("post-handshake message a client does not take"))),
@@ -559,8 +631,9 @@ impl<'a, H: Handshake> Client<'a, H> {
         match &mut self.phase {
             Phase::Established(r) => {
                 let dst = self.buf.tx.get_mut(at..).unwrap_or_default();
-                if let Some(alert) = dst.get_mut(HEADER..HEADER + 2) {
-                    alert.copy_from_slice(&[1, CLOSE_NOTIFY]);
+                let text = self.version.text_at();
+                if let Some(alert) = dst.get_mut(text..text + 2) {
+                    alert.copy_from_slice(&[WARNING, CLOSE_NOTIFY]);
                 }
                 let n = r.tx.seal(ContentType::Alert, dst, 2)?;
                 self.tx_end = at + n;
@@ -599,7 +672,7 @@ fn body_len(header: &[u8]) -> usize {
 mod tests {
     use super::*;
     use crate::tls::Keys;
-    use crate::tls::record::{Opener, Sealer};
+    use crate::tls::record::{Opener, Sealer, TAG};
 
     /// Keys of generation `g` of one direction (0: ours, 1: the server's).
     fn keys(direction: u8, g: u8) -> Keys {
@@ -613,6 +686,13 @@ mod tests {
         tx: u8,
         rx: u8,
         pending: bool,
+        /// Hand over TLS 1.2 keys (which have no next generation).
+        tls12: bool,
+    }
+
+    /// TLS 1.2 keys of one direction (0: ours, 1: the server's).
+    fn keys12(direction: u8) -> Keys {
+        Keys::tls12(Suite::Aes128GcmSha256, &[direction * 16 + 3; 16], [direction; 4]).unwrap()
     }
 
     impl Handshake for Generations {
@@ -627,8 +707,10 @@ mod tests {
             0
         }
         fn take_keys(&mut self) -> Option<Result<Secrets, Error>> {
-            core::mem::take(&mut self.pending)
-                .then(|| Ok(Secrets { tx: keys(0, 0), tx_seq: 0, rx: keys(1, 0), rx_seq: 0 }))
+            let (tx, rx) = if self.tls12 { (keys12(0), keys12(1)) } else { (keys(0, 0), keys(1, 0)) };
+            // TLS 1.2: each side's Finished was record 0 under these keys.
+            let seq = u64::from(self.tls12);
+            core::mem::take(&mut self.pending).then(|| Ok(Secrets { tx, tx_seq: seq, rx, rx_seq: seq }))
         }
         fn next_rx_keys(&mut self) -> Result<Keys, Error> {
             self.rx += 1;
@@ -651,7 +733,11 @@ mod tests {
     }
 
     fn client(storage: &mut Storage) -> Client<'_, Generations> {
-        let mut c = Client::new(storage, Generations { tx: 0, rx: 0, pending: false });
+        connected(storage, false)
+    }
+
+    fn connected(storage: &mut Storage, tls12: bool) -> Client<'_, Generations> {
+        let mut c = Client::new(storage, Generations { tx: 0, rx: 0, pending: false, tls12 });
         c.reconnect();
         assert_eq!(c.poll_transmit(&mut [0; 16]), 0);
         assert_eq!(c.state(), State::Established);
@@ -789,5 +875,101 @@ mod tests {
         // Without it, the end of the stream is a truncation.
         let mut c = client(&mut storage);
         assert_eq!(c.handle_eof(), Err(Error::Truncated));
+    }
+
+    /// What a TLS 1.2 server seals: records in the server's keys from
+    /// sequence 1 (its Finished was 0).
+    fn server12() -> Sealer {
+        Sealer::new(&keys12(1), 1).unwrap()
+    }
+
+    fn sealed12(server: &mut Sealer, ty: ContentType, content: &[u8]) -> ([u8; 128], usize) {
+        let mut r = [0u8; 128];
+        r[13..13 + content.len()].copy_from_slice(content);
+        let n = server.seal(ty, &mut r, content.len()).unwrap();
+        (r, n)
+    }
+
+    #[test]
+    fn tls12_hello_request_is_answered_with_no_renegotiation_before_the_next_record_once() {
+        let mut storage = Storage::new();
+        let mut c = connected(&mut storage, true);
+        assert_eq!(c.version(), Some(Version::Tls12));
+        let mut server = server12();
+        let (r, n) = sealed12(&mut server, ContentType::Handshake, &[HELLO_REQUEST, 0, 0, 0]);
+        assert_eq!(c.handle_input(&r[..n]), Ok(n));
+        assert_eq!(c.recv(&mut [0; 16]), Ok(0));
+        // Owed, not yet sent; a dry run has no room while it is.
+        assert!(!c.wants_write());
+        assert!(c.dry_room().is_empty());
+        assert_eq!(c.send(b"order"), Ok(5));
+        let mut wire = [0u8; 128];
+        let n = c.poll_transmit(&mut wire);
+        let mut peer = Opener::new(&keys12(0), 1).unwrap();
+        let alert = HEADER + 8 + 2 + TAG;
+        let o = peer.open(&mut wire[..alert]).unwrap();
+        assert_eq!((o.ty, &wire[o.start..o.end]), (ContentType::Alert, &[WARNING, NO_RENEGOTIATION][..]));
+        let o = peer.open(&mut wire[alert..n]).unwrap();
+        assert_eq!((o.ty, &wire[alert + o.start..alert + o.end]), (ContentType::ApplicationData, &b"order"[..]));
+        // Data still flows; a second request ends the connection.
+        let (r, n) = sealed12(&mut server, ContentType::ApplicationData, b"fill");
+        assert_eq!(c.handle_input(&r[..n]), Ok(n));
+        let mut plain = [0u8; 16];
+        assert_eq!(c.recv(&mut plain), Ok(4));
+        let (r, n) = sealed12(&mut server, ContentType::Handshake, &[HELLO_REQUEST, 0, 0, 0]);
+        assert_eq!(c.handle_input(&r[..n]), Ok(n));
+        assert_eq!(c.recv(&mut plain), Err(Error::Renegotiation));
+    }
+
+    #[test]
+    fn tls12_refuses_every_other_handshake_message_and_tls13_records() {
+        for message in [&[KEY_UPDATE, 0, 0, 1, 1][..], &[NEW_SESSION_TICKET, 0, 0, 0], &[HELLO_REQUEST, 0, 0, 1, 0]] {
+            let mut storage = Storage::new();
+            let mut c = connected(&mut storage, true);
+            let (r, n) = sealed12(&mut server12(), ContentType::Handshake, message);
+            assert_eq!(c.handle_input(&r[..n]), Ok(n));
+            assert!(matches!(c.recv(&mut [0; 16]), Err(Error::UnexpectedMessage(_))), "{message:?}");
+        }
+        // A TLS 1.3 record under the same key is not a TLS 1.2 record.
+        let mut storage = Storage::new();
+        let mut c = connected(&mut storage, true);
+        let same = Keys::new(Suite::Aes128GcmSha256, &[19; 16], [1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]).unwrap();
+        let r = sealed(&mut Sealer::new(&same, 1).unwrap(), ContentType::ApplicationData, b"hello, TLS 1.2 client");
+        let n = HEADER + 21 + 1 + TAG;
+        assert_eq!(c.handle_input(&r[..n]), Ok(n));
+        assert_eq!(c.recv(&mut [0; 32]), Err(Error::BadRecordMac));
+    }
+
+    #[test]
+    fn tls12_a_worn_key_ends_the_connection_with_close_notify() {
+        let mut storage = Storage::new();
+        let mut c = connected(&mut storage, true);
+        if let Phase::Established(r) = &mut c.phase {
+            r.tx.wear_out();
+        }
+        assert!(c.room().is_empty());
+        assert_eq!(c.send(b"x"), Err(Error::KeyUsageLimit));
+        let mut wire = [0u8; 64];
+        let n = c.poll_transmit(&mut wire);
+        let mut peer = Opener::new(&keys12(0), 1).unwrap();
+        let o = peer.open(&mut wire[..n]).unwrap();
+        assert_eq!((o.ty, &wire[o.start..o.end]), (ContentType::Alert, &[WARNING, CLOSE_NOTIFY][..]));
+    }
+
+    #[test]
+    fn tls12_close_notify_both_ways() {
+        let mut storage = Storage::new();
+        let mut c = connected(&mut storage, true);
+        assert_eq!(c.close(), Ok(()));
+        let mut wire = [0u8; 64];
+        let n = c.poll_transmit(&mut wire);
+        let mut peer = Opener::new(&keys12(0), 1).unwrap();
+        let o = peer.open(&mut wire[..n]).unwrap();
+        assert_eq!((o.ty, &wire[o.start..o.end]), (ContentType::Alert, &[WARNING, CLOSE_NOTIFY][..]));
+        let mut c = connected(&mut storage, true);
+        let (r, n) = sealed12(&mut server12(), ContentType::Alert, &[WARNING, CLOSE_NOTIFY]);
+        assert_eq!(c.handle_input(&r[..n]), Ok(n));
+        assert_eq!(c.recv(&mut [0; 16]), Err(Error::Closed));
+        assert_eq!(c.handle_eof(), Ok(()));
     }
 }

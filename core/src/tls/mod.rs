@@ -7,6 +7,9 @@
 //! handshake completes and derives the next ones when a KeyUpdate asks
 //! (§4.6.3, §7.2); everything else after the handshake happens here
 //! (`docs/protocols/tls13.md`, `docs/decisions/0010-tls-handshake-on-the-host.md`).
+//! A host that allows it may negotiate TLS 1.2 with an ECDHE AES-GCM suite
+//! instead (RFC 5246, RFC 5288); its keys say so and the same client runs
+//! TLS 1.2's records (`docs/protocols/tls12.md`).
 
 // AES-NI and PCLMULQDQ need `core::arch` intrinsics; each unsafe block
 // carries a `// SAFETY:` line.
@@ -19,7 +22,7 @@ use core::fmt;
 
 pub use client::{Client, Storage};
 pub use gcm::{BadTag, Gcm, KEYSTREAM, Keystream, backend as aes_gcm_backend};
-pub use record::{Keys, MAX_CIPHERTEXT, MAX_FRAGMENT, Suite};
+pub use record::{Keys, MAX_CIPHERTEXT, MAX_FRAGMENT, Suite, Version};
 
 /// Why a connection failed. Every variant is terminal: drop the
 /// connection and reconnect.
@@ -27,7 +30,7 @@ pub use record::{Keys, MAX_CIPHERTEXT, MAX_FRAGMENT, Suite};
 pub enum Error {
     /// The host's handshake failed; its reason, as the host put it.
     Handshake(Detail),
-    /// A record of a content type TLS 1.3 does not define.
+    /// A record of a content type TLS does not define.
     UnknownRecordType(u8),
     /// A record longer than §5.2 allows (bytes of fragment).
     RecordOverflow(usize),
@@ -57,6 +60,12 @@ pub enum Error {
     ShuttingDown,
     /// A record failed AEAD authentication (bad_record_mac).
     BadRecordMac,
+    /// A TLS 1.2 server asked to renegotiate again after our
+    /// no_renegotiation (RFC 5246 §7.4.1.1); hotline never renegotiates.
+    Renegotiation,
+    /// A TLS 1.2 write key reached its usage limit: TLS 1.2 has no
+    /// KeyUpdate, so the connection was closed (close_notify queued).
+    KeyUsageLimit,
 }
 
 /// A handshake failure as text (the host's library names it; the core
@@ -106,6 +115,10 @@ impl fmt::Display for Error {
             Self::NotEstablished => f.write_str("handshake not complete"),
             Self::ShuttingDown => f.write_str("connection is shutting down"),
             Self::BadRecordMac => f.write_str("record failed authentication (bad_record_mac)"),
+            Self::Renegotiation => f.write_str("server asked to renegotiate again after no_renegotiation"),
+            Self::KeyUsageLimit => {
+                f.write_str("TLS 1.2 write key at its usage limit (no KeyUpdate in TLS 1.2): closed")
+            }
         }
     }
 }
@@ -123,10 +136,11 @@ pub fn alert_name(code: u8) -> &'static str {
         48 => "unknown_ca",
         50 => "decode_error",
         51 => "decrypt_error",
-        70 => "protocol_version (server does not speak TLS 1.3)",
+        70 => "protocol_version (server speaks none of the TLS versions offered)",
         71 => "insufficient_security",
         80 => "internal_error",
         90 => "user_canceled",
+        100 => "no_renegotiation",
         109 => "missing_extension",
         110 => "unsupported_extension",
         112 => "unrecognized_name",
@@ -162,7 +176,8 @@ pub struct Secrets {
     pub rx_seq: u64,
 }
 
-/// The TLS 1.3 handshake, run by the host for the core's [`Client`]:
+/// The TLS handshake (1.3, or 1.2 where the host allows it), run by the
+/// host for the core's [`Client`]:
 /// authenticated and allocating, off the hot path. Calls come from the
 /// engine's thread, in the order the connection needs them.
 pub trait Handshake {
@@ -178,11 +193,12 @@ pub trait Handshake {
     /// The traffic keys, once, when the handshake is complete and its last
     /// flight has been taken; a failure found at hand-over otherwise.
     fn take_keys(&mut self) -> Option<Result<Secrets, Error>>;
-    /// The server's next read key after its KeyUpdate (§7.2).
+    /// The server's next read key after its KeyUpdate (§7.2; TLS 1.3 only).
     fn next_rx_keys(&mut self) -> Result<Keys, Error>;
-    /// Our next write key, after we sent KeyUpdate (§7.2).
+    /// Our next write key, after we sent KeyUpdate (§7.2; TLS 1.3 only).
     fn next_tx_keys(&mut self) -> Result<Keys, Error>;
-    /// A NewSessionTicket's body, without its 4-byte header (§4.6.1).
+    /// A NewSessionTicket's body, without its 4-byte header (§4.6.1; TLS
+    /// 1.3 only).
     fn session_ticket(&mut self, body: &[u8]) -> Result<(), Error>;
 }
 

@@ -3,11 +3,82 @@
 //! under the server's real key with any inner type and content (alerts,
 //! KeyUpdate, tickets, padding) — the client must make progress or fail
 //! with an error, never panic, and never deliver plaintext the server did
-//! not seal as application data. The record cipher: hotline's AES-GCM
-//! against the aes-gcm crate on any input.
+//! not seal as application data. The same for TLS 1.2 records, sealed by
+//! a reference (the aes-gcm crate, any explicit nonce), with every record
+//! the client sends opened by the reference too. The record cipher:
+//! hotline's AES-GCM against the aes-gcm crate on any input.
 
 use hotline_core::tls::record::{ContentType, HEADER, Sealer};
 use hotline_core::tls::{self, Client, Handover, Keys, Secrets, State, Storage, Suite};
+
+/// The TLS 1.2 keys of the fuzzed connection: ours (1) and the server's
+/// (2), AES-128-GCM, each with a 4-byte salt.
+const KEY_12: [[u8; 16]; 2] = [[0x11; 16], [0x22; 16]];
+const SALT_12: [[u8; 4]; 2] = [[1, 1, 1, 1], [2, 2, 2, 2]];
+
+/// A TLS 1.2 connection whose handshake the fuzzer skips: each side's
+/// Finished was record 0.
+pub fn handover12() -> Handover {
+    let keys = |i: usize| Keys::tls12(Suite::Aes128GcmSha256, &KEY_12[i], SALT_12[i]).expect("16-byte key");
+    Handover::new(Secrets { tx: keys(0), tx_seq: 1, rx: keys(1), rx_seq: 1 })
+}
+
+/// TLS 1.2's additional data (RFC 5246 §6.2.3.3).
+fn aad12(seq: u64, ty: u8, len: usize) -> Vec<u8> {
+    let mut aad = seq.to_be_bytes().to_vec();
+    aad.extend_from_slice(&[ty, 3, 3]);
+    aad.extend_from_slice(&(len as u16).to_be_bytes());
+    aad
+}
+
+/// A TLS 1.2 GCM record sealed by the reference cipher (RFC 5288 §3).
+fn reference_seal12(seq: u64, ty: u8, explicit: [u8; 8], text: &[u8]) -> Vec<u8> {
+    use aes_gcm::aead::{AeadInPlace, KeyInit};
+    let mut nonce = [0u8; 12];
+    nonce[..4].copy_from_slice(&SALT_12[1]);
+    nonce[4..].copy_from_slice(&explicit);
+    let mut body = text.to_vec();
+    let tag = aes_gcm::Aes128Gcm::new_from_slice(&KEY_12[1])
+        .expect("key")
+        .encrypt_in_place_detached(&aes_gcm::Nonce::from(nonce), &aad12(seq, ty, text.len()), &mut body)
+        .expect("seal");
+    let mut record = vec![ty, 3, 3];
+    record.extend_from_slice(&((8 + text.len() + 16) as u16).to_be_bytes());
+    record.extend_from_slice(&explicit);
+    record.extend_from_slice(&body);
+    record.extend_from_slice(&tag);
+    record
+}
+
+/// Opens the whole records at the front of `wire` with the reference
+/// cipher under our key, from sequence number `*seq`, and drains them:
+/// every record the client sent must open, carry its sequence number as
+/// its explicit nonce, and be application data or an alert.
+fn reference_open12(wire: &mut Vec<u8>, seq: &mut u64) {
+    use aes_gcm::aead::{AeadInPlace, KeyInit};
+    while let [ty, _, _, hi, lo, ..] = wire[..] {
+        let len = usize::from(u16::from_be_bytes([hi, lo]));
+        if wire.len() < 5 + len {
+            return;
+        }
+        assert!(ty == 23 || ty == 21, "the client sent a record of type {ty}");
+        assert!(len >= 24, "a {len}-byte TLS 1.2 record");
+        let record: Vec<u8> = wire.drain(..5 + len).collect();
+        let (explicit, rest) = record[5..].split_at(8);
+        assert_eq!(explicit, seq.to_be_bytes(), "the explicit nonce is not the sequence number");
+        let (text, tag) = rest.split_at(rest.len() - 16);
+        let mut nonce = [0u8; 12];
+        nonce[..4].copy_from_slice(&SALT_12[0]);
+        nonce[4..].copy_from_slice(explicit);
+        let mut text = text.to_vec();
+        let tag = aes_gcm::Tag::from(<[u8; 16]>::try_from(tag).expect("16"));
+        aes_gcm::Aes128Gcm::new_from_slice(&KEY_12[0])
+            .expect("key")
+            .decrypt_in_place_detached(&aes_gcm::Nonce::from(nonce), &aad12(*seq, ty, text.len()), &mut text, &tag)
+            .expect("a record the client sealed does not open");
+        *seq += 1;
+    }
+}
 
 /// The keys of a connection whose handshake the fuzzer skips.
 pub fn handover() -> Handover {
@@ -93,6 +164,95 @@ pub fn tls_records(data: &[u8]) {
             }
         }
         while client.poll_transmit(&mut out) > 0 {}
+        assert!(delivered <= sealed_data, "plaintext the server never sealed as application data");
+        if client.state() == State::Closed && client.error().is_some_and(|e| *e != tls::Error::Closed) {
+            assert!(client.send(b"x").is_err(), "a failed connection took data");
+            return;
+        }
+    }
+}
+
+/// The TLS 1.2 record path, as [`tls_records`]: first byte the chunk
+/// size, then `[kind, len_hi, len_lo, bytes...]`: kind 0 raw bytes from
+/// the server, 1 a record sealed by the reference under the server's key at
+/// its next sequence number (first byte the content type, 23, 22, 21 or
+/// 20 by its value mod 4, then eight bytes of explicit nonce, then the
+/// content), 2 application data from the client, 3 a dry run, 4 a prepared
+/// record, 5 end of stream. Everything the client sends is opened by the
+/// reference.
+pub fn tls12_records(data: &[u8]) {
+    let Some((&split, mut rest)) = data.split_first() else {
+        return;
+    };
+    let chunk = usize::from(split % 64) + 1;
+    let mut storage = Box::new(Storage::new());
+    let mut client = Client::new(&mut storage, handover12());
+    client.reconnect();
+    let (mut server_seq, mut client_seq) = (1u64, 1u64);
+    let mut out = vec![0u8; 64 * 1024];
+    let mut wire = Vec::new();
+    let mut plain = [0u8; 256];
+    let mut delivered = 0usize;
+    let mut sealed_data = 0usize;
+    while let [kind, hi, lo, tail @ ..] = rest {
+        let len = usize::from(u16::from_be_bytes([*hi, *lo]));
+        let (bytes, next) = tail.split_at(len.min(tail.len()));
+        rest = next;
+        let input = match kind % 6 {
+            0 => bytes.to_vec(),
+            1 => {
+                let Some((&ty, rest)) = bytes.split_first() else { continue };
+                let Some((explicit, content)) = rest.split_first_chunk::<8>() else { continue };
+                let ty = [23, 22, 21, 20][usize::from(ty % 4)];
+                if ty == 23 {
+                    sealed_data += content.len();
+                }
+                server_seq += 1;
+                reference_seal12(server_seq - 1, ty, *explicit, content)
+            }
+            2 => {
+                let _ = client.send(bytes);
+                Vec::new()
+            }
+            3 => {
+                let seq = client.next_tx_seq();
+                let _ = client.dry_run(bytes.len());
+                assert_eq!(client.next_tx_seq(), seq, "a dry run moved the sequence number");
+                Vec::new()
+            }
+            4 => {
+                client.prepare(bytes.len());
+                let _ = client.send(bytes);
+                Vec::new()
+            }
+            _ => {
+                let _ = client.handle_eof();
+                Vec::new()
+            }
+        };
+        for piece in input.chunks(chunk) {
+            let mut piece = piece;
+            while !piece.is_empty() {
+                match client.handle_input(piece) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => piece = piece.get(n..).unwrap_or_default(),
+                }
+                while let Ok(n) = client.recv(&mut plain) {
+                    if n == 0 {
+                        break;
+                    }
+                    delivered += n;
+                }
+            }
+        }
+        loop {
+            let n = client.poll_transmit(&mut out);
+            if n == 0 {
+                break;
+            }
+            wire.extend_from_slice(&out[..n]);
+        }
+        reference_open12(&mut wire, &mut client_seq);
         assert!(delivered <= sealed_data, "plaintext the server never sealed as application data");
         if client.state() == State::Closed && client.error().is_some_and(|e| *e != tls::Error::Closed) {
             assert!(client.send(b"x").is_err(), "a failed connection took data");

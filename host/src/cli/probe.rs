@@ -1,7 +1,7 @@
 //! `hotline probe URL`: the command-line options turn into a
-//! [`hotline::probe`] of a `wss://` or `https://` endpoint (TCP, TLS 1.3 and
-//! the WebSocket upgrade with hotline's own stack, over io_uring), printed
-//! as one JSON object.
+//! [`hotline::probe`] of a `wss://` or `https://` endpoint (TCP, TLS 1.3,
+//! or TLS 1.2 with `--allow-tls12`, and the WebSocket upgrade with
+//! hotline's own stack, over io_uring), printed as one JSON object.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,6 +26,10 @@ pub(crate) struct Args {
     /// Cipher suite to offer.
     #[arg(long, value_enum, default_value_t = Suite::Aes128)]
     suite: Suite,
+    /// Offer TLS 1.2 (ECDHE with AES-GCM) as well as TLS 1.3; the report's
+    /// `tls_version` says which the server chose.
+    #[arg(long)]
+    allow_tls12: bool,
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 10)]
     timeout_secs: u64,
@@ -46,6 +50,7 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
         ca: args.ca.clone(),
         insecure_skip_verify: args.insecure_skip_verify,
         aes256: matches!(args.suite, Suite::Aes256),
+        allow_tls12: args.allow_tls12,
         timeout: Duration::from_secs(args.timeout_secs),
     };
     println!("{}", probe::probe(&options)?);

@@ -10,11 +10,15 @@
 //! suites the core implements, X25519, P-256 and P-384 (a server that
 //! wants another share gets it after a HelloRetryRequest). See
 //! `docs/decisions/0010-tls-handshake-on-the-host.md`.
+//!
+//! On request ([`Versions::Tls12AndTls13`]) TLS 1.2 is offered too, with
+//! its ECDHE AES-GCM suites only (RFC 5289), for venues that may not offer
+//! TLS 1.3; the core then runs TLS 1.2's records (`docs/protocols/tls12.md`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hotline_core::tls::{self, Handshake, Keys, Secrets, Suite};
+use hotline_core::tls::{self, Handshake, Keys, Secrets, Suite, Version};
 use rustls::client::{ClientConnectionData, Resumption, UnbufferedClientConnection};
 use rustls::crypto::ring as ring_provider;
 use rustls::kernel::KernelConnection;
@@ -27,9 +31,24 @@ use super::verify::{HostVerifier, VerifyError};
 /// Bytes of a record header.
 const HEADER: usize = 5;
 
+/// The TLS versions a [`Rustls`] client offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Versions {
+    /// TLS 1.3 only: a server without it fails the handshake
+    /// (protocol_version).
+    #[default]
+    Tls13,
+    /// TLS 1.3, or TLS 1.2 with ECDHE and AES-GCM
+    /// (TLS_ECDHE_{RSA,ECDSA}_WITH_AES_{128_GCM_SHA256,256_GCM_SHA384}) if
+    /// the server has no TLS 1.3.
+    Tls12AndTls13,
+}
+
 /// What one handshake found, for `hotline probe` and the logs.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
+    /// The negotiated version, `TLSv1.3` or `TLSv1.2`.
+    pub version: Option<&'static str>,
     /// The key-exchange group, e.g. `X25519`.
     pub group: Option<String>,
     /// The cipher suite's IANA name.
@@ -72,17 +91,36 @@ impl std::fmt::Debug for Rustls {
 }
 
 impl Rustls {
-    /// A client for `server_name` authenticated by `verifier`, preferring
-    /// AES-256-GCM when `aes256` (either suite is accepted).
+    /// A TLS 1.3 client for `server_name` authenticated by `verifier`,
+    /// preferring AES-256-GCM when `aes256` (either suite is accepted).
     pub fn new(server_name: &str, verifier: HostVerifier, aes256: bool) -> Result<Self, String> {
+        Self::with_versions(server_name, verifier, aes256, Versions::Tls13)
+    }
+
+    /// [`new`](Self::new), offering `versions`.
+    pub fn with_versions(
+        server_name: &str,
+        verifier: HostVerifier,
+        aes256: bool,
+        versions: Versions,
+    ) -> Result<Self, String> {
+        use ring_provider::cipher_suite as cs;
         let name = ServerName::try_from(server_name.to_owned())
             .map_err(|_| format!("{server_name:?}: not a DNS name or IP address"))?;
         let mut provider = ring_provider::default_provider();
-        let (a128, a256) = (
-            ring_provider::cipher_suite::TLS13_AES_128_GCM_SHA256,
-            ring_provider::cipher_suite::TLS13_AES_256_GCM_SHA384,
+        let (a128, a256) = ([cs::TLS13_AES_128_GCM_SHA256], [cs::TLS13_AES_256_GCM_SHA384]);
+        let (tls12_a128, tls12_a256) = (
+            [cs::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, cs::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256],
+            [cs::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, cs::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384],
         );
-        provider.cipher_suites = if aes256 { vec![a256, a128] } else { vec![a128, a256] };
+        let (first, second) = if aes256 { (a256, a128) } else { (a128, a256) };
+        provider.cipher_suites = [first, second].concat();
+        let mut protocols = vec![&rustls::version::TLS13];
+        if versions == Versions::Tls12AndTls13 {
+            let (first, second) = if aes256 { (tls12_a256, tls12_a128) } else { (tls12_a128, tls12_a256) };
+            provider.cipher_suites.extend([first, second].concat());
+            protocols.push(&rustls::version::TLS12);
+        }
         provider.kx_groups = vec![
             ring_provider::kx_group::X25519,
             ring_provider::kx_group::SECP256R1,
@@ -90,7 +128,7 @@ impl Rustls {
         ];
         let verifier = Arc::new(verifier);
         let mut config = ClientConfig::builder_with_provider(Arc::new(provider))
-            .with_protocol_versions(&[&rustls::version::TLS13])
+            .with_protocol_versions(&protocols)
             .map_err(|e| format!("TLS configuration: {e}"))?
             .dangerous()
             .with_custom_certificate_verifier(Arc::clone(&verifier) as _)
@@ -178,12 +216,19 @@ impl Rustls {
             return Err(tls::Error::handshake("bytes left inside the handshake's last record"));
         }
         let (secrets, kernel) = conn.dangerous_into_kernel_connection().map_err(|e| named(&e))?;
-        let suite = suite_of(&kernel)?;
-        self.report.suite = Some(suite.name());
+        let (version, suite) = suite_of(&kernel)?;
+        self.report.version = Some(version.name());
+        self.report.suite = match version {
+            Version::Tls13 => Some(suite.name()),
+            // The TLS 1.2 name also says how the server signed.
+            Version::Tls12 => kernel.negotiated_cipher_suite().suite().as_str(),
+        };
         self.report.elapsed = self.started.map(|t| t.elapsed());
+        // rustls has counted the Finished records it sealed and opened
+        // under these keys (TLS 1.2: record 0 each way).
         let (tx_seq, tx) = secrets.tx;
         let (rx_seq, rx) = secrets.rx;
-        self.keys = Some(Ok(Secrets { tx: keys(suite, tx)?, tx_seq, rx: keys(suite, rx)?, rx_seq }));
+        self.keys = Some(Ok(Secrets { tx: keys(version, suite, tx)?, tx_seq, rx: keys(version, suite, rx)?, rx_seq }));
         self.kernel = Some(kernel);
         Ok(())
     }
@@ -202,17 +247,29 @@ impl Rustls {
     }
 }
 
-/// The core's name for the suite rustls negotiated.
-fn suite_of(kernel: &KernelConnection<ClientConnectionData>) -> Result<Suite, tls::Error> {
+/// The core's names for the version and suite rustls negotiated.
+fn suite_of(kernel: &KernelConnection<ClientConnectionData>) -> Result<(Version, Suite), tls::Error> {
+    use rustls::CipherSuite as C;
     match kernel.negotiated_cipher_suite().suite() {
-        rustls::CipherSuite::TLS13_AES_128_GCM_SHA256 => Ok(Suite::Aes128GcmSha256),
-        rustls::CipherSuite::TLS13_AES_256_GCM_SHA384 => Ok(Suite::Aes256GcmSha384),
+        C::TLS13_AES_128_GCM_SHA256 => Ok((Version::Tls13, Suite::Aes128GcmSha256)),
+        C::TLS13_AES_256_GCM_SHA384 => Ok((Version::Tls13, Suite::Aes256GcmSha384)),
+        C::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 | C::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 => {
+            Ok((Version::Tls12, Suite::Aes128GcmSha256))
+        }
+        C::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 | C::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 => {
+            Ok((Version::Tls12, Suite::Aes256GcmSha384))
+        }
         _ => Err(tls::Error::UnsupportedCipherSuite),
     }
 }
 
-/// rustls' keys for one direction as the core's.
-fn keys(suite: Suite, secrets: ConnectionTrafficSecrets) -> Result<Keys, tls::Error> {
+/// rustls' keys for one direction as the core's. For TLS 1.2 GCM rustls
+/// hands over the 4-byte write IV (the salt, RFC 5288 §3) followed by 8
+/// bytes of the key block from which it derives its own explicit nonces
+/// (that value XOR the sequence number); the core takes the salt alone and
+/// uses the sequence number as the explicit nonce (`docs/protocols/tls12.md`
+/// §Nonces).
+fn keys(version: Version, suite: Suite, secrets: ConnectionTrafficSecrets) -> Result<Keys, tls::Error> {
     let (key, iv) = match &secrets {
         ConnectionTrafficSecrets::Aes128Gcm { key, iv } | ConnectionTrafficSecrets::Aes256Gcm { key, iv } => {
             (key.as_ref(), iv.as_ref())
@@ -220,7 +277,11 @@ fn keys(suite: Suite, secrets: ConnectionTrafficSecrets) -> Result<Keys, tls::Er
         _ => return Err(tls::Error::UnsupportedCipherSuite),
     };
     let iv: [u8; 12] = iv.try_into().map_err(|_| tls::Error::UnsupportedCipherSuite)?;
-    Keys::new(suite, key, iv).ok_or(tls::Error::UnsupportedCipherSuite)
+    let keys = match version {
+        Version::Tls13 => Keys::new(suite, key, iv),
+        Version::Tls12 => Keys::tls12(suite, key, [iv[0], iv[1], iv[2], iv[3]]),
+    };
+    keys.ok_or(tls::Error::UnsupportedCipherSuite)
 }
 
 /// A rustls failure as the core reports it: an alert by its code, a
@@ -289,18 +350,18 @@ impl Handshake for Rustls {
 
     fn next_rx_keys(&mut self) -> Result<Keys, tls::Error> {
         let kernel = self.kernel()?;
-        let suite = suite_of(kernel)?;
+        let (version, suite) = suite_of(kernel)?;
         let (_, secrets) = kernel.update_rx_secret().map_err(|e| named(&e))?;
         self.report.key_updates_received += 1;
-        keys(suite, secrets)
+        keys(version, suite, secrets)
     }
 
     fn next_tx_keys(&mut self) -> Result<Keys, tls::Error> {
         let kernel = self.kernel()?;
-        let suite = suite_of(kernel)?;
+        let (version, suite) = suite_of(kernel)?;
         let (_, secrets) = kernel.update_tx_secret().map_err(|e| named(&e))?;
         self.report.key_updates_sent += 1;
-        keys(suite, secrets)
+        keys(version, suite, secrets)
     }
 
     fn session_ticket(&mut self, _body: &[u8]) -> Result<(), tls::Error> {

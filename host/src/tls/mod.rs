@@ -5,7 +5,7 @@
 pub mod handshake;
 pub mod verify;
 
-pub use handshake::{Report, Rustls};
+pub use handshake::{Report, Rustls, Versions};
 pub use verify::{ChainEntry, HostVerifier, VerifyError, certs_from_pem, contain, describe, unix_secs};
 
 /// The core's client over the host's handshake: what the engine links to

@@ -5,7 +5,8 @@
 //! (`webpki-roots`), the hostname (RFC 6125), and the SPKI SHA-256 pins as
 //! an extra restriction: some certificate of the validated path (leaf,
 //! intermediate or anchor) must match one. The CertificateVerify signature
-//! (RFC 8446 §4.4.3) is rustls' own check with ring's schemes. It
+//! (RFC 8446 §4.4.3), or in TLS 1.2 the ServerKeyExchange signature (RFC
+//! 5246 §7.4.3), is rustls' own check with ring's schemes. It
 //! allocates during the handshake only: the owned anchors at start-up and
 //! the recorded chain (subjects, SPKI hashes) that `hotline probe` prints.
 
@@ -235,11 +236,12 @@ impl ServerCertVerifier for HostVerifier {
 
     fn verify_tls12_signature(
         &self,
-        _message: &[u8],
-        _cert: &CertificateDer<'_>,
-        _dss: &DigitallySignedStruct,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::General("TLS 1.2 is not offered".to_owned()))
+        // Reached only when the client offers TLS 1.2 (`Versions`).
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.schemes)
     }
 
     fn verify_tls13_signature(

@@ -60,8 +60,10 @@ mod sign_order_venue {
 
     use hotline_core::order::{Decimal, Instrument, OrderType, Scale, Side, TimeInForce};
     use hotline_core::sign::{Ed25519Key, HmacKey, backend, base64_std, hex_lower, lanes, sign_many};
-    use hotline_core::venue::binance::{MarketMessage, UserEvent, decode, decode_event, decode_market_binary, decode_market_text};
     use hotline_core::venue::binance::{Auth, PlaceOrder, PreArmed, Session, Slot, Template, TimeUnit};
+    use hotline_core::venue::binance::{
+        MarketMessage, UserEvent, decode, decode_event, decode_market_binary, decode_market_text,
+    };
 
     pub(crate) fn exercise() {
         let key = HmacKey::new(black_box(b"secret"));
@@ -218,7 +220,12 @@ mod risk {
     pub(crate) fn exercise() {
         let mut gate = Gate::new(Limits::new(black_box(10), black_box(1_000), black_box(20)));
         black_box(gate.limits().max_open_orders);
-        let order = OrderRequest { side: black_box(Side::Buy), qty: black_box(2), price: black_box(3), collar_mid_half_ticks: black_box(Some(6)) };
+        let order = OrderRequest {
+            side: black_box(Side::Buy),
+            qty: black_box(2),
+            price: black_box(3),
+            collar_mid_half_ticks: black_box(Some(6)),
+        };
         if let Err(reason) = gate.check(black_box(1), &order) {
             black_box(reason.code());
         }
@@ -252,15 +259,23 @@ mod tls {
         Some(Handover::new(Secrets { tx: keys(1)?, tx_seq: 0, rx: keys(2)?, rx_seq: black_box(0) }))
     }
 
+    /// TLS 1.2 keys as a handshake would hand them over.
+    fn handover12(suite: Suite) -> Option<Handover> {
+        let keys = |fill: u8| Keys::tls12(suite, &black_box([fill; 32])[..suite.key_len()], black_box([fill; 4]));
+        Some(Handover::new(Secrets { tx: keys(1)?, tx_seq: 1, rx: keys(2)?, rx_seq: black_box(1) }))
+    }
+
     pub(crate) fn exercise() {
-        client(Suite::Aes128GcmSha256);
-        client(Suite::Aes256GcmSha384);
+        for suite in [Suite::Aes128GcmSha256, Suite::Aes256GcmSha384] {
+            client(handover(suite));
+            client(handover12(suite));
+        }
     }
 
     /// One connection, driven through the whole record-layer surface:
     /// seal, pre-seal, dry run, open, alerts, close.
-    fn client(suite: Suite) {
-        let Some(handover) = handover(suite) else { return };
+    fn client(handover: Option<Handover>) {
+        let Some(handover) = handover else { return };
         let mut storage = Storage::default();
         let mut client = Client::new(&mut storage, handover);
         client.reconnect();
@@ -280,7 +295,7 @@ mod tls {
             client.handle_input(&black_box([23u8, 3, 3, 0, 17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])),
         );
         let _ = black_box(client.recv(&mut buf));
-        black_box((client.wants_write(), client.state(), client.suite(), client.next_tx_seq()));
+        black_box((client.wants_write(), client.state(), client.suite(), client.version(), client.next_tx_seq()));
         let _ = black_box(client.close());
         let _ = black_box(client.handle_eof());
         client.reconnect();
