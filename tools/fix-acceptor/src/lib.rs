@@ -284,10 +284,32 @@ impl Peer {
         fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
     }
 
+    /// Where the acceptor journals its fills (one JSON object per line).
+    pub fn journal_path(&self) -> PathBuf {
+        self.dir.path().join("fills.jsonl")
+    }
+
+    /// Orders the acceptor accepted: the ExecutionReports with ExecType
+    /// New (150=0) it sent, counted in QuickFIX's message log (written
+    /// before the message leaves).
+    pub fn orders_accepted(&self) -> Result<u64, String> {
+        let path = self.dir.path().join(format!("log/FIXT.1.1-Coinbase-{KEY}.messages.current.log"));
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        let accepted = |line: &&str| {
+            let fields: Vec<&str> = line.split('\x01').collect();
+            ["35=8", "49=Coinbase", "150=0"].iter().all(|f| fields.contains(f))
+        };
+        Ok(text.lines().filter(accepted).count() as u64)
+    }
+
     /// Every fill the acceptor has made so far, in order. Each line is
     /// flushed before its ExecutionReport is sent.
     pub fn journal(&self) -> Result<Vec<Fill>, String> {
-        let path = self.dir.path().join("fills.jsonl");
+        let path = self.journal_path();
         // No fill yet: no file yet.
         let text = match fs::read_to_string(&path) {
             Ok(text) => text,
