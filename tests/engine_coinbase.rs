@@ -23,6 +23,7 @@ use hotline::clock::Clock;
 use hotline::driver::{Plan, Report};
 use hotline::net::ring::RingConfig;
 use hotline::net::socket::SocketOptions;
+use hotline::tls::Versions;
 use hotline_core::engine::{Event, Pricing, Settings, VenueState};
 use hotline_core::order::{Decimal, Instrument, OrderType, Side, TimeInForce, read_decimal};
 use hotline_core::risk::{Limits, RateLimit};
@@ -114,6 +115,8 @@ fn run(loops: u32, version: TlsVersion) -> Run {
         ca: Some(vec![chain.root.clone()]),
         pins: Vec::new(),
         aes256: false,
+        // What the engine offers Coinbase: stunnel picks.
+        versions: Versions::Tls12AndTls13,
         sockets: SocketOptions::default(),
         ring: RingConfig::default(),
         spin: false,
@@ -142,6 +145,7 @@ fn orders_over_fix_are_answered_once_and_fills_equal_the_acceptors_journal() {
     let c = &r.report.counters;
     assert_eq!(r.published, 16 * u64::from(loops));
     assert_eq!(c.venue_connects, 1, "{:?}", r.events);
+    assert_eq!(r.report.cipher_suite, "TLS_AES_128_GCM_SHA256");
     assert!(!r.events.iter().any(|e| matches!(e, Event::VenueLost { .. })), "{:?}", r.events);
     assert!(r.events.iter().any(|e| matches!(e, Event::VenueState(VenueState::Trading))));
     assert_eq!(c.orders_sent, WHALES_PER_LOOP * u64::from(loops), "{:?}", r.events);
@@ -185,4 +189,18 @@ fn orders_over_fix_are_answered_once_and_fills_equal_the_acceptors_journal() {
     // Each IOC closes, filled or expired.
     let done = r.events.iter().filter(|e| matches!(e, Event::OrderDone { .. })).count() as u64;
     assert_eq!(done, c.orders_sent, "every IOC closed: {:?}", r.events);
+}
+
+#[test]
+fn the_same_over_tls_1_2_with_the_suite_coinbase_names() {
+    let r = run(1, TlsVersion::Tls12);
+    assert_eq!(r.report.cipher_suite, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    let c = &r.report.counters;
+    assert_eq!(c.orders_sent, WHALES_PER_LOOP, "{:?}", r.events);
+    assert_eq!(c.orders_acked, c.orders_sent);
+    assert_eq!(r.accepted, c.orders_sent);
+    assert_eq!(c.fills, r.journal.len() as u64);
+    assert!(c.fills > 0);
+    assert!(!r.events.iter().any(|e| matches!(e, Event::VenueLost { .. })), "{:?}", r.events);
+    assert_eq!(r.report.hot_path_allocations, Some(0));
 }

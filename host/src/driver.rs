@@ -38,7 +38,7 @@ use crate::metrics::server::Server;
 use crate::metrics::{Metrics, Stage};
 use crate::net::ring::{Completion, Conn, Ring, RingConfig};
 use crate::net::socket::{self, SocketOptions};
-use crate::tls::{Client, HostVerifier, Rustls, contain};
+use crate::tls::{Client, HostVerifier, Rustls, Versions, contain};
 
 /// The venue's connection slot, the market-data stream's, and node `i`'s
 /// at `FEED + i`.
@@ -70,6 +70,9 @@ pub struct Plan {
     pub pins: Vec<[u8; 32]>,
     /// Offer AES-256-GCM-SHA384 instead of AES-128-GCM-SHA256.
     pub aes256: bool,
+    /// The venue's TLS versions: 1.3 only, or 1.2 too (Coinbase's FIX
+    /// gateways document TLS 1.2; docs/protocols/tls12.md).
+    pub versions: Versions,
     /// Socket options for both connections.
     pub sockets: SocketOptions,
     /// The ring.
@@ -224,7 +227,7 @@ pub fn run(
     control: &mut dyn Control,
 ) -> Result<Report, String> {
     let verifier = HostVerifier::new(plan.ca.as_deref(), plan.pins.clone())?;
-    let handshake = Rustls::new(&plan.server_name, verifier, plan.aes256)?;
+    let handshake = Rustls::with_versions(&plan.server_name, verifier, plan.aes256, plan.versions)?;
     let mut storage = Box::new(Storage::new());
     let mut market_storage = Box::new(Storage::new());
     let market = match &plan.market {

@@ -21,6 +21,7 @@ use hotline::metrics;
 use hotline::net::ring::RingConfig;
 use hotline::net::socket;
 use hotline::signals::Signals;
+use hotline::tls::Versions;
 use hotline::tune;
 use hotline_core::engine::{BookPricing, Pricing, Settings, VenueState};
 use hotline_core::sign::{Ed25519Key, HmacKey};
@@ -196,6 +197,11 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
         ca: v.ca_certs()?,
         pins: v.pins()?,
         aes256: matches!(v.suite, config::Suite::Aes256),
+        // Coinbase documents TLS 1.2 for its FIX gateways; Binance speaks 1.3.
+        versions: match v.kind {
+            VenueKind::Binance => Versions::Tls13,
+            VenueKind::Coinbase => Versions::Tls12AndTls13,
+        },
         sockets: config.host.socket_options(),
         ring: RingConfig::with_sqpoll(config.host.sqpoll),
         spin: config.host.spin,

@@ -19,6 +19,7 @@ use crate::clock::Clock;
 use crate::driver::{Plan, first_client_order_id};
 use crate::net::ring::RingConfig;
 use crate::net::socket::SocketOptions;
+use crate::tls::Versions;
 
 /// Coinbase's BTC-USD: prices to the cent, sizes in steps of 10^-8 BTC.
 pub const INSTRUMENT: Instrument<'static> = Instrument {
@@ -121,6 +122,8 @@ pub fn plan(venue: &Venue, feeds: Vec<SocketAddr>, ring: RingConfig, spin: bool)
         ca: Some(vec![venue.ca.clone()]),
         pins: Vec::new(),
         aes256: false,
+        // TLS 1.3 from stunnel here; Coinbase's gateways may offer only 1.2.
+        versions: Versions::Tls12AndTls13,
         sockets: SocketOptions::default(),
         ring,
         spin,

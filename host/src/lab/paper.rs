@@ -17,6 +17,7 @@ use crate::clock::Clock;
 use crate::driver::{MarketPlan, Plan, first_client_order_id};
 use crate::net::ring::RingConfig;
 use crate::net::socket::SocketOptions;
+use crate::tls::Versions;
 
 /// BTCUSDT with Binance's precisions: prices to the cent, quantities in
 /// steps of 0.00001 BTC.
@@ -74,6 +75,7 @@ pub fn plan(sim: &Sim, feeds: Vec<SocketAddr>, ring: RingConfig, spin: bool) -> 
         ca: Some(vec![sim.ca_der().to_vec().into()]),
         pins: vec![sim.leaf_spki_sha256()],
         aes256: false,
+        versions: Versions::Tls13,
         sockets: SocketOptions::default(),
         ring,
         spin,
