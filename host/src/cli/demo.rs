@@ -248,18 +248,8 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
         eprintln!("  warm path: {}", warm_status(&plan));
     }
     let signals = Signals::install().map_err(|e| format!("signals: {e}"))?;
-    let mut control = DemoControl {
-        mempool: &mempool,
-        total: per_loop * u64::from(args.loops) * u64::from(args.nodes),
-        signals: &signals,
-        progress: !args.json,
-        last_line: Instant::now(),
-        started: Instant::now(),
-        timeout: Duration::from_secs(args.timeout_secs),
-        markout_wait: Duration::from_secs(args.markout_wait_secs),
-        phase: Phase::Running,
-        tape: Tape::with_capacity(TAPE_RECORDS),
-    };
+    let markout_wait = Duration::from_secs(args.markout_wait_secs);
+    let mut control = DemoControl::new(args, &mempool, per_loop, &signals, markout_wait);
     let stop_sampling = AtomicBool::new(false);
     let (report, mids) = std::thread::scope(|s| {
         let sampler = s.spawn(|| sample_mids(&sim, &stop_sampling));
@@ -327,18 +317,7 @@ fn run_coinbase(args: &Args, log: Option<&std::path::Path>) -> Result<(), String
         eprintln!("  warm path: {}", warm_status(&plan));
     }
     let signals = Signals::install().map_err(|e| format!("signals: {e}"))?;
-    let mut control = DemoControl {
-        mempool: &mempool,
-        total: per_loop * u64::from(args.loops) * u64::from(args.nodes),
-        signals: &signals,
-        progress: !args.json,
-        last_line: Instant::now(),
-        started: Instant::now(),
-        timeout: Duration::from_secs(args.timeout_secs),
-        markout_wait: Duration::ZERO,
-        phase: Phase::Running,
-        tape: Tape::with_capacity(TAPE_RECORDS),
-    };
+    let mut control = DemoControl::new(args, &mempool, per_loop, &signals, Duration::ZERO);
     let report = driver::run(&plan, settings, rules, limits, &clock, &mut control)?;
     if control.progress {
         eprintln!();
@@ -478,7 +457,24 @@ struct DemoControl<'a> {
     tape: Tape,
 }
 
-impl DemoControl<'_> {
+impl<'a> DemoControl<'a> {
+    /// Watching `mempool` play `per_loop` notifications per pass as
+    /// `args` says, then waiting up to `markout_wait` for markouts.
+    fn new(args: &Args, mempool: &'a Mempool, per_loop: u64, signals: &'a Signals, markout_wait: Duration) -> Self {
+        Self {
+            mempool,
+            total: per_loop * u64::from(args.loops) * u64::from(args.nodes),
+            signals,
+            progress: !args.json,
+            last_line: Instant::now(),
+            started: Instant::now(),
+            timeout: Duration::from_secs(args.timeout_secs),
+            markout_wait,
+            phase: Phase::Running,
+            tape: Tape::with_capacity(TAPE_RECORDS),
+        }
+    }
+
     /// When to stop waiting for markouts after the replay: once the
     /// [`AWAITED`] horizon of the last fill is behind the sampler, or after the longest
     /// wait allowed; `None` when there is nothing to wait for.

@@ -352,20 +352,19 @@ impl Coinbase {
         };
         let cumulative = qty(tag::CUM_QTY, r.cum_qty)?;
         let order_id = fnv64(r.order_id);
+        // Where the order stands, as an answer to a request about it.
+        let standing = super::Outcome::Accepted(Accepted {
+            order_id: Some(order_id),
+            status,
+            executed_qty: Some(cumulative),
+            server_time_ms: r.transact_time_ms,
+        });
         if r.exec_type == ExecType::Status {
             let Some(id) = client_order_id else { return Ok(()) };
             // FIX 5.0 SP2 answers a status request for an order it does
             // not know with OrdStatus Rejected.
-            let outcome = if r.ord_status == OrdStatus::Rejected {
-                refused(code, RejectKind::NoSuchOrder)
-            } else {
-                super::Outcome::Accepted(Accepted {
-                    order_id: Some(order_id),
-                    status,
-                    executed_qty: Some(cumulative),
-                    server_time_ms: r.transact_time_ms,
-                })
-            };
+            let outcome =
+                if r.ord_status == OrdStatus::Rejected { refused(code, RejectKind::NoSuchOrder) } else { standing };
             if let Some(inbound) = self.answer(|k| k == Kind::Status { client_order_id: id }, outcome) {
                 let _ = out.push(inbound);
             }
@@ -376,16 +375,7 @@ impl Coinbase {
             && let Some(at) =
                 self.pending(|k| matches!(k, Kind::Order { client_order_id: c, answered: false, .. } if c == id))
         {
-            let outcome = if r.exec_type == ExecType::Rejected {
-                refused(code, RejectKind::Other)
-            } else {
-                super::Outcome::Accepted(Accepted {
-                    order_id: Some(order_id),
-                    status,
-                    executed_qty: Some(cumulative),
-                    server_time_ms: r.transact_time_ms,
-                })
-            };
+            let outcome = if r.exec_type == ExecType::Rejected { refused(code, RejectKind::Other) } else { standing };
             if let Some(sent) = self.sent.iter_mut().nth(at) {
                 if let Kind::Order { answered, .. } = &mut sent.kind {
                     *answered = true;
