@@ -500,89 +500,127 @@ pub(crate) fn record_allocations(server: RustlsServer, c: &Chain, versions: Vers
     Ok(Allocations { records: 2 * ORDERS, allocations, key_updates })
 }
 
+/// `openssl s_server` in its default mode, for one connection: what is
+/// typed into its stdin is sent (a line that is a command, such as `k` or
+/// `R`, is obeyed instead), and what it prints arrives line by line. It is
+/// killed on drop. s_server takes a line as a command only when one read of
+/// its stdin returns the whole line (it tests `buf[1] == '\n'`), so each
+/// line goes into the pipe with one write: `writeln!` writes the text and
+/// its newline separately, and a server woken between the two sends the
+/// command to the client as data.
+struct Typed {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    lines: std::sync::mpsc::Receiver<String>,
+    addr: SocketAddr,
+    /// Bound on every wait of the connection; only a failure meets it.
+    deadline: Instant,
+}
+
+impl Typed {
+    /// Starts s_server for `c` in `dir` with `args` and waits until it
+    /// accepts.
+    fn start(dir: &Path, c: &Chain, args: &[&str]) -> Result<Self, String> {
+        use std::io::BufRead as _;
+        let (mut command, addr) = s_server(dir, c);
+        let mut child = command
+            .args(args)
+            .args(["-naccept", "1", "-ign_eof"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let (stdin, stdout) = (child.stdin.take(), child.stdout.take());
+        let (tx, lines) = std::sync::mpsc::channel::<String>();
+        if let Some(stdout) = stdout {
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let stdin = stdin.ok_or("s_server's stdin")?;
+        let server = Self { child, stdin, lines, addr, deadline };
+        server.wait_for("ACCEPT")?;
+        Ok(server)
+    }
+
+    /// Waits for a printed line holding `what`: false when s_server ended
+    /// first.
+    fn wait_for(&self, what: &str) -> Result<bool, String> {
+        loop {
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(what) => return Ok(true),
+                Ok(_) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Ok(false),
+                Err(_) => return Err(format!("openssl s_server never printed {what:?}")),
+            }
+        }
+    }
+
+    /// Types `text` and a newline, in one write.
+    fn type_line(&mut self, text: &str) -> Result<(), String> {
+        self.stdin.write_all(format!("{text}\n").as_bytes()).map_err(|e| e.to_string())
+    }
+}
+
+impl Drop for Typed {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Echoes lines through `openssl s_server` (its default mode: what the
 /// client sends is printed, what is typed is sent) while it is told `k`
 /// (KeyUpdate, update_not_requested) and `K` (update_requested) between
 /// them; checks the server read our line after its `K`, which needs our
 /// own KeyUpdate first. Returns the handshake's report.
 pub(crate) fn openssl_key_updates(c: &Chain) -> Result<Report, String> {
-    use std::io::BufRead as _;
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let (mut command, addr) = s_server(dir.path(), c);
-    let mut child = command
-        .args(["-tls1_3", "-naccept", "1", "-ign_eof"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    let result = (|| {
-        let mut typed = child.stdin.take().ok_or("stdin")?;
-        let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
-        let stdout = child.stdout.take().ok_or("stdout")?;
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-                if lines_tx.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let wait_for = |what: &str| -> Result<(), String> {
-            loop {
-                let left = deadline.saturating_duration_since(Instant::now());
-                match lines.recv_timeout(left) {
-                    Ok(line) if line.contains(what) => return Ok(()),
-                    Ok(_) => {}
-                    Err(_) => return Err(format!("openssl s_server never printed {what:?}")),
-                }
-            }
-        };
-        wait_for("ACCEPT")?;
-        let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-        let mut stream = RingStream::new(stream.into(), &RingConfig::default()).map_err(|e| e.to_string())?;
-        let verifier = HostVerifier::new(Some(std::slice::from_ref(&c.root)), Vec::new())?;
-        let mut storage = Box::new(Storage::new());
-        let mut engine = Client::new(&mut storage, Rustls::new("localhost", verifier, false)?);
-        engine.reconnect();
-        let mut plain = Vec::new();
-        probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| e.state() == State::Established)?;
-        // s_server takes a command only once its side of the handshake is
-        // done: a line it prints proves that.
-        engine.send(b"hello\n").map_err(|e| e.to_string())?;
-        probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| !e.wants_write())?;
-        wait_for("hello")?;
-        // s_server takes a line as a command only when one read of its
-        // stdin returns the whole line (it tests `buf[1] == '\n'`), so each
-        // line goes into the pipe with one write: `writeln!` writes the
-        // command and its newline separately, and a server woken between
-        // the two sends the command to the client as data. Each command
-        // waits for its KeyUpdate, and each line for its echo, so no read
-        // ever holds two lines.
-        let mut type_line = |text: &str| -> Result<(), String> {
-            typed.write_all(format!("{text}\n").as_bytes()).map_err(|e| e.to_string())
-        };
-        for (updates, (command, line)) in [("k", "one"), ("K", "two")].into_iter().enumerate() {
-            type_line(command)?;
-            probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| {
-                e.handshake().report().key_updates_received as usize > updates
-            })
-            .map_err(|e| format!("waiting for the KeyUpdate of {command:?}: {e}"))?;
-            type_line(line)?;
-            let want = format!("{line}\n");
-            probe::pump(&mut engine, &mut stream, &mut plain, deadline, |_, p| p.ends_with(want.as_bytes()))
-                .map_err(|e| format!("waiting for {line:?}: {e}"))?;
-        }
-        engine.send(b"three\n").map_err(|e| e.to_string())?;
-        probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| !e.wants_write())?;
-        wait_for("three")?;
-        engine.close().map_err(|e| e.to_string())?;
-        probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| !e.wants_write())?;
-        Ok(engine.handshake().report().clone())
-    })();
-    let _ = child.kill();
-    let _ = child.wait();
-    result
+    let mut server = Typed::start(dir.path(), c, &["-tls1_3"])?;
+    let addr = server.addr;
+    let deadline = server.deadline;
+    let wait_for = |server: &Typed, what: &str| -> Result<(), String> {
+        if server.wait_for(what)? { Ok(()) } else { Err(format!("openssl s_server ended before printing {what:?}")) }
+    };
+    let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    let mut stream = RingStream::new(stream.into(), &RingConfig::default()).map_err(|e| e.to_string())?;
+    let verifier = HostVerifier::new(Some(std::slice::from_ref(&c.root)), Vec::new())?;
+    let mut storage = Box::new(Storage::new());
+    let mut engine = Client::new(&mut storage, Rustls::new("localhost", verifier, false)?);
+    engine.reconnect();
+    let mut plain = Vec::new();
+    probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| e.state() == State::Established)?;
+    // s_server takes a command only once its side of the handshake is
+    // done: a line it prints proves that.
+    engine.send(b"hello\n").map_err(|e| e.to_string())?;
+    probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| !e.wants_write())?;
+    wait_for(&server, "hello")?;
+    // Each command waits for its KeyUpdate, and each line for its
+    // echo, so no read of s_server's stdin ever holds two lines.
+    for (updates, (command, line)) in [("k", "one"), ("K", "two")].into_iter().enumerate() {
+        server.type_line(command)?;
+        probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| {
+            e.handshake().report().key_updates_received as usize > updates
+        })
+        .map_err(|e| format!("waiting for the KeyUpdate of {command:?}: {e}"))?;
+        server.type_line(line)?;
+        let want = format!("{line}\n");
+        probe::pump(&mut engine, &mut stream, &mut plain, deadline, |_, p| p.ends_with(want.as_bytes()))
+            .map_err(|e| format!("waiting for {line:?}: {e}"))?;
+    }
+    engine.send(b"three\n").map_err(|e| e.to_string())?;
+    probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| !e.wants_write())?;
+    wait_for(&server, "three")?;
+    engine.close().map_err(|e| e.to_string())?;
+    probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| !e.wants_write())?;
+    Ok(engine.handshake().report().clone())
 }
 
 /// Connects to `openssl s_server -tls1_2` (its default mode: what the
@@ -593,75 +631,37 @@ pub(crate) fn openssl_key_updates(c: &Chain) -> Result<Report, String> {
 /// Returns how the connection ended, the report, and whether the server
 /// printed the client's line.
 pub(crate) fn openssl_hello_request(c: &Chain, cipher: &str) -> Result<(String, Report, bool), String> {
-    use std::io::BufRead as _;
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let (mut command, addr) = s_server(dir.path(), c);
-    let mut child = command
-        .args(["-tls1_2", "-cipher", cipher, "-naccept", "1", "-ign_eof"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    let result = (|| {
-        let mut typed = child.stdin.take().ok_or("stdin")?;
-        let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
-        let stdout = child.stdout.take().ok_or("stdout")?;
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-                if lines_tx.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let wait_for = |what: &str| -> Result<bool, String> {
-            loop {
-                let left = deadline.saturating_duration_since(Instant::now());
-                match lines.recv_timeout(left) {
-                    Ok(line) if line.contains(what) => return Ok(true),
-                    Ok(_) => {}
-                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Ok(false),
-                    Err(_) => return Err(format!("openssl s_server never printed {what:?}")),
-                }
-            }
-        };
-        wait_for("ACCEPT")?;
-        let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-        let mut stream = RingStream::new(stream.into(), &RingConfig::default()).map_err(|e| e.to_string())?;
-        let verifier = HostVerifier::new(Some(std::slice::from_ref(&c.root)), Vec::new())?;
-        let mut storage = Box::new(Storage::new());
-        let handshake = Rustls::with_versions("localhost", verifier, false, Versions::Tls12AndTls13)?;
-        let mut engine = Client::new(&mut storage, handshake);
-        engine.reconnect();
-        let mut plain = Vec::new();
-        probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| e.state() == State::Established)?;
-        engine.send(b"hello\n").map_err(|e| e.to_string())?;
-        probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| !e.wants_write())?;
-        wait_for("hello")?;
-        // One write per line: see `openssl_key_updates`.
-        let mut type_line = |text: &str| -> Result<(), String> {
-            typed.write_all(format!("{text}\n").as_bytes()).map_err(|e| e.to_string())
-        };
-        type_line("R")?;
-        // s_server's own report of the HelloRequest goes to a buffered
-        // stdout; the client's owed answer is the sign instead: a dry run
-        // has no room while it is owed. One read at a time until then.
-        while !engine.dry_room().is_empty() {
-            let mut read = false;
-            probe::pump(&mut engine, &mut stream, &mut plain, deadline, |_, _| std::mem::replace(&mut read, true))
-                .map_err(|e| format!("waiting for the HelloRequest: {e}"))?;
-        }
-        // Still open: a line typed now comes back as data.
-        type_line("ping")?;
-        probe::pump(&mut engine, &mut stream, &mut plain, deadline, |_, p| p.ends_with(b"ping\n"))?;
-        engine.send(b"after\n").map_err(|e| e.to_string())?;
-        let ended = probe::pump(&mut engine, &mut stream, &mut plain, deadline, |_, _| false)
-            .expect_err("the pump only ends on a failure");
-        let printed = wait_for("after")?;
-        Ok((ended, engine.handshake().report().clone(), printed))
-    })();
-    let _ = child.kill();
-    let _ = child.wait();
-    result
+    let mut server = Typed::start(dir.path(), c, &["-tls1_2", "-cipher", cipher])?;
+    let addr = server.addr;
+    let deadline = server.deadline;
+    let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    let mut stream = RingStream::new(stream.into(), &RingConfig::default()).map_err(|e| e.to_string())?;
+    let verifier = HostVerifier::new(Some(std::slice::from_ref(&c.root)), Vec::new())?;
+    let mut storage = Box::new(Storage::new());
+    let handshake = Rustls::with_versions("localhost", verifier, false, Versions::Tls12AndTls13)?;
+    let mut engine = Client::new(&mut storage, handshake);
+    engine.reconnect();
+    let mut plain = Vec::new();
+    probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| e.state() == State::Established)?;
+    engine.send(b"hello\n").map_err(|e| e.to_string())?;
+    probe::pump(&mut engine, &mut stream, &mut plain, deadline, |e, _| !e.wants_write())?;
+    server.wait_for("hello")?;
+    server.type_line("R")?;
+    // s_server's own report of the HelloRequest goes to a buffered
+    // stdout; the client's owed answer is the sign instead: a dry run
+    // has no room while it is owed. One read at a time until then.
+    while !engine.dry_room().is_empty() {
+        let mut read = false;
+        probe::pump(&mut engine, &mut stream, &mut plain, deadline, |_, _| std::mem::replace(&mut read, true))
+            .map_err(|e| format!("waiting for the HelloRequest: {e}"))?;
+    }
+    // Still open: a line typed now comes back as data.
+    server.type_line("ping")?;
+    probe::pump(&mut engine, &mut stream, &mut plain, deadline, |_, p| p.ends_with(b"ping\n"))?;
+    engine.send(b"after\n").map_err(|e| e.to_string())?;
+    let ended = probe::pump(&mut engine, &mut stream, &mut plain, deadline, |_, _| false)
+        .expect_err("the pump only ends on a failure");
+    let printed = server.wait_for("after")?;
+    Ok((ended, engine.handshake().report().clone(), printed))
 }

@@ -81,6 +81,28 @@ fn reference_open12(wire: &mut Vec<u8>, seq: &mut u64) {
 }
 
 /// The keys of a connection whose handshake the fuzzer skips.
+/// Hands `input` to `client` in pieces of `chunk` bytes, reading the
+/// plaintext out as it comes; returns the plaintext bytes delivered.
+fn feed(client: &mut Client<'_, Handover>, input: &[u8], chunk: usize, plain: &mut [u8]) -> usize {
+    let mut delivered = 0;
+    for piece in input.chunks(chunk) {
+        let mut piece = piece;
+        while !piece.is_empty() {
+            match client.handle_input(piece) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => piece = piece.get(n..).unwrap_or_default(),
+            }
+            while let Ok(n) = client.recv(plain) {
+                if n == 0 {
+                    break;
+                }
+                delivered += n;
+            }
+        }
+    }
+    delivered
+}
+
 pub fn handover() -> Handover {
     let keys = |fill: u8| Keys::new(Suite::Aes128GcmSha256, &[fill; 16], [fill; 12]).expect("16-byte key");
     Handover::new(Secrets { tx: keys(1), tx_seq: 0, rx: keys(2), rx_seq: 0 })
@@ -148,21 +170,7 @@ pub fn tls_records(data: &[u8]) {
                 Vec::new()
             }
         };
-        for piece in input.chunks(chunk) {
-            let mut piece = piece;
-            while !piece.is_empty() {
-                match client.handle_input(piece) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => piece = piece.get(n..).unwrap_or_default(),
-                }
-                while let Ok(n) = client.recv(&mut plain) {
-                    if n == 0 {
-                        break;
-                    }
-                    delivered += n;
-                }
-            }
-        }
+        delivered += feed(&mut client, &input, chunk, &mut plain);
         while client.poll_transmit(&mut out) > 0 {}
         assert!(delivered <= sealed_data, "plaintext the server never sealed as application data");
         if client.state() == State::Closed && client.error().is_some_and(|e| *e != tls::Error::Closed) {
@@ -230,21 +238,7 @@ pub fn tls12_records(data: &[u8]) {
                 Vec::new()
             }
         };
-        for piece in input.chunks(chunk) {
-            let mut piece = piece;
-            while !piece.is_empty() {
-                match client.handle_input(piece) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => piece = piece.get(n..).unwrap_or_default(),
-                }
-                while let Ok(n) = client.recv(&mut plain) {
-                    if n == 0 {
-                        break;
-                    }
-                    delivered += n;
-                }
-            }
-        }
+        delivered += feed(&mut client, &input, chunk, &mut plain);
         loop {
             let n = client.poll_transmit(&mut out);
             if n == 0 {
