@@ -222,6 +222,12 @@ fn fills_lost_with_a_connection_are_read_back_once() {
     let trading = lost
         + o.events[lost..].iter().position(|e| matches!(e, Event::VenueState(VenueState::Trading))).expect("trading");
     assert!(lost < back && back < trading, "read back before trading again: {:?}", o.events);
+    // The sim's `openOrders.status` answer read: its market orders never
+    // rest, so none is open.
+    let listed =
+        lost + o.events[lost..].iter().position(|e| matches!(e, Event::OpenOrdersListed { .. })).expect("listed");
+    assert!(matches!(o.events[listed], Event::OpenOrdersListed { held: 0, others: 0 }), "{:?}", o.events[listed]);
+    assert!(listed < back, "{:?}", o.events);
 }
 
 #[test]

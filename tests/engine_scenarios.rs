@@ -821,9 +821,12 @@ fn an_order_held_open_is_rechecked_after_a_reconnect() {
     }
     let second: Vec<&str> =
         pair.venue.requests.iter().filter(|r| r.connection == 2).map(|r| r.method.as_str()).collect();
-    // Subscribed, then the order's status, then the fills since the start.
+    // Subscribed, then the open orders (it is not among them), then its
+    // own status, then the fills since the start.
     let at = |m: &str| second.iter().position(|x| *x == m).unwrap_or_else(|| panic!("no {m}: {second:?}"));
-    assert!(at("userDataStream.subscribe.signature") < at("order.status") && at("order.status") < at("myTrades"));
+    assert!(at("userDataStream.subscribe.signature") < at("openOrders.status"));
+    assert!(at("openOrders.status") < at("order.status") && at("order.status") < at("myTrades"));
+    assert!(pair.has(|e| matches!(e, Event::OpenOrdersListed { held: 0, others: 0 })), "{:?}", pair.events);
     let done =
         pair.position(|e| matches!(e, Event::OrderDone { client_order_id: FIRST_ID, filled: false, filled_qty: 0 }));
     assert!(done.is_some(), "{:?}", pair.events);
@@ -831,6 +834,59 @@ fn an_order_held_open_is_rechecked_after_a_reconnect() {
     assert_eq!(pair.engine.counters().orders_reconciled, 0, "a recheck is not a reconciliation");
     assert!(at("account.status") < at("myTrades"), "balances asked again: {second:?}");
     pair.assert_accounting();
+}
+
+/// A resting GTC order, then a dropped connection, with the venue's
+/// `openOrders.status` scripted by `script`; returns the methods the second
+/// connection sent once trading again.
+fn reconnect_holding_one_order(script: impl FnOnce(&mut Pair, String)) -> (Pair, Vec<String>) {
+    let config = Config {
+        user_data: true,
+        timers: fast_reconnect(),
+        order_type: OrderType::Limit(TimeInForce::Gtc),
+        ..Config::default()
+    };
+    let mut pair = Pair::trading(config);
+    pair.publish(&feed::whale(0));
+    assert_eq!(pair.acked(), [FIRST_ID]);
+    let placed = pair.venue.saw("order.place")[0].param("newClientOrderId").expect("its client order id");
+    script(&mut pair, placed);
+    pair.drop_venue();
+    while pair.engine.venue_state() != VenueState::Trading {
+        pair.advance(100 * MS);
+    }
+    let second = pair.venue.requests.iter().filter(|r| r.connection == 2).map(|r| r.method.clone()).collect();
+    (pair, second)
+}
+
+#[test]
+fn an_order_the_venue_lists_open_is_not_asked_again() {
+    let (pair, second) = reconnect_holding_one_order(|pair, placed| {
+        pair.venue.open = vec![placed, "web_f03vF8cUlNwnEO337MEx".into()];
+    });
+    assert!(second.iter().any(|m| m == "openOrders.status"), "{second:?}");
+    assert!(!second.iter().any(|m| m == "order.status"), "listed open, so not asked: {second:?}");
+    assert!(pair.has(|e| matches!(e, Event::OpenOrdersListed { held: 1, others: 1 })), "{:?}", pair.events);
+    assert!(!pair.has(|e| matches!(e, Event::OrderDone { .. })));
+    assert_eq!(pair.engine.gate().open_orders(), 1, "still resting on the venue");
+    let order = pair.engine.orders().get(FIRST_ID).expect("tracked");
+    assert_eq!(order.venue_id, Some(9_000), "the venue's id, from the list");
+    pair.assert_accounting();
+}
+
+#[test]
+fn open_orders_refused_asks_each_order_held_open() {
+    let (pair, second) = reconnect_holding_one_order(|pair, placed| {
+        pair.venue.open = vec![placed];
+        pair.venue.refuse_open_orders = Some(-1003);
+        pair.venue.status.push_back(Answer::Ack("FILLED"));
+    });
+    let at = |m: &str| second.iter().position(|x| x == m).unwrap_or_else(|| panic!("no {m}: {second:?}"));
+    assert!(at("openOrders.status") < at("order.status") && at("order.status") < at("myTrades"));
+    assert!(pair.has(|e| matches!(e, Event::OpenOrdersRefused { code: -1003 })), "{:?}", pair.events);
+    let done = |e: &Event| matches!(e, Event::OrderDone { client_order_id: FIRST_ID, filled: true, .. });
+    assert!(pair.has(done), "closed on its own status: {:?}", pair.events);
+    assert_eq!(pair.engine.gate().open_orders(), 0);
 }
 
 #[test]

@@ -21,6 +21,7 @@ const TARGETS: &[(&str, Harness)] = &[
     ("binance_user_data", hotline_fuzz::venue::binance_user_data),
     ("binance_my_trades", hotline_fuzz::venue::binance_my_trades),
     ("binance_account", hotline_fuzz::venue::binance_account),
+    ("binance_open_orders", hotline_fuzz::venue::binance_open_orders),
     ("coinbase_fix", hotline_fuzz::venue::coinbase_fix),
 ];
 

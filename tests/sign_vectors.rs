@@ -1,7 +1,7 @@
 //! Signatures checked against vectors this project did not write: Binance's documented WebSocket API examples
-//! (docs/protocols/binance-ws-api.md §Test vectors: vectors A, B with the non-ASCII symbol, C, and the `session.logon`
-//! example), each rendered through the order templates, RFC 4231's HMAC-SHA256 test cases 1–7, and RFC 8032's Ed25519
-//! test vectors with a `session.logon` signed by one.
+//! (docs/protocols/binance-ws-api.md §Test vectors: vectors A, B with the non-ASCII symbol, C, the `session.logon`
+//! example, and §openOrders.status's example), each rendered through the templates, RFC 4231's HMAC-SHA256 test
+//! cases 1–7, and RFC 8032's Ed25519 test vectors with a `session.logon` signed by one.
 
 use base64::Engine as _;
 use ed25519_dalek::Verifier as _;
@@ -115,6 +115,22 @@ fn binance_session_logon_example() {
     t.sign().unwrap();
     assert_eq!(std::str::from_utf8(t.payload()).unwrap(), format!("apiKey={API_KEY}&timestamp=1649729878532"));
     assert_eq!(signature_of(t.request()), "1cf54395b336b0a9727ef27d5d98987962bc47aca6e13fe978612d0adee066ed");
+}
+
+#[test]
+fn binance_open_orders_status_example() {
+    // web-socket-api.md §"Current open orders (USER_DATA)", its request.
+    let key = HmacKey::new(SECRET);
+    let session =
+        Session { auth: Auth::Hmac { api_key: API_KEY, key: &key }, time: TimeUnit::Millis, recv_window: None };
+    let mut t = Template::open_orders_status("BTCUSDT", &session).unwrap();
+    t.set(Slot::Timestamp, 1_660_813_156_812).unwrap();
+    t.sign().unwrap();
+    assert_eq!(
+        std::str::from_utf8(t.payload()).unwrap(),
+        format!("apiKey={API_KEY}&symbol=BTCUSDT&timestamp=1660813156812")
+    );
+    assert_eq!(signature_of(t.request()), "d632b3fdb8a81dd44f82c7c901833309dd714fe508772a89b0a35b0ee0c48b89");
 }
 
 /// RFC 4231 §4.2–§4.8 as hex: (key, data, HMAC-SHA-256).

@@ -640,6 +640,14 @@ fn log_event(event: &Event) {
             defmt::info!("fills: {=u64} recovered after the reconnect, complete: {=bool}", *recovered, *complete)
         }
         Event::BalancesRefused { code } => defmt::warn!("venue: account.status refused with {=i32}", *code),
+        Event::OpenOrdersListed { held, others } => defmt::info!(
+            "venue: {=u32} of the orders held open are still open; {=u32} other open orders on the symbol",
+            *held,
+            *others
+        ),
+        Event::OpenOrdersRefused { code } => {
+            defmt::warn!("venue: open orders not listed ({=i32}): each order held open is asked", *code)
+        }
         Event::CancelAllSent => defmt::warn!("kill switch: cancelling every open order"),
         Event::CancelAllAnswered { refused: None } => defmt::info!("kill switch: open orders cancelled"),
         Event::CancelAllAnswered { refused: Some(code) } => {

@@ -120,6 +120,11 @@ pub(crate) struct Venue {
     /// Answers for the next `order.status` requests; an empty script
     /// answers from the journal.
     pub(crate) status: VecDeque<Answer>,
+    /// Client order ids `openOrders.status` lists as open (any text: the
+    /// venue lists orders placed by others too).
+    pub(crate) open: Vec<String>,
+    /// `openOrders.status` is refused with this code.
+    pub(crate) refuse_open_orders: Option<i32>,
     /// `time` and `session.logon` go unanswered until released.
     pub(crate) stall_session: bool,
     /// `time` is answered with this status and code instead of the time.
@@ -170,6 +175,8 @@ impl Venue {
             unix_offset_ns,
             place: VecDeque::new(),
             status: VecDeque::new(),
+            open: Vec::new(),
+            refuse_open_orders: None,
             stall_session: false,
             refuse_time: None,
             refuse_logon: None,
@@ -374,6 +381,23 @@ impl Venue {
                     { "asset": "USDT", "free": "1000.00000000", "locked": "0.00000000" },
                 ] }))
             }),
+            // Each listed order as `order.status` reports it
+            // (web-socket-api.md §"Current open orders (USER_DATA)").
+            "openOrders.status" => match (self.authenticate(&seen, server_ms), self.refuse_open_orders) {
+                (Err(e), _) => Err(e),
+                (Ok(()), Some(code)) => Err((400, error(code, "Refused by the script.", None))),
+                (Ok(()), None) => {
+                    let listed = self.open.iter().enumerate().map(|(i, id)| {
+                        json!({
+                            "symbol": seen.param("symbol"), "orderId": 9_000 + i, "orderListId": -1,
+                            "clientOrderId": id, "price": "30000.00", "origQty": "0.00100000",
+                            "executedQty": "0.00000000", "status": "NEW", "timeInForce": "GTC",
+                            "type": "LIMIT", "side": "BUY", "isWorking": true,
+                        })
+                    });
+                    Ok(Some(Value::Array(listed.collect())))
+                }
+            },
             // Orders here never rest: there is nothing to cancel
             // (errors.md -2011, "Unknown order sent.").
             "openOrders.cancelAll" => match self.authenticate(&seen, server_ms) {

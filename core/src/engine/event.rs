@@ -324,6 +324,24 @@ pub enum Event {
         /// The venue's error code.
         code: i32,
     },
+    /// After a reconnect, the venue listed the instrument's open orders
+    /// (`openOrders.status`): `held` of this engine's orders are still
+    /// open there (each other one it held open is asked with its own
+    /// status query), and `others` are orders it did not place or no
+    /// longer tracks.
+    OpenOrdersListed {
+        /// This engine's orders the venue lists open.
+        held: u32,
+        /// Open orders of the instrument that are not this engine's.
+        others: u32,
+    },
+    /// The venue refused to list the open orders with this code (or the
+    /// answer did not decode, code 0): every order held open is asked on
+    /// its own instead.
+    OpenOrdersRefused {
+        /// The venue's error code.
+        code: i32,
+    },
     /// The kill switch engaged: `openOrders.cancelAll` went out.
     CancelAllSent,
     /// The venue answered `openOrders.cancelAll`: `refused` is its error

@@ -227,6 +227,7 @@ impl<C: Stamp> State<'_, C> {
                 state: OrderState::Sent,
                 done: false,
                 venue_id: None,
+                recheck: false,
             };
             if !self.orders.insert(record) {
                 return self.unsent(&order, signal, Skip::TableFull);

@@ -177,7 +177,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             venue,
             detector: Detector::new(rules),
             gate: Gate::new(limits),
-            orders: Orders::default(),
+            orders: Orders::new(settings.user_data),
             session: Session::Connecting,
             backoff: Backoff::default(),
             rng: ChaCha20Rng::from_seed(seed),

@@ -1,8 +1,9 @@
 //! Every order the engine sent, by client order id, from the request to a
 //! final outcome: sent → acked or rejected, or unknown (the venue cannot
 //! say, a request timeout, a lost connection) → queried by its client order
-//! id → reconciled. A fixed table: a full table of unresolved orders refuses
-//! new ones instead of forgetting one.
+//! id → reconciled. A fixed table: a full table of unresolved orders (or,
+//! with user data, of orders still open on the venue) refuses new ones
+//! instead of forgetting one.
 
 use crate::order::Side;
 
@@ -74,6 +75,22 @@ pub struct Order {
     /// The venue's id of it, once an answer said (fills recovered with
     /// `myTrades` name orders by it).
     pub venue_id: Option<u64>,
+    /// Held open across a reconnect and not confirmed open by the venue's
+    /// list: its own status query is due.
+    pub recheck: bool,
+}
+
+impl Order {
+    /// Acknowledged and not closed by the venue's user data: the venue
+    /// holds it, as far as the engine knows.
+    pub fn open_on_venue(&self) -> bool {
+        matches!(self.state, OrderState::Acked | OrderState::ReconciledPlaced) && !self.done
+    }
+
+    /// Open on the venue with no status query out.
+    pub fn held_open(&self) -> bool {
+        self.open_on_venue() && self.status_request.is_none()
+    }
 }
 
 /// The table of orders.
@@ -86,15 +103,25 @@ pub struct Orders {
     /// Some order may have turned unknown since the last queries went out
     /// (saves scanning the table on every poll).
     pub(super) queries_due: bool,
-}
-
-impl Default for Orders {
-    fn default() -> Self {
-        Self { slots: [None; CAPACITY], next: 0, queries_due: false }
-    }
+    /// Some order held open has its [`Order::recheck`] set.
+    pub(super) rechecks_due: bool,
+    /// The venue's user data closes orders: one it has not closed still
+    /// holds open quantity in the gate and is kept.
+    track_open: bool,
 }
 
 impl Orders {
+    /// An empty table; `track_open` when user data closes orders.
+    pub fn new(track_open: bool) -> Self {
+        Self { slots: [None; CAPACITY], next: 0, queries_due: false, rechecks_due: false, track_open }
+    }
+
+    /// Whether `o`'s slot may go to a new order: its outcome is settled
+    /// and, with user data, the venue no longer holds it open.
+    fn evictable(&self, o: &Order) -> bool {
+        o.state.is_final() && !(self.track_open && o.open_on_venue())
+    }
+
     /// Records a new order; `false` when every slot holds an unresolved
     /// order.
     pub fn insert(&mut self, order: Order) -> bool {
@@ -116,7 +143,7 @@ impl Orders {
     fn free_slot(&self) -> Option<usize> {
         // The slot after the last one taken is empty or the oldest order:
         // taken at once unless that order is still unresolved.
-        let turn = self.slots.get(self.next).is_some_and(|o| o.is_none_or(|o| o.state.is_final()));
+        let turn = self.slots.get(self.next).is_some_and(|o| o.is_none_or(|o| self.evictable(&o)));
         if turn {
             return Some(self.next);
         }
@@ -127,7 +154,7 @@ impl Orders {
         self.slots
             .iter()
             .enumerate()
-            .filter_map(|(i, o)| o.filter(|o| o.state.is_final()).map(|o| (i, o.client_order_id)))
+            .filter_map(|(i, o)| o.filter(|o| self.evictable(o)).map(|o| (i, o.client_order_id)))
             .min_by_key(|&(_, id)| id)
             .map(|(i, _)| i)
     }
@@ -170,7 +197,7 @@ impl Orders {
 
     /// Orders the venue holds that its user data has not closed yet.
     pub fn open_on_venue(&self) -> usize {
-        self.iter().filter(|o| matches!(o.state, OrderState::Acked | OrderState::ReconciledPlaced) && !o.done).count()
+        self.iter().filter(|o| o.open_on_venue()).count()
     }
 
     /// Orders sent and not answered (sent, or being queried).
@@ -196,12 +223,13 @@ mod tests {
             state,
             done: false,
             venue_id: None,
+            recheck: false,
         }
     }
 
     #[test]
     fn full_table_evicts_only_resolved_orders() {
-        let mut orders = Orders::default();
+        let mut orders = Orders::new(false);
         for id in 0..CAPACITY as u64 {
             assert!(orders.insert(order(id, OrderState::Sent)));
         }
@@ -215,8 +243,21 @@ mod tests {
     }
 
     #[test]
+    fn with_user_data_an_order_open_on_the_venue_is_kept() {
+        let mut orders = Orders::new(true);
+        for id in 0..CAPACITY as u64 {
+            assert!(orders.insert(order(id, OrderState::Acked)));
+        }
+        assert!(!orders.insert(order(1000, OrderState::Sent)), "each one still holds open quantity");
+        orders.iter_mut().find(|o| o.client_order_id == 7).unwrap().done = true;
+        assert!(orders.insert(order(1000, OrderState::Sent)));
+        assert!(orders.get(7).is_none(), "the one the venue closed goes");
+        assert_eq!(orders.open_on_venue(), CAPACITY - 1);
+    }
+
+    #[test]
     fn steady_state_replaces_the_oldest_resolved_order_in_turn() {
-        let mut orders = Orders::default();
+        let mut orders = Orders::new(false);
         for id in 0..3 * CAPACITY as u64 {
             assert!(orders.insert(order(id, OrderState::Sent)));
             orders.by_request(id + 100).unwrap().state = OrderState::Acked;

@@ -37,6 +37,9 @@ impl<C> State<'_, C> {
                     _ => self.on_trades(now, message),
                 }
             }
+            Inbound::Reply(reply) if reply.id.is_some() && reply.id == self.open_orders_request() => {
+                self.on_open_orders(message);
+            }
             Inbound::Reply(reply) if reply.id.is_some() && reply.id == self.account_request => {
                 self.account_request = None;
                 match self.venue.balances(message) {
@@ -177,6 +180,34 @@ impl<C> State<'_, C> {
         }
         if let Some(event) = event {
             self.push(event);
+        }
+    }
+
+    /// The venue's list of the instrument's open orders, after a
+    /// reconnect: an order it lists is still open (nothing to ask); every
+    /// other order held open keeps its status query due. A refusal or an
+    /// answer that does not decode leaves them all due.
+    fn on_open_orders(&mut self, message: &[u8]) {
+        self.on_open_orders_listed();
+        let (mut held, mut others) = (0u32, 0u32);
+        let orders = &mut self.orders;
+        let listed = self.venue.open_orders(message, |client_order_id, venue_id| {
+            match client_order_id.and_then(|id| orders.iter_mut().find(|o| o.client_order_id == id)) {
+                Some(o) => {
+                    held += u32::from(o.recheck);
+                    o.recheck = false;
+                    o.venue_id = Some(venue_id);
+                }
+                None => others += 1,
+            }
+        });
+        match listed {
+            Ok(Ok(())) => self.push(Event::OpenOrdersListed { held, others }),
+            Ok(Err(code)) => self.push(Event::OpenOrdersRefused { code }),
+            Err(e) => {
+                self.push(Event::BadFrame(e));
+                self.push(Event::OpenOrdersRefused { code: 0 });
+            }
         }
     }
 

@@ -18,7 +18,7 @@ use super::outbox::{Outbox, PRESEALED};
 use super::settings::{Stamp, Timers};
 use super::{Engine, State};
 use crate::tls;
-use crate::venue::{DecodeError, Inbound, Transport, coinbase};
+use crate::venue::{DecodeError, Inbound, RequestError, Transport, coinbase};
 use crate::ws::{self, Message, Request};
 
 /// Where the venue session stands.
@@ -57,9 +57,9 @@ pub(super) struct Connection {
     cancelled_all: bool,
     /// Fills missed while no connection was subscribed, read back.
     recovery: Recovery,
-    /// The orders held open (acknowledged, not closed by user data) were
-    /// queried again on this connection.
-    rechecked: bool,
+    /// The orders held open (acknowledged, not closed by user data),
+    /// checked again on this connection.
+    recheck: Recheck,
     /// The account's balances were asked for on this connection (their
     /// reports while no connection was subscribed are lost).
     balances_asked: bool,
@@ -110,6 +110,22 @@ enum Recovery {
     /// asks for the latest trade only, to start from.
     Asked { id: u64, sent: u64, so_far: u64, start: bool },
     /// Every page was read.
+    Done,
+}
+
+/// A connection's check of the orders the engine holds open: any of them
+/// may have filled, been cancelled or expired while no connection was
+/// subscribed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recheck {
+    /// To be done, once subscribed.
+    Due,
+    /// The venue's list of open orders was asked for with request `id` at
+    /// host time `sent`.
+    Listing { id: u64, sent: u64 },
+    /// Done (or not wanted: user data is off). An order the list did not
+    /// show open, or every one where the venue has no list, is asked with
+    /// its own status query.
     Done,
 }
 
@@ -306,6 +322,22 @@ impl<C> State<'_, C> {
         so_far
     }
 
+    /// The open-orders request's id, while it is awaited.
+    pub(super) fn open_orders_request(&self) -> Option<u64> {
+        match self.session {
+            Session::Open(Connection { recheck: Recheck::Listing { id, .. }, .. }) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The venue's list of open orders was answered (or refused): the
+    /// orders it did not clear are asked on their own.
+    pub(super) fn on_open_orders_listed(&mut self) {
+        if let Some(c) = self.open() {
+            c.recheck = Recheck::Done;
+        }
+    }
+
     /// Whether the venue's own session (FIX) runs on this connection: from
     /// the Logon sent on. Before it, what the last connection's session
     /// owed or timed is not this one's.
@@ -321,7 +353,7 @@ impl<C> State<'_, C> {
     pub(super) fn on_venue_gap(&mut self) {
         self.orders.queries_due = true;
         if let Some(c) = self.open() {
-            c.rechecked = false;
+            c.recheck = Recheck::Due;
         }
     }
 
@@ -389,10 +421,10 @@ impl<C> State<'_, C> {
                     Clock::Refused { retry_at } => retry_at,
                     Clock::Due | Clock::Synced => u64::MAX,
                 };
-                let subscribe = match (c.user_data, c.recovery) {
-                    (Subscription::Asked { sent, .. }, _) | (_, Recovery::Asked { sent, .. }) => {
-                        sent.saturating_add(t.request_timeout_ns)
-                    }
+                let subscribe = match (c.user_data, c.recovery, c.recheck) {
+                    (Subscription::Asked { sent, .. }, _, _)
+                    | (_, Recovery::Asked { sent, .. }, _)
+                    | (_, _, Recheck::Listing { sent, .. }) => sent.saturating_add(t.request_timeout_ns),
                     _ => u64::MAX,
                 };
                 let answers = self
@@ -441,7 +473,7 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
             },
             cancelled_all: false,
             recovery: if queries_account { Recovery::Due { so_far: 0 } } else { Recovery::Off },
-            rechecked: !user_data,
+            recheck: if user_data { Recheck::Due } else { Recheck::Done },
             balances_asked: !queries_account,
             phase: Phase::Tls,
         }));
@@ -580,8 +612,8 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
                     (Phase::LoggingOn { request: Some((_, sent)) }, _, _)
                     | (_, Clock::Asked { sent, .. }, _)
                     | (_, _, Subscription::Asked { sent, .. }) => Some(sent),
-                    _ => match c.recovery {
-                        Recovery::Asked { sent, .. } if !matches!(c.phase, Phase::Closing { .. }) => Some(sent),
+                    _ => match (c.recovery, c.recheck) {
+                        (Recovery::Asked { sent, .. }, _) | (_, Recheck::Listing { sent, .. }) => Some(sent),
                         _ => None,
                     },
                 };
@@ -769,18 +801,40 @@ fn live<L: Link, C>(io: &mut Outbox<'_, L>, st: &mut State<'_, C>, now: u64, c: 
         st.account_request = Some(id);
     }
     // With user data, an order held open may have filled, been cancelled
-    // or expired while no connection was subscribed: its status says, once
-    // per connection.
-    if subscribed
-        && let Some(c) = st.open()
-        && !c.rechecked
-    {
-        c.rechecked = true;
-        let unix_ns = st.venue_unix_ns(now);
-        let held = |o: &Order| {
-            matches!(o.state, OrderState::Acked | OrderState::ReconciledPlaced) && !o.done && o.status_request.is_none()
+    // or expired while no connection was subscribed. Once per connection,
+    // the venue's list of the instrument's open orders clears those still
+    // open in one request; every other one (all of them where the venue
+    // has no such list) is asked with its own status query.
+    if subscribed && c.recheck == Recheck::Due {
+        let mut held = false;
+        for o in st.orders.iter_mut().filter(|o| o.held_open()) {
+            o.recheck = true;
+            held = true;
+        }
+        st.orders.rechecks_due |= held;
+        let id = st.next_request;
+        let timestamp = st.timestamp(now);
+        let recheck = match st.venue.open_orders_query(id, timestamp) {
+            Ok(request) => {
+                io.send_text(request, &mut st.rng)?;
+                st.next_request += 1;
+                Recheck::Listing { id, sent: now }
+            }
+            Err(RequestError::Unsupported) => Recheck::Done,
+            Err(e) => return Err(VenueLoss::Request(e)),
         };
-        for o in st.orders.iter_mut().filter(|o| held(o)) {
+        if let Some(c) = st.open() {
+            c.recheck = recheck;
+        }
+    }
+    let listing = st.open_orders_request().is_some();
+    if subscribed && !listing && core::mem::take(&mut st.orders.rechecks_due) {
+        let unix_ns = st.venue_unix_ns(now);
+        for o in st.orders.iter_mut().filter(|o| o.recheck) {
+            o.recheck = false;
+            if !o.held_open() {
+                continue;
+            }
             let id = st.next_request;
             st.next_request += 1;
             let timestamp = st.venue.timestamp(unix_ns);
@@ -795,6 +849,7 @@ fn live<L: Link, C>(io: &mut Outbox<'_, L>, st: &mut State<'_, C>, now: u64, c: 
     // counted: whatever comes after is on the stream, and a fill on both
     // is counted once.
     if subscribed
+        && !listing
         && !st.orders.queried()
         && let Some(c) = st.open()
         && let Recovery::Due { so_far } = c.recovery
@@ -811,7 +866,14 @@ fn live<L: Link, C>(io: &mut Outbox<'_, L>, st: &mut State<'_, C>, now: u64, c: 
     let Session::Open(c) = st.session else { return Ok(()) };
     let querying = || st.orders.queried();
     let recovered = matches!(c.recovery, Recovery::Off | Recovery::Done);
-    if c.phase == Phase::Syncing && c.clock == Clock::Synced && c.user_data.settled() && recovered && !querying() {
+    let rechecked = c.recheck == Recheck::Done;
+    if c.phase == Phase::Syncing
+        && c.clock == Clock::Synced
+        && c.user_data.settled()
+        && recovered
+        && rechecked
+        && !querying()
+    {
         st.backoff.reset();
         st.set_phase(Phase::Trading);
     }

@@ -352,6 +352,32 @@ impl Venue {
         }
     }
 
+    /// The query of the instrument's orders the venue holds open, where the
+    /// venue has one (Binance's `openOrders.status`; FIX order entry has
+    /// none, and each order is asked on its own).
+    pub(crate) fn open_orders_query(&mut self, id: u64, timestamp: u64) -> Result<&[u8], RequestError> {
+        match self {
+            Self::Binance(v) => v.open_orders_query(id, timestamp),
+            Self::Coinbase(_) => Err(RequestError::Unsupported),
+        }
+    }
+
+    /// The answer to [`open_orders_query`](Self::open_orders_query): `each`
+    /// open order by the client order id it was placed with (`None` for
+    /// an id hotline does not write) and the venue's id; or the venue's
+    /// refusal code.
+    pub(crate) fn open_orders(
+        &self,
+        message: &[u8],
+        each: impl FnMut(Option<u64>, u64),
+    ) -> Result<Result<(), i32>, DecodeError> {
+        match self {
+            Self::Binance(v) => v.open_orders(message, each).map_err(DecodeError::Binance),
+            // Never asked.
+            Self::Coinbase(_) => Ok(Err(0)),
+        }
+    }
+
     /// The query of the account's balances.
     pub(crate) fn account_query(&mut self, id: u64, timestamp: u64) -> Result<&[u8], RequestError> {
         match self {

@@ -45,9 +45,7 @@ pub fn binance_book_ticker(data: &[u8]) {
         let symbol = t.symbol.as_ptr() as usize;
         assert!(symbol >= start && symbol + t.symbol.len() <= end, "the symbol is a view into the frame");
     }
-    let end = data.iter().rposition(|b| !b" \t\r\n".contains(b)).map_or(0, |i| i + 1);
-    let picked = data.first().map_or(0, |&b| usize::from(b) * end / 256);
-    for cut in [end.saturating_sub(1), end / 2, picked] {
+    for cut in crate::json_cuts(data) {
         assert!(decode_market_text(&data[..cut], scale).is_err(), "prefix {cut} of a frame decoded");
     }
 }

@@ -1,11 +1,11 @@
 //! Harness for `core::venue`: the Binance WebSocket API response codec,
-//! its user-data event codec, its `myTrades` codec and its
-//! `account.status` codec; and the Coinbase FIX codec and session.
+//! its user-data event codec, its `myTrades` codec, its `account.status`
+//! and `openOrders.status` codecs; and the Coinbase FIX codec and session.
 
 use hotline_core::order::{DecimalError, Scale};
 use hotline_core::venue::binance::{
     ExecutionReport, MAX_BALANCES, MAX_RATE_LIMITS, Message, Outcome, TIMEOUT, Trade, TradesError, TradesOutcome,
-    UserDataError, UserEvent, decode, decode_account, decode_event, decode_trades,
+    UserDataError, UserEvent, decode, decode_account, decode_event, decode_open_orders, decode_trades,
 };
 
 /// Decodes one frame. A decoded response must classify consistently
@@ -24,11 +24,7 @@ pub fn binance_response(data: &[u8]) {
             }
         }
     }
-    let end = data.iter().rposition(|b| !b" \t\r\n".contains(b)).map_or(0, |i| i + 1);
-    // Three cuts keep the check cheap: the last byte, the middle, and one
-    // the input picks.
-    let picked = data.first().map_or(0, |&b| usize::from(b) * end / 256);
-    for cut in [end.saturating_sub(1), end / 2, picked] {
+    for cut in crate::json_cuts(data) {
         assert!(decode(&data[..cut]).is_err(), "prefix {cut} of a frame decoded");
     }
 }
@@ -83,9 +79,7 @@ pub fn binance_user_data(data: &[u8]) {
         UserEvent::StreamTerminated { .. } => {}
         UserEvent::Other(name) => assert!(borrowed(data, name)),
     }
-    let end = data.iter().rposition(|b| !b" \t\r\n".contains(b)).map_or(0, |i| i + 1);
-    let picked = usize::from(b) * end / 256;
-    for cut in [end.saturating_sub(1), end / 2, picked] {
+    for cut in crate::json_cuts(data) {
         assert!(decode_event(&data[..cut], binance).is_err(), "prefix {cut} of a frame decoded");
     }
 }
@@ -132,9 +126,7 @@ pub fn binance_my_trades(data: &[u8]) {
             assert!(page.trades().next().is_none());
         }
     }
-    let end = data.iter().rposition(|b| !b" \t\r\n".contains(b)).map_or(0, |i| i + 1);
-    let picked = usize::from(b) * end / 256;
-    for cut in [end.saturating_sub(1), end / 2, picked] {
+    for cut in crate::json_cuts(data) {
         assert!(decode_trades(&data[..cut], binance).is_err(), "prefix {cut} of a page decoded");
     }
 }
@@ -154,10 +146,28 @@ pub fn binance_account(data: &[u8]) {
         }
         Err(_) => assert!(!(200..300).contains(&answer.status)),
     }
-    let end = data.iter().rposition(|b| !b" \t\r\n".contains(b)).map_or(0, |i| i + 1);
-    let picked = usize::from(data.first().copied().unwrap_or(0)) * end / 256;
-    for cut in [end.saturating_sub(1), end / 2, picked] {
+    for cut in crate::json_cuts(data) {
         assert!(decode_account(&data[..cut]).is_err(), "prefix {cut} of an answer decoded");
+    }
+}
+
+/// Decodes one `openOrders.status` answer. An accepted one reads back
+/// every order it checked, its symbol and client order id views into the
+/// frame; a refusal is never a 2xx; and no strict prefix decodes.
+pub fn binance_open_orders(data: &[u8]) {
+    let Ok(answer) = decode_open_orders(data) else { return };
+    match answer.outcome {
+        Ok(orders) => {
+            assert!((200..300).contains(&answer.status));
+            for o in orders {
+                let o = o.expect("checked when decoded");
+                assert!(borrowed(data, o.symbol) && borrowed(data, o.client_order_id));
+            }
+        }
+        Err(_) => assert!(!(200..300).contains(&answer.status)),
+    }
+    for cut in crate::json_cuts(data) {
+        assert!(decode_open_orders(&data[..cut]).is_err(), "prefix {cut} of an answer decoded");
     }
 }
 

@@ -14,6 +14,7 @@
 // panicking are refused outright, not merely avoided.
 #![cfg_attr(not(test), deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+use super::answer::{AnswerError, Part, answer};
 use super::user_data::{ASSET_DECIMALS, Balance};
 use crate::order::digits::{DecimalError, read_decimal};
 use crate::venue::json::{Elements, JsonError, Members, Value};
@@ -95,55 +96,47 @@ impl From<JsonError> for AccountError {
 /// Decodes one complete text frame answering `account.status`.
 pub fn decode_account(frame: &[u8]) -> Result<AccountAnswer<'_>, AccountError> {
     use AccountField as F;
-    let (mut id, mut status, mut result, mut error) = (None, None, None, None);
-    for member in Members::new(frame)? {
-        let (key, value) = member?;
-        let (slot, field) = match key {
-            b"id" => (&mut id, F::RequestId),
-            b"status" => (&mut status, F::Status),
-            b"result" => (&mut result, F::Result),
-            b"error" => (&mut error, F::Error),
-            _ => continue,
+    let a = answer(frame)?;
+    let outcome = match a.body {
+        Ok(Value::Object(result)) => {
+            let mut balances = None;
+            for member in Members::new(result)? {
+                let (key, value) = member?;
+                if key == b"balances" && balances.replace(value).is_some() {
+                    return Err(Duplicate(F::Balances));
+                }
+            }
+            let Value::Array(list) = balances.ok_or(Missing(F::Balances))? else {
+                return Err(Invalid(F::Balances));
+            };
+            let elements = Elements::new(list)?;
+            for element in elements.clone() {
+                balance(element?)?;
+            }
+            Ok(AccountBalances { elements })
+        }
+        Ok(_) => return Err(Invalid(F::Result)),
+        Err(code) => Err(code),
+    };
+    Ok(AccountAnswer { id: a.id, status: a.status, outcome })
+}
+
+impl From<AnswerError> for AccountError {
+    fn from(e: AnswerError) -> Self {
+        let field = |part| match part {
+            Part::RequestId => AccountField::RequestId,
+            Part::Status => AccountField::Status,
+            Part::Result => AccountField::Result,
+            Part::Error => AccountField::Error,
+            Part::Code => AccountField::Code,
         };
-        if slot.replace(value).is_some() {
-            return Err(Duplicate(field));
+        match e {
+            AnswerError::Json(e) => Self::Json(e),
+            AnswerError::Missing(part) => Missing(field(part)),
+            AnswerError::Duplicate(part) => Duplicate(field(part)),
+            AnswerError::Invalid(part) => Invalid(field(part)),
         }
     }
-    let id = match id.ok_or(Missing(F::RequestId))? {
-        Value::Null => None,
-        Value::Str(text) | Value::Num(text) => Some(core::str::from_utf8(text).map_err(|_| Invalid(F::RequestId))?),
-        _ => return Err(Invalid(F::RequestId)),
-    };
-    let status =
-        status.ok_or(Missing(F::Status))?.u64().and_then(|s| u16::try_from(s).ok()).ok_or(Invalid(F::Status))?;
-    let outcome = if (200..300).contains(&status) {
-        let Value::Object(result) = result.ok_or(Missing(F::Result))? else { return Err(Invalid(F::Result)) };
-        let mut balances = None;
-        for member in Members::new(result)? {
-            let (key, value) = member?;
-            if key == b"balances" && balances.replace(value).is_some() {
-                return Err(Duplicate(F::Balances));
-            }
-        }
-        let Value::Array(list) = balances.ok_or(Missing(F::Balances))? else { return Err(Invalid(F::Balances)) };
-        let elements = Elements::new(list)?;
-        for element in elements.clone() {
-            balance(element?)?;
-        }
-        Ok(AccountBalances { elements })
-    } else {
-        let Value::Object(error) = error.ok_or(Missing(F::Error))? else { return Err(Invalid(F::Error)) };
-        let mut code = None;
-        for member in Members::new(error)? {
-            let (key, value) = member?;
-            if key == b"code" && code.replace(value).is_some() {
-                return Err(Duplicate(F::Code));
-            }
-        }
-        let code = code.ok_or(Missing(F::Code))?;
-        Err(code.i64().and_then(|c| i32::try_from(c).ok()).ok_or(Invalid(F::Code))?)
-    };
-    Ok(AccountAnswer { id, status, outcome })
 }
 
 /// One element of `balances`.

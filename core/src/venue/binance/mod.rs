@@ -10,7 +10,9 @@
 //! (`docs/protocols/binance-ws-api.md`).
 
 mod account;
+mod answer;
 mod market;
+mod open_orders;
 mod prearm;
 mod request;
 mod response;
@@ -23,6 +25,7 @@ pub use market::{
     BEST_BID_ASK_BLOCK, BEST_BID_ASK_TEMPLATE, BestBidAsk, HEADER_LEN, MarketError, MarketMessage, SCHEMA_ID, SbeError,
     Ticker, TickerField, decode_binary as decode_market_binary, decode_text as decode_market_text,
 };
+pub use open_orders::{OpenOrder, OpenOrderField, OpenOrders, OpenOrdersAnswer, OpenOrdersError, decode_open_orders};
 pub use prearm::{ArmError, FireError, PreArmed};
 pub use request::{MAX_TRADES_PER_PAGE, PlaceOrder, REQUEST_ID_WIDTH, RespType, Session, TimeUnit};
 pub use response::{
@@ -87,6 +90,7 @@ pub(crate) struct Binance {
     /// `order.place` for a buy and for a sell.
     place: [Template; 2],
     status: Template,
+    open_orders: Template,
     cancel_all: Template,
     trades: Template,
     latest_trade: Template,
@@ -126,6 +130,7 @@ impl Binance {
         Ok(Self {
             place: [place(crate::order::Side::Buy)?, place(crate::order::Side::Sell)?],
             status: Template::order_status(order.instrument.symbol, id_width, &trading)?,
+            open_orders: Template::open_orders_status(order.instrument.symbol, &trading)?,
             cancel_all: Template::open_orders_cancel_all(order.instrument.symbol, &trading)?,
             trades: Template::my_trades(order.instrument.symbol, TRADES_PAGE, &trading)?,
             latest_trade: Template::my_latest_trade(order.instrument.symbol, &trading)?,
@@ -258,6 +263,34 @@ impl Binance {
             }
         }
         Ok(Ok(balances))
+    }
+
+    pub(crate) fn open_orders_query(&mut self, id: u64, timestamp: u64) -> Result<&[u8], RequestError> {
+        let t = &mut self.open_orders;
+        t.set(Slot::RequestId, id).and_then(|()| t.set(Slot::Timestamp, timestamp)).and_then(|()| t.sign())?;
+        Ok(t.request())
+    }
+
+    /// An `openOrders.status` answer: each of the symbol's open orders by
+    /// its client order id (`None` for one hotline did not write) and its
+    /// venue id, or the venue's refusal code.
+    pub(crate) fn open_orders(
+        &self,
+        text: &[u8],
+        mut each: impl FnMut(Option<u64>, u64),
+    ) -> Result<Result<(), i32>, DecodeError> {
+        let answer = decode_open_orders(text).map_err(DecodeError::OpenOrders)?;
+        let list = match answer.outcome {
+            Ok(list) => list,
+            Err(code) => return Ok(Err(code)),
+        };
+        for order in list {
+            let order = order.map_err(DecodeError::OpenOrders)?;
+            if order.symbol == self.symbol.as_str() {
+                each(parse_id(order.client_order_id), order.order_id);
+            }
+        }
+        Ok(Ok(()))
     }
 
     pub(crate) fn status_query(

@@ -165,12 +165,23 @@ impl Template {
         Self::by_client_id("order.status", symbol, id_width, session)
     }
 
+    /// `openOrders.status` of `symbol` (`docs/protocols/binance-ws-api.md`
+    /// §openOrders.status): the symbol's open orders, each as
+    /// `order.status` reports it. Weight 6.
+    pub fn open_orders_status(symbol: &str, session: &Session<'_>) -> Result<Self, BuildError> {
+        Self::by_symbol("openOrders.status", symbol, session)
+    }
+
     /// `openOrders.cancelAll` of `symbol` (`docs/market-data.md` §The kill
     /// switch cancels): every open order of the symbol, on any connection.
     pub fn open_orders_cancel_all(symbol: &str, session: &Session<'_>) -> Result<Self, BuildError> {
+        Self::by_symbol("openOrders.cancelAll", symbol, session)
+    }
+
+    fn by_symbol(method: &str, symbol: &str, session: &Session<'_>) -> Result<Self, BuildError> {
         let mut params = heapless::Vec::new();
         params.push(text("symbol", symbol)).map_err(|_| BuildError::TooManyParams)?;
-        render("openOrders.cancelAll", params, session)
+        render(method, params, session)
     }
 
     fn by_client_id(method: &str, symbol: &str, id_width: u8, session: &Session<'_>) -> Result<Self, BuildError> {

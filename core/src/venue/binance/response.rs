@@ -159,9 +159,12 @@ pub enum DecodeError {
     Trades(super::TradesError),
     /// An `account.status` answer that does not decode.
     Account(super::AccountError),
+    /// An `openOrders.status` answer that does not decode.
+    OpenOrders(super::OpenOrdersError),
 }
 
-/// A `result` that is a list (`openOrders.cancelAll`, `myTrades`): read
+/// A `result` that is a list (`openOrders.cancelAll`, `openOrders.status`,
+/// `myTrades`): read
 /// past, element by element.
 struct RawList;
 
