@@ -18,15 +18,15 @@ mod tls_support;
 
 use base64::Engine as _;
 use engine_support::{FIRST_ID, Feed, Scenario, WHALES_PER_LOOP, drive};
-use fix_support::{KEY, Options, PASSPHRASE, Peer, SECRET_B64, Tls, TlsVersion};
+use fix_support::{KEY, Options, PASSPHRASE, Peer, Reset, SECRET_B64, Tls, TlsVersion};
 use hotline::clock::Clock;
 use hotline::driver::{Plan, Report};
 use hotline::net::ring::RingConfig;
 use hotline::net::socket::SocketOptions;
 use hotline::tls::Versions;
-use hotline_core::engine::{Event, Pricing, Settings, VenueState};
+use hotline_core::engine::{Event, Pricing, Settings, UnknownCause, VenueState};
 use hotline_core::order::{Decimal, Instrument, OrderType, Side, TimeInForce, read_decimal};
-use hotline_core::risk::{Limits, RateLimit};
+use hotline_core::risk::{self, KillCause, Limits, RateLimit};
 use hotline_core::sign::HmacKey;
 use hotline_core::strategy::whale::Sizing;
 use hotline_core::venue::coinbase::logon::{CancelOnDisconnect, Credentials, LogonParams};
@@ -65,17 +65,49 @@ struct Run {
 /// bid's depth and buys would expire unfilled (the demo capture's whales
 /// all sell).
 fn run(loops: u32, version: TlsVersion) -> Run {
+    run_case(Case { loops, version, ..Case::default() })
+}
+
+/// One run's settings beyond [`run`]'s.
+struct Case {
+    loops: u32,
+    version: TlsVersion,
+    /// The acceptor's options (its TLS is stunnel's, set here).
+    acceptor: Options,
+    /// ResetSeqNumFlag at every Logon.
+    reset_seq: bool,
+    order_type: OrderType,
+    /// The risk gate's loss limit.
+    max_loss: Option<u128>,
+}
+
+impl Default for Case {
+    fn default() -> Self {
+        Self {
+            loops: 1,
+            version: TlsVersion::Tls13,
+            acceptor: Options::default(),
+            reset_seq: true,
+            order_type: OrderType::Limit(TimeInForce::Ioc),
+            max_loss: None,
+        }
+    }
+}
+
+fn run_case(case: Case) -> Run {
+    let Case { loops, version, acceptor, reset_seq, order_type, max_loss } = case;
     let chain = tls_support::chain(Alg::Rsa2048, Flaws::default());
     let tls = Tls {
         version,
         cert_chain_pem: format!("{}{}", chain.leaf_pem, chain.intermediate_pem),
         key_pem: chain.leaf_key_pem.clone(),
     };
-    let peer = Peer::start(Options { tls: Some(tls), ..Options::default() }).expect("the acceptor starts");
+    let peer = Peer::start(Options { tls: Some(tls), ..acceptor }).expect("the acceptor starts");
     let scenario = Scenario {
         limits: Limits {
             max_open_orders: 1_000,
             short_rate: RateLimit { capacity: 1_000, window_ns: 10_000_000_000 },
+            max_loss,
             ..Limits::new(10_000_000, u128::MAX, 1_000_000_000)
         },
         ..Scenario::new(loops)
@@ -89,13 +121,9 @@ fn run(loops: u32, version: TlsVersion) -> Run {
         path: "/",
         venue: venue::Settings::Coinbase(coinbase::Settings {
             instrument: BTC_USD,
-            order_type: OrderType::Limit(TimeInForce::Ioc),
+            order_type,
             credentials: Credentials { api_key: KEY, passphrase: PASSPHRASE, secret: &key },
-            logon: LogonParams {
-                heartbeat_secs: 10,
-                reset_seq: true,
-                cancel_on_disconnect: CancelOnDisconnect::Profile,
-            },
+            logon: LogonParams { heartbeat_secs: 10, reset_seq, cancel_on_disconnect: CancelOnDisconnect::Profile },
             id_random: 0x5eed_1234_abcd,
         }),
         // 0.001 BTC per unit of signal, at most 0.01.
@@ -153,8 +181,20 @@ fn orders_over_fix_are_answered_once_and_fills_equal_the_acceptors_journal() {
     assert_eq!(acked, c.orders_sent, "every order answered, none refused: {:?}", r.events);
     assert_eq!((c.orders_rejected, c.orders_unknown), (0, 0));
     assert_eq!(r.accepted, c.orders_sent, "the acceptor acknowledged each order once");
+    assert_fills_are_the_journals(&r);
+    assert!(c.dry_runs > 0, "no dry run");
+    // A dry run that took a MsgSeqNum would leave a gap QuickFIX asks for.
+    assert!(!r.event_log.contains("too high"), "the engine skipped MsgSeqNums:\n{}", r.event_log);
+    assert_eq!(r.report.hot_path_allocations, Some(0));
+    // Each IOC closes, filled or expired.
+    let done = r.events.iter().filter(|e| matches!(e, Event::OrderDone { .. })).count() as u64;
+    assert_eq!(done, c.orders_sent, "every IOC closed: {:?}", r.events);
+}
 
-    // Fills: the same trades, counted once, adding up to the same position.
+/// The fills the engine counted are the acceptor's journal, trade for
+/// trade, once each, and add up to its position.
+fn assert_fills_are_the_journals(r: &Run) {
+    let c = &r.report.counters;
     let mut engine: Vec<(u64, u64, u64, Side)> = r
         .events
         .iter()
@@ -182,11 +222,26 @@ fn orders_over_fix_are_answered_once_and_fills_equal_the_acceptors_journal() {
     let position: i128 =
         venue.iter().map(|&(_, qty, _, side)| if side == Side::Buy { i128::from(qty) } else { -i128::from(qty) }).sum();
     assert_eq!(i128::from(r.report.ledger.position()), position);
-    assert!(c.dry_runs > 0, "no dry run");
-    // A dry run that took a MsgSeqNum would leave a gap QuickFIX asks for.
-    assert!(!r.event_log.contains("too high"), "the engine skipped MsgSeqNums:\n{}", r.event_log);
-    assert_eq!(r.report.hot_path_allocations, Some(0));
-    // Each IOC closes, filled or expired.
+}
+
+#[test]
+fn a_dropped_session_resumes_and_what_it_lost_is_resent_and_counted_once() {
+    // The connection drops as the second order reaches the acceptor, which
+    // fills it all the same and keeps the reports for a resend.
+    let acceptor = Options { reset: Reset::Flag, drop_at_order: Some(2), ..Options::default() };
+    let r = run_case(Case { loops: 2, acceptor, reset_seq: false, ..Case::default() });
+    let c = &r.report.counters;
+    assert!(c.venue_connects >= 2, "{:?}", r.events);
+    assert!(r.events.iter().any(|e| matches!(e, Event::VenueLost { .. })), "{:?}", r.events);
+    let second = FIRST_ID + 1;
+    let unknown = |e: &Event| matches!(e, Event::OrderUnknown { client_order_id, cause: UnknownCause::ConnectionLost } if *client_order_id == second);
+    assert!(r.events.iter().any(unknown), "{:?}", r.events);
+    assert_eq!(r.accepted, c.orders_sent, "no order was sent twice");
+    // The dropped order's fill reached the engine only by the resend.
+    assert!(r.event_log.contains("Received ResendRequest"), "{}", r.event_log);
+    assert_fills_are_the_journals(&r);
+    let filled = |e: &Event| matches!(e, Event::Filled { client_order_id: Some(id), .. } if *id == second);
+    assert_eq!(r.events.iter().filter(|e| filled(e)).count(), 1, "{:?}", r.events);
     let done = r.events.iter().filter(|e| matches!(e, Event::OrderDone { .. })).count() as u64;
     assert_eq!(done, c.orders_sent, "every IOC closed: {:?}", r.events);
 }
@@ -203,4 +258,28 @@ fn the_same_over_tls_1_2_with_the_suite_coinbase_names() {
     assert!(c.fills > 0);
     assert!(!r.events.iter().any(|e| matches!(e, Event::VenueLost { .. })), "{:?}", r.events);
     assert_eq!(r.report.hot_path_allocations, Some(0));
+}
+
+#[test]
+fn the_kill_switch_cancels_what_rests_with_an_order_mass_cancel_request() {
+    // A bid too thin for the first sell: its GTC rest stays on the book,
+    // and the first fill's fee is a loss past the limit.
+    let book = fix_support::Book { bid_qty: "0.0005".into(), ..fix_support::Book::default() };
+    let r = run_case(Case {
+        acceptor: Options { book, ..Options::default() },
+        order_type: OrderType::Limit(TimeInForce::Gtc),
+        max_loss: Some(1),
+        ..Case::default()
+    });
+    let at = |f: &dyn Fn(&Event) -> bool| r.events.iter().position(f);
+    let killed = at(&|e| matches!(e, Event::Risk(risk::Event::Killed { cause: KillCause::LossLimit, .. })))
+        .unwrap_or_else(|| panic!("the kill switch engaged: {:?}", r.events));
+    let sent = at(&|e| matches!(e, Event::CancelAllSent)).expect("a mass cancel went out");
+    let answered = at(&|e| matches!(e, Event::CancelAllAnswered { refused: None })).expect("and was accepted");
+    assert!(killed < sent && sent < answered, "{:?}", r.events);
+    let rest =
+        |e: &Event| matches!(e, Event::OrderDone { client_order_id: FIRST_ID, filled: false, filled_qty: 50_000 });
+    assert!(r.events.iter().any(rest), "the resting rest was cancelled: {:?}", r.events);
+    assert_eq!(r.report.counters.orders_sent, 1, "nothing fires after the kill");
+    assert_fills_are_the_journals(&r);
 }

@@ -476,6 +476,63 @@ fn gtc_rests_and_an_order_cancel_request_cancels_it() {
 }
 
 #[test]
+fn order_mass_cancel_request_cancels_the_products_open_orders() {
+    let peer = Peer::start(Options::default()).expect("the acceptor starts");
+    let mut c = Client::tcp(peer.addr);
+    c.logon();
+    let (a, b) = (uuid4(), uuid4());
+    c.order(&a, "1", "59000", "0.1", "1");
+    c.order(&b, "2", "61000", "0.2", "1");
+    let resting = [c.expect("8"), c.expect("8")];
+    assert!(resting.iter().all(|r| r.req(150) == "0"));
+
+    let mass = uuid4();
+    c.send("q", &[(11, &mass), (530, "1"), (55, "BTC-USD")]);
+    let mut canceled = [c.expect("8"), c.expect("8")].map(|r| (r.req(11).to_owned(), r.req(150).to_owned()));
+    canceled.sort();
+    let mut expected = [(a.clone(), "4".to_owned()), (b, "4".to_owned())];
+    expected.sort();
+    assert_eq!(canceled, expected);
+    let report = c.expect("r");
+    assert_eq!((report.req(11), report.req(530), report.req(531), report.req(533)), (mass.as_str(), "1", "1", "2"));
+
+    // Nothing left open; another product is refused.
+    c.send("q", &[(11, &uuid4()), (530, "1"), (55, "BTC-USD")]);
+    assert_eq!(c.expect("r").req(533), "0");
+    c.send("q", &[(11, &uuid4()), (530, "1"), (55, "ETH-USD")]);
+    let refused = c.expect("r");
+    assert_eq!((refused.req(531), refused.req(532)), ("0", "1"));
+    c.send("H", &[(11, &a), (55, "BTC-USD"), (54, "1")]);
+    assert_eq!(c.expect("8").req(39), "4");
+}
+
+#[test]
+fn a_dropped_order_is_handled_and_its_reports_resent_after_the_logon() {
+    let options = Options { reset: Reset::Flag, drop_at_order: Some(1), ..Options::default() };
+    let peer = Peer::start(options).expect("the acceptor starts");
+    let mut c = Client::tcp(peer.addr);
+    c.logon();
+    let id = uuid4();
+    // At the ask: fills the ask's depth as the connection drops.
+    c.order(&id, "1", "60010", "0.1", "3");
+    assert!(c.recv().is_none(), "the connection dropped before any report");
+
+    let mut c = Client { seq: 3, ..Client::tcp(peer.addr) };
+    c.logon_with(&sending_time(3), SECRET_B64, |b| set(b, 141, Some("N")));
+    let a = c.expect("A");
+    assert!(a.req(34).parse::<u32>().expect("MsgSeqNum") > 2, "the reports took numbers: {}", a.req(34));
+    c.send("2", &[(7, "2"), (16, "0")]);
+    let new = c.expect("8");
+    assert_eq!((new.req(150), new.req(43)), ("0", "Y"));
+    let fill = c.expect("8");
+    assert_eq!((fill.req(150), fill.req(43)), ("F", "Y"));
+    // The journal line was written before the report was stored.
+    let journal = peer.journal().expect("the acceptor's journal");
+    assert_eq!(journal.len(), 1, "handled all the same");
+    assert_eq!(fill.req(1003), journal[0].trade_id);
+}
+
+#[test]
 fn order_status_request_reports_the_order_state() {
     let peer = Peer::start(Options::default()).expect("the acceptor starts");
     let mut c = Client::tcp(peer.addr);

@@ -156,6 +156,7 @@ fn bad_values_name_the_field() {
         ("network = \"testnet\"", "network = \"live\"", &["venue.network", "test host"]),
         ("orders_per_day = 50000", "orders_per_day = 200000", &["risk.orders_per_day", "160000"]),
         ("# recv_window_ms = 5000", "recv_window_ms = 90000", &["venue.recv_window_ms"]),
+        ("rotate_after_secs = 85800", "rotate_after_secs = 85800\nreset_on_logon = false", &["venue.reset_on_logon"]),
         ("# sched_fifo = 50", "sched_fifo = 0", &["host.sched_fifo"]),
         ("# warm_interval_us = 100", "warm_interval_us = 5000000", &["host.warm_interval_us"]),
         ("pin_spki = []", "pin_spki = [\"c2hvcnQ=\"]", &["venue.pin_spki[0]"]),
@@ -245,9 +246,13 @@ fn coinbase_example_passes_and_its_rules_name_the_field() {
     let out = check_coinbase(&path, &[]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    for expected in
-        ["tcp+ssl://fix-ord.sandbox.exchange.coinbase.com:6121", "Coinbase FIX 5.0 SP2", "BTC-USD", "HeartBtInt 10 s"]
-    {
+    for expected in [
+        "tcp+ssl://fix-ord.sandbox.exchange.coinbase.com:6121",
+        "Coinbase FIX 5.0 SP2",
+        "BTC-USD",
+        "HeartBtInt 10 s",
+        "numbers reset at each Logon",
+    ] {
         assert!(stdout.contains(expected), "summary lacks {expected}: {stdout}");
     }
     assert!(!stdout.contains("hunter2pass"), "the passphrase leaks: {stdout}");
@@ -258,6 +263,7 @@ fn coinbase_example_passes_and_its_rules_name_the_field() {
         ("order_type = \"limit_ioc\"", "order_type = \"market\"", "instrument.order_type"),
         ("passphrase_env = \"HOTLINE_API_PASSPHRASE\"", "", "auth.passphrase_env"),
         ("orders_per_10s = 20", "orders_per_10s = 901", "risk.orders_per_10s: must be 1-900"),
+        ("reset_on_logon = true", "reset_on_logon = 1", "reset_on_logon"),
     ];
     for (i, (from, to, expected)) in cases.iter().enumerate() {
         assert!(COINBASE.contains(from), "example lacks {from}");

@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -177,6 +178,8 @@ struct Options {
   int64_t fee_bps = 40;
   std::string journal;
   int port = 0;
+  // The connection drops as this (1-based) NewOrderSingle arrives; 0: never.
+  int64_t drop_at_order = 0;
   // logon: ResetOnLogon=Y, every Logon starts at 1 (Coinbase's default).
   // flag: sequence numbers persist in the FileStore; only 141=Y resets them.
   // never: as flag, and a Logon with 141=Y is refused.
@@ -188,6 +191,7 @@ struct Options {
             << "usage: fix-acceptor --key KEY --secret BASE64 --passphrase PASS\n"
             << "         --bid PX --bid-qty QTY --ask PX --ask-qty QTY --journal PATH\n"
             << "         [--symbol BTC-USD] [--fee-bps 40] [--port 0] [--reset logon|flag|never]\n"
+            << "         [--drop-at-order N]\n"
             << "       fix-acceptor --selftest\n";
   std::exit(2);
 }
@@ -231,6 +235,7 @@ Options parse_options(int argc, char** argv) {
   if (!(v = take("fee-bps", false)).empty()) o.fee_bps = std::stoll(v);
   if (!(v = take("port", false)).empty()) o.port = std::stoi(v);
   if (!(v = take("reset", false)).empty()) o.reset = v;
+  if (!(v = take("drop-at-order", false)).empty()) o.drop_at_order = std::stoll(v);
   if (o.reset != "logon" && o.reset != "flag" && o.reset != "never") usage("--reset must be logon, flag or never");
   if (!kv.empty()) usage("unknown option --" + kv.begin()->first);
   return o;
@@ -288,6 +293,13 @@ class Gateway : public FIX::Application {
                                                                         FIX::IncorrectTagValue,
                                                                         FIX::UnsupportedMessageType) override {
     const std::string& type = m.getHeader().getField(FIX::FIELD::MsgType);
+    // --drop-at-order: the connection drops as that order arrives, before
+    // it is handled, so QuickFIX stores its reports for a resend (with
+    // --reset logon they are cleared at the next Logon instead). Done
+    // before taking mu_: the disconnect calls onLogout.
+    if (type == "D" && ++orders_seen_ == opt_.drop_at_order) {
+      if (FIX::Session* s = FIX::Session::lookupSession(sid)) s->disconnect();
+    }
     std::lock_guard<std::mutex> lock(mu_);
     if (type == "D")
       new_order(m, sid);
@@ -295,6 +307,8 @@ class Gateway : public FIX::Application {
       cancel(m, sid);
     else if (type == "H")
       status(m, sid);
+    else if (type == "q")
+      mass_cancel(m, sid);
     else
       throw FIX::UnsupportedMessageType();
   }
@@ -485,6 +499,39 @@ class Gateway : public FIX::Application {
     FIX::Session::sendToTarget(r, sid);
   }
 
+  // OrderMassCancelRequest (q): MassCancelRequestType (530) 1 cancels the
+  // open orders of one security (Symbol 55), each with its ExecutionReport
+  // (150=4); then OrderMassCancelReport (r) with MassCancelResponse (531) 1
+  // and TotalAffectedOrders (533), or 531=0 with MassCancelRejectReason
+  // (532) 0 (type not supported) or 1 (unknown security). FIX 5.0 SP2.
+  void mass_cancel(const FIX::Message& m, const FIX::SessionID& sid) {
+    const std::string type = m.getField(FIX::FIELD::MassCancelRequestType);
+    const std::string symbol = field(m, FIX::FIELD::Symbol);
+    FIX::Message r;
+    r.getHeader().setField(FIX::FIELD::MsgType, "r");
+    r.setField(FIX::FIELD::ClOrdID, field(m, FIX::FIELD::ClOrdID));
+    r.setField(FIX::FIELD::OrderID, ids_.uuid4());
+    r.setField(FIX::FIELD::MassCancelRequestType, type);
+    if (type != "1" || symbol != opt_.symbol) {
+      r.setField(FIX::FIELD::MassCancelResponse, "0");
+      r.setField(FIX::FIELD::MassCancelRejectReason, type != "1" ? "0" : "1");
+      FIX::Session::sendToTarget(r, sid);
+      return;
+    }
+    int affected = 0;
+    for (auto& kv : orders_) {
+      Order& o = kv.second;
+      if (o.leaves() == 0) continue;
+      o.status = '4';
+      FIX::Message c = report(o, '4');
+      FIX::Session::sendToTarget(c, sid);
+      ++affected;
+    }
+    r.setField(FIX::FIELD::MassCancelResponse, "1");
+    r.setField(FIX::FIELD::TotalAffectedOrders, std::to_string(affected));
+    FIX::Session::sendToTarget(r, sid);
+  }
+
   void status(const FIX::Message& m, const FIX::SessionID& sid) {
     const std::string cl = m.getField(FIX::FIELD::ClOrdID);
     auto it = orders_.find(cl);
@@ -520,6 +567,7 @@ class Gateway : public FIX::Application {
   int64_t ask_left_;
   int64_t bid_left_;
   bool cancel_on_disconnect_ = false;
+  std::atomic<int64_t> orders_seen_{0};
 };
 
 // QuickFIX binds its own listening socket and does not report the port it

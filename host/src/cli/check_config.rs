@@ -41,10 +41,11 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
     match venue.kind {
         VenueKind::Binance => println!("auth:     {auth}"),
         VenueKind::Coinbase => println!(
-            "auth:     {auth}, passphrase from {}; HeartBtInt {} s, cancel on disconnect: {:?}",
+            "auth:     {auth}, passphrase from {}; HeartBtInt {} s, cancel on disconnect: {:?}, {}",
             if config.auth.passphrase_env.is_some() { "the environment" } else { "a file" },
             venue.heartbeat_secs,
-            venue.cancel_on_disconnect
+            venue.cancel_on_disconnect,
+            if venue.reset_on_logon { "numbers reset at each Logon" } else { "numbers resumed across connections" }
         ),
     }
     println!("symbol:   {}", config.instrument.symbol);

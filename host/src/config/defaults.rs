@@ -121,6 +121,12 @@ pub(super) fn market_max_age_ms() -> u64 {
     1000
 }
 
+/// `venue.reset_on_logon`: Coinbase resets the numbers at every Logon
+/// unless told otherwise (docs/protocols/coinbase-fix.md §Session).
+pub(super) fn venue_reset_on_logon() -> bool {
+    true
+}
+
 /// `venue.heartbeat_secs`: Coinbase's default HeartBtInt.
 pub(super) fn venue_heartbeat_secs() -> u8 {
     10

@@ -220,7 +220,7 @@ impl Config {
             credentials: creds,
             logon: coinbase::logon::LogonParams {
                 heartbeat_secs: self.venue.heartbeat_secs,
-                reset_seq: true,
+                reset_seq: self.venue.reset_on_logon,
                 cancel_on_disconnect: self.venue.cancel_on_disconnect.into(),
             },
             id_random,

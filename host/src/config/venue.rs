@@ -81,6 +81,11 @@ pub struct Venue {
     /// Coinbase: what the venue cancels when the session drops.
     #[serde(default)]
     pub cancel_on_disconnect: CancelScope,
+    /// Coinbase: every Logon resets both sides' MsgSeqNums to 1
+    /// (ResetSeqNumFlag Y); off, a new connection resumes the last one's
+    /// numbers and asks the venue to resend what it lost.
+    #[serde(default = "defaults::venue_reset_on_logon")]
+    pub reset_on_logon: bool,
 }
 
 /// The exchange and its order-entry API.
@@ -301,6 +306,11 @@ impl Venue {
             );
             p.require(self.kind == Kind::Binance, "venue.recv_window_ms", "is Binance's; FIX has no recvWindow");
         }
+        p.require(
+            self.reset_on_logon || self.kind == Kind::Coinbase,
+            "venue.reset_on_logon",
+            "is Coinbase's (FIX sequence numbers); Binance's WebSocket API has none",
+        );
         p.require(
             (1..=MAX_HEARTBEAT_SECS).contains(&self.heartbeat_secs),
             "venue.heartbeat_secs",

@@ -101,6 +101,10 @@ pub struct Options {
     /// Taker fee in basis points of the notional; the acceptor's default when
     /// `None`.
     pub fee_bps: Option<u32>,
+    /// The connection drops as this (1-based) NewOrderSingle arrives: the
+    /// order is still handled, and its reports are stored for a resend
+    /// instead of sent.
+    pub drop_at_order: Option<u32>,
 }
 
 /// One journal line: a fill as the acceptor made it.
@@ -219,6 +223,9 @@ impl Peer {
             .stderr(fs::File::create(&stderr_log).map_err(|e| format!("{}: {e}", stderr_log.display()))?);
         if let Some(bps) = options.fee_bps {
             cmd.args(["--fee-bps", &bps.to_string()]);
+        }
+        if let Some(n) = options.drop_at_order {
+            cmd.args(["--drop-at-order", &n.to_string()]);
         }
         let mut acceptor = cmd.spawn().map_err(|e| format!("start fix-acceptor: {e}"))?;
         let stdout: ChildStdout = acceptor.stdout.take().ok_or("fix-acceptor's stdout")?;

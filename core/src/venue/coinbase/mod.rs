@@ -190,9 +190,17 @@ impl Coinbase {
         self.out.get(range).ok_or(RequestError::TooLong)
     }
 
-    /// A new connection: a new session, logging on with MsgSeqNum 1.
+    /// A new connection: a new session, logging on with MsgSeqNum 1 and
+    /// ResetSeqNumFlag Y, or (`reset_seq` off) with the numbers the last
+    /// connection left, so that the venue resends what that connection
+    /// lost (docs/protocols/coinbase-fix.md §Session).
     pub(crate) fn logon(&mut self, id: u64, unix_ns: u64) -> Result<&[u8], RequestError> {
-        self.session = Session::new(unix_ns, self.logon.heartbeat_secs);
+        let heartbeat = self.logon.heartbeat_secs;
+        self.session = if self.logon.reset_seq {
+            Session::new(unix_ns, heartbeat)
+        } else {
+            Session::resume(unix_ns, heartbeat, self.session.next_out(), self.session.next_in())
+        };
         self.sent.clear();
         let seq = self.session.take_seq(unix_ns);
         self.remember(seq, id, Kind::Logon);

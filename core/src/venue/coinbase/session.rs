@@ -136,10 +136,18 @@ impl Session {
     /// A session about to log on at `now` (ns) with HeartBtInt
     /// `heartbeat_secs`; both sequences start at 1.
     pub fn new(now: u64, heartbeat_secs: u8) -> Self {
+        Self::resume(now, heartbeat_secs, 1, 1)
+    }
+
+    /// A session about to log on again without resetting its numbers
+    /// (ResetSeqNumFlag N): ours go on from `next_out`, the venue's are
+    /// expected from `next_in`, and whatever the venue numbered in between
+    /// is asked for again as the Logon's gap.
+    pub fn resume(now: u64, heartbeat_secs: u8, next_out: u64, next_in: u64) -> Self {
         Self {
             state: State::LoggingOn,
-            next_out: 1,
-            next_in: 1,
+            next_out,
+            next_in,
             heartbeat_ns: u64::from(heartbeat_secs.max(1)) * 1_000_000_000,
             last_sent: now,
             last_received: now,
@@ -488,6 +496,23 @@ mod tests {
         let m = venue(&mut b, b"1", 2, &[(tag::TEST_REQ_ID, b"77")]);
         assert_eq!(s.on_message(S, &m), Ok(Event::None));
         assert_eq!(drain(&mut s, S, tag::TEST_REQ_ID).as_slice(), &[(b'0', 2, Some(77))]);
+    }
+
+    #[test]
+    fn a_resumed_session_asks_for_what_the_venue_sent_while_it_was_away() {
+        // The last connection sent 1..=4 and read the venue's 1..=5.
+        let mut s = Session::resume(0, 10, 5, 6);
+        assert_eq!(s.take_seq(0), 5, "the Logon goes on from the last number");
+        let mut b = [0u8; 512];
+        // The venue numbered 6 and 7 while no connection was up.
+        let m = venue(&mut b, b"A", 8, &[(tag::HEART_BT_INT, b"10")]);
+        assert_eq!(s.on_message(S, &m), Ok(Event::LoggedOn));
+        assert_eq!(drain(&mut s, S, tag::BEGIN_SEQ_NO).as_slice(), &[(b'2', 6, Some(6))]);
+        let m = venue(&mut b, b"8", 6, &[(tag::POSS_DUP_FLAG, b"Y")]);
+        assert!(matches!(s.on_message(S, &m), Ok(Event::Application(_))), "the lost report is handed on");
+        let m = venue(&mut b, b"8", 7, &[(tag::POSS_DUP_FLAG, b"Y")]);
+        assert!(matches!(s.on_message(S, &m), Ok(Event::Application(_))));
+        assert_eq!(s.on_timeout(20 * S).map(|lost| lost.is_some()), Ok(false), "nothing left missing");
     }
 
     #[test]
