@@ -17,6 +17,7 @@
 pub mod baseline;
 pub mod pipeline;
 pub mod report;
+pub(crate) mod tls;
 pub(crate) mod venue;
 
 use std::sync::Arc;
