@@ -189,6 +189,7 @@ impl<'c> Baseline<'c> {
     fn settle(&mut self, tally: &mut Tally) -> Result<(), String> {
         self.venue.receive(&self.wire)?;
         self.wire.clear();
+        tally.delivered += self.venue.placed.len() as u64;
         self.venue.placed.clear();
         let mut acked = 0;
         let mut plain = [0u8; 16 * 1024];
