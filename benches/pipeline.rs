@@ -22,7 +22,7 @@ use hotline::clock::Clock;
 use hotline::lab::bench::baseline::Baseline;
 use hotline::lab::bench::pipeline::Priced;
 use hotline::lab::bench::report::{Runs, in_process};
-use hotline::lab::bench::{Harness, Pace, Pki, Tally, pipeline};
+use hotline::lab::bench::{Exchange, Harness, Pace, Pki, Tally, pipeline};
 use hotline::metrics::Stage;
 
 /// Orders in the identity check before timing.
@@ -50,9 +50,11 @@ fn bench(g: &mut BenchmarkGroup<'_, WallTime>, name: &str, h: &mut dyn Harness, 
 
 fn pipelines(c: &mut Criterion) {
     let clock = Clock::new();
-    let identical = in_process(CHECKED, &clock, 1).expect("hotline and the baseline sign alike").identical;
+    let identical =
+        in_process(Exchange::Binance, CHECKED, &clock, 1).expect("hotline and the baseline sign alike").identical;
     let pki = Pki::generate().expect("certificates");
     let mut runs = Runs {
+        exchange: Exchange::Binance,
         hotline: Tally::new(false),
         pre_armed: Tally::new(false),
         pre_sealed: Tally::new(false),

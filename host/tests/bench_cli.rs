@@ -3,7 +3,8 @@
 //! pipelines timed every order, hotline and the conventional stack signed
 //! them alike, the sparse run timed every whale of every pipeline, and the
 //! loopback round trip against the simulated exchange acknowledged the
-//! orders asked for. No timing is judged.
+//! orders asked for; with `--venue coinbase`, every order reached the FIX
+//! responder. No timing is judged.
 
 use std::process::Command;
 
@@ -24,7 +25,10 @@ fn quantiles(v: &Value, keys: &[&str]) {
 #[test]
 fn json_has_every_figure_and_identical_orders() {
     let v = bench(&["--json", "--count", "40", "--rtt-count", "4", "--sparse-count", "6", "--gap-us", "300"]);
+    assert_eq!(v["venue"], "binance");
     assert_eq!(v["count"], 40);
+    assert_eq!(v["orders_delivered"], 40);
+    assert_eq!(v["hot_path_allocations"], 0);
     assert_eq!(v["orders_identical"], 40);
     quantiles(&v["tick_to_wire_ns"], &["p50", "p99", "p999"]);
     quantiles(&v["pre_armed_ns"], &["p50", "p99"]);
@@ -60,6 +64,32 @@ fn json_has_every_figure_and_identical_orders() {
         (false, _) => "aes-gcm 0.10",
     };
     assert_eq!(cpu["aes_gcm_backend"], expected, "{cpu}");
+}
+
+/// `--venue coinbase`: hotline's engine on FIX against the in-memory
+/// responder, which refuses a bad Logon signature, framing, CheckSum or
+/// MsgSeqNum (the bench then fails), and fills every NewOrderSingle.
+#[test]
+fn coinbase_json_names_the_venue_and_every_order_reached_the_fix_responder() {
+    let v = bench(&["--json", "--venue", "coinbase", "--count", "40", "--sparse-count", "6", "--gap-us", "300"]);
+    assert_eq!(v["venue"], "coinbase");
+    assert_eq!(v["count"], 40);
+    assert_eq!(v["orders_delivered"], 40, "{v}");
+    assert_eq!(v["inbound_ns"]["hotline"]["count"], 40, "one fill record per order");
+    assert_eq!(v["hot_path_allocations"], 0, "the FIX path allocates nothing");
+    quantiles(&v["tick_to_wire_ns"], &["p50", "p99", "p999"]);
+    assert_eq!(v["stages_ns"]["hotline"]["patch_sign"]["count"], 40);
+    // Binance-shaped: the pre-armed pipelines, the baseline, the round trip.
+    for skipped in ["orders_identical", "pre_armed_ns", "pre_sealed_ns", "baseline_ns", "speedup_p50", "rtt_ns"] {
+        assert!(v[skipped].is_null(), "{skipped}: {v}");
+    }
+    let sparse = &v["sparse"];
+    for pipeline in ["tick_to_wire_ns", "spin_ns", "cold_ns"] {
+        quantiles(&sparse[pipeline], &["p50", "p99"]);
+        assert_eq!(sparse[pipeline]["count"], 6, "{pipeline}");
+    }
+    assert!(sparse["baseline_ns"].is_null(), "{sparse}");
+    assert_eq!(sparse["hot_path_allocations"], 0, "{sparse}");
 }
 
 #[test]

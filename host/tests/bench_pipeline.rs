@@ -4,23 +4,30 @@
 //! send every whale's order and get it acknowledged, and hotline and the
 //! conventional stack (rust-bitcoin, serde_json, `hmac`, `hex`) sign the
 //! same payloads byte for byte — a check that does notice a difference.
+//! On Coinbase, hotline's engine sends every order to the in-memory FIX
+//! responder.
 
+use hotline::alloc_count::{self, CountingAlloc};
 use hotline::clock::Clock;
 use hotline::lab::bench::baseline::Baseline;
 use hotline::lab::bench::pipeline::Priced;
 use hotline::lab::bench::report::{Gap, in_process, on_big_stack, sparse};
-use hotline::lab::bench::{Harness, Pace, Pki, Tally, compare, pipeline};
+use hotline::lab::bench::{Exchange, Harness, Pace, Pki, Tally, compare, pipeline};
 use hotline::metrics::Stage;
 use std::time::Duration;
+
+#[global_allocator]
+static ALLOCATOR: CountingAlloc = CountingAlloc;
 
 #[test]
 fn every_pipeline_sends_each_whale_and_hotline_signs_like_the_baseline() {
     let clock = Clock::new();
-    let runs = in_process(70, &clock, 3).expect("the pipelines run");
-    assert_eq!(runs.identical, 70);
+    let runs = in_process(Exchange::Binance, 70, &clock, 3).expect("the pipelines run");
+    assert_eq!(runs.identical, Some(70));
     for tally in [&runs.hotline, &runs.pre_armed, &runs.baseline] {
         assert_eq!(tally.metrics.quantiles(Stage::TickToWire).map(|q| q.count), Some(70));
         assert_eq!(tally.metrics.quantiles(Stage::Sign).map(|q| q.count), Some(70));
+        assert_eq!(tally.delivered, 70, "the venue read every order");
     }
     assert_eq!(runs.hotline.inbound.len(), 70, "one ack record per order");
     assert_eq!(runs.baseline.inbound.len(), 70);
@@ -32,6 +39,32 @@ fn every_pipeline_sends_each_whale_and_hotline_signs_like_the_baseline() {
     assert!(payload.starts_with("apiKey="), "{payload}");
     assert!(payload.contains("&quantity=000.00300&side=SELL&symbol=BTCUSDT&"), "{payload}");
     assert_eq!(orders[0].signature.len(), 64);
+}
+
+/// On Coinbase hotline's engine alone runs, against the in-memory FIX
+/// responder, which checks the Logon's signature, every message's framing,
+/// CheckSum and MsgSeqNum, and fills every NewOrderSingle in its own
+/// ExecutionReport record.
+#[test]
+fn on_coinbase_every_order_reaches_the_fix_responder_and_is_filled() {
+    let clock = Clock::new();
+    let runs = in_process(Exchange::Coinbase, 70, &clock, 2).expect("the Coinbase pipelines run");
+    assert_eq!(runs.exchange, Exchange::Coinbase);
+    assert_eq!(runs.identical, None, "no baseline to compare with");
+    assert_eq!(runs.hotline.delivered, 70);
+    assert_eq!(runs.hotline.inbound.len(), 70, "one ExecutionReport record per order");
+    assert!(alloc_count::installed());
+    assert_eq!(runs.hotline.allocations, 0, "the engine's FIX path allocates nothing");
+    for stage in [Stage::TickToWire, Stage::Sign, Stage::Seal] {
+        assert_eq!(runs.hotline.metrics.quantiles(stage).map(|q| q.count), Some(70), "{stage:?}");
+    }
+    for tally in [&runs.pre_armed, &runs.pre_sealed, &runs.baseline] {
+        assert!(tally.metrics.quantiles(Stage::TickToWire).is_none(), "Binance-only pipelines do not run");
+    }
+    let json = runs.json();
+    assert_eq!(json["venue"], "coinbase");
+    assert_eq!(json["orders_delivered"], 70);
+    assert!(json["orders_identical"].is_null() && json["baseline_ns"].is_null(), "{json}");
 }
 
 #[test]
@@ -86,10 +119,10 @@ fn sparse_pipelines_wait_before_every_whale_and_still_sign_alike() {
     let clock = Clock::new();
     let gap = Gap { every: Duration::from_micros(500), pollute_kb: 64, warm_every: Duration::from_micros(50) };
     let started = std::time::Instant::now();
-    let s = sparse(8, &clock, 1, gap).expect("the sparse pipelines run");
+    let s = sparse(Exchange::Binance, 8, &clock, 1, gap).expect("the sparse pipelines run");
     // Six pipelines, eight gaps each, at least: the waits happened.
     assert!(started.elapsed() >= Duration::from_micros(6 * 8 * 500));
-    assert_eq!(s.runs.identical, 8);
+    assert_eq!(s.runs.identical, Some(8));
     for tally in [&s.runs.hotline, &s.runs.pre_armed, &s.runs.pre_sealed, &s.runs.baseline, &s.spin, &s.cold] {
         assert_eq!(tally.metrics.quantiles(Stage::TickToWire).map(|q| q.count), Some(8));
     }

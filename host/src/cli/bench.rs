@@ -9,14 +9,17 @@
 //! acknowledged: its wire-to-ack round trip and the engine's own tick-to-wire
 //! in the same run. The result is a table, or one JSON object with `--json`;
 //! `--plot` draws the four latency distributions as percentile curves in an
-//! SVG.
+//! SVG. With `--venue coinbase` hotline's engine sends FIX NewOrderSingles
+//! to an in-memory FIX responder instead (issue 16); the pre-armed
+//! pipelines, the baseline and the round trip, all Binance-shaped, are not
+//! run.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use hotline::clock::Clock;
 use hotline::driver::{self, Command, Control, Report, Status};
-use hotline::lab::bench::{self, report};
+use hotline::lab::bench::{self, Exchange, report};
 use hotline::lab::paper;
 use hotline::metrics::Stage;
 use hotline::net::ring::RingConfig;
@@ -75,6 +78,11 @@ pub(crate) struct Args {
     /// out, so the figures include feed fusion.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=hotline_core::engine::MAX_NODES as i64))]
     nodes: u8,
+    /// The venue hotline's engine trades on in process: Binance's
+    /// WebSocket API, or Coinbase's FIX order entry (hotline's engine
+    /// alone; no pre-armed pipelines, baseline or round trip).
+    #[arg(long, value_enum, default_value_t = Exchange::Binance)]
+    venue: Exchange,
 }
 
 /// Give up on the round trip after this long.
@@ -95,8 +103,14 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
             eprintln!("hotline bench: {what} ({:.1} s)", started.elapsed().as_secs_f64());
         }
     };
-    progress(&format!("{} orders per pipeline, {} node(s), clock {}", args.count, args.nodes, clock.source()));
-    let runs = report::in_process(args.count, &clock, usize::from(args.nodes))?;
+    progress(&format!(
+        "{} orders per pipeline on {}, {} node(s), clock {}",
+        args.count,
+        args.venue.name(),
+        args.nodes,
+        clock.source()
+    ));
+    let runs = report::in_process(args.venue, args.count, &clock, usize::from(args.nodes))?;
     progress("in-process pipelines back to back done");
     let sparse = if args.gap_us == 0 || args.sparse_count == 0 {
         None
@@ -106,17 +120,19 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
             pollute_kb: args.pollute_kb,
             warm_every: Duration::from_micros(args.warm_us.max(1)),
         };
+        let pipelines = if args.venue.has_conventional() { 6 } else { 3 };
         progress(&format!(
             "sparse: {} whales per pipeline, {} µs apart (about {:.0} s)",
             args.sparse_count,
             args.gap_us,
-            (args.sparse_count * 6 * args.gap_us) as f64 / 1e6
+            (args.sparse_count * pipelines * args.gap_us) as f64 / 1e6
         ));
-        let sparse = report::sparse(args.sparse_count, &clock, usize::from(args.nodes), gap)?;
+        let sparse = report::sparse(args.venue, args.sparse_count, &clock, usize::from(args.nodes), gap)?;
         progress("sparse pipelines done");
         Some(sparse)
     };
-    let rtt = if args.skip_rtt {
+    // The round trip runs against the simulated Binance exchange.
+    let rtt = if args.skip_rtt || args.venue != Exchange::Binance {
         None
     } else {
         let ring = RingConfig::with_sqpoll(args.sqpoll);
@@ -164,6 +180,9 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
                     report::human(t2w.map(|q| q.p50)),
                     report::human(t2w.map(|q| q.p99)),
                 );
+            }
+            None if args.venue != Exchange::Binance => {
+                println!("loopback round trip: skipped (it trades against the simulated Binance exchange)");
             }
             None => println!("loopback round trip: skipped"),
         }

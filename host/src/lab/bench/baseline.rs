@@ -26,7 +26,8 @@ use sha2::Sha256;
 use tungstenite::protocol::Role;
 use tungstenite::{Message, WebSocket};
 
-use super::venue::{Pipe, Venue, would_block};
+use super::tls::Pipe;
+use super::venue::{Venue, would_block};
 use super::{
     API_KEY, FIRST_CLIENT_ORDER_ID, Harness, INSTRUMENT, Pace, Pki, REFERENCE_PRICE, SECRET, SETTLE_EVERY, SIZING,
     SentOrder, Tally, Whales,
@@ -188,6 +189,7 @@ impl<'c> Baseline<'c> {
     fn settle(&mut self, tally: &mut Tally) -> Result<(), String> {
         self.venue.receive(&self.wire)?;
         self.wire.clear();
+        tally.delivered += self.venue.placed.len() as u64;
         self.venue.placed.clear();
         let mut acked = 0;
         let mut plain = [0u8; 16 * 1024];

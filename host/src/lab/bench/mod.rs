@@ -10,13 +10,20 @@
 //! timed is what a real exchange would accept; [`compare`] proves that
 //! hotline and the baseline signed byte-identical payloads.
 //!
+//! On Coinbase (issue 16, [`Exchange::Coinbase`]) hotline's engine sends a
+//! FIX NewOrderSingle instead, to an in-memory FIX responder that shares no
+//! code with the engine's FIX codec (`fix`); the other two pipelines build
+//! Binance's request and are not run.
+//!
 //! Every whale is fresh (the first input's prevout index differs, so no
 //! duplicate, replacement or cooldown suppresses it) and the risk limits
 //! deny nothing: each iteration sends exactly one order.
 
 pub mod baseline;
+pub(crate) mod fix;
 pub mod pipeline;
 pub mod report;
+pub(crate) mod tls;
 pub(crate) mod venue;
 
 use std::sync::Arc;
@@ -51,6 +58,32 @@ pub const WHALE_QTY: u64 = SIZING.base_qty * 3;
 const VARIANTS: u32 = 256;
 /// Orders in flight before the venue answers them (the engine tracks 64).
 pub const SETTLE_EVERY: u64 = 32;
+
+/// The venue the benchmarks trade on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Exchange {
+    /// Binance Spot's WebSocket API: `order.place` signed with HMAC.
+    Binance,
+    /// Coinbase Exchange's FIX order entry: a NewOrderSingle on a signed
+    /// Logon's session (docs/protocols/coinbase-fix.md).
+    Coinbase,
+}
+
+impl Exchange {
+    /// Its name in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Binance => "binance",
+            Self::Coinbase => "coinbase",
+        }
+    }
+
+    /// Whether the pre-armed pipelines and the conventional baseline run:
+    /// they build Binance's `order.place`.
+    pub fn has_conventional(self) -> bool {
+        self == Self::Binance
+    }
+}
 
 /// The whale rules every pipeline applies: the defaults without cooldown.
 pub fn rules() -> Rules<'static> {
@@ -200,6 +233,12 @@ pub struct Tally {
     inbound_sum_ns: u64,
     /// The orders sent, when kept.
     pub orders: Option<Vec<SentOrder>>,
+    /// Orders the venue read, checked and answered.
+    pub delivered: u64,
+    /// Allocations on hotline's engine path as timed (a whale in, its
+    /// record out; an answer's record in), where the process's allocator
+    /// counts them ([`crate::alloc_count`]).
+    pub allocations: u64,
 }
 
 impl Tally {
@@ -212,6 +251,8 @@ impl Tally {
             sums_ns: [0; Stage::ALL.len()],
             inbound_sum_ns: 0,
             orders: keep_orders.then(Vec::new),
+            delivered: 0,
+            allocations: 0,
         }
     }
 

@@ -4,7 +4,9 @@
 //! the rustls venue: one iteration is a whale's ZMQ message into
 //! [`Engine::handle_feed`] and the sealed record out of
 //! [`Engine::poll_transmit`]; the venue's acks go back through
-//! [`Engine::handle_venue`], timed one record at a time. [`pre_armed`]: the
+//! [`Engine::handle_venue`], timed one record at a time. [`coinbase()`]: the
+//! same engine on Coinbase's FIX order entry, its NewOrderSingles read and
+//! filled by the in-memory FIX responder. [`pre_armed`]: the
 //! same feed decode, whale decision and risk check, then a [`PreArmed`] order
 //! fired, framed in the next TLS record and sealed there by hotline's record
 //! layer — the bytes a pre-armed order puts on the wire; pre-sealed, the
@@ -32,12 +34,15 @@ use hotline_core::ws::{MAX_HEADER_LEN, Opcode, encode_frame, masked_header_len};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 
+use super::fix::FixVenue;
 use super::venue::Venue;
 use super::{
-    API_KEY, FIRST_CLIENT_ORDER_ID, Harness, ID_WIDTH, INSTRUMENT, MAX_TX_BYTES, Pace, Pki, REFERENCE_PRICE, SECRET,
-    SETTLE_EVERY, SIZING, SentOrder, Tally, WHALE_QTY, Whales, limits, rules,
+    API_KEY, Exchange, FIRST_CLIENT_ORDER_ID, Harness, ID_WIDTH, INSTRUMENT, MAX_TX_BYTES, Pace, Pki, REFERENCE_PRICE,
+    SECRET, SETTLE_EVERY, SIZING, SentOrder, Tally, WHALE_QTY, Whales, limits, rules,
 };
+use crate::alloc_count;
 use crate::clock::Clock;
+use crate::lab::coinbase;
 use crate::metrics::Stage;
 use crate::tls::{Client, HostVerifier, Rustls};
 
@@ -93,6 +98,20 @@ pub fn hotline<R>(pki: &Pki, clock: &Clock, nodes: usize, f: impl FnOnce(&mut dy
     priced(pki, clock, nodes, Priced::Market, f)
 }
 
+/// [`hotline`] on `exchange`: on Coinbase, [`coinbase()`].
+pub fn engine<R>(
+    exchange: Exchange,
+    pki: &Pki,
+    clock: &Clock,
+    nodes: usize,
+    f: impl FnOnce(&mut dyn Harness) -> R,
+) -> Result<R, String> {
+    match exchange {
+        Exchange::Binance => hotline(pki, clock, nodes, f),
+        Exchange::Coinbase => coinbase(pki, clock, nodes, f),
+    }
+}
+
 /// [`hotline`] with orders priced as `priced` says.
 pub fn priced<R>(
     pki: &Pki,
@@ -101,12 +120,6 @@ pub fn priced<R>(
     priced: Priced,
     f: impl FnOnce(&mut dyn Harness) -> R,
 ) -> Result<R, String> {
-    let verifier = HostVerifier::new(Some(std::slice::from_ref(&pki.ca)), Vec::new())?;
-    let mut storage = Box::new(Storage::new());
-    let link = Client::new(&mut storage, Rustls::new("localhost", verifier, false)?);
-    let verifier = HostVerifier::new(Some(std::slice::from_ref(&pki.ca)), Vec::new())?;
-    let mut market_storage = Box::new(Storage::new());
-    let market_link = Client::new(&mut market_storage, Rustls::new("localhost", verifier, false)?);
     let pricing = match priced {
         Priced::Market => Pricing::Fixed { limit: 0, reference: REFERENCE_PRICE },
         Priced::FixedLimit => Pricing::Fixed { limit: REFERENCE_PRICE, reference: REFERENCE_PRICE },
@@ -140,22 +153,57 @@ pub fn priced<R>(
         first_client_order_id: FIRST_CLIENT_ORDER_ID,
         user_data: false,
     };
+    let market = match priced {
+        Priced::Book => Some(Venue::new(pki.server.clone(), true)?),
+        Priced::Market | Priced::FixedLimit => None,
+    };
+    let venue = Peer::Binance(Venue::new(pki.server.clone(), true)?);
+    connected(pki, clock, settings, venue, market, f)
+}
+
+/// [`hotline`] on Coinbase's FIX order entry, connected over TLS 1.3 to a
+/// fresh in-memory FIX responder: IOC limits at a fixed price, as `hotline
+/// demo --venue coinbase` trades ([`crate::lab::coinbase`]).
+pub fn coinbase<R>(pki: &Pki, clock: &Clock, nodes: usize, f: impl FnOnce(&mut dyn Harness) -> R) -> Result<R, String> {
+    let secret = coinbase::secret()?;
+    let settings = Settings {
+        max_tx_bytes: MAX_TX_BYTES,
+        first_client_order_id: FIRST_CLIENT_ORDER_ID,
+        ..coinbase::settings(&secret, clock, nodes, u64::from_ne_bytes(crate::entropy()?))
+    };
+    connected(pki, clock, settings, Peer::Coinbase(FixVenue::new(pki.server.clone())?), None, f)
+}
+
+/// Runs `f` with hotline's engine under `settings`, its session with
+/// `venue` trading and, given `market`, its book holding a touch from it.
+fn connected<R>(
+    pki: &Pki,
+    clock: &Clock,
+    settings: Settings<'_>,
+    venue: Peer,
+    market: Option<Venue>,
+    f: impl FnOnce(&mut dyn Harness) -> R,
+) -> Result<R, String> {
+    let nodes = settings.nodes;
+    let verifier = HostVerifier::new(Some(std::slice::from_ref(&pki.ca)), Vec::new())?;
+    let mut storage = Box::new(Storage::new());
+    let link = Client::new(&mut storage, Rustls::new("localhost", verifier, false)?);
+    let verifier = HostVerifier::new(Some(std::slice::from_ref(&pki.ca)), Vec::new())?;
+    let mut market_storage = Box::new(Storage::new());
+    let market_link = Client::new(&mut market_storage, Rustls::new("localhost", verifier, false)?);
     let mut feed_buffer = vec![0u8; (MAX_TX_BYTES + 64 * 1024) * nodes].into_boxed_slice();
     let mut message_buffer = vec![0u8; MESSAGE_BUFFER].into_boxed_slice();
     let mut market_buffer = vec![0u8; MESSAGE_BUFFER].into_boxed_slice();
     let mut engine =
         Engine::new(settings, rules(), limits(), link, clock, &mut feed_buffer, &mut message_buffer, crate::entropy()?)
             .map_err(|e| format!("engine: {e:?}"))?;
-    let market = if priced == Priced::Book {
+    if market.is_some() {
         engine.attach_market(market_link, &mut market_buffer).map_err(|e| format!("engine: {e:?}"))?;
-        Some(Venue::new(pki.server.clone(), true)?)
-    } else {
-        None
-    };
+    }
     let mut h = Hotline {
         engine,
         market,
-        venue: Venue::new(pki.server.clone(), true)?,
+        venue,
         clock,
         whales: Whales::new(),
         out: vec![0u8; OUT].into_boxed_slice(),
@@ -168,9 +216,49 @@ pub fn priced<R>(
     Ok(f(&mut h))
 }
 
+/// The exchange at the other end of hotline's engine.
+enum Peer {
+    /// Binance's WebSocket API.
+    Binance(Venue),
+    /// Coinbase's FIX order entry.
+    Coinbase(FixVenue),
+}
+
+impl Peer {
+    fn receive(&mut self, wire: &[u8]) -> Result<(), String> {
+        match self {
+            Self::Binance(v) => v.receive(wire),
+            Self::Coinbase(v) => v.receive(wire),
+        }
+    }
+
+    fn pop_record(&mut self) -> Option<Vec<u8>> {
+        match self {
+            Self::Binance(v) => v.pop_record(),
+            Self::Coinbase(v) => v.pop_record(),
+        }
+    }
+
+    /// How many orders the venue read since the last call; kept orders
+    /// from `unsigned_from` on take the signatures Binance read.
+    fn take_placed(&mut self, kept: Option<&mut Vec<SentOrder>>, unsigned_from: &mut usize) -> Result<u64, String> {
+        match self {
+            Self::Binance(v) => {
+                let placed = v.placed.len() as u64;
+                match kept {
+                    Some(orders) => sign_kept(orders, unsigned_from, v.placed.drain(..))?,
+                    None => v.placed.clear(),
+                }
+                Ok(placed)
+            }
+            Self::Coinbase(v) => Ok(v.take_placed()),
+        }
+    }
+}
+
 struct Hotline<'a, 'c, L> {
     engine: Engine<'a, L, &'c Clock>,
-    venue: Venue,
+    venue: Peer,
     /// The market-data server, with book pricing.
     market: Option<Venue>,
     clock: &'c Clock,
@@ -269,23 +357,30 @@ impl<L: Link> Hotline<'_, '_, L> {
     fn settle(&mut self, tally: &mut Tally) -> Result<(), String> {
         self.venue.receive(&self.wire)?;
         self.wire.clear();
-        if let Some(orders) = &mut tally.orders {
-            sign_kept(orders, &mut self.unsigned_from, self.venue.placed.drain(..))?;
-        } else {
-            self.venue.placed.clear();
+        let placed = self.venue.take_placed(tally.orders.as_mut(), &mut self.unsigned_from)?;
+        if placed != self.in_flight {
+            return Err(format!("{} orders sent, the venue read {placed}", self.in_flight));
         }
+        tally.delivered += placed;
+        let mut acked = 0;
         while let Some(record) = self.venue.pop_record() {
             let now = self.clock.now_ns();
+            let allocated = alloc_count::allocations();
             let t0 = self.clock.ticks();
             self.engine.handle_venue(now, &record);
             let t1 = self.clock.ticks();
+            tally.allocations += alloc_count::allocations() - allocated;
             tally.record_inbound(self.clock.ticks_to_ns(t1.saturating_sub(t0)));
+            // Polled after every record, as the driver's loop does: a FIX
+            // fill raises three events, and the queue would overflow.
+            self.drain_events(|e| {
+                acked += u64::from(matches!(e, Event::OrderAcked { .. }));
+                Ok(())
+            })?;
         }
-        let mut acked = 0;
-        self.drain_events(|e| {
-            acked += u64::from(matches!(e, Event::OrderAcked { .. }));
-            Ok(())
-        })?;
+        if self.engine.events_dropped() != 0 {
+            return Err(format!("{} events dropped", self.engine.events_dropped()));
+        }
         if acked != self.in_flight {
             return Err(format!("{} orders sent, {acked} acked", self.in_flight));
         }
@@ -309,10 +404,12 @@ impl<L: Link> Harness for Hotline<'_, '_, L> {
             // copies a message into the receive buffer.
             let message = self.whales.next_message();
             let now = clock.now_ns();
+            let allocated = alloc_count::allocations();
             let t0 = clock.ticks();
             let fed = self.engine.handle_feed(0, now, message);
             let sent = self.engine.poll_transmit(now, Stream::Venue, &mut self.out);
             let t1 = self.clock.ticks();
+            tally.allocations += alloc_count::allocations() - allocated;
             fed.map_err(|e| format!("feed: {e:?}"))?;
             let len = sent.ok_or("the whale put no record on the wire")?;
             self.wire.extend_from_slice(&self.out[..len]);
@@ -476,7 +573,7 @@ fn no_order(what: &str) -> String {
 
 impl<L: Link> Armed<'_, L> {
     /// Delivers the sent records; the venue checks each order's signature.
-    fn settle(&mut self) -> Result<(), String> {
+    fn settle(&mut self, tally: &mut Tally) -> Result<(), String> {
         self.venue.receive(&self.wire)?;
         self.wire.clear();
         let placed = self.venue.placed.len() as u64;
@@ -485,6 +582,7 @@ impl<L: Link> Armed<'_, L> {
         if placed != self.in_flight {
             return Err(format!("pre-armed: {} orders sent, the venue read {placed}", self.in_flight));
         }
+        tally.delivered += placed;
         self.in_flight = 0;
         Ok(())
     }
@@ -553,9 +651,9 @@ impl<L: Link> Harness for Armed<'_, L> {
             self.wire.extend_from_slice(&self.out[..len]);
             self.in_flight += 1;
             if self.in_flight >= SETTLE_EVERY {
-                self.settle()?;
+                self.settle(tally)?;
             }
         }
-        self.settle()
+        self.settle(tally)
     }
 }

@@ -1,8 +1,9 @@
 //! The four in-process pipelines run one after another over the same
-//! whales ([`in_process`]) turn into what people read: per-stage p50 and
-//! p99 with the baseline/hotline ratio as a table ([`Runs::table`]) or JSON
-//! ([`Runs::json`]), and the end-to-end distributions as percentile curves
-//! in an SVG drawn with plotters ([`Runs::plot`]).
+//! whales ([`in_process`]; on Coinbase hotline's engine alone) turn into
+//! what people read: per-stage p50 and p99 with the baseline/hotline ratio
+//! as a table ([`Runs::table`]) or JSON ([`Runs::json`]), and the
+//! end-to-end distributions as percentile curves in an SVG drawn with
+//! plotters ([`Runs::plot`]).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -11,7 +12,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::baseline::Baseline;
-use super::{Harness, Pace, Pki, SETTLE_EVERY, Tally, compare, pipeline};
+use super::{Exchange, Harness, Pace, Pki, SETTLE_EVERY, Tally, compare, pipeline};
+use crate::alloc_count;
 use crate::clock::Clock;
 use crate::metrics::{Quantiles, Stage};
 
@@ -22,6 +24,9 @@ pub const STAGES: &[Stage] = Stage::ALL.split_at(Stage::ALL.len() - 1).0;
 /// The four in-process runs.
 #[derive(Debug)]
 pub struct Runs {
+    /// The venue traded on: on Coinbase only hotline's engine runs, and
+    /// the other tallies stay empty.
+    pub exchange: Exchange,
     /// hotline's engine.
     pub hotline: Tally,
     /// hotline with the order pre-armed.
@@ -30,24 +35,28 @@ pub struct Runs {
     pub pre_sealed: Tally,
     /// The conventional Rust stack.
     pub baseline: Tally,
-    /// Orders hotline and the baseline signed byte for byte alike.
-    pub identical: usize,
+    /// Orders hotline and the baseline signed byte for byte alike; `None`
+    /// without a baseline.
+    pub identical: Option<usize>,
 }
+
+/// Why a column is empty on Coinbase.
+const NOT_RUN: &str = "pre-armed, pre-sealed and the conventional baseline build Binance's order.place: not run here";
 
 /// Orders each pipeline runs before the next takes its turn.
 const ROUND: u64 = 1_000;
 /// The same, when whales come with gaps between them.
 const SPARSE_ROUND: u64 = 50;
 
-/// Runs each pipeline for `count` orders back to back after a tenth as
-/// many to warm up, taking turns [`ROUND`] orders at a time so that the
-/// noise of a shared machine falls on all alike. The baseline replays
-/// hotline's client order ids and timestamps, and the two must have signed
-/// every order alike.
-pub fn in_process(count: u64, clock: &Clock, nodes: usize) -> Result<Runs, String> {
+/// Runs each pipeline on `exchange` for `count` orders back to back after
+/// a tenth as many to warm up, taking turns [`ROUND`] orders at a time so
+/// that the noise of a shared machine falls on all alike. The baseline
+/// replays hotline's client order ids and timestamps, and the two must
+/// have signed every order alike.
+pub fn in_process(exchange: Exchange, count: u64, clock: &Clock, nodes: usize) -> Result<Runs, String> {
     let warm = (count / 10).max(SETTLE_EVERY);
     let mut paces = [(); 4].map(|()| Pace::back_to_back());
-    run_pipelines(count, warm, ROUND, clock, nodes, &mut paces, &mut [])
+    run_pipelines(exchange, count, warm, ROUND, clock, nodes, &mut paces, &mut [])
 }
 
 /// Whales as they come: a gap before each one.
@@ -77,14 +86,15 @@ pub struct Sparse {
     pub cold: Tally,
 }
 
-/// Runs every pipeline for `count` whales with `gap` before each, taking
-/// turns a few whales at a time, after a short back-to-back warm-up.
-pub fn sparse(count: u64, clock: &Clock, nodes: usize, gap: Gap) -> Result<Sparse, String> {
+/// Runs every pipeline on `exchange` for `count` whales with `gap` before
+/// each, taking turns a few whales at a time, after a short back-to-back
+/// warm-up.
+pub fn sparse(exchange: Exchange, count: u64, clock: &Clock, nodes: usize, gap: Gap) -> Result<Sparse, String> {
     let sleep = || Pace::sparse(gap.every, gap.pollute_kb, false, None);
     let spin = |warm: Option<Duration>| Pace::sparse(gap.every, gap.pollute_kb, true, warm);
     let mut paces = [spin(Some(gap.warm_every)), spin(None), spin(None), sleep()];
     let mut extra = [(spin(None), Tally::new(false)), (sleep(), Tally::new(false))];
-    let runs = run_pipelines(count, SETTLE_EVERY, SPARSE_ROUND, clock, nodes, &mut paces, &mut extra)?;
+    let runs = run_pipelines(exchange, count, SETTLE_EVERY, SPARSE_ROUND, clock, nodes, &mut paces, &mut extra)?;
     let [(_, spin), (_, cold)] = extra;
     Ok(Sparse { gap, runs, spin, cold })
 }
@@ -108,10 +118,12 @@ pub fn on_big_stack<R: Send>(f: impl FnOnce() -> R + Send) -> Result<R, String> 
 }
 
 /// Runs hotline, pre-armed, pre-sealed and the baseline with `paces` in
-/// that order, then up to two more hotline engines with `extra`'s paces
-/// into its tallies, `round` whales each in turn, on a thread of its own.
+/// that order (on Coinbase, hotline alone), then up to two more hotline
+/// engines with `extra`'s paces into its tallies, `round` whales each in
+/// turn, on a thread of its own.
 #[allow(clippy::too_many_arguments)]
 fn run_pipelines(
+    exchange: Exchange,
     count: u64,
     warm: u64,
     round: u64,
@@ -120,11 +132,23 @@ fn run_pipelines(
     paces: &mut [Pace; 4],
     extra: &mut [(Pace, Tally)],
 ) -> Result<Runs, String> {
-    on_big_stack(|| run_on_this_thread(count, warm, round, clock, nodes, paces, extra))?
+    on_big_stack(|| run_on_this_thread(exchange, count, warm, round, clock, nodes, paces, extra))?
+}
+
+/// The pre-armed pipeline, on Binance; none on Coinbase.
+fn pre_armed_on<R>(
+    exchange: Exchange,
+    pki: &Pki,
+    clock: &Clock,
+    presealed: bool,
+    f: impl FnOnce(Option<&mut dyn Harness>) -> R,
+) -> Result<R, String> {
+    if exchange.has_conventional() { pipeline::pre_armed(pki, clock, presealed, |h| f(Some(h))) } else { Ok(f(None)) }
 }
 
 #[allow(clippy::too_many_arguments)]
 fn run_on_this_thread(
+    exchange: Exchange,
     count: u64,
     warm: u64,
     round: u64,
@@ -134,24 +158,31 @@ fn run_on_this_thread(
     extra: &mut [(Pace, Tally)],
 ) -> Result<Runs, String> {
     let pki = Pki::generate()?;
-    let mut hotline = Tally::new(true);
+    let conventional = exchange.has_conventional();
+    let mut hotline = Tally::new(conventional);
     let mut pre_armed = Tally::new(false);
     let mut pre_sealed = Tally::new(false);
     let mut baseline = Tally::new(true);
-    let mut b = Baseline::new(&pki, clock)?;
+    let mut b = if conventional { Some(Baseline::new(&pki, clock)?) } else { None };
     let [hot_pace, armed_pace, sealed_pace, base_pace] = paces;
-    pipeline::hotline(&pki, clock, nodes, |h| {
-        pipeline::hotline(&pki, clock, nodes, |x| {
-            pipeline::hotline(&pki, clock, nodes, |y| {
-                pipeline::pre_armed(&pki, clock, false, |a| {
-                    pipeline::pre_armed(&pki, clock, true, |s| {
+    pipeline::engine(exchange, &pki, clock, nodes, |h| {
+        pipeline::engine(exchange, &pki, clock, nodes, |x| {
+            pipeline::engine(exchange, &pki, clock, nodes, |y| {
+                pre_armed_on(exchange, &pki, clock, false, |mut a| {
+                    pre_armed_on(exchange, &pki, clock, true, |mut s| {
                         let mut others: Vec<&mut dyn Harness> = vec![x, y];
                         others.truncate(extra.len());
                         let quick = &mut Pace::back_to_back();
                         h.run(warm, &mut Tally::new(false), quick)?;
-                        a.run(warm, &mut Tally::new(false), quick)?;
-                        s.run(warm, &mut Tally::new(false), quick)?;
-                        b.run(warm, &mut Tally::new(false), quick)?;
+                        if let Some(a) = a.as_deref_mut() {
+                            a.run(warm, &mut Tally::new(false), quick)?;
+                        }
+                        if let Some(s) = s.as_deref_mut() {
+                            s.run(warm, &mut Tally::new(false), quick)?;
+                        }
+                        if let Some(b) = &mut b {
+                            b.run(warm, &mut Tally::new(false), quick)?;
+                        }
                         for o in others.iter_mut() {
                             o.run(warm, &mut Tally::new(false), quick)?;
                         }
@@ -160,10 +191,16 @@ fn run_on_this_thread(
                             let n = round.min(count - done);
                             let from = hotline.orders.as_ref().map_or(0, Vec::len);
                             h.run(n, &mut hotline, hot_pace)?;
-                            a.run(n, &mut pre_armed, armed_pace)?;
-                            s.run(n, &mut pre_sealed, sealed_pace)?;
-                            b.replay(hotline.orders.as_deref().unwrap_or_default().get(from..).unwrap_or_default());
-                            b.run(n, &mut baseline, base_pace)?;
+                            if let Some(a) = a.as_deref_mut() {
+                                a.run(n, &mut pre_armed, armed_pace)?;
+                            }
+                            if let Some(s) = s.as_deref_mut() {
+                                s.run(n, &mut pre_sealed, sealed_pace)?;
+                            }
+                            if let Some(b) = &mut b {
+                                b.replay(hotline.orders.as_deref().unwrap_or_default().get(from..).unwrap_or_default());
+                                b.run(n, &mut baseline, base_pace)?;
+                            }
                             for (o, (pace, tally)) in others.iter_mut().zip(extra.iter_mut()) {
                                 o.run(n, tally, pace)?;
                             }
@@ -175,9 +212,12 @@ fn run_on_this_thread(
             })?
         })?
     })??;
-    let identical =
-        compare(hotline.orders.as_deref().unwrap_or_default(), baseline.orders.as_deref().unwrap_or_default())?;
-    Ok(Runs { hotline, pre_armed, pre_sealed, baseline, identical })
+    let identical = if conventional {
+        Some(compare(hotline.orders.as_deref().unwrap_or_default(), baseline.orders.as_deref().unwrap_or_default())?)
+    } else {
+        None
+    };
+    Ok(Runs { exchange, hotline, pre_armed, pre_sealed, baseline, identical })
 }
 
 /// `p50`, `p99`, `p999`, `count` and `max`, or `null` without samples.
@@ -186,6 +226,12 @@ pub fn quantiles_json(q: Option<Quantiles>) -> Value {
         Some(q) => json!({ "count": q.count, "p50": q.p50, "p99": q.p99, "p999": q.p999, "max": q.max }),
         None => Value::Null,
     }
+}
+
+/// What hotline's engine allocated on its timed path in `tallies`, or
+/// `null` where allocations are not counted.
+fn allocations(tallies: &[&Tally]) -> Value {
+    alloc_count::installed().then(|| tallies.iter().map(|t| t.allocations).sum::<u64>()).into()
 }
 
 /// A pipeline's end-to-end quantiles.
@@ -223,7 +269,8 @@ pub fn speedup(fast: &Tally, slow: &Tally, stage: Stage) -> Option<f64> {
 
 impl Sparse {
     /// The `sparse` block: the gap, each pipeline's end to end, the
-    /// speed-ups over the baseline, hotline's stages warm and cold.
+    /// speed-ups over the baseline, hotline's stages warm and cold and its
+    /// allocations.
     pub fn json(&self) -> Value {
         let r = &self.runs;
         json!({
@@ -231,6 +278,7 @@ impl Sparse {
             "pollute_kb": self.gap.pollute_kb,
             "warm_interval_us": self.gap.warm_every.as_micros() as u64,
             "count": r.hotline.metrics.quantiles(Stage::TickToWire).map_or(0, |q| q.count),
+            "hot_path_allocations": allocations(&[&r.hotline, &self.spin, &self.cold]),
             "tick_to_wire_ns": total(&r.hotline),
             "spin_ns": total(&self.spin),
             "cold_ns": total(&self.cold),
@@ -274,6 +322,10 @@ impl Sparse {
             let _ =
                 writeln!(out, "{label:<14}{w50:>12}{w99:>11}{s50:>12}{s99:>11}{c50:>12}{c99:>11}{b50:>12}{b99:>11}");
         }
+        if !r.exchange.has_conventional() {
+            let _ = writeln!(out, "{NOT_RUN}");
+            return out;
+        }
         let (a50, a99) = of(&r.pre_armed, Stage::TickToWire);
         let (s50, s99) = of(&r.pre_sealed, Stage::TickToWire);
         let _ =
@@ -292,11 +344,15 @@ impl Sparse {
 }
 
 impl Runs {
-    /// End to end and per stage for each pipeline, the inbound path, the
-    /// speed-ups and the identical-order count.
+    /// The venue, end to end and per stage for each pipeline, the inbound
+    /// path, the speed-ups, the orders the venue read, hotline's
+    /// allocations and the identical-order count.
     pub fn json(&self) -> Value {
         json!({
+            "venue": self.exchange.name(),
             "count": self.hotline.metrics.quantiles(Stage::TickToWire).map_or(0, |q| q.count),
+            "orders_delivered": self.hotline.delivered,
+            "hot_path_allocations": allocations(&[&self.hotline]),
             "orders_identical": self.identical,
             "tick_to_wire_ns": total(&self.hotline),
             "pre_armed_ns": total(&self.pre_armed),
@@ -350,11 +406,23 @@ impl Runs {
             "{:<14}{h50:>12}{h99:>11}{:>12}{:>11}{:>12}{:>11}{b50:>12}{b99:>11}{ratio:>8}",
             "ack inbound", "-", "-", "-", "-"
         );
-        let _ = writeln!(out, "\norders signed byte-identically by hotline and the baseline: {}", self.identical);
+        match self.identical {
+            Some(n) => {
+                let _ = writeln!(out, "\norders signed byte-identically by hotline and the baseline: {n}");
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "\n{}: {} orders read, checked and filled by the in-memory venue\n{NOT_RUN}",
+                    self.exchange.name(),
+                    self.hotline.delivered
+                );
+            }
+        }
         out
     }
 
-    /// Percentile curves of the four end-to-end distributions: x is the
+    /// Percentile curves of the end-to-end distributions: x is the
     /// number of nines (0 = p0, 1 = p90, 2 = p99, 3 = p99.9), y
     /// nanoseconds on a log scale.
     pub fn plot(&self, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
@@ -396,7 +464,8 @@ impl Runs {
             .y_desc("nanoseconds")
             .x_label_formatter(&|x| format!("p{:.3}", 100.0 * (1.0 - 10f64.powf(-x))))
             .draw()?;
-        for (name, points, color) in series {
+        // A pipeline not run (on Coinbase) has no curve and no legend.
+        for (name, points, color) in series.into_iter().filter(|(_, points, _)| !points.is_empty()) {
             chart
                 .draw_series(LineSeries::new(points, color.stroke_width(2)))?
                 .label(name)

@@ -1,16 +1,16 @@
-//! The benchmarks' exchange, in memory and built from other people's code:
-//! TLS records from a client turn into plaintext in a rustls
-//! `ServerConnection`, the WebSocket upgrade is answered by tungstenite's
-//! server handshake (or skipped for a client that starts framed), masked
-//! frames are decoded by tungstenite, and each request read by serde_json
-//! gets a Binance-shaped answer (docs/protocols/binance-ws-api.md §Response
-//! format, §time, §order.place): `time` its `serverTime`, `order.place`
-//! (its HMAC signature checked, §Signing) a RESULT with `status: FILLED`.
-//! Every answer leaves as its own TLS record, so the client's inbound path
-//! can be timed one ack at a time.
+//! The benchmarks' Binance exchange, in memory and built from other
+//! people's code: TLS records from a client turn into plaintext in a
+//! rustls `ServerConnection` ([`super::tls`]), the WebSocket upgrade is
+//! answered by tungstenite's server handshake (or skipped for a client that
+//! starts framed), masked frames are decoded by tungstenite, and each
+//! request read by serde_json gets a Binance-shaped answer
+//! (docs/protocols/binance-ws-api.md §Response format, §time,
+//! §order.place): `time` its `serverTime`, `order.place` (its HMAC
+//! signature checked, §Signing) a RESULT with `status: FILLED`. Every
+//! answer leaves as its own TLS record, so the client's inbound path can be
+//! timed one ack at a time.
 
-use std::collections::VecDeque;
-use std::io::{self, Read, Write};
+use std::io;
 use std::sync::Arc;
 
 use hmac::{Hmac, Mac};
@@ -19,45 +19,7 @@ use sha2::Sha256;
 use tungstenite::protocol::Role;
 use tungstenite::{Message, WebSocket};
 
-/// A byte stream over memory for tungstenite: reads what the TLS layer
-/// decrypted, collects what it writes; an empty read would block.
-#[derive(Debug, Default)]
-pub(crate) struct Pipe {
-    pub(crate) rx: Vec<u8>,
-    at: usize,
-    pub(crate) tx: Vec<u8>,
-}
-
-impl Pipe {
-    fn unread(&self) -> &[u8] {
-        &self.rx[self.at..]
-    }
-}
-
-impl Read for Pipe {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.at == self.rx.len() {
-            self.rx.clear();
-            self.at = 0;
-            return Err(io::ErrorKind::WouldBlock.into());
-        }
-        let n = buf.len().min(self.rx.len() - self.at);
-        buf[..n].copy_from_slice(&self.rx[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
-    }
-}
-
-impl Write for Pipe {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.tx.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+use super::tls::{Pipe, ServerTls};
 
 /// Whether an error only says that the pipe is empty.
 pub(crate) fn would_block(e: &tungstenite::Error) -> bool {
@@ -72,12 +34,20 @@ enum Ws {
     Moving,
 }
 
+impl Ws {
+    fn pipe(&mut self) -> &mut Pipe {
+        match self {
+            Self::Upgrade(pipe) => pipe,
+            Self::Open(ws) => ws.get_mut(),
+            Self::Moving => unreachable!("the pipe is only moved inside serve"),
+        }
+    }
+}
+
 /// One client's exchange.
 pub(crate) struct Venue {
-    tls: rustls::ServerConnection,
+    tls: ServerTls,
     ws: Ws,
-    /// TLS records to deliver to the client, one answer each.
-    records: VecDeque<Vec<u8>>,
     /// `params` of every `order.place` received, oldest first.
     pub(crate) placed: Vec<Value>,
     next_order_id: u64,
@@ -93,36 +63,22 @@ impl Venue {
     /// A venue whose client sends the WebSocket upgrade first (`upgrade`)
     /// or frames from its first byte of plaintext.
     pub(crate) fn new(config: Arc<rustls::ServerConfig>, upgrade: bool) -> Result<Self, String> {
-        let tls = rustls::ServerConnection::new(config).map_err(|e| format!("rustls: {e}"))?;
         let ws = if upgrade {
             Ws::Upgrade(Pipe::default())
         } else {
             Ws::Open(Box::new(WebSocket::from_raw_socket(Pipe::default(), Role::Server, None)))
         };
-        Ok(Self { tls, ws, records: VecDeque::new(), placed: Vec::new(), next_order_id: 1 })
+        Ok(Self { tls: ServerTls::new(config)?, ws, placed: Vec::new(), next_order_id: 1 })
     }
 
     /// Whether the TLS handshake is done.
     pub(crate) fn established(&self) -> bool {
-        !self.tls.is_handshaking()
+        self.tls.established()
     }
 
     /// Takes the client's bytes and answers everything complete in them.
-    pub(crate) fn receive(&mut self, mut wire: &[u8]) -> Result<(), String> {
-        let mut plain = [0u8; 16 * 1024];
-        while !wire.is_empty() {
-            self.tls.read_tls(&mut wire).map_err(|e| format!("venue read_tls: {e}"))?;
-            self.tls.process_new_packets().map_err(|e| format!("venue TLS: {e}"))?;
-            loop {
-                match self.tls.reader().read(&mut plain) {
-                    Ok(0) => break,
-                    Ok(n) => self.pipe().rx.extend_from_slice(&plain[..n]),
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                    Err(e) => return Err(format!("venue read: {e}")),
-                }
-            }
-        }
-        self.seal()?;
+    pub(crate) fn receive(&mut self, wire: &[u8]) -> Result<(), String> {
+        self.tls.receive(wire, &mut self.ws.pipe().rx)?;
         self.serve()
     }
 
@@ -137,32 +93,13 @@ impl Venue {
     /// The next TLS bytes for the client: handshake flights, then one
     /// answer per call.
     pub(crate) fn pop_record(&mut self) -> Option<Vec<u8>> {
-        self.records.pop_front()
-    }
-
-    fn pipe(&mut self) -> &mut Pipe {
-        match &mut self.ws {
-            Ws::Upgrade(pipe) => pipe,
-            Ws::Open(ws) => ws.get_mut(),
-            Ws::Moving => unreachable!("the pipe is only moved inside serve"),
-        }
+        self.tls.pop_record()
     }
 
     /// Seals what the WebSocket wrote, and anything TLS owes, as one chunk.
     fn seal(&mut self) -> Result<(), String> {
-        let pipe = self.pipe();
-        let out = std::mem::take(&mut pipe.tx);
-        if !out.is_empty() {
-            self.tls.writer().write_all(&out).map_err(|e| format!("venue write: {e}"))?;
-        }
-        let mut record = Vec::new();
-        while self.tls.wants_write() {
-            self.tls.write_tls(&mut record).map_err(|e| format!("venue write_tls: {e}"))?;
-        }
-        if !record.is_empty() {
-            self.records.push_back(record);
-        }
-        Ok(())
+        let out = std::mem::take(&mut self.ws.pipe().tx);
+        self.tls.seal(&out)
     }
 
     fn serve(&mut self) -> Result<(), String> {
