@@ -476,7 +476,7 @@ fn gtc_rests_and_an_order_cancel_request_cancels_it() {
 }
 
 #[test]
-fn order_mass_cancel_request_cancels_the_products_open_orders() {
+fn order_mass_cancel_request_cancels_the_sessions_open_orders() {
     let peer = Peer::start(Options::default()).expect("the acceptor starts");
     let mut c = Client::tcp(peer.addr);
     c.logon();
@@ -487,21 +487,22 @@ fn order_mass_cancel_request_cancels_the_products_open_orders() {
     assert!(resting.iter().all(|r| r.req(150) == "0"));
 
     let mass = uuid4();
-    c.send("q", &[(11, &mass), (530, "1"), (55, "BTC-USD")]);
+    let now = sending_time(3);
+    c.send("q", &[(11, &mass), (530, "6"), (60, &now)]);
     let mut canceled = [c.expect("8"), c.expect("8")].map(|r| (r.req(11).to_owned(), r.req(150).to_owned()));
     canceled.sort();
     let mut expected = [(a.clone(), "4".to_owned()), (b, "4".to_owned())];
     expected.sort();
     assert_eq!(canceled, expected);
     let report = c.expect("r");
-    assert_eq!((report.req(11), report.req(530), report.req(531), report.req(533)), (mass.as_str(), "1", "1", "2"));
+    assert_eq!((report.req(11), report.req(530), report.req(531)), (mass.as_str(), "6", "6"));
 
-    // Nothing left open; another product is refused.
-    c.send("q", &[(11, &uuid4()), (530, "1"), (55, "BTC-USD")]);
-    assert_eq!(c.expect("r").req(533), "0");
-    c.send("q", &[(11, &uuid4()), (530, "1"), (55, "ETH-USD")]);
-    let refused = c.expect("r");
-    assert_eq!((refused.req(531), refused.req(532)), ("0", "1"));
+    // Only the trading session's orders can be mass-cancelled; without
+    // TransactTime the dictionary refuses the message.
+    c.send("q", &[(11, &uuid4()), (530, "1"), (60, &now)]);
+    assert_eq!(c.expect("r").req(531), "0");
+    c.send("q", &[(11, &uuid4()), (530, "6")]);
+    assert_eq!(c.expect("3").req(371), "60");
     c.send("H", &[(11, &a), (55, "BTC-USD"), (54, "1")]);
     assert_eq!(c.expect("8").req(39), "4");
 }

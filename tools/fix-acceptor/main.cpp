@@ -499,36 +499,32 @@ class Gateway : public FIX::Application {
     FIX::Session::sendToTarget(r, sid);
   }
 
-  // OrderMassCancelRequest (q): MassCancelRequestType (530) 1 cancels the
-  // open orders of one security (Symbol 55), each with its ExecutionReport
-  // (150=4); then OrderMassCancelReport (r) with MassCancelResponse (531) 1
-  // and TotalAffectedOrders (533), or 531=0 with MassCancelRejectReason
-  // (532) 0 (type not supported) or 1 (unknown security). FIX 5.0 SP2.
+  // OrderMassCancelRequest (q): Coinbase takes only MassCancelRequestType
+  // (530) 6, the orders of the trading session (this peer has one session:
+  // every open order). Each gets its ExecutionReport (150=4), then an
+  // OrderMassCancelReport (r) echoing 11 and 530 with MassCancelResponse
+  // (531) 6; another 530 gets 531=0 and a Text. Coinbase's order-entry
+  // page, OrderMassCancelRequest and OrderMassCancelReport.
   void mass_cancel(const FIX::Message& m, const FIX::SessionID& sid) {
     const std::string type = m.getField(FIX::FIELD::MassCancelRequestType);
-    const std::string symbol = field(m, FIX::FIELD::Symbol);
     FIX::Message r;
     r.getHeader().setField(FIX::FIELD::MsgType, "r");
-    r.setField(FIX::FIELD::ClOrdID, field(m, FIX::FIELD::ClOrdID));
-    r.setField(FIX::FIELD::OrderID, ids_.uuid4());
+    r.setField(FIX::FIELD::ClOrdID, m.getField(FIX::FIELD::ClOrdID));
     r.setField(FIX::FIELD::MassCancelRequestType, type);
-    if (type != "1" || symbol != opt_.symbol) {
+    if (type != "6") {
       r.setField(FIX::FIELD::MassCancelResponse, "0");
-      r.setField(FIX::FIELD::MassCancelRejectReason, type != "1" ? "0" : "1");
+      r.setField(FIX::FIELD::Text, "only MassCancelRequestType 6 (trading session) is supported");
       FIX::Session::sendToTarget(r, sid);
       return;
     }
-    int affected = 0;
     for (auto& kv : orders_) {
       Order& o = kv.second;
       if (o.leaves() == 0) continue;
       o.status = '4';
       FIX::Message c = report(o, '4');
       FIX::Session::sendToTarget(c, sid);
-      ++affected;
     }
-    r.setField(FIX::FIELD::MassCancelResponse, "1");
-    r.setField(FIX::FIELD::TotalAffectedOrders, std::to_string(affected));
+    r.setField(FIX::FIELD::MassCancelResponse, "6");
     FIX::Session::sendToTarget(r, sid);
   }
 

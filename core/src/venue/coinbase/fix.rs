@@ -88,6 +88,8 @@ pub mod tag {
     pub const SESSION_REJECT_REASON: u32 = 373;
     pub const BUSINESS_REJECT_REASON: u32 = 380;
     pub const CXL_REJ_RESPONSE_TO: u32 = 434;
+    pub const MASS_CANCEL_REQUEST_TYPE: u32 = 530;
+    pub const MASS_CANCEL_RESPONSE: u32 = 531;
     pub const USERNAME: u32 = 553;
     pub const PASSWORD: u32 = 554;
     pub const TRADE_ID: u32 = 1003;

@@ -223,14 +223,17 @@ impl Coinbase {
         self.rendered(range)
     }
 
-    /// OrderMassCancelRequest (35=q) for every order of the product.
+    /// OrderMassCancelRequest (35=q) for the orders of this trading
+    /// session: MassCancelRequestType 6, the only one Coinbase takes
+    /// (docs/protocols/coinbase-fix.md §In the engine).
     pub(crate) fn cancel_all(&mut self, id: u64, unix_ns: u64) -> Result<&[u8], RequestError> {
         let seq = self.session.take_seq(unix_ns);
         self.remember(seq, id, Kind::CancelAll);
         let cl = self.template.prefix().cl_ord_id(0).map_err(|_| RequestError::Overflow(Field::ClientOrderId))?;
         let mut w = order::header(&mut self.out, b"q", &self.api_key, seq, unix_ns);
-        // MassCancelRequestType 1: the orders of one security.
-        w.field(tag::CL_ORD_ID, &cl).field(530, b"1").field(tag::SYMBOL, self.symbol.as_bytes());
+        w.field(tag::CL_ORD_ID, &cl)
+            .field(tag::MASS_CANCEL_REQUEST_TYPE, b"6")
+            .field(tag::TRANSACT_TIME, &fix::utc_timestamp(unix_ns));
         let range = w.finish();
         self.rendered(range)
     }
@@ -336,7 +339,7 @@ impl Coinbase {
             }
             // OrderMassCancelReport: MassCancelResponse (531) 0 is a refusal.
             b"r" => {
-                let response = m.get(531).unwrap_or_default();
+                let response = m.get(tag::MASS_CANCEL_RESPONSE).unwrap_or_default();
                 let outcome = if response == b"0" { refused(0, RejectKind::Other) } else { accepted(None) };
                 if let Some(inbound) = self.answer(|k| k == Kind::CancelAll, outcome) {
                     let _ = out.push(inbound);
