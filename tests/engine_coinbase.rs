@@ -242,6 +242,11 @@ fn a_dropped_session_resumes_and_what_it_lost_is_resent_and_counted_once() {
     assert_fills_are_the_journals(&r);
     let filled = |e: &Event| matches!(e, Event::Filled { client_order_id: Some(id), .. } if *id == second);
     assert_eq!(r.events.iter().filter(|e| filled(e)).count(), 1, "{:?}", r.events);
+    assert!(
+        !r.events.iter().any(|e| matches!(e, Event::FillsMissing { .. })),
+        "resent before its status: {:?}",
+        r.events
+    );
     let done = r.events.iter().filter(|e| matches!(e, Event::OrderDone { .. })).count() as u64;
     assert_eq!(done, c.orders_sent, "every IOC closed: {:?}", r.events);
 }
@@ -282,4 +287,28 @@ fn the_kill_switch_cancels_what_rests_with_an_order_mass_cancel_request() {
     assert!(r.events.iter().any(rest), "the resting rest was cancelled: {:?}", r.events);
     assert_eq!(r.report.counters.orders_sent, 1, "nothing fires after the kill");
     assert_fills_are_the_journals(&r);
+}
+
+#[test]
+fn a_fill_lost_with_a_reset_session_is_named_not_hidden() {
+    // As above, but every Logon resets the numbers (Coinbase's practice):
+    // the acceptor clears the dropped order's reports, so nothing resends
+    // its fill. Its status says how much executed.
+    let acceptor = Options { drop_at_order: Some(2), ..Options::default() };
+    let r = run_case(Case { loops: 2, acceptor, ..Case::default() });
+    assert!(r.events.iter().any(|e| matches!(e, Event::VenueLost { .. })), "{:?}", r.events);
+    let second = FIRST_ID + 1;
+    let journaled: u64 =
+        r.journal.iter().filter(|f| f.cl_ord_id.ends_with(&format!("{second:012x}"))).map(|f| units(&f.qty, 8)).sum();
+    assert!(journaled > 0, "the dropped order filled at the acceptor: {:?}", r.journal);
+    let missing = r.events.iter().find_map(|e| match e {
+        Event::FillsMissing { client_order_id, qty } if *client_order_id == second => Some(*qty),
+        _ => None,
+    });
+    assert_eq!(missing, Some(journaled), "{:?}", r.events);
+    let filled = |e: &Event| matches!(e, Event::Filled { client_order_id: Some(id), .. } if *id == second);
+    assert!(!r.events.iter().any(filled), "no report of it reached the engine: {:?}", r.events);
+    // Each order acknowledged once, but the dropped one: the reset cleared
+    // its acknowledgement before it was sent.
+    assert_eq!(r.accepted + 1, r.report.counters.orders_sent, "{:?}", r.events);
 }

@@ -640,6 +640,11 @@ fn log_event(event: &Event) {
             defmt::info!("fills: {=u64} recovered after the reconnect, complete: {=bool}", *recovered, *complete)
         }
         Event::BalancesRefused { code } => defmt::warn!("venue: account.status refused with {=i32}", *code),
+        Event::FillsMissing { client_order_id, qty } => defmt::warn!(
+            "order {=u64}: {=u64} lots executed without a fill report (lost with a connection); position counts them, the ledger does not",
+            *client_order_id,
+            *qty
+        ),
         Event::OpenOrdersListed { held, others } => defmt::info!(
             "venue: {=u32} of the orders held open are still open; {=u32} other open orders on the symbol",
             *held,

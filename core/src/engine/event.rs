@@ -318,6 +318,17 @@ pub enum Event {
         /// or a page did not decode (fills may be missing).
         complete: bool,
     },
+    /// A status query found one of this engine's orders executed beyond
+    /// the fills counted for it, on a venue that cannot read fills back
+    /// (FIX order entry): their reports were lost with a connection. The
+    /// gate's position takes `qty`; the ledger, which has no price or trade
+    /// id for them, does not.
+    FillsMissing {
+        /// The order.
+        client_order_id: u64,
+        /// Lots executed that no fill reported.
+        qty: u64,
+    },
     /// The venue refused to tell the account's balances (`account.status`)
     /// with this code: they stand as last reported.
     BalancesRefused {

@@ -228,6 +228,8 @@ impl<C: Stamp> State<'_, C> {
                 done: false,
                 venue_id: None,
                 recheck: false,
+                filled: 0,
+                unreported: 0,
             };
             if !self.orders.insert(record) {
                 return self.unsent(&order, signal, Skip::TableFull);

@@ -78,6 +78,12 @@ pub struct Order {
     /// Held open across a reconnect and not confirmed open by the venue's
     /// list: its own status query is due.
     pub recheck: bool,
+    /// Lots of it the fills counted so far add up to.
+    pub filled: u64,
+    /// Lots its status showed executed without a fill report, already in
+    /// the gate's position: a report that comes after all is not counted
+    /// there again.
+    pub unreported: u64,
 }
 
 impl Order {
@@ -165,8 +171,8 @@ impl Orders {
     }
 
     /// The order the venue knows as `venue_id`.
-    pub fn by_venue_id(&self, venue_id: u64) -> Option<&Order> {
-        self.iter().find(|o| o.venue_id == Some(venue_id))
+    pub fn by_venue_id(&mut self, venue_id: u64) -> Option<&mut Order> {
+        self.iter_mut().find(|o| o.venue_id == Some(venue_id))
     }
 
     /// The order with this client order id.
@@ -224,6 +230,8 @@ mod tests {
             done: false,
             venue_id: None,
             recheck: false,
+            filled: 0,
+            unreported: 0,
         }
     }
 

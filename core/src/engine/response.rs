@@ -214,19 +214,28 @@ impl<C> State<'_, C> {
     /// A status query found `o` closed while the user data that would have
     /// said so was lost with a connection: close it here, at the quantity
     /// the venue executed. Its fills reach the ledger and the gate's
-    /// position from `myTrades`.
+    /// position from `myTrades`; where the venue has no such query (FIX),
+    /// what was executed beyond the fills counted is named and moved to
+    /// the gate's position.
     fn close_on_status(&mut self, o: &Order, ack: Accepted) {
-        let open = self.orders.get(o.client_order_id).is_some_and(|x| !x.done);
-        if !self.settings.user_data || ack.status == OrderStatus::Working || !open {
+        let Some(order) = self.orders.iter_mut().find(|x| x.client_order_id == o.client_order_id) else { return };
+        if !self.settings.user_data || ack.status == OrderStatus::Working || order.done {
             return;
         }
-        if let Some(order) = self.orders.iter_mut().find(|x| x.client_order_id == o.client_order_id) {
-            order.done = true;
-        }
+        order.done = true;
+        let counted = order.filled;
         let filled = ack.status == OrderStatus::Filled;
         let executed = if filled { o.qty } else { ack.executed_qty.unwrap_or(0) };
         self.gate.on_closed(o.side, o.qty.saturating_sub(executed));
         self.push(Event::OrderDone { client_order_id: o.client_order_id, filled, filled_qty: executed });
+        let missing = executed.saturating_sub(counted);
+        if missing > 0 && !self.venue.queries_account() {
+            if let Some(order) = self.orders.iter_mut().find(|x| x.client_order_id == o.client_order_id) {
+                order.unreported = missing;
+            }
+            self.gate.on_fill(o.side, missing);
+            self.push(Event::FillsMissing { client_order_id: o.client_order_id, qty: missing });
+        }
     }
 
     /// An accepted order's fills and closure, from its status — unless the
@@ -254,8 +263,12 @@ impl<C> State<'_, C> {
             match self.ledger.record(&fill) {
                 Recorded::New => {
                     self.counters.fills += 1;
-                    if ours.is_some() {
-                        self.gate.on_fill(fill.side, fill.qty);
+                    if let Some(o) = ours.and_then(|id| self.orders.iter_mut().find(|o| o.client_order_id == id)) {
+                        // Lots a status already put in the position.
+                        let counted = fill.qty.min(o.unreported);
+                        o.unreported -= counted;
+                        o.filled = o.filled.saturating_add(fill.qty);
+                        self.gate.on_fill(fill.side, fill.qty - counted);
                     } else {
                         self.gate.on_external_fill(fill.side, fill.qty);
                     }
@@ -316,7 +329,10 @@ impl<C> State<'_, C> {
                 recovered += 1;
                 counters.fills += 1;
                 counters.fills_recovered += 1;
-                let ours = orders.by_venue_id(fill.order_id).map(|o| o.client_order_id);
+                let ours = orders.by_venue_id(fill.order_id).map(|o| {
+                    o.filled = o.filled.saturating_add(fill.qty);
+                    o.client_order_id
+                });
                 if ours.is_some() {
                     gate.on_fill(fill.side, fill.qty);
                 } else {

@@ -773,8 +773,10 @@ fn live<L: Link, C>(io: &mut Outbox<'_, L>, st: &mut State<'_, C>, now: u64, c: 
         st.unknown_in_flight(UnknownCause::Timeout, u64::MAX);
     }
     // Reconcile before trading: every unknown order is queried by its
-    // client order id.
-    if subscribed && core::mem::take(&mut st.orders.queries_due) {
+    // client order id, once the venue has sent again what it was asked to
+    // (a status answer must not overtake the order's own lost reports).
+    let resent = !st.venue.resending();
+    if subscribed && resent && core::mem::take(&mut st.orders.queries_due) {
         let unix_ns = st.venue_unix_ns(now);
         for o in st.orders.iter_mut().filter(|o| o.state == OrderState::Unknown) {
             let id = st.next_request;
@@ -828,7 +830,7 @@ fn live<L: Link, C>(io: &mut Outbox<'_, L>, st: &mut State<'_, C>, now: u64, c: 
         }
     }
     let listing = st.open_orders_request().is_some();
-    if subscribed && !listing && core::mem::take(&mut st.orders.rechecks_due) {
+    if subscribed && resent && !listing && core::mem::take(&mut st.orders.rechecks_due) {
         let unix_ns = st.venue_unix_ns(now);
         for o in st.orders.iter_mut().filter(|o| o.recheck) {
             o.recheck = false;
@@ -866,7 +868,8 @@ fn live<L: Link, C>(io: &mut Outbox<'_, L>, st: &mut State<'_, C>, now: u64, c: 
     let Session::Open(c) = st.session else { return Ok(()) };
     let querying = || st.orders.queried();
     let recovered = matches!(c.recovery, Recovery::Off | Recovery::Done);
-    let rechecked = c.recheck == Recheck::Done;
+    // Every query sent: none held back behind a resend.
+    let rechecked = c.recheck == Recheck::Done && !st.orders.queries_due && !st.orders.rechecks_due;
     if c.phase == Phase::Syncing
         && c.clock == Clock::Synced
         && c.user_data.settled()

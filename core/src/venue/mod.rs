@@ -482,6 +482,16 @@ impl Venue {
         }
     }
 
+    /// Whether the venue's session still waits for messages it asked to be
+    /// sent again (a FIX gap): what they report is not known yet, so an
+    /// order's status asked now could overtake its own lost reports.
+    pub(crate) fn resending(&self) -> bool {
+        match self {
+            Self::Binance(_) => false,
+            Self::Coinbase(v) => v.resending(),
+        }
+    }
+
     /// When the venue's session timers are next due, in venue time.
     pub(crate) fn session_deadline(&self) -> Option<u64> {
         match self {

@@ -509,6 +509,12 @@ impl Coinbase {
         Ok(self.session.on_timeout(unix_ns)?.map(|_| Inbound::Gap))
     }
 
+    /// Whether the session still waits for messages it asked the venue to
+    /// send again.
+    pub(crate) fn resending(&self) -> bool {
+        self.session.resending()
+    }
+
     /// Ends the session with a Logout.
     pub(crate) fn logout(&mut self) {
         self.session.logout("");

@@ -172,6 +172,12 @@ impl Session {
         self.next_in
     }
 
+    /// Whether messages the venue numbered are still asked for again: what
+    /// they say is not known yet.
+    pub fn resending(&self) -> bool {
+        self.resend.is_some()
+    }
+
     /// Takes the next outbound MsgSeqNum for a message sent at `now`.
     pub fn take_seq(&mut self, now: u64) -> u64 {
         let seq = self.next_out;
