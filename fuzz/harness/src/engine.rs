@@ -7,7 +7,7 @@
 //! panic, the event queue stays bounded, and since no venue answer can
 //! pass that check, no order may ever leave.
 
-use hotline_core::engine::{BookPricing, Engine, NoStamp, Pricing, Settings, Stream, Timers};
+use hotline_core::engine::{BookPricing, Engine, MarketFeed, NoStamp, Pricing, Settings, Stream, Timers};
 use hotline_core::order::{Decimal, Instrument, OrderType, Scale, Side, TimeInForce};
 use hotline_core::risk::Limits;
 use hotline_core::sign::HmacKey;
@@ -47,6 +47,7 @@ pub fn engine_streams(data: &[u8]) {
         pricing: Pricing::Book(BookPricing {
             offset_ticks: 5,
             max_age_ns: 1_000_000_000,
+            feed: MarketFeed::Binance,
             host: "stream.example.com",
             path: "/ws/btcusdt@bookTicker",
             headers: &[],

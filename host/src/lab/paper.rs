@@ -6,7 +6,7 @@
 
 use std::net::SocketAddr;
 
-use hotline_core::engine::{BookPricing, Pricing, Settings, Timers};
+use hotline_core::engine::{BookPricing, MarketFeed, Pricing, Settings, Timers};
 use hotline_core::order::{Decimal, Instrument, OrderType, Side, TimeInForce};
 use hotline_core::strategy::whale::Sizing;
 use hotline_core::venue::binance::{Auth, PlaceOrder, TimeUnit};
@@ -99,6 +99,7 @@ pub fn price_from_book<'a>(
     settings.pricing = Pricing::Book(BookPricing {
         offset_ticks: 2,
         max_age_ns: 1_000_000_000,
+        feed: MarketFeed::Binance,
         host: "localhost",
         path,
         headers,

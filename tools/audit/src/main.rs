@@ -312,7 +312,7 @@ mod tls {
 mod engine {
     use core::hint::black_box;
 
-    use hotline_core::engine::{BookPricing, Engine, NoStamp, Pricing, Settings, Stream, Timers};
+    use hotline_core::engine::{BookPricing, Engine, MarketFeed, NoStamp, Pricing, Settings, Stream, Timers};
     use hotline_core::order::{Decimal, Instrument, OrderType, Scale, Side, TimeInForce};
     use hotline_core::risk::Limits;
     use hotline_core::sign::{Ed25519Key, HmacKey};
@@ -341,6 +341,7 @@ mod engine {
             Pricing::Book(BookPricing {
                 offset_ticks: black_box(5),
                 max_age_ns: black_box(1_000_000),
+                feed: if black_box(false) { MarketFeed::Coinbase } else { MarketFeed::Binance },
                 host: black_box("stream.example.com"),
                 path: black_box("/ws/btcusdt@bestBidAsk"),
                 headers: &[("X-MBX-APIKEY", "key")],
