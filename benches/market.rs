@@ -8,6 +8,10 @@
 //! book_ticker/hotline: `decode_market_text` on the documented JSON
 //! payload. book_ticker/serde_json: `serde_json::from_slice` into a struct
 //! of borrowed strings, then `str::parse::<f64>` on the four levels.
+//! coinbase_ticker/hotline: `coinbase::market::decode` on the example of
+//! Coinbase's ticker channel (17 members, 4 of them the touch).
+//! coinbase_ticker/serde_json: the same message into a struct of the
+//! members read, borrowed, the others skipped, then `str::parse::<f64>`.
 
 use std::hint::black_box;
 use std::io::{Cursor, Read};
@@ -15,10 +19,14 @@ use std::io::{Cursor, Read};
 use criterion::{Criterion, criterion_group, criterion_main};
 use hotline_core::order::Scale;
 use hotline_core::venue::binance::{decode_market_binary, decode_market_text};
+use hotline_core::venue::coinbase::market::{FeedMessage, decode as decode_coinbase};
 use serde::Deserialize;
 
 const BOOK_TICKER: &[u8] =
     br#"{"u":400900217,"s":"BNBUSDT","b":"25.35190000","B":"31.21000000","a":"25.36520000","A":"40.66000000"}"#;
+
+/// The ticker channel's example (https://docs.cdp.coinbase.com/exchange/websocket-feed/channels).
+const COINBASE_TICKER: &[u8] = br#"{"type":"ticker","sequence":37475248783,"product_id":"ETH-USD","price":"1285.22","open_24h":"1310.79","volume_24h":"245532.79269678","low_24h":"1280.52","high_24h":"1313.8","volume_30d":"9788783.60117027","best_bid":"1285.04","best_bid_size":"0.46688654","best_ask":"1285.27","best_ask_size":"1.56637040","side":"buy","time":"2022-10-19T23:28:22.061769Z","trade_id":370843401,"last_size":"11.4396987"}"#;
 
 /// A BTCUSDT `bestBidAsk` frame: header, 50-byte root block, symbol.
 fn sbe_frame() -> Vec<u8> {
@@ -96,6 +104,19 @@ struct BookTicker<'a> {
     aq: &'a str,
 }
 
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct CoinbaseTicker<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    sequence: u64,
+    product_id: &'a str,
+    best_bid: &'a str,
+    best_bid_size: &'a str,
+    best_ask: &'a str,
+    best_ask_size: &'a str,
+}
+
 fn market(c: &mut Criterion) {
     let mut group = c.benchmark_group("market");
     let frame = sbe_frame();
@@ -109,6 +130,17 @@ fn market(c: &mut Criterion) {
             let t: BookTicker<'_> = serde_json::from_slice(black_box(BOOK_TICKER)).expect("decodes");
             let levels = [t.b, t.bq, t.a, t.aq].map(str::parse::<f64>);
             (t.u, levels)
+        })
+    });
+    let eth = Scale { price: 2, qty: 8 };
+    group.bench_function("coinbase_ticker/hotline", |b| {
+        b.iter(|| matches!(decode_coinbase(black_box(COINBASE_TICKER), eth), Ok(FeedMessage::Ticker(_))))
+    });
+    group.bench_function("coinbase_ticker/serde_json", |b| {
+        b.iter(|| {
+            let t: CoinbaseTicker<'_> = serde_json::from_slice(black_box(COINBASE_TICKER)).expect("decodes");
+            let levels = [t.best_bid, t.best_bid_size, t.best_ask, t.best_ask_size].map(str::parse::<f64>);
+            (t.sequence, levels)
         })
     });
     group.finish();

@@ -9,7 +9,12 @@
 //! engine counted, and the position they add up to, must be the acceptor's
 //! journal. The counting allocator is this binary's global allocator, and
 //! the fire path runs dry while idle: neither the FIX path nor its dry
-//! runs may allocate, and a dry run must not take a MsgSeqNum.
+//! runs may allocate, and a dry run must not take a MsgSeqNum. Priced from
+//! the market, the engine reads the acceptor's book from the launcher's
+//! Coinbase-shaped feed (rustls + tungstenite, the same certificate as
+//! stunnel's): it must subscribe to the `ticker` channel, price each IOC
+//! limit through the published touch, and fill at the acceptor's price,
+//! with neither the ticker path allocating.
 
 #[allow(dead_code)]
 mod engine_support;
@@ -20,11 +25,13 @@ use base64::Engine as _;
 use engine_support::{FIRST_ID, Feed, Scenario, WHALES_PER_LOOP, drive};
 use fix_support::{KEY, Options, PASSPHRASE, Peer, Reset, SECRET_B64, Tls, TlsVersion};
 use hotline::clock::Clock;
-use hotline::driver::{Plan, Report};
+use hotline::driver::{MarketPlan, Plan, Report};
 use hotline::net::ring::RingConfig;
 use hotline::net::socket::SocketOptions;
 use hotline::tls::Versions;
-use hotline_core::engine::{Event, Pricing, Settings, UnknownCause, VenueState};
+use hotline_core::engine::{
+    BookPricing, Event, MarketFeed, MarketState, Pricing, Settings, UnknownCause, VenueLoss, VenueState,
+};
 use hotline_core::order::{Decimal, Instrument, OrderType, Side, TimeInForce, read_decimal};
 use hotline_core::risk::{self, KillCause, Limits, RateLimit};
 use hotline_core::sign::HmacKey;
@@ -46,7 +53,10 @@ const BTC_USD: Instrument<'static> = Instrument {
 
 /// The acceptor's default book, in ticks: bid 60 000.00, ask 60 010.00.
 const BID: u64 = 6_000_000;
+const ASK: u64 = 6_001_000;
 const MID: u64 = 6_000_500;
+/// Ticks through the touch when priced from the ticker.
+const OFFSET: u64 = 3;
 
 /// What one run against the acceptor did.
 struct Run {
@@ -58,20 +68,32 @@ struct Run {
     accepted: u64,
     /// QuickFIX's session event log.
     event_log: String,
+    /// Subscriptions the ticker feed accepted.
+    subscriptions: u64,
+}
+
+/// Where a run's orders are priced from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Priced {
+    /// At the acceptor's bid, a constant.
+    Fixed,
+    /// Through the touch on the acceptor's ticker feed.
+    Ticker,
 }
 
 /// `loops` passes of the demo capture against the acceptor behind stunnel
-/// offering `version`: IOC limits at the bid, so sells fill up to the
-/// bid's depth and buys would expire unfilled (the demo capture's whales
-/// all sell).
-fn run(loops: u32, version: TlsVersion) -> Run {
-    run_case(Case { loops, version, ..Case::default() })
+/// offering `version`: IOC limits at the bid, or [`OFFSET`] ticks through
+/// the ticker's touch, so sells fill up to the bid's depth (the demo
+/// capture's whales all sell).
+fn run(loops: u32, version: TlsVersion, priced: Priced) -> Run {
+    run_case(Case { loops, version, priced, ..Case::default() })
 }
 
 /// One run's settings beyond [`run`]'s.
 struct Case {
     loops: u32,
     version: TlsVersion,
+    priced: Priced,
     /// The acceptor's options (its TLS is stunnel's, set here).
     acceptor: Options,
     /// ResetSeqNumFlag at every Logon.
@@ -86,6 +108,7 @@ impl Default for Case {
         Self {
             loops: 1,
             version: TlsVersion::Tls13,
+            priced: Priced::Fixed,
             acceptor: Options::default(),
             reset_seq: true,
             order_type: OrderType::Limit(TimeInForce::Ioc),
@@ -95,14 +118,15 @@ impl Default for Case {
 }
 
 fn run_case(case: Case) -> Run {
-    let Case { loops, version, acceptor, reset_seq, order_type, max_loss } = case;
+    let Case { loops, version, priced, acceptor, reset_seq, order_type, max_loss } = case;
     let chain = tls_support::chain(Alg::Rsa2048, Flaws::default());
     let tls = Tls {
         version,
         cert_chain_pem: format!("{}{}", chain.leaf_pem, chain.intermediate_pem),
         key_pem: chain.leaf_key_pem.clone(),
     };
-    let peer = Peer::start(Options { tls: Some(tls), ..acceptor }).expect("the acceptor starts");
+    let ticker = priced == Priced::Ticker;
+    let peer = Peer::start(Options { tls: Some(tls), ticker, ..acceptor }).expect("the acceptor starts");
     let scenario = Scenario {
         limits: Limits {
             max_open_orders: 1_000,
@@ -128,7 +152,20 @@ fn run_case(case: Case) -> Run {
         }),
         // 0.001 BTC per unit of signal, at most 0.01.
         sizing: Sizing { base_qty: 100_000, max_qty: 1_000_000 },
-        pricing: Pricing::Fixed { limit: BID, reference: MID },
+        pricing: match priced {
+            Priced::Fixed => Pricing::Fixed { limit: BID, reference: MID },
+            Priced::Ticker => Pricing::Book(BookPricing {
+                offset_ticks: OFFSET,
+                // The feed publishes every 100 ms; no run waits on its age.
+                max_age_ns: 60_000_000_000,
+                feed: MarketFeed::Coinbase,
+                host: "localhost",
+                path: "/",
+                headers: &[],
+                symbol: BTC_USD.symbol,
+                scale: BTC_USD.scale(),
+            }),
+        },
         max_tx_bytes: 4_000_000,
         nodes: 1,
         timers: scenario.timers,
@@ -151,14 +188,15 @@ fn run_case(case: Case) -> Run {
         // Dry runs of the fire path while idle.
         warm_every: Some(std::time::Duration::from_micros(50)),
         metrics_listen: None,
-        market: None,
+        market: peer.ticker_addr.map(|addr| MarketPlan { addr, server_name: "localhost".to_owned() }),
     };
     let journal = || format!("{:?}", peer.journal());
     let (report, events, published) = drive(&plan, settings, feed, &scenario, &clock, &journal);
     let journal = peer.journal().expect("the acceptor's journal");
     let accepted = peer.orders_accepted().expect("QuickFIX's message log");
     let event_log = peer.event_log().expect("QuickFIX's event log");
-    Run { report, events, journal, published, accepted, event_log }
+    let subscriptions = peer.ticker_subscriptions();
+    Run { report, events, journal, published, accepted, event_log, subscriptions }
 }
 
 /// The acceptor's decimal text in lots or ticks of `decimals` digits.
@@ -166,33 +204,8 @@ fn units(text: &str, decimals: u8) -> u64 {
     read_decimal(text.as_bytes(), decimals).unwrap_or_else(|e| panic!("{text}: {e:?}"))
 }
 
-#[test]
-fn orders_over_fix_are_answered_once_and_fills_equal_the_acceptors_journal() {
-    let loops = 2;
-    let r = run(loops, TlsVersion::Tls13);
-    let c = &r.report.counters;
-    assert_eq!(r.published, 16 * u64::from(loops));
-    assert_eq!(c.venue_connects, 1, "{:?}", r.events);
-    assert_eq!(r.report.cipher_suite, "TLS_AES_128_GCM_SHA256");
-    assert!(!r.events.iter().any(|e| matches!(e, Event::VenueLost { .. })), "{:?}", r.events);
-    assert!(r.events.iter().any(|e| matches!(e, Event::VenueState(VenueState::Trading))));
-    assert_eq!(c.orders_sent, WHALES_PER_LOOP * u64::from(loops), "{:?}", r.events);
-    let acked = r.events.iter().filter(|e| matches!(e, Event::OrderAcked { .. })).count() as u64;
-    assert_eq!(acked, c.orders_sent, "every order answered, none refused: {:?}", r.events);
-    assert_eq!((c.orders_rejected, c.orders_unknown), (0, 0));
-    assert_eq!(r.accepted, c.orders_sent, "the acceptor acknowledged each order once");
-    assert_fills_are_the_journals(&r);
-    assert!(c.dry_runs > 0, "no dry run");
-    // A dry run that took a MsgSeqNum would leave a gap QuickFIX asks for.
-    assert!(!r.event_log.contains("too high"), "the engine skipped MsgSeqNums:\n{}", r.event_log);
-    assert_eq!(r.report.hot_path_allocations, Some(0));
-    // Each IOC closes, filled or expired.
-    let done = r.events.iter().filter(|e| matches!(e, Event::OrderDone { .. })).count() as u64;
-    assert_eq!(done, c.orders_sent, "every IOC closed: {:?}", r.events);
-}
-
-/// The fills the engine counted are the acceptor's journal, trade for
-/// trade, once each, and add up to its position.
+/// The engine's fills are the acceptor's journal: the same trades, counted
+/// once, adding up to the same position; none missing.
 fn assert_fills_are_the_journals(r: &Run) {
     let c = &r.report.counters;
     let mut engine: Vec<(u64, u64, u64, Side)> = r
@@ -252,8 +265,34 @@ fn a_dropped_session_resumes_and_what_it_lost_is_resent_and_counted_once() {
 }
 
 #[test]
+fn orders_over_fix_are_answered_once_and_fills_equal_the_acceptors_journal() {
+    let loops = 2;
+    let r = run(loops, TlsVersion::Tls13, Priced::Fixed);
+    let c = &r.report.counters;
+    assert_eq!(r.published, 16 * u64::from(loops));
+    assert_eq!(c.venue_connects, 1, "{:?}", r.events);
+    assert_eq!(r.report.cipher_suite, "TLS_AES_128_GCM_SHA256");
+    assert!(!r.events.iter().any(|e| matches!(e, Event::VenueLost { .. })), "{:?}", r.events);
+    assert!(r.events.iter().any(|e| matches!(e, Event::VenueState(VenueState::Trading))));
+    assert_eq!(c.orders_sent, WHALES_PER_LOOP * u64::from(loops), "{:?}", r.events);
+    let acked = r.events.iter().filter(|e| matches!(e, Event::OrderAcked { .. })).count() as u64;
+    assert_eq!(acked, c.orders_sent, "every order answered, none refused: {:?}", r.events);
+    assert_eq!((c.orders_rejected, c.orders_unknown), (0, 0));
+    assert_eq!(r.accepted, c.orders_sent, "the acceptor acknowledged each order once");
+
+    assert_fills_are_the_journals(&r);
+    assert!(c.dry_runs > 0, "no dry run");
+    // A dry run that took a MsgSeqNum would leave a gap QuickFIX asks for.
+    assert!(!r.event_log.contains("too high"), "the engine skipped MsgSeqNums:\n{}", r.event_log);
+    assert_eq!(r.report.hot_path_allocations, Some(0));
+    // Each IOC closes, filled or expired.
+    let done = r.events.iter().filter(|e| matches!(e, Event::OrderDone { .. })).count() as u64;
+    assert_eq!(done, c.orders_sent, "every IOC closed: {:?}", r.events);
+}
+
+#[test]
 fn the_same_over_tls_1_2_with_the_suite_coinbase_names() {
-    let r = run(1, TlsVersion::Tls12);
+    let r = run(1, TlsVersion::Tls12, Priced::Fixed);
     assert_eq!(r.report.cipher_suite, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
     let c = &r.report.counters;
     assert_eq!(c.orders_sent, WHALES_PER_LOOP, "{:?}", r.events);
@@ -311,4 +350,42 @@ fn a_fill_lost_with_a_reset_session_is_named_not_hidden() {
     // Each order acknowledged once, but the dropped one: the reset cleared
     // its acknowledgement before it was sent.
     assert_eq!(r.accepted + 1, r.report.counters.orders_sent, "{:?}", r.events);
+}
+
+#[test]
+fn orders_priced_from_the_ticker_fill_at_the_acceptors_touch() {
+    let r = run(1, TlsVersion::Tls13, Priced::Ticker);
+    let c = &r.report.counters;
+    assert_eq!(r.subscriptions, 1, "one subscribe to the feed: {:?}", r.events);
+    assert!(r.events.iter().any(|e| matches!(e, Event::MarketState(MarketState::Streaming))));
+    assert!(
+        !r.events.iter().any(|e| matches!(
+            e,
+            Event::MarketLost { .. } | Event::BadMarketFrame(_) | Event::MarketErrorMessage { .. }
+        )),
+        "{:?}",
+        r.events
+    );
+    assert!(c.book_updates > 0, "{c:?}");
+    assert_eq!(c.orders_sent, WHALES_PER_LOOP, "{:?}", r.events);
+    assert_eq!(r.accepted, c.orders_sent, "the acceptor acknowledged each order once");
+    // Each IOC limit went through the touch the feed published: a buy at
+    // the ask plus the offset, a sell at the bid minus it, priced from its mid.
+    for e in &r.events {
+        if let Event::OrderSent { client_order_id, signal, price, mid_half_ticks, .. } = e {
+            let expected = if signal.side == Side::Buy { ASK + OFFSET } else { BID - OFFSET };
+            assert_eq!(*price, expected, "order {client_order_id}");
+            assert_eq!(*mid_half_ticks, Some(BID + ASK));
+        }
+    }
+    assert_fills_are_the_journals(&r);
+    // The acceptor fills at its touch, whatever the limit through it.
+    for f in &r.journal {
+        let touch = if f.side == "buy" { ASK } else { BID };
+        assert_eq!(units(&f.price, 2), touch, "{f:?}");
+    }
+    let done = r.events.iter().filter(|e| matches!(e, Event::OrderDone { .. })).count() as u64;
+    assert_eq!(done, c.orders_sent, "every IOC closed: {:?}", r.events);
+    assert!(!r.events.iter().any(|e| matches!(e, Event::VenueLost { cause: VenueLoss::Transport, .. })));
+    assert_eq!(r.report.hot_path_allocations, Some(0));
 }

@@ -5,14 +5,18 @@
 //! what the venue reads is checked: each order's limit price is the touch
 //! plus or minus the offset, no order leaves from an absent, stale or
 //! crossed book, the gate's collar holds, and the stream has its own
-//! watchdog, reconnect and rotation.
+//! watchdog, reconnect and rotation. The same peer plays Coinbase's
+//! Exchange feed too: the engine must subscribe right after the upgrade,
+//! price from `ticker` messages, report another product's, and drop and
+//! resubscribe on an `error`, its backoff reset only by a confirmed
+//! subscription.
 
 #[allow(dead_code)]
 mod engine_harness;
 
 use engine_harness::market::Quote;
 use engine_harness::{BookSetup, Config, MS, Pair, S, feed};
-use hotline_core::engine::{Event, MarketState, Skip, Timers, VenueLoss};
+use hotline_core::engine::{Event, MarketFeed, MarketState, Skip, Timers, VenueLoss};
 use hotline_core::market::NoQuote;
 use hotline_core::order::{DecimalError, OrderType, TimeInForce};
 use hotline_core::risk::{self, Reason};
@@ -214,4 +218,100 @@ fn shutdown_closes_the_stream_too() {
     assert!(pair.engine.is_finished(), "{:?}", pair.events);
     assert_eq!(pair.engine.market_state(), Some(MarketState::Closed));
     assert_eq!(pair.market.closes, 1);
+}
+
+/// The market peer as Coinbase's feed.
+fn coinbase() -> BookSetup {
+    BookSetup { feed: MarketFeed::Coinbase, ..BookSetup::default() }
+}
+
+/// `MarketLost` delays, in order.
+fn market_delays(pair: &Pair) -> Vec<(VenueLoss, u64)> {
+    pair.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::MarketLost { cause, delay_ns } => Some((cause.clone(), *delay_ns)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn coinbase_is_subscribed_after_the_upgrade_and_its_ticker_prices_orders() {
+    let mut pair = streaming(coinbase());
+    let upgrade = pair.market.upgrades[0].to_ascii_lowercase();
+    assert!(upgrade.starts_with("get / http/1.1\r\n"), "{upgrade}");
+    assert!(!upgrade.contains("x-mbx-apikey"), "{upgrade}");
+    assert_eq!(pair.market.texts.len(), 1, "one subscribe: {:?}", pair.market.texts);
+    let subscribe: serde_json::Value = serde_json::from_str(&pair.market.texts[0]).unwrap();
+    assert_eq!(
+        subscribe,
+        serde_json::json!({ "type": "subscribe", "product_ids": ["BTCUSDT"], "channels": ["ticker"] })
+    );
+    pair.market.heartbeat(90);
+    pair.market.ticker(QUOTE);
+    pair.step();
+    assert_eq!(pair.engine.counters().book_updates, 1);
+    assert_eq!(
+        pair.engine.book().touch().map(|t| (t.update_id, t.bid.price, t.ask.price, t.ask.qty)),
+        Some((100, 9_000_000, 9_000_001, 27_500))
+    );
+    pair.publish(&feed::whale(0));
+    let (side, price) = &placed(&pair)[0];
+    assert_eq!(price, if side == "BUY" { "0090000.06" } else { "0089999.95" });
+    // A ticker with an older sequence changes nothing.
+    pair.market.ticker(Quote { update_id: 99, bid: 8_000_000, ..QUOTE });
+    pair.step();
+    assert_eq!(pair.engine.book().touch().map(|t| t.bid.price), Some(9_000_000));
+}
+
+#[test]
+fn coinbase_tickers_of_another_product_and_bad_messages_are_reported_not_priced() {
+    let mut pair = streaming(coinbase());
+    pair.market.ticker_for("ETH-USD", QUOTE);
+    pair.market.raw_text(r#"{"type":"ticker","sequence":7,"product_id":"BTCUSDT","best_bid":"90000.00"}"#);
+    pair.market.raw_text(r#"{"type":"l2update","product_id":"BTCUSDT","changes":[]}"#);
+    pair.market.raw_text(r#"{"sequence":8}"#);
+    pair.step();
+    assert!(pair.has(|e| matches!(e, Event::BadMarketFrame(MarketError::Invalid(TickerField::Symbol)))));
+    assert!(pair.has(|e| matches!(e, Event::BadMarketFrame(MarketError::Missing(TickerField::BidQty)))));
+    assert!(pair.has(|e| matches!(e, Event::BadMarketFrame(MarketError::Missing(TickerField::Type)))));
+    let bad = pair.events.iter().filter(|e| matches!(e, Event::BadMarketFrame(_))).count();
+    assert_eq!(bad, 3, "an unknown type is skipped, not reported: {:?}", pair.events);
+    assert_eq!(pair.engine.book().touch(), None);
+    assert_eq!(pair.engine.market_state(), Some(MarketState::Streaming));
+}
+
+#[test]
+fn a_coinbase_error_drops_the_feed_and_only_a_confirmed_subscription_resets_the_backoff() {
+    let timers = Timers { reconnect_min_ns: 100 * MS, reconnect_max_ns: 10 * S, ..Timers::default() };
+    let mut pair = Pair::trading(Config { timers, ..config(coinbase()) });
+    pair.market.ticker(QUOTE);
+    pair.market.confirm = false;
+    pair.market.feed_error("Failed to subscribe", "BTCUSDT is not a valid product");
+    pair.step();
+    let text = pair.events.iter().find_map(|e| match e {
+        Event::MarketErrorMessage { text } => Some(text.as_str()),
+        _ => None,
+    });
+    assert_eq!(text, Some("Failed to subscribe: BTCUSDT is not a valid product"));
+    assert_eq!(pair.engine.book().touch(), None, "a dropped feed's book is not trusted");
+    let [(VenueLoss::ErrorMessage, first)] = market_delays(&pair)[..] else { panic!("{:?}", pair.events) };
+    assert!((100 * MS..=125 * MS).contains(&first), "{first}");
+    // Reconnected and subscribed again, unconfirmed: the next wait doubles.
+    pair.advance(first);
+    assert_eq!((pair.market.connections, pair.market.texts.len()), (2, 2));
+    pair.market.feed_error("Failed to subscribe", "BTCUSDT is not a valid product");
+    pair.step();
+    let second = market_delays(&pair)[1].1;
+    assert!((200 * MS..=250 * MS).contains(&second), "{second}");
+    // Confirmed this time: the next failure waits the minimum again.
+    pair.market.confirm = true;
+    pair.advance(second);
+    assert_eq!(pair.market.texts.len(), 3);
+    pair.market.feed_error("ErrSlowConsume", "too many backed up messages");
+    pair.step();
+    let third = market_delays(&pair)[2].1;
+    assert!((100 * MS..=125 * MS).contains(&third), "{third}");
+    assert_eq!(pair.engine.counters().market_connects, 3);
 }

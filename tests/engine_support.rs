@@ -4,7 +4,9 @@
 //! Binance Spot WebSocket API) and fed by the mempool replayer
 //! (`hotline-replay`: a real libzmq publisher on loopback). A recording
 //! controller keeps every event, starts the feed only once the venue
-//! session trades (so no whale meets a session still logging on), and
+//! session trades and, when orders are priced from the book, the book has
+//! its first touch (so no whale meets a session still logging on or an
+//! empty book), and
 //! shuts the engine down once every whale is published and every order
 //! settled; a generous deadline catches a hang. Scenarios that hinge on
 //! timers run on the in-memory harness (`engine_harness`) instead.
@@ -283,6 +285,8 @@ struct Recorder<'a> {
     binds: Vec<String>,
     faults: Vec<Vec<Fault>>,
     player: Option<Publisher>,
+    /// Orders are priced from the market-data stream's book.
+    priced: bool,
     total: u64,
     settled_since: Option<Instant>,
     started: Instant,
@@ -292,7 +296,9 @@ struct Recorder<'a> {
 
 impl Control for Recorder<'_> {
     fn turn(&mut self, status: &Status<'_>) -> Command {
+        let quoted = !self.priced || status.counters.book_updates > 0;
         if status.venue == VenueState::Trading
+            && quoted
             && let Some((entries, loops)) = self.feed.take()
         {
             let pace = Pace::Scaled(10.0);
@@ -377,6 +383,7 @@ pub(crate) fn drive(
         feed: Some((feed.entries, feed.loops)),
         faults: feed.faults,
         player: None,
+        priced: plan.market.is_some(),
         total,
         settled_since: None,
         started: Instant::now(),

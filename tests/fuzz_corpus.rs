@@ -23,6 +23,7 @@ const TARGETS: &[(&str, Harness)] = &[
     ("binance_account", hotline_fuzz::venue::binance_account),
     ("binance_open_orders", hotline_fuzz::venue::binance_open_orders),
     ("coinbase_fix", hotline_fuzz::venue::coinbase_fix),
+    ("coinbase_ticker", hotline_fuzz::market::coinbase_ticker),
 ];
 
 #[test]

@@ -13,6 +13,9 @@
 //! parsed by `serde_json`, its params sorted by a `BTreeMap` and signed by
 //! the `hmac` crate; the `fromId` Binance reads must be the one patched in.
 
+#[allow(dead_code)]
+mod json_oracle;
+
 use std::collections::BTreeMap;
 
 use hmac::{Hmac, Mac};
@@ -23,6 +26,7 @@ use hotline_core::venue::binance::{
     ASSET_DECIMALS, Auth, MAX_TRADES_PER_PAGE, Session, Slot, Template, TimeUnit, Trade, TradeField, TradesError,
     TradesOutcome, decode_trades,
 };
+use json_oracle::{as_written, decimal, object, space, unknown_members};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -84,22 +88,6 @@ const PAGE_KEYS: [&str; 4] = ["id", "status", "result", "error"];
 /// Members of a generated trade, counting the two hotline skips.
 const TRADE_MEMBERS: usize = 13;
 
-/// `units` steps of 10^-`decimals` as Binance writes a decimal: the
-/// integer part, and the fraction to the grid then `zeros` more zeros.
-fn decimal(units: u64, decimals: u8, zeros: usize) -> String {
-    let scale = 10u64.pow(u32::from(decimals));
-    let (int, frac) = (units / scale, units % scale);
-    let mut text = int.to_string();
-    if decimals > 0 || zeros > 0 {
-        text.push('.');
-        if decimals > 0 {
-            text.push_str(&format!("{frac:0width$}", width = usize::from(decimals)));
-        }
-        text.push_str(&"0".repeat(zeros));
-    }
-    text
-}
-
 /// The oracle's reading of a decimal string as 10^-`decimals` steps:
 /// `None` unless it is a whole number of them within `u64`.
 fn steps(text: &str, decimals: u8) -> Option<u64> {
@@ -114,41 +102,6 @@ fn steps(text: &str, decimals: u8) -> Option<u64> {
     }
     let value = format!("{}{grid:0<d$}", int.trim_start_matches('0'));
     if value.is_empty() { Some(0) } else { value.parse().ok() }
-}
-
-/// A string as serde_json writes it, without its quotes: what hotline
-/// borrows.
-fn as_written(s: &str) -> String {
-    let quoted = serde_json::to_string(s).expect("a string");
-    quoted[1..quoted.len() - 1].to_owned()
-}
-
-/// A JSON value for a member hotline skips: any type, nested.
-fn unknown_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| json!(n)),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
-        any::<String>().prop_map(Value::String),
-    ];
-    leaf.prop_recursive(3, 16, 4, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::vec(("\\PC{0,6}", inner), 0..4)
-                .prop_map(|members| Value::Object(members.into_iter().collect())),
-        ]
-    })
-}
-
-fn unknown_members(read: &'static [&'static str]) -> impl Strategy<Value = Vec<(String, Value)>> {
-    prop::collection::vec(
-        (
-            prop_oneof!["[a-zA-Z]{1,10}", "\\PC{0,8}"].prop_filter("not read", |k| !read.contains(&k.as_str())),
-            unknown_value(),
-        ),
-        0..4,
-    )
 }
 
 /// Text that needs no JSON escape, and any text at all.
@@ -207,7 +160,7 @@ fn page() -> impl Strategy<Value = Page> {
         )
             .prop_map(|(s, code, msg)| (s, Err((code, msg)))),
     ];
-    let space = prop_oneof![Just(""), Just(" "), Just("\n  "), Just("\t")];
+    let space = space();
     (scale, gen_id(), body, unknown_members(&PAGE_KEYS), space)
         .prop_flat_map(|(scale, id, (status, body), unknown, space)| {
             // id, status, result or error, rateLimits, then the unknown.
@@ -247,21 +200,6 @@ fn trade_members(t: &GenTrade, scale: Scale) -> Vec<(String, Value)> {
     .collect();
     members.extend(t.unknown.iter().cloned());
     members
-}
-
-/// An object of `members` in `order`, every key and value written by
-/// serde_json, `space` around each separator.
-fn object(members: &[(String, Value)], order: &[usize], space: &str) -> String {
-    let body: Vec<String> = order
-        .iter()
-        .filter_map(|&i| members.get(i))
-        .map(|(key, value)| {
-            let key = serde_json::to_string(key).expect("a string");
-            let value = serde_json::to_string(value).expect("a value");
-            format!("{space}{key}{space}:{space}{value}")
-        })
-        .collect();
-    format!("{{{}{space}}}", body.join(&format!("{space},")))
 }
 
 /// The answer's text; `edit` may change a trade's members before they are

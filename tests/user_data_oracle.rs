@@ -7,11 +7,15 @@
 //! instrument's grid plus trailing zeros (docs/protocols/binance-ws-api.md
 //! §User data stream).
 
+#[allow(dead_code)]
+mod json_oracle;
+
 use hotline_core::order::{DecimalError, Scale, Side};
 use hotline_core::venue::JsonError;
 use hotline_core::venue::binance::{
     ASSET_DECIMALS, EventField, ExecType, MAX_BALANCES, OrdStatus, UserDataError, UserEvent, decode_event,
 };
+use json_oracle::{as_written, decimal, object, space, unknown_members};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -87,50 +91,6 @@ const REPORT_MEMBERS: usize = 23;
 const ID: &str = "[.A-Z:/a-z0-9_-]{1,36}";
 const SYMBOL: &str = "[A-Z0-9]{2,12}|[１２３４５６币安\u{1f40b}]{1,6}";
 
-/// `units` steps of 10^-`decimals` as Binance writes a decimal: the
-/// integer part, and the fraction to the grid then `zeros` more zeros.
-fn decimal(units: u64, decimals: u8, zeros: usize) -> String {
-    let scale = 10u64.pow(u32::from(decimals));
-    let (int, frac) = (units / scale, units % scale);
-    let mut text = int.to_string();
-    if decimals > 0 || zeros > 0 {
-        text.push('.');
-        if decimals > 0 {
-            text.push_str(&format!("{frac:0width$}", width = usize::from(decimals)));
-        }
-        text.push_str(&"0".repeat(zeros));
-    }
-    text
-}
-
-/// A JSON value for a member hotline skips: any type, nested.
-fn unknown_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| json!(n)),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
-        any::<String>().prop_map(Value::String),
-    ];
-    leaf.prop_recursive(4, 24, 4, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::vec(("\\PC{0,6}", inner), 0..4)
-                .prop_map(|members| Value::Object(members.into_iter().collect())),
-        ]
-    })
-}
-
-fn unknown_members() -> impl Strategy<Value = Vec<(String, Value)>> {
-    prop::collection::vec(
-        (
-            prop_oneof!["[a-zA-Z]{1,3}", "\\PC{0,8}"].prop_filter("not read", |k| !READ_KEYS.contains(&k.as_str())),
-            unknown_value(),
-        ),
-        0..8,
-    )
-}
-
 fn scale() -> impl Strategy<Value = Scale> {
     (0u8..=8, 0u8..=8).prop_map(|(price, qty)| Scale { price, qty })
 }
@@ -142,7 +102,7 @@ fn report() -> impl Strategy<Value = Report> {
     let texts = (texts, prop::option::of("[A-Z_]{1,40}"));
     let kinds = (any::<bool>(), 0..EXEC_TYPES.len(), 0..STATUSES.len());
     let numbers = (prop::array::uniform5((any::<u64>(), 0usize..6)), prop::array::uniform2(any::<u64>()));
-    let layout = (unknown_members(), prop_oneof![Just(""), Just(" "), Just("\n  "), Just("\t")]);
+    let layout = (unknown_members(&READ_KEYS), space());
     (scale(), ids, texts, kinds, numbers, layout)
         .prop_flat_map(|(scale, ids, texts, kinds, numbers, (unknown, space))| {
             let slots = REPORT_MEMBERS + unknown.len();
@@ -226,29 +186,11 @@ fn report_members(r: &Report) -> Vec<(String, Value)> {
 /// The wrapped frame: members in `order` (read and unknown together), every
 /// key and value written by serde_json, `space` around each separator.
 fn frame(members: &[(String, Value)], order: &[usize], subscription_id: Option<u16>, space: &str) -> String {
-    let mut body = String::from("{");
-    let mut first = true;
-    for (key, value) in order.iter().filter_map(|&i| members.get(i)) {
-        if !first {
-            body.push_str(&format!("{space},{space}"));
-        }
-        first = false;
-        let key = serde_json::to_string(key).expect("a string");
-        let value = serde_json::to_string(value).expect("a value");
-        body.push_str(&format!("{space}{key}{space}:{space}{value}"));
-    }
-    body.push_str(&format!("{space}}}"));
+    let body = object(members, order, space);
     match subscription_id {
         Some(id) => format!(r#"{{"subscriptionId":{space}{id},{space}"event":{body}}}"#),
         None => format!(r#"{{"event":{space}{body}{space}}}"#),
     }
-}
-
-/// A string as serde_json writes it, without its quotes: what hotline
-/// borrows.
-fn as_written(s: &str) -> String {
-    let quoted = serde_json::to_string(s).expect("a string");
-    quoted[1..quoted.len() - 1].to_owned()
 }
 
 fn render(r: &Report) -> String {
@@ -328,8 +270,8 @@ proptest! {
     fn account_position_reads_back(
         event_time in any::<u64>(),
         update_time in any::<u64>(),
-        balances in prop::collection::vec((ID, any::<u64>(), any::<u64>(), 0usize..4, unknown_members()), 0..=MAX_BALANCES + 1),
-        unknown in unknown_members(),
+        balances in prop::collection::vec((ID, any::<u64>(), any::<u64>(), 0usize..4, unknown_members(&READ_KEYS)), 0..=MAX_BALANCES + 1),
+        unknown in unknown_members(&READ_KEYS),
         subscription_id in any::<Option<u16>>(),
     ) {
         let list: Vec<Value> = balances

@@ -666,6 +666,7 @@ fn log_event(event: &Event) {
         Event::MarketState(s) => defmt::info!("market: {=str}", crate::metrics::exposition::market_label(*s)),
         Event::MarketLost { delay_ns, .. } => defmt::warn!("market: lost, reconnecting in {=u64} ns", *delay_ns),
         Event::BadMarketFrame(_) => defmt::warn!("market: unreadable frame"),
+        Event::MarketErrorMessage { text } => defmt::warn!("market: the feed's error: {=str}", text.as_str()),
     }
 }
 

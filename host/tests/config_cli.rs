@@ -275,3 +275,20 @@ fn coinbase_example_passes_and_its_rules_name_the_field() {
     let out = check_coinbase(&path, &["HOTLINE_API_PASSPHRASE"]);
     assert_refused(&out, &["HOTLINE_API_PASSPHRASE", "auth.passphrase_env"]);
 }
+
+#[test]
+fn coinbase_market_data_is_its_feeds_ticker_channel() {
+    let priced = COINBASE
+        .replacen("limit_price_ticks = 9000000\n", "", 1)
+        .replacen("reference_price_ticks = 9000000\n", "", 1)
+        .replacen("# [market]", "[market]", 1);
+    let t = Temp::new("coinbase-market.toml", &priced, 0o644);
+    let out = check_coinbase(&t.0, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = "market:   wss://ws-feed-public.sandbox.exchange.coinbase.com (Coinbase feed, ticker channel, JSON; \
+                orders priced 2 ticks through the touch, book at most 1000 ms old)";
+    assert!(stdout.contains(line), "{stdout}");
+    let sbe = Temp::new("coinbase-sbe.toml", &priced.replacen("# encoding = \"json\"", "encoding = \"sbe\"", 1), 0o644);
+    assert_refused(&check_coinbase(&sbe.0, &[]), &["market.encoding", "coinbase"]);
+}

@@ -100,6 +100,9 @@ fn demo_on_coinbase_fix_matches_the_acceptors_journal() {
     let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     let n = |k: &str| json[k].as_u64().unwrap_or_else(|| panic!("{k} missing in {json}"));
     assert_eq!(json["venue"], "coinbase");
+    // Priced from the acceptor's book on its Coinbase-shaped ticker feed.
+    assert_eq!(json["market"], "json");
+    assert!(n("book_updates") > 0, "{json}");
     assert_eq!(n("txs_seen"), 32);
     assert!(n("orders_sent") >= 4, "{json}");
     assert_eq!(n("orders_acked"), n("orders_sent"), "{json}");

@@ -4,8 +4,12 @@
 //! (`{"u","s","b","B","a","A"}`, decimals as strings with 8 fraction
 //! digits), or SBE `bestBidAsk` binary frames laid out field by field
 //! from the published schema (header, 50-byte root block, `symbol`) — and
-//! `serverShutdown`. It keeps the upgrade request's path and headers, and
-//! counts the engine's pings and closes.
+//! `serverShutdown`; or the way Coinbase's Exchange feed does: it reads
+//! the engine's `subscribe`, confirms it with `subscriptions` (unless told
+//! not to), and publishes `ticker`, `heartbeat` and `error` messages
+//! rendered with serde_json, shaped as Coinbase's channel page documents
+//! them. It keeps the upgrade request's path and headers and the text
+//! messages the engine sent, and counts the engine's pings and closes.
 
 use std::io::ErrorKind;
 
@@ -48,6 +52,10 @@ pub(crate) struct Market {
     pub(crate) closes: u32,
     /// Send the engine nothing (not even pongs).
     pub(crate) mute: bool,
+    /// Text messages the engine sent (Coinbase's `subscribe`).
+    pub(crate) texts: Vec<String>,
+    /// Answer a `subscribe` with `subscriptions`, as Coinbase's feed does.
+    pub(crate) confirm: bool,
     /// The peer wants its TCP connection gone.
     drop: bool,
 }
@@ -67,7 +75,18 @@ fn decimal(units: u64, decimals: u32) -> String {
 
 impl Market {
     pub(crate) fn new(symbol: &'static str) -> Self {
-        Self { conn: None, symbol, upgrades: Vec::new(), connections: 0, pings: 0, closes: 0, mute: false, drop: false }
+        Self {
+            conn: None,
+            symbol,
+            upgrades: Vec::new(),
+            connections: 0,
+            pings: 0,
+            closes: 0,
+            mute: false,
+            texts: Vec::new(),
+            confirm: true,
+            drop: false,
+        }
     }
 
     pub(crate) fn accept(&mut self) {
@@ -113,6 +132,15 @@ impl Market {
                 loop {
                     match ws.read() {
                         Ok(Message::Ping(_)) => self.pings += 1,
+                        Ok(Message::Text(text)) => {
+                            let request: serde_json::Value = serde_json::from_str(&text).expect("JSON from the engine");
+                            if self.confirm && request["type"] == "subscribe" {
+                                let channels = json!([{ "name": "ticker", "product_ids": request["product_ids"] }]);
+                                let answer = json!({ "type": "subscriptions", "channels": channels });
+                                ws.send(Message::text(answer.to_string())).expect("memory never blocks");
+                            }
+                            self.texts.push(text.to_string());
+                        }
                         Ok(Message::Close(_)) => {
                             self.closes += 1;
                             let _ = ws.flush();
@@ -185,6 +213,53 @@ impl Market {
     /// A text frame as given.
     pub(crate) fn raw_text(&mut self, text: &str) {
         self.send(Message::text(text.to_owned()));
+    }
+
+    /// A Coinbase `ticker` for `product_id`, with the members Coinbase's
+    /// channel page shows (the last trade's and the day's among them).
+    pub(crate) fn ticker_for(&mut self, product_id: &str, q: Quote) {
+        let value = json!({
+            "type": "ticker",
+            "sequence": q.update_id,
+            "product_id": product_id,
+            "price": decimal(q.ask, 2),
+            "open_24h": "89000.00",
+            "volume_24h": "1234.56789012",
+            "low_24h": "88000.00",
+            "high_24h": "91000.00",
+            "volume_30d": "45678.90123456",
+            "best_bid": decimal(q.bid, 2),
+            "best_bid_size": decimal(q.bid_qty, 5),
+            "best_ask": decimal(q.ask, 2),
+            "best_ask_size": decimal(q.ask_qty, 5),
+            "side": "buy",
+            "time": "2026-12-03T10:00:00.000000Z",
+            "trade_id": q.update_id,
+            "last_size": "0.01",
+        });
+        self.send(Message::text(value.to_string()));
+    }
+
+    /// A Coinbase `ticker` for the peer's symbol.
+    pub(crate) fn ticker(&mut self, q: Quote) {
+        self.ticker_for(self.symbol, q);
+    }
+
+    /// A Coinbase `heartbeat`.
+    pub(crate) fn heartbeat(&mut self, sequence: u64) {
+        let value = json!({
+            "type": "heartbeat",
+            "sequence": sequence,
+            "last_trade_id": 20,
+            "product_id": self.symbol,
+            "time": "2026-12-03T10:00:00.000000Z",
+        });
+        self.send(Message::text(value.to_string()));
+    }
+
+    /// A Coinbase `error`.
+    pub(crate) fn feed_error(&mut self, message: &str, reason: &str) {
+        self.send(Message::text(json!({ "type": "error", "message": message, "reason": reason }).to_string()));
     }
 
     /// `serverShutdown`, as the stream announces it.

@@ -15,7 +15,9 @@ pub(crate) mod link;
 pub(crate) mod market;
 pub(crate) mod venue;
 
-use hotline_core::engine::{BookPricing, Engine, Event, NoStamp, Pricing, Settings, Stream, Timers, VenueState};
+use hotline_core::engine::{
+    BookPricing, Engine, Event, MarketFeed, NoStamp, Pricing, Settings, Stream, Timers, VenueState,
+};
 use hotline_core::order::{Decimal, Instrument, OrderType, Scale, Side};
 use hotline_core::risk::{Limits, RateLimit};
 use hotline_core::sign::{Ed25519Key, HmacKey};
@@ -94,11 +96,14 @@ pub(crate) struct BookSetup {
     pub(crate) max_age_ns: u64,
     /// The SBE stream (with its API-key header) instead of JSON.
     pub(crate) sbe: bool,
+    /// Whose market data the peer plays: Binance's stream or Coinbase's
+    /// feed (subscribed to after the upgrade).
+    pub(crate) feed: MarketFeed,
 }
 
 impl Default for BookSetup {
     fn default() -> Self {
-        Self { offset_ticks: 5, max_age_ns: S, sbe: false }
+        Self { offset_ticks: 5, max_age_ns: S, sbe: false, feed: MarketFeed::Binance }
     }
 }
 
@@ -169,8 +174,13 @@ fn settings(config: &Config) -> Settings<'static> {
             Some(book) => Pricing::Book(BookPricing {
                 offset_ticks: book.offset_ticks,
                 max_age_ns: book.max_age_ns,
+                feed: book.feed,
                 host: "stream.test",
-                path: if book.sbe { "/ws/btcusdt@bestBidAsk" } else { "/ws/btcusdt@bookTicker" },
+                path: match (book.feed, book.sbe) {
+                    (MarketFeed::Coinbase, _) => "/",
+                    (MarketFeed::Binance, true) => "/ws/btcusdt@bestBidAsk",
+                    (MarketFeed::Binance, false) => "/ws/btcusdt@bookTicker",
+                },
                 headers: if book.sbe { SBE_HEADERS } else { &[] },
                 symbol: SYMBOL,
                 scale: Scale { price: 2, qty: 5 },

@@ -12,9 +12,12 @@ use crate::market::NoQuote;
 use crate::risk;
 use crate::strategy::whale::{Signal, Suppression};
 use crate::tls;
-use crate::venue::binance::MarketError;
+use crate::venue::market::MarketError;
 use crate::venue::{DecodeError, RequestError};
 use crate::ws;
+
+/// Bytes of a market-data `error` message's text an event keeps.
+pub const ERROR_TEXT: usize = 96;
 
 /// Which connection a transmit or event concerns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +97,10 @@ pub enum VenueLoss {
     SubscribeRefused(i32),
     /// The server closed the WebSocket.
     PeerClosed,
+    /// The market-data stream sent an `error` message (Coinbase's feed: a
+    /// refused subscription, a consumer too slow); [`Event::MarketErrorMessage`]
+    /// carries its text.
+    ErrorMessage,
     /// The venue broke its protocol's framing or session rules (a FIX
     /// message number too low, a CheckSum that does not add up, no
     /// answer to a TestRequest).
@@ -224,6 +231,14 @@ pub enum Event {
     },
     /// A market-data frame that could not be read, or for another symbol.
     BadMarketFrame(MarketError),
+    /// The market-data stream sent an `error` message; the connection is
+    /// dropped and reopened after the backoff.
+    MarketErrorMessage {
+        /// Its `message`, then `: ` and its `reason` when it gives one, as
+        /// written (escapes included), cut on a character boundary at
+        /// [`ERROR_TEXT`] bytes.
+        text: heapless::String<ERROR_TEXT>,
+    },
     /// The venue's clock differs from ours by this much (server − local).
     ClockOffset {
         /// Nanoseconds.

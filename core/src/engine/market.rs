@@ -7,43 +7,87 @@
 //! venue's 24-hour limit and on `serverShutdown`, and jittered backoff;
 //! the same TLS link, WebSocket client and byte movers as the order
 //! connection. A lost connection clears the book: nothing it said is
-//! trusted to still hold.
+//! trusted to still hold. Binance's stream is named by the upgrade's
+//! path; Coinbase's feed is subscribed to by a message sent right after
+//! the upgrade (rendered at setup), its `error` messages drop the
+//! connection, and its backoff resets only once the feed confirms the
+//! subscription.
 
 use rand_core::RngCore;
 
 use super::backoff::Backoff;
-use super::event::{Event, MarketState, VenueLoss};
+use super::event::{ERROR_TEXT, Event, MarketState, VenueLoss};
 use super::link::Link;
 use super::outbox::Outbox;
-use super::settings::{BookPricing, Timers};
+use super::settings::{BookPricing, MarketFeed, Timers};
 use super::{Engine, State};
 use crate::market::{Touch, Update};
 use crate::tls;
 use crate::venue::Transport;
-use crate::venue::binance::{MarketError, MarketMessage, TickerField, decode_market_binary, decode_market_text};
+use crate::venue::binance::{MarketMessage, decode_market_binary, decode_market_text};
+use crate::venue::coinbase::market::{self as coinbase, FeedMessage, Subscribe};
+use crate::venue::market::{MarketError, Ticker, TickerField};
 use crate::ws::{self, Message, Request};
 
 /// What one WebSocket event meant for the market session.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Got {
     Upgraded,
     Touch(Touch),
+    /// The feed confirmed the subscription (Coinbase's `subscriptions`).
+    Subscribed,
     Shutdown,
+    /// The feed's `error` message, its text kept for the event.
+    ErrorMessage(heapless::String<ERROR_TEXT>),
     PeerClose,
     Bad(MarketError),
     Nothing,
 }
 
 impl Got {
-    fn from(decoded: Result<MarketMessage<'_>, MarketError>, symbol: &str) -> Self {
+    fn ticker(t: Ticker<'_>, symbol: &str) -> Self {
+        if t.symbol == symbol { Self::Touch(t.touch) } else { Self::Bad(MarketError::Invalid(TickerField::Symbol)) }
+    }
+
+    fn binance(decoded: Result<MarketMessage<'_>, MarketError>, symbol: &str) -> Self {
         match decoded {
-            Ok(MarketMessage::Ticker(t)) if t.symbol == symbol => Self::Touch(t.touch),
-            Ok(MarketMessage::Ticker(_)) => Self::Bad(MarketError::Invalid(TickerField::Symbol)),
+            Ok(MarketMessage::Ticker(t)) => Self::ticker(t, symbol),
             Ok(MarketMessage::ServerShutdown { .. }) => Self::Shutdown,
             Ok(MarketMessage::Other) => Self::Nothing,
             Err(e) => Self::Bad(e),
         }
     }
+
+    fn coinbase(decoded: Result<FeedMessage<'_>, MarketError>, symbol: &str) -> Self {
+        match decoded {
+            Ok(FeedMessage::Ticker(t)) => Self::ticker(t, symbol),
+            Ok(FeedMessage::Subscriptions) => Self::Subscribed,
+            Ok(FeedMessage::Error { message, reason }) => Self::ErrorMessage(error_text(message, reason)),
+            Ok(FeedMessage::Heartbeat | FeedMessage::Other) => Self::Nothing,
+            Err(e) => Self::Bad(e),
+        }
+    }
+}
+
+/// `message`, then `: ` and `reason`, as much as fits, cut on a character
+/// boundary.
+fn error_text(message: &str, reason: Option<&str>) -> heapless::String<ERROR_TEXT> {
+    let mut text = heapless::String::new();
+    let parts = [message, if reason.is_some() { ": " } else { "" }, reason.unwrap_or_default()];
+    for c in parts.into_iter().flat_map(str::chars) {
+        if text.push(c).is_err() {
+            break;
+        }
+    }
+    text
+}
+
+/// What the session sends and reads, by venue.
+enum Feed {
+    /// The path named the stream; nothing to send.
+    Binance,
+    /// The subscribe request, sent once the upgrade is answered.
+    Coinbase(Subscribe),
 }
 
 /// The market-data stream: its bytes, session and backoff.
@@ -52,6 +96,7 @@ pub(super) struct Market<'a, L> {
     session: Session,
     backoff: Backoff,
     stream: BookPricing<'a>,
+    feed: Feed,
 }
 
 /// Where the market-data session stands.
@@ -101,8 +146,8 @@ impl Session {
 }
 
 impl<'a, L: Link> Market<'a, L> {
-    pub(super) fn new(io: Outbox<'a, L>, stream: BookPricing<'a>) -> Self {
-        Self { io, session: Session::Connecting, backoff: Backoff::default(), stream }
+    fn new(io: Outbox<'a, L>, stream: BookPricing<'a>, feed: Feed) -> Self {
+        Self { io, session: Session::Connecting, backoff: Backoff::default(), stream, feed }
     }
 
     pub(super) fn state(&self) -> MarketState {
@@ -219,23 +264,39 @@ impl<'a, L: Link> Market<'a, L> {
                 let (used, event) = self.io.ws.handle_input(input).map_err(VenueLoss::Ws)?;
                 at += used;
                 let stalled = used == 0 && event.is_none();
-                let got = match event {
-                    Some(ws::Event::Upgraded) => Got::Upgraded,
-                    Some(ws::Event::Message(Message::Binary(b))) => Got::from(
-                        decode_market_binary(b, self.stream.scale).map(MarketMessage::Ticker),
-                        self.stream.symbol,
-                    ),
-                    Some(ws::Event::Message(Message::Text(t))) => {
-                        Got::from(decode_market_text(t.as_bytes(), self.stream.scale), self.stream.symbol)
+                let (scale, symbol) = (self.stream.scale, self.stream.symbol);
+                let got = match (event, &self.feed) {
+                    (Some(ws::Event::Upgraded), _) => Got::Upgraded,
+                    (Some(ws::Event::Message(Message::Binary(b))), Feed::Binance) => {
+                        Got::binance(decode_market_binary(b, scale).map(MarketMessage::Ticker), symbol)
                     }
-                    Some(ws::Event::Message(Message::Close(_))) => Got::PeerClose,
-                    Some(ws::Event::Message(_)) | None => Got::Nothing,
+                    (Some(ws::Event::Message(Message::Text(t))), Feed::Binance) => {
+                        Got::binance(decode_market_text(t.as_bytes(), scale), symbol)
+                    }
+                    // The feed writes JSON; whatever the opcode, it is read as such.
+                    (Some(ws::Event::Message(Message::Text(t))), Feed::Coinbase(_)) => {
+                        Got::coinbase(coinbase::decode(t.as_bytes(), scale), symbol)
+                    }
+                    (Some(ws::Event::Message(Message::Binary(b))), Feed::Coinbase(_)) => {
+                        Got::coinbase(coinbase::decode(b, scale), symbol)
+                    }
+                    (Some(ws::Event::Message(Message::Close(_))), _) => Got::PeerClose,
+                    (Some(ws::Event::Message(_)) | None, _) => Got::Nothing,
                 };
                 match got {
                     Got::Upgraded => {
-                        self.backoff.reset();
+                        match &self.feed {
+                            // Coinbase closes a connection that has not
+                            // subscribed within 5 s (docs/market-data.md
+                            // §Coinbase); the backoff resets once it confirms.
+                            Feed::Coinbase(subscribe) => {
+                                self.io.send_text(subscribe, &mut st.rng).map_err(VenueLoss::from)?;
+                            }
+                            Feed::Binance => self.backoff.reset(),
+                        }
                         self.set_phase(st, Phase::Streaming);
                     }
+                    Got::Subscribed => self.backoff.reset(),
                     Got::Touch(touch) => {
                         if st.book.update(touch, now) == Update::Applied {
                             st.counters.book_updates += 1;
@@ -246,6 +307,10 @@ impl<'a, L: Link> Market<'a, L> {
                         }
                     }
                     Got::Shutdown => self.rotate(st),
+                    Got::ErrorMessage(text) => {
+                        st.push(Event::MarketErrorMessage { text });
+                        return Err(VenueLoss::ErrorMessage);
+                    }
                     // The client queued its reply; the session ends once
                     // that is sent.
                     Got::PeerClose if self.state() != MarketState::Closing => {
@@ -388,11 +453,17 @@ impl<'a, L: Link, C: super::Stamp> Engine<'a, L, C> {
         let super::Pricing::Book(stream) = self.st.settings.pricing else {
             return Err(super::SetupError::NoBookPricing);
         };
+        let feed = match stream.feed {
+            MarketFeed::Binance => Feed::Binance,
+            MarketFeed::Coinbase => {
+                Feed::Coinbase(coinbase::subscribe(stream.symbol).map_err(|_| super::SetupError::MarketSymbol)?)
+            }
+        };
         let mut scratch = [0u8; 1024];
         let request = Request { host: stream.host, path: stream.path, key: [0; 16], headers: stream.headers };
         let (ws, _) =
             ws::Client::connect(&request, &mut scratch, message_buffer).map_err(super::SetupError::MarketEndpoint)?;
-        self.market = Some(Market::new(Outbox::new(link, ws, Transport::WebSocket), stream));
+        self.market = Some(Market::new(Outbox::new(link, ws, Transport::WebSocket), stream, feed));
         self.st.push(Event::MarketConnect);
         Ok(())
     }

@@ -48,11 +48,11 @@ use crate::strategy::whale::{Detector, Rules};
 use crate::venue::{NewOrder, Venue};
 use crate::ws::{Client, Request};
 
-pub use event::{Counters, Event, MarketState, Skip, Stages, Stream, VenueLoss, VenueState};
+pub use event::{Counters, ERROR_TEXT, Event, MarketState, Skip, Stages, Stream, VenueLoss, VenueState};
 pub use fusion::{LagHistogram, MAX_NODES, NodeStats};
 pub use link::Link;
 pub use orders::{CAPACITY as ORDER_CAPACITY, Order, OrderState, Orders, UnknownCause};
-pub use settings::{BookPricing, NoStamp, Pricing, Settings, SetupError, Stamp, Timers};
+pub use settings::{BookPricing, MarketFeed, NoStamp, Pricing, Settings, SetupError, Stamp, Timers};
 
 use backoff::Backoff;
 use feed::Feed;

@@ -116,6 +116,19 @@ pub enum Pricing<'a> {
     Book(BookPricing<'a>),
 }
 
+/// Which venue's market data the stream speaks (`docs/market-data.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarketFeed {
+    /// Binance Spot: the upgrade's path names the stream (JSON
+    /// `<symbol>@bookTicker` in text frames, or SBE `<symbol>@bestBidAsk`
+    /// in binary ones), which publishes from the first byte.
+    Binance,
+    /// Coinbase Exchange's WebSocket feed: after the upgrade the engine
+    /// subscribes the symbol (the product id) to the `ticker` channel,
+    /// whose messages carry the touch after each match.
+    Coinbase,
+}
+
 /// Pricing from the market-data stream, and the stream itself.
 #[derive(Debug, Clone, Copy)]
 pub struct BookPricing<'a> {
@@ -123,9 +136,12 @@ pub struct BookPricing<'a> {
     pub offset_ticks: u64,
     /// No order from a book older than this.
     pub max_age_ns: u64,
+    /// Whose market data it is.
+    pub feed: MarketFeed,
     /// The stream's WebSocket upgrade: `Host` header.
     pub host: &'a str,
-    /// Its request target, e.g. `/ws/btcusdt@bestBidAsk`.
+    /// Its request target, e.g. `/ws/btcusdt@bestBidAsk` (Binance) or `/`
+    /// (Coinbase).
     pub path: &'a str,
     /// Extra upgrade headers (`X-MBX-APIKEY` for Binance's SBE stream).
     pub headers: &'a [(&'a str, &'a str)],
@@ -149,6 +165,10 @@ pub enum SetupError {
     MarketEndpoint(ws::Error),
     /// A market-data stream was attached without [`Pricing::Book`].
     NoBookPricing,
+    /// The market-data symbol cannot be subscribed to (Coinbase: a product
+    /// id of ASCII letters, digits and `-`, at most
+    /// [`MAX_PRODUCT_ID`](crate::venue::coinbase::market::MAX_PRODUCT_ID) bytes).
+    MarketSymbol,
     /// The feed buffer is smaller than this many bytes.
     FeedBuffer(usize),
     /// `nodes` is not 1 to [`MAX_NODES`](super::MAX_NODES).

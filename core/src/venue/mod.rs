@@ -11,6 +11,7 @@
 pub mod binance;
 pub mod coinbase;
 mod json;
+pub mod market;
 
 use crate::ledger::{Balances, Fill};
 use crate::order::Side;

@@ -1,13 +1,14 @@
 //! Fuzz body for the whole engine facade: any interleaving of feed bytes
 //! from two nodes, venue bytes, market-data bytes, timer firings,
 //! reconnects, shutdown, the kill switch and dry runs of the fire path,
-//! with orders priced from the market-data stream's book.
+//! with orders priced from the market-data stream's book (Binance's
+//! stream or Coinbase's feed, as the first byte picks).
 //! The TLS handshake is skipped (fixed keys the input never seals under),
 //! so venue bytes meet the record layer's authentication. Nothing may
 //! panic, the event queue stays bounded, and since no venue answer can
 //! pass that check, no order may ever leave.
 
-use hotline_core::engine::{BookPricing, Engine, NoStamp, Pricing, Settings, Stream, Timers};
+use hotline_core::engine::{BookPricing, Engine, MarketFeed, NoStamp, Pricing, Settings, Stream, Timers};
 use hotline_core::order::{Decimal, Instrument, OrderType, Scale, Side, TimeInForce};
 use hotline_core::risk::Limits;
 use hotline_core::sign::HmacKey;
@@ -24,6 +25,10 @@ const NODES: usize = 2;
 /// the bytes that follow (feed and venue input) or an argument.
 pub fn engine_streams(data: &[u8]) {
     let key = HmacKey::new(b"fuzz");
+    let (market_feed, path) = match data.first() {
+        Some(b) if b & 0x40 != 0 => (MarketFeed::Coinbase, "/"),
+        _ => (MarketFeed::Binance, "/ws/btcusdt@bookTicker"),
+    };
     let settings = Settings {
         host: "example.com",
         path: "/ws-api/v3",
@@ -47,8 +52,9 @@ pub fn engine_streams(data: &[u8]) {
         pricing: Pricing::Book(BookPricing {
             offset_ticks: 5,
             max_age_ns: 1_000_000_000,
+            feed: market_feed,
             host: "stream.example.com",
-            path: "/ws/btcusdt@bookTicker",
+            path,
             headers: &[],
             symbol: "BTCUSDT",
             scale: Scale { price: 2, qty: 5 },

@@ -6,7 +6,8 @@
 
 use std::path::PathBuf;
 
-use hotline::config::{self, AuthMode, VenueKind};
+use hotline::config::{self, AuthMode, Encoding, VenueKind};
+use hotline_core::engine::MarketFeed;
 
 /// Options of `hotline check-config`.
 #[derive(Debug, clap::Args)]
@@ -51,8 +52,13 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
     println!("symbol:   {}", config.instrument.symbol);
     match config.market_stream().map_err(|e| format!("{shown}: {e}"))? {
         Some(m) => println!(
-            "market:   {} (orders priced {} ticks through the touch, book at most {} ms old)",
+            "market:   {} ({}; orders priced {} ticks through the touch, book at most {} ms old)",
             m.url,
+            match (m.feed, m.encoding) {
+                (MarketFeed::Coinbase, _) => "Coinbase feed, ticker channel, JSON",
+                (MarketFeed::Binance, Encoding::Sbe) => "Binance bestBidAsk, SBE",
+                (MarketFeed::Binance, Encoding::Json) => "Binance bookTicker, JSON",
+            },
             m.offset_ticks,
             m.max_age_ns / 1_000_000
         ),

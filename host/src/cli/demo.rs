@@ -99,10 +99,12 @@ pub(crate) struct Args {
     /// With several nodes: the seed of the relay delays.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Price orders from the simulator's top of book, read as JSON
-    /// `bookTicker` or SBE `bestBidAsk`: IOC limits two ticks through the
-    /// touch (docs/market-data.md). `off` sends market orders. Binance
-    /// only.
+    /// Price orders from the venue's top of book: the simulator's, read as
+    /// JSON `bookTicker` or SBE `bestBidAsk`, or, with `--venue coinbase`,
+    /// the acceptor's, read as `ticker` messages from its Coinbase-shaped
+    /// feed (JSON only): IOC limits two ticks through the touch
+    /// (docs/market-data.md). `off` sends market orders on Binance, and
+    /// IOC limits at the acceptor's bid on Coinbase.
     #[arg(long, value_enum, default_value_t = MarketFeed::Json)]
     market: MarketFeed,
     /// The venue traded on paper: Binance's WebSocket API against the
@@ -278,12 +280,21 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
 
 /// `hotline demo --venue coinbase`: the same paper run against the QuickFIX
 /// acceptor playing Coinbase's FIX order entry behind stunnel. Orders are
-/// IOC limits at the acceptor's bid (its book does not move, so there are
-/// no markouts to score); the accounting compares the engine's fills and
-/// position with the acceptor's journal, and its placed orders with the
-/// acknowledgements in the acceptor's own message log.
+/// IOC limits two ticks through the touch of the acceptor's book, read
+/// from its Coinbase-shaped ticker feed (or, with `--market off`, at its
+/// bid); the book does not move, so there are no markouts to score. The
+/// accounting compares the engine's fills and position with the acceptor's
+/// journal, and its placed orders with the acknowledgements in the
+/// acceptor's own message log.
 fn run_coinbase(args: &Args, log: Option<&std::path::Path>) -> Result<(), String> {
-    let venue = coinbase::Venue::start().map_err(|e| format!("FIX acceptor: {e}"))?;
+    let ticker = match args.market {
+        MarketFeed::Json => true,
+        MarketFeed::Off => false,
+        MarketFeed::Sbe => {
+            return Err("--market sbe: SBE is Binance's; Coinbase's feed is JSON (json or off)".to_owned());
+        }
+    };
+    let venue = coinbase::Venue::start(ticker).map_err(|e| format!("FIX acceptor: {e}"))?;
     let entries = capture::parse(hotline_replay::demo_capture_text())?;
     let per_loop = entries.len() as u64;
     let mempool = Mempool::start(args, entries)?;
@@ -293,7 +304,14 @@ fn run_coinbase(args: &Args, log: Option<&std::path::Path>) -> Result<(), String
         eprintln!("hotline demo: paper mode against a QuickFIX acceptor playing Coinbase's FIX order entry");
         eprintln!("  venue: tcp+ssl://{} (stunnel, TLS 1.3) → FIX on {}", venue.addr()?, venue.peer.addr);
         eprintln!("  mempool feed: {} (bundled capture × {})", endpoints.join(", "), args.loops);
-        eprintln!("  orders: IOC limits at the acceptor's bid (fixed prices; Coinbase's ticker is not read yet)");
+        match venue.peer.ticker_addr {
+            Some(addr) => eprintln!(
+                "  market: wss://localhost:{} (the acceptor's book as Coinbase's ticker channel); orders: IOC limits \
+                 two ticks through its touch",
+                addr.port()
+            ),
+            None => eprintln!("  orders: IOC limits at the acceptor's bid (fixed prices, --market off)"),
+        }
     }
     let deposit = demo_exchange_script();
     let watch = [WatchEntry { script: &deposit, kind: WatchKind::ExchangeDeposit }];
@@ -301,7 +319,7 @@ fn run_coinbase(args: &Args, log: Option<&std::path::Path>) -> Result<(), String
     let clock = Clock::new();
     let secret = coinbase::secret()?;
     let id_random = u64::from_ne_bytes(hotline::entropy()?);
-    let settings = coinbase::settings(&secret, &clock, feeds.len(), id_random);
+    let mut settings = coinbase::settings(&secret, &clock, feeds.len(), id_random);
     // Coinbase's 100 messages per second per session, well under.
     let limits = Limits {
         max_open_orders: 10_000,
@@ -310,6 +328,9 @@ fn run_coinbase(args: &Args, log: Option<&std::path::Path>) -> Result<(), String
     };
     let mut plan = coinbase::plan(&venue, feeds, RingConfig::with_sqpoll(args.sqpoll), args.spin)?;
     plan.metrics_listen = args.metrics_listen;
+    if ticker {
+        coinbase::price_from_ticker(&mut settings, &mut plan, &venue)?;
+    }
     if let Some(us) = args.warm_us {
         plan.warm_every = (us > 0).then(|| Duration::from_micros(us));
     }
@@ -335,7 +356,7 @@ fn run_coinbase(args: &Args, log: Option<&std::path::Path>) -> Result<(), String
         accepted: venue.peer.orders_accepted()?,
         journaled: Journaled::of_fix(&fills)?,
         journal: journal.display().to_string(),
-        market: None,
+        market: ticker.then_some(args.market),
     };
     summarize(args, &report, published, &paper, &quality, log, &plan)
 }

@@ -165,6 +165,7 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
         (Some(m), Some(u)) => Pricing::Book(BookPricing {
             offset_ticks: m.offset_ticks,
             max_age_ns: m.max_age_ns,
+            feed: m.feed,
             host: &market_host,
             path: u.path,
             headers: if m.encoding == Encoding::Sbe { &api_key_header } else { &[] },

@@ -124,13 +124,7 @@ impl Config {
         self.auth.validate(&mut p);
         self.instrument.validate(&mut p, self.market.is_some(), self.venue.kind);
         if let Some(market) = &self.market {
-            market.validate(&mut p, self.venue.network, &self.instrument.symbol, self.auth.mode);
-            p.require(
-                self.venue.kind == VenueKind::Binance,
-                "market",
-                "prices from Binance's book; with venue.kind = \"coinbase\" orders take [instrument]'s fixed prices \
-                 (Coinbase's ticker channel is not read yet)",
-            );
+            market.validate(&mut p, self.venue.kind, self.venue.network, &self.instrument.symbol, self.auth.mode);
         }
         match self.venue.kind {
             VenueKind::Binance => p.require(
@@ -229,7 +223,8 @@ impl Config {
 
     /// The market-data stream, when `[market]` prices orders.
     pub fn market_stream(&self) -> Result<Option<MarketStream>, String> {
-        self.market.as_ref().map(|m| m.stream(self.venue.network, &self.instrument.symbol, self.auth.mode)).transpose()
+        let (venue, network) = (self.venue.kind, self.venue.network);
+        self.market.as_ref().map(|m| m.stream(venue, network, &self.instrument.symbol, self.auth.mode)).transpose()
     }
 
     /// Reads the API key and secret the `[auth]` table names.
@@ -373,6 +368,34 @@ mod tests {
         assert!(err.contains("instrument.reference_price_ticks: is required without [market]"), "{err}");
         let off = text.replacen("price_collar_bps = 50", "price_collar_bps = 0", 1);
         assert_eq!(parse(&off).unwrap().limits().price_collar_bps, None);
+    }
+
+    #[test]
+    fn coinbase_prices_from_its_feeds_ticker_channel() {
+        const COINBASE: &str = include_str!("../../../config/coinbase.example.toml");
+        let text = COINBASE
+            .replacen("limit_price_ticks = 9000000\n", "", 1)
+            .replacen("reference_price_ticks = 9000000\n", "", 1)
+            .replacen("# [market]", "[market]", 1);
+        let config = parse(&text).unwrap();
+        let stream = config.market_stream().unwrap().unwrap();
+        assert_eq!(stream.url, "wss://ws-feed-public.sandbox.exchange.coinbase.com");
+        assert_eq!((stream.feed, stream.encoding), (hotline_core::engine::MarketFeed::Coinbase, Encoding::Json));
+        let live = text.replacen("network = \"testnet\"", "network = \"live\"", 1).replacen(
+            "fix-ord.sandbox.exchange.coinbase.com",
+            "fix-ord.exchange.coinbase.com",
+            1,
+        );
+        assert_eq!(parse(&live).unwrap().market_stream().unwrap().unwrap().url, "wss://ws-feed.exchange.coinbase.com");
+        let sbe = text.replacen("# encoding = \"json\"", "encoding = \"sbe\"", 1);
+        let err = parse(&sbe).unwrap_err();
+        assert!(err.contains("market.encoding: must be \"json\" with venue.kind = \"coinbase\""), "{err}");
+        let plain = text.replacen("# url = \"wss://ws-feed-public", "url = \"ws://ws-feed-public", 1);
+        let err = parse(&plain).unwrap_err();
+        assert!(err.contains("market.url: must start with wss://"), "{err}");
+        let fixed = text.replacen("order_type = \"limit_ioc\"", "order_type = \"limit_ioc\"\nlimit_price_ticks = 1", 1);
+        let err = parse(&fixed).unwrap_err();
+        assert!(err.contains("instrument.limit_price_ticks: is not used: [market] prices"), "{err}");
     }
 
     #[test]

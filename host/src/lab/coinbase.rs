@@ -1,13 +1,15 @@
 //! A running FIX acceptor (`hotline-fix-acceptor`: QuickFIX playing
-//! Coinbase Exchange's FIX 5.0 SP2 order entry, behind stunnel) and the
+//! Coinbase Exchange's FIX 5.0 SP2 order entry, behind stunnel, with its
+//! book's touch published on a Coinbase-shaped WebSocket feed) and the
 //! mempool replayer turn into the engine's settings and connection plan
 //! for trading Coinbase on paper: the instrument, order shape, sizing,
-//! credentials and TLS that `hotline demo --venue coinbase` trades with
-//! (docs/protocols/coinbase-fix.md).
+//! credentials, TLS and market data that `hotline demo --venue coinbase`
+//! trades with (docs/protocols/coinbase-fix.md, docs/market-data.md
+//! §Coinbase).
 
 use std::net::SocketAddr;
 
-use hotline_core::engine::{Pricing, Settings, Timers};
+use hotline_core::engine::{MarketFeed, Pricing, Settings, Timers};
 use hotline_core::order::{Decimal, Instrument, OrderType, TimeInForce};
 use hotline_core::sign::HmacKey;
 use hotline_core::strategy::whale::Sizing;
@@ -36,8 +38,8 @@ pub const ASK: u64 = 6_001_000;
 /// Depth at the bid: enough for every sell of a long demo.
 const BID_QTY: &str = "50";
 
-/// The acceptor behind stunnel's TLS 1.3, and the CA its certificate
-/// chains to.
+/// The acceptor behind stunnel's TLS 1.3 (and its ticker feed, when
+/// started with one), and the CA their certificate chains to.
 #[derive(Debug)]
 pub struct Venue {
     /// The running acceptor and stunnel; both stop when this drops.
@@ -48,8 +50,10 @@ pub struct Venue {
 
 impl Venue {
     /// Builds (once) and starts the acceptor with its one-level book, and
-    /// stunnel in front of it with a fresh CA and `localhost` leaf.
-    pub fn start() -> Result<Self, String> {
+    /// stunnel in front of it with a fresh CA and `localhost` leaf; with
+    /// `ticker`, the feed publishing the book's touch too, under the same
+    /// certificate.
+    pub fn start(ticker: bool) -> Result<Self, String> {
         use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
         let err = |e: rcgen::Error| format!("certificate generation: {e}");
         let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(err)?;
@@ -65,7 +69,7 @@ impl Venue {
         let tls =
             Tls { version: TlsVersion::Tls13, cert_chain_pem: leaf_cert.pem(), key_pem: leaf_key.serialize_pem() };
         let book = Book { bid_qty: BID_QTY.to_owned(), ..Book::default() };
-        let peer = Peer::start(Options { book, tls: Some(tls), ..Options::default() })?;
+        let peer = Peer::start(Options { book, tls: Some(tls), ticker, ..Options::default() })?;
         Ok(Self { peer, ca: ca_cert.der().clone() })
     }
 
@@ -73,6 +77,16 @@ impl Venue {
     pub fn addr(&self) -> Result<SocketAddr, String> {
         self.peer.tls_addr.ok_or_else(|| "stunnel did not start".to_owned())
     }
+}
+
+/// Prices `settings`' orders from the touch `venue`'s ticker feed
+/// publishes: IOC limits two ticks through it (a buy at the ask plus two,
+/// a sell at the bid minus two), as [`super::price_from_book`] does; and
+/// `plan` subscribes to the feed.
+pub fn price_from_ticker(settings: &mut Settings<'_>, plan: &mut Plan, venue: &Venue) -> Result<(), String> {
+    let addr = venue.peer.ticker_addr.ok_or("the acceptor was started without its ticker feed")?;
+    super::price_from_book(settings, plan, MarketFeed::Coinbase, INSTRUMENT, "/", &[], addr);
+    Ok(())
 }
 
 /// The acceptor's test credentials: its API secret, base64-decoded, as an

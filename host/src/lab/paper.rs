@@ -6,15 +6,15 @@
 
 use std::net::SocketAddr;
 
-use hotline_core::engine::{BookPricing, Pricing, Settings, Timers};
-use hotline_core::order::{Decimal, Instrument, OrderType, Side, TimeInForce};
+use hotline_core::engine::{MarketFeed, Pricing, Settings, Timers};
+use hotline_core::order::{Decimal, Instrument, OrderType, Side};
 use hotline_core::strategy::whale::Sizing;
 use hotline_core::venue::binance::{Auth, PlaceOrder, TimeUnit};
 use hotline_core::venue::{self, binance};
 use hotline_sim::Sim;
 
 use crate::clock::Clock;
-use crate::driver::{MarketPlan, Plan, first_client_order_id};
+use crate::driver::{Plan, first_client_order_id};
 use crate::net::ring::RingConfig;
 use crate::net::socket::SocketOptions;
 use crate::tls::Versions;
@@ -96,21 +96,7 @@ pub fn price_from_book<'a>(
     path: &'a str,
     headers: &'a [(&'a str, &'a str)],
 ) {
-    settings.pricing = Pricing::Book(BookPricing {
-        offset_ticks: 2,
-        max_age_ns: 1_000_000_000,
-        host: "localhost",
-        path,
-        headers,
-        symbol: INSTRUMENT.symbol,
-        scale: INSTRUMENT.scale(),
-    });
-    let ioc = OrderType::Limit(TimeInForce::Ioc);
-    match &mut settings.venue {
-        venue::Settings::Binance(binance) => binance.order.order_type = ioc,
-        venue::Settings::Coinbase(coinbase) => coinbase.order_type = ioc,
-    }
-    plan.market = Some(MarketPlan { addr: sim.addr(), server_name: "localhost".to_owned() });
+    super::price_from_book(settings, plan, MarketFeed::Binance, INSTRUMENT, path, headers, sim.addr());
 }
 
 /// The address a replayer publishes on, from its endpoint

@@ -64,6 +64,7 @@ mod sign_order_venue {
     use hotline_core::venue::binance::{
         MarketMessage, UserEvent, decode, decode_event, decode_market_binary, decode_market_text,
     };
+    use hotline_core::venue::coinbase::market::{FeedMessage, decode as decode_coinbase, subscribe};
 
     pub(crate) fn exercise() {
         let key = HmacKey::new(black_box(b"secret"));
@@ -114,6 +115,9 @@ mod sign_order_venue {
         let ticker = black_box(*br#"{"u":1,"s":"BTCUSDT","b":"1.00","B":"1","a":"1.01","A":"1"}"#);
         black_box(decode_market_text(&ticker, scale).map(|m| matches!(m, MarketMessage::Ticker(_))));
         black_box(decode_market_binary(&black_box([0u8; 66]), scale).map(|t| t.touch.update_id));
+        let feed = black_box(*br#"{"type":"ticker","sequence":1,"product_id":"BTC-USD","best_bid":"1","best_bid_size":"1","best_ask":"2","best_ask_size":"1"}"#);
+        black_box(decode_coinbase(&feed, scale).map(|m| matches!(m, FeedMessage::Ticker(_))));
+        black_box(subscribe(black_box("BTC-USD")).map(|s| s.len()));
         let event = black_box(*br#"{"subscriptionId":0,"event":{"e":"executionReport","s":"BTCUSDT","X":"FILLED"}}"#);
         black_box(decode_event(&event, scale).map(|f| matches!(f.event, UserEvent::Execution(_))));
     }
@@ -308,7 +312,7 @@ mod tls {
 mod engine {
     use core::hint::black_box;
 
-    use hotline_core::engine::{BookPricing, Engine, NoStamp, Pricing, Settings, Stream, Timers};
+    use hotline_core::engine::{BookPricing, Engine, MarketFeed, NoStamp, Pricing, Settings, Stream, Timers};
     use hotline_core::order::{Decimal, Instrument, OrderType, Scale, Side, TimeInForce};
     use hotline_core::risk::Limits;
     use hotline_core::sign::{Ed25519Key, HmacKey};
@@ -337,6 +341,7 @@ mod engine {
             Pricing::Book(BookPricing {
                 offset_ticks: black_box(5),
                 max_age_ns: black_box(1_000_000),
+                feed: if black_box(false) { MarketFeed::Coinbase } else { MarketFeed::Binance },
                 host: black_box("stream.example.com"),
                 path: black_box("/ws/btcusdt@bestBidAsk"),
                 headers: &[("X-MBX-APIKEY", "key")],

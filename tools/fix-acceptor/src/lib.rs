@@ -1,9 +1,12 @@
 //! Starts `tools/fix-acceptor` (a QuickFIX C++ acceptor playing Coinbase
 //! Exchange's FIX 5.0 SP2 order-entry gateway, see `README.md` beside this
 //! crate) in a temporary directory, optionally behind stunnel for TLS 1.2
-//! or TLS 1.3, and reads its fill journal: for the FIX tests and for
-//! `hotline demo --venue coinbase`. Nothing here uses hotline-core: the
-//! acceptor is the independent peer hotline's FIX code is tested against.
+//! or TLS 1.3 and beside a Coinbase-shaped WebSocket feed publishing its
+//! book's touch as `ticker` messages (`ticker.rs`), and reads its fill
+//! journal: for the FIX tests and for `hotline demo --venue coinbase`.
+//! Nothing here uses hotline-core: the acceptor and its feed are the
+//! independent peers hotline's FIX and market-data code are tested
+//! against.
 //! Every failure is an error naming what failed (a missing package, a
 //! process that exited before it was ready).
 //!
@@ -20,6 +23,8 @@ use std::sync::OnceLock;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
+
+mod ticker;
 
 /// The credentials the acceptor is started with: the public test vector's
 /// API key, base64 secret and passphrase.
@@ -105,6 +110,10 @@ pub struct Options {
     /// order is still handled, and its reports are stored for a resend
     /// instead of sent.
     pub drop_at_order: Option<u32>,
+    /// Also publish the book's touch as Coinbase Exchange's WebSocket feed
+    /// does (`ticker` messages after a `subscribe`), over TLS 1.3 with
+    /// `tls`'s certificate and key (needs `tls`).
+    pub ticker: bool,
 }
 
 /// One journal line: a fill as the acceptor made it.
@@ -127,9 +136,13 @@ pub struct Peer {
     pub addr: SocketAddr,
     /// stunnel's TLS port, when started with `Options::tls`.
     pub tls_addr: Option<SocketAddr>,
+    /// The ticker feed's TLS port (`wss://localhost:PORT/`), when started
+    /// with `Options::ticker`.
+    pub ticker_addr: Option<SocketAddr>,
     dir: tempfile::TempDir,
     acceptor: Child,
     stunnel: Option<Child>,
+    ticker: Option<ticker::Feed>,
 }
 
 /// Builds the acceptor with `tools/fix-acceptor/build.sh`, once per test
@@ -230,15 +243,33 @@ impl Peer {
         let mut acceptor = cmd.spawn().map_err(|e| format!("start fix-acceptor: {e}"))?;
         let stdout: ChildStdout = acceptor.stdout.take().ok_or("fix-acceptor's stdout")?;
         let rx = lines(stdout);
-        let mut peer =
-            Peer { addr: SocketAddr::from(([127, 0, 0, 1], 0)), tls_addr: None, dir, acceptor, stunnel: None };
+        let mut peer = Peer {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls_addr: None,
+            ticker_addr: None,
+            dir,
+            acceptor,
+            stunnel: None,
+            ticker: None,
+        };
         let port: u16 =
             wait_for(&rx, "fix-acceptor", &stderr_log, |l| l.strip_prefix("LISTENING ").and_then(|p| p.parse().ok()))?;
         peer.addr = SocketAddr::from(([127, 0, 0, 1], port));
         if let Some(tls) = &options.tls {
             peer.start_stunnel(tls)?;
         }
+        if options.ticker {
+            let tls = options.tls.as_ref().ok_or("the ticker feed needs Options::tls")?;
+            let feed = ticker::Feed::start(tls, &options.book, journal)?;
+            peer.ticker_addr = Some(feed.addr);
+            peer.ticker = Some(feed);
+        }
         Ok(peer)
+    }
+
+    /// Subscriptions to the ticker feed it accepted so far.
+    pub fn ticker_subscriptions(&self) -> u64 {
+        self.ticker.as_ref().map_or(0, |t| t.subscriptions.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     fn start_stunnel(&mut self, tls: &Tls) -> Result<(), String> {

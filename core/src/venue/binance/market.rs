@@ -5,12 +5,14 @@
 //! configured. Both become the neutral [`Touch`], in the instrument's
 //! ticks and lots, exactly (a price off the tick grid is an error, never
 //! rounded). The JSON stream's other messages (`serverShutdown`, answers to
-//! requests) are told apart from tickers.
+//! requests) are told apart from tickers. The ticker, its fields and its
+//! errors are every venue's (`venue::market`).
 
 use crate::market::{Level, Touch};
 use crate::order::Scale;
-use crate::order::digits::{DecimalError, read_decimal, scale_decimal};
-use crate::venue::json::{JsonError, Members, Value};
+use crate::order::digits::scale_decimal;
+use crate::venue::json::{Members, Value};
+use crate::venue::market::{LEVEL_FIELDS, MarketError, SbeError, Ticker, TickerField, touch};
 
 /// The SBE market-data schema hotline reads: `spot_stream`, id 1.
 pub const SCHEMA_ID: u16 = 1;
@@ -34,77 +36,6 @@ mod field {
     pub(super) const BID_QTY: Range<usize> = 26..34;
     pub(super) const ASK_PRICE: Range<usize> = 34..42;
     pub(super) const ASK_QTY: Range<usize> = 42..50;
-}
-
-/// Why an SBE frame is not a `BestBidAskStreamEvent` hotline can read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SbeError {
-    /// The frame ends before the header, the root block or the symbol.
-    Truncated,
-    /// Another schema: its id.
-    Schema(u16),
-    /// Another message of the schema: its template id.
-    Template(u16),
-    /// A root block shorter than version 0's.
-    BlockLength(u16),
-}
-
-/// A field of a top-of-book message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TickerField {
-    /// The order-book update id (`u`, `bookUpdateId`).
-    UpdateId,
-    /// The symbol (`s`).
-    Symbol,
-    /// Best bid price (`b`).
-    BidPrice,
-    /// Best bid quantity (`B`).
-    BidQty,
-    /// Best ask price (`a`).
-    AskPrice,
-    /// Best ask quantity (`A`).
-    AskQty,
-    /// The event time (`eventTime`).
-    EventTime,
-}
-
-/// Why a market-data frame could not be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MarketError {
-    /// A binary frame that is not a readable SBE `bestBidAsk` event.
-    Sbe(SbeError),
-    /// A text frame that is not one JSON object.
-    Json(JsonError),
-    /// A book ticker without this field.
-    Missing(TickerField),
-    /// This field is of the wrong type, negative, or not UTF-8.
-    Invalid(TickerField),
-    /// This price or quantity is not a whole number of the instrument's
-    /// ticks or lots, or too large.
-    Decimal(TickerField, DecimalError),
-}
-
-impl From<SbeError> for MarketError {
-    fn from(e: SbeError) -> Self {
-        Self::Sbe(e)
-    }
-}
-
-impl From<JsonError> for MarketError {
-    fn from(e: JsonError) -> Self {
-        Self::Json(e)
-    }
-}
-
-/// One top-of-book update.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ticker<'a> {
-    /// The symbol it is for, as written.
-    pub symbol: &'a str,
-    /// Venue event time in µs (SBE only: the JSON payload has none).
-    pub event_time_us: Option<u64>,
-    /// The best bid and ask.
-    pub touch: Touch,
 }
 
 /// A frame of the market-data connection.
@@ -317,32 +248,14 @@ pub fn decode_text(frame: &[u8], scale: Scale) -> Result<MarketMessage<'_>, Mark
         };
     };
     let symbol = symbol.ok_or(MarketError::Missing(TickerField::Symbol))?;
-    let mut values = [0u64; 4];
-    for ((out, text), (field, decimals)) in values.iter_mut().zip(levels).zip(LEVEL_FIELDS.into_iter().zip([
-        scale.price,
-        scale.qty,
-        scale.price,
-        scale.qty,
-    ])) {
-        let text = text.ok_or(MarketError::Missing(field))?;
-        *out = read_decimal(text, decimals).map_err(|e| MarketError::Decimal(field, e))?;
-    }
-    let [bid_price, bid_qty, ask_price, ask_qty] = values;
-    let touch = Touch {
-        update_id,
-        bid: Level { price: bid_price, qty: bid_qty },
-        ask: Level { price: ask_price, qty: ask_qty },
-    };
+    let touch = touch(update_id, levels, scale)?;
     Ok(MarketMessage::Ticker(Ticker { symbol, event_time_us: None, touch }))
 }
-
-/// `b`, `B`, `a`, `A` in that order.
-const LEVEL_FIELDS: [TickerField; 4] =
-    [TickerField::BidPrice, TickerField::BidQty, TickerField::AskPrice, TickerField::AskQty];
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::order::DecimalError;
 
     /// `docs/protocols/binance-market-data.md`: the documented payload.
     const BOOK_TICKER: &[u8] =

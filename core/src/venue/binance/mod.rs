@@ -20,10 +20,12 @@ mod template;
 mod trades;
 mod user_data;
 
+/// The ticker and its errors, shared by every venue's market data.
+pub use crate::venue::market::{MarketError, SbeError, Ticker, TickerField};
 pub use account::{AccountAnswer, AccountBalances, AccountError, AccountField, decode_account};
 pub use market::{
-    BEST_BID_ASK_BLOCK, BEST_BID_ASK_TEMPLATE, BestBidAsk, HEADER_LEN, MarketError, MarketMessage, SCHEMA_ID, SbeError,
-    Ticker, TickerField, decode_binary as decode_market_binary, decode_text as decode_market_text,
+    BEST_BID_ASK_BLOCK, BEST_BID_ASK_TEMPLATE, BestBidAsk, HEADER_LEN, MarketMessage, SCHEMA_ID,
+    decode_binary as decode_market_binary, decode_text as decode_market_text,
 };
 pub use open_orders::{OpenOrder, OpenOrderField, OpenOrders, OpenOrdersAnswer, OpenOrdersError, decode_open_orders};
 pub use prearm::{ArmError, FireError, PreArmed};

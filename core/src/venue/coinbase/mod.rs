@@ -4,8 +4,10 @@
 //! the engine's neutral [`Inbound`]. Everything Coinbase-specific lives in
 //! this folder: the framing and field codec (`fix.rs`), the Logon and its
 //! signature (`logon.rs`), the order template and the other requests
-//! (`order.rs`), the execution report reader (`execution.rs`) and the
-//! FIXT.1.1 session (`session.rs`).
+//! (`order.rs`), the execution report reader (`execution.rs`), the
+//! FIXT.1.1 session (`session.rs`), and the WebSocket feed's `ticker`
+//! channel that orders may be priced from (`market.rs`,
+//! `docs/market-data.md` §Coinbase).
 //!
 //! FIX has no request ids: an answer names the order (ClOrdID) or the
 //! message it answers (RefSeqNum). [`Coinbase`] keeps the engine's
@@ -17,6 +19,7 @@
 pub mod execution;
 pub mod fix;
 pub mod logon;
+pub mod market;
 pub mod order;
 pub mod session;
 

@@ -127,6 +127,7 @@ pub fn priced<R>(
             offset_ticks: 2,
             // The touch is published once: it never ages here.
             max_age_ns: u64::MAX,
+            feed: hotline_core::engine::MarketFeed::Binance,
             host: "localhost",
             path: "/ws/btcusdt@bookTicker",
             headers: &[],
