@@ -436,9 +436,13 @@ impl<'a> Publisher<'a> {
             return;
         }
         let words = snapshot.to_words();
-        let changed = words.iter().zip(&self.last_words).enumerate().filter(|&(_, (new, old))| new != old);
-        self.live.write(changed.map(|(i, (&new, _))| (i, new)));
-        self.last_words = words;
+        // Each changed word is written to the board and kept, in one pass.
+        let changed = words.into_iter().zip(self.last_words.iter_mut()).enumerate().filter_map(|(i, (new, old))| {
+            let differs = new != *old;
+            *old = new;
+            differs.then_some((i, new))
+        });
+        self.live.write(changed);
         let later = |s: &Snapshot| s.node.iter().map(|n| n.later_seen).fold(0u64, u64::wrapping_add);
         if later(snapshot) != later(&self.last) {
             self.live.publish_nodes(nodes);
