@@ -640,6 +640,7 @@ fn log_event(event: &Event) {
             defmt::info!("fills: {=u64} recovered after the reconnect, complete: {=bool}", *recovered, *complete)
         }
         Event::BalancesRefused { code } => defmt::warn!("venue: account.status refused with {=i32}", *code),
+        Event::VenueLogout { text } => defmt::warn!("venue: logged out: {=str}", text.as_str()),
         Event::FillsMissing { client_order_id, qty } => defmt::warn!(
             "order {=u64}: {=u64} lots executed without a fill report (lost with a connection); position counts them, the ledger does not",
             *client_order_id,

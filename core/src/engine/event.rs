@@ -19,6 +19,18 @@ use crate::ws;
 /// Bytes of a market-data `error` message's text an event keeps.
 pub const ERROR_TEXT: usize = 96;
 
+/// `parts` one after the other, cut on a character boundary at
+/// [`ERROR_TEXT`] bytes.
+pub(super) fn text<'t>(parts: impl IntoIterator<Item = &'t str>) -> heapless::String<ERROR_TEXT> {
+    let mut text = heapless::String::new();
+    for c in parts.into_iter().flat_map(str::chars) {
+        if text.push(c).is_err() {
+            break;
+        }
+    }
+    text
+}
+
 /// Which connection a transmit or event concerns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {
@@ -237,6 +249,14 @@ pub enum Event {
         /// Its `message`, then `: ` and its `reason` when it gives one, as
         /// written (escapes included), cut on a character boundary at
         /// [`ERROR_TEXT`] bytes.
+        text: heapless::String<ERROR_TEXT>,
+    },
+    /// The venue ends the session and says why: a FIX Logout's Text (58),
+    /// e.g. Coinbase's refusal of a Logon or its weekly logout. Followed by
+    /// the connection's loss or rotation.
+    VenueLogout {
+        /// The Text as written, cut on a character boundary at
+        /// [`ERROR_TEXT`] bytes (empty when it gives none).
         text: heapless::String<ERROR_TEXT>,
     },
     /// The venue's clock differs from ours by this much (server − local).

@@ -72,14 +72,7 @@ impl Got {
 /// `message`, then `: ` and `reason`, as much as fits, cut on a character
 /// boundary.
 fn error_text(message: &str, reason: Option<&str>) -> heapless::String<ERROR_TEXT> {
-    let mut text = heapless::String::new();
-    let parts = [message, if reason.is_some() { ": " } else { "" }, reason.unwrap_or_default()];
-    for c in parts.into_iter().flat_map(str::chars) {
-        if text.push(c).is_err() {
-            break;
-        }
-    }
-    text
+    super::event::text([message, if reason.is_some() { ": " } else { "" }, reason.unwrap_or_default()])
 }
 
 /// What the session sends and reads, by venue.

@@ -16,6 +16,10 @@ impl<C> State<'_, C> {
     /// connection; any other bad message is reported and skipped.
     pub(super) fn on_message(&mut self, now: u64, message: &[u8]) {
         let unix_ns = self.venue_unix_ns(now);
+        if let Some(text) = self.venue.logout_text(message) {
+            let text = super::event::text([core::str::from_utf8(text).unwrap_or("(not UTF-8)")]);
+            self.push(Event::VenueLogout { text });
+        }
         match self.venue.decode(message, unix_ns) {
             Ok(decoded) => {
                 for inbound in decoded {

@@ -483,6 +483,15 @@ impl Venue {
         }
     }
 
+    /// Why the venue ends the session, when `message` says so (a FIX
+    /// Logout's Text); Binance's WebSocket API has no such message.
+    pub(crate) fn logout_text<'m>(&self, message: &'m [u8]) -> Option<&'m [u8]> {
+        match self {
+            Self::Binance(_) => None,
+            Self::Coinbase(_) => coinbase::Coinbase::logout_text(message),
+        }
+    }
+
     /// Whether the venue's session still waits for messages it asked to be
     /// sent again (a FIX gap): what they report is not known yet, so an
     /// order's status asked now could overtake its own lost reports.

@@ -512,6 +512,20 @@ impl Coinbase {
         Ok(self.session.on_timeout(unix_ns)?.map(|_| Inbound::Gap))
     }
 
+    /// The Text (58) of `message` when it is a Logout: why the venue ends
+    /// the session.
+    pub(crate) fn logout_text(message: &[u8]) -> Option<&[u8]> {
+        // MsgType is the third field, inside the first 24 bytes
+        // (`8=FIXT.1.1␁9=NNNN␁35=5␁`): every other message is passed by
+        // without parsing it again.
+        let head = message.get(..message.len().min(24))?;
+        if !head.windows(6).any(|w| w == b"\x0135=5\x01") {
+            return None;
+        }
+        let (m, _) = Message::parse(message).ok()??;
+        (m.msg_type() == b"5").then(|| m.get(tag::TEXT).unwrap_or_default())
+    }
+
     /// Whether the session still waits for messages it asked the venue to
     /// send again.
     pub(crate) fn resending(&self) -> bool {
@@ -546,4 +560,33 @@ fn refused(code: i32, kind: RejectKind) -> super::Outcome {
 /// FNV-1a hash, stable for the same id.
 fn fnv64(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fix::Writer;
+    use super::*;
+
+    fn message(msg_type: &[u8], fields: &[(u32, &[u8])]) -> heapless::Vec<u8, 512> {
+        let mut buf = [0u8; 512];
+        let mut w = Writer::new(&mut buf, msg_type);
+        w.uint(tag::MSG_SEQ_NUM, 1).field(tag::SENDER_COMP_ID, b"Coinbase");
+        for (t, v) in fields {
+            w.field(*t, v);
+        }
+        let range = w.finish().unwrap();
+        heapless::Vec::from_slice(&buf[range]).unwrap()
+    }
+
+    #[test]
+    fn a_logout_says_why_and_nothing_else_is_read_for_it() {
+        let text = b"Rejected Logon Attempt: bad signature";
+        let logout = message(b"5", &[(tag::TEXT, text)]);
+        assert_eq!(Coinbase::logout_text(&logout), Some(&text[..]));
+        assert_eq!(Coinbase::logout_text(&message(b"5", &[])), Some(&b""[..]));
+        // A report whose Text happens to hold "35=5" is not a Logout.
+        let report = message(b"8", &[(tag::TEXT, b"\x0135=5\x01")]);
+        assert_eq!(Coinbase::logout_text(&report), None);
+        assert_eq!(Coinbase::logout_text(b"8=FIXT.1.1\x019=5\x0135=5\x01"), None, "cut short");
+    }
 }
