@@ -801,41 +801,6 @@ fn kill_switch_stops_orders() {
     pair.assert_accounting();
 }
 
-#[test]
-fn an_order_held_open_is_rechecked_after_a_reconnect() {
-    let config = Config {
-        user_data: true,
-        timers: fast_reconnect(),
-        order_type: OrderType::Limit(TimeInForce::Gtc),
-        ..Config::default()
-    };
-    let mut pair = Pair::trading(config);
-    pair.publish(&feed::whale(0));
-    assert_eq!(pair.acked(), [FIRST_ID]);
-    assert_eq!(pair.engine.gate().open_orders(), 1, "resting on the venue");
-    // Cancelled on the venue while no connection was subscribed.
-    pair.venue.status.push_back(Answer::Ack("CANCELED"));
-    pair.drop_venue();
-    while pair.engine.venue_state() != VenueState::Trading {
-        pair.advance(100 * MS);
-    }
-    let second: Vec<&str> =
-        pair.venue.requests.iter().filter(|r| r.connection == 2).map(|r| r.method.as_str()).collect();
-    // Subscribed, then the open orders (it is not among them), then its
-    // own status, then the fills since the start.
-    let at = |m: &str| second.iter().position(|x| *x == m).unwrap_or_else(|| panic!("no {m}: {second:?}"));
-    assert!(at("userDataStream.subscribe.signature") < at("openOrders.status"));
-    assert!(at("openOrders.status") < at("order.status") && at("order.status") < at("myTrades"));
-    assert!(pair.has(|e| matches!(e, Event::OpenOrdersListed { held: 0, others: 0 })), "{:?}", pair.events);
-    let done =
-        pair.position(|e| matches!(e, Event::OrderDone { client_order_id: FIRST_ID, filled: false, filled_qty: 0 }));
-    assert!(done.is_some(), "{:?}", pair.events);
-    assert_eq!(pair.engine.gate().open_orders(), 0, "closed on the venue's word");
-    assert_eq!(pair.engine.counters().orders_reconciled, 0, "a recheck is not a reconciliation");
-    assert!(at("account.status") < at("myTrades"), "balances asked again: {second:?}");
-    pair.assert_accounting();
-}
-
 /// A resting GTC order, then a dropped connection, with the venue's
 /// `openOrders.status` scripted by `script`; returns the methods the second
 /// connection sent once trading again.
@@ -849,6 +814,7 @@ fn reconnect_holding_one_order(script: impl FnOnce(&mut Pair, String)) -> (Pair,
     let mut pair = Pair::trading(config);
     pair.publish(&feed::whale(0));
     assert_eq!(pair.acked(), [FIRST_ID]);
+    assert_eq!(pair.engine.gate().open_orders(), 1, "resting on the venue");
     let placed = pair.venue.saw("order.place")[0].param("newClientOrderId").expect("its client order id");
     script(&mut pair, placed);
     pair.drop_venue();
@@ -857,6 +823,27 @@ fn reconnect_holding_one_order(script: impl FnOnce(&mut Pair, String)) -> (Pair,
     }
     let second = pair.venue.requests.iter().filter(|r| r.connection == 2).map(|r| r.method.clone()).collect();
     (pair, second)
+}
+
+#[test]
+fn an_order_held_open_is_rechecked_after_a_reconnect() {
+    let (pair, second) = reconnect_holding_one_order(|pair, _| {
+        // Cancelled on the venue while no connection was subscribed.
+        pair.venue.status.push_back(Answer::Ack("CANCELED"));
+    });
+    // Subscribed, then the open orders (it is not among them), then its
+    // own status, then the fills since the start.
+    let at = |m: &str| second.iter().position(|x| x == m).unwrap_or_else(|| panic!("no {m}: {second:?}"));
+    assert!(at("userDataStream.subscribe.signature") < at("openOrders.status"));
+    assert!(at("openOrders.status") < at("order.status") && at("order.status") < at("myTrades"));
+    assert!(pair.has(|e| matches!(e, Event::OpenOrdersListed { held: 0, others: 0 })), "{:?}", pair.events);
+    let done =
+        pair.position(|e| matches!(e, Event::OrderDone { client_order_id: FIRST_ID, filled: false, filled_qty: 0 }));
+    assert!(done.is_some(), "{:?}", pair.events);
+    assert_eq!(pair.engine.gate().open_orders(), 0, "closed on the venue's word");
+    assert_eq!(pair.engine.counters().orders_reconciled, 0, "a recheck is not a reconciliation");
+    assert!(at("account.status") < at("myTrades"), "balances asked again: {second:?}");
+    pair.assert_accounting();
 }
 
 #[test]

@@ -142,11 +142,15 @@ enum Mempool {
 }
 
 impl Mempool {
-    fn start(args: &Args, entries: Vec<capture::Entry>) -> Result<Self, String> {
+    /// The bundled capture played as `args` asks, and its notifications
+    /// per pass.
+    fn start(args: &Args) -> Result<(Self, u64), String> {
+        let entries = capture::parse(hotline_replay::demo_capture_text())?;
+        let per_loop = entries.len() as u64;
         let pace = Pace::Scaled(args.speed);
         if args.nodes == 1 {
             let config = PlayConfig { pace, loops: args.loops, hwm: 100_000, ..PlayConfig::default() };
-            return Player::start(entries, config).map(Self::One);
+            return Player::start(entries, config).map(|p| (Self::One(p), per_loop));
         }
         let nodes = (0..args.nodes).map(|_| NodeConfig::new("tcp://127.0.0.1:0")).collect();
         let relay = RelayDelay { hops: args.hops, mean: Duration::from_millis(args.relay_mean_ms) };
@@ -158,7 +162,12 @@ impl Mempool {
             hwm: 100_000,
             ..MultiPlayConfig::new(nodes)
         };
-        Player::start_nodes(entries, config).map(Self::Many)
+        Player::start_nodes(entries, config).map(|p| (Self::Many(p), per_loop))
+    }
+
+    /// The nodes' addresses, as the engine's feeds.
+    fn feeds(&self) -> Result<Vec<std::net::SocketAddr>, String> {
+        self.endpoints().iter().map(|e| paper::feed_addr(e)).collect()
     }
 
     fn endpoints(&self) -> Vec<String> {
@@ -204,11 +213,9 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
         let ours = paper::INSTRUMENT.price.decimals;
         return Err(format!("the simulator's prices have {} decimals, the instrument's {ours}", t.price_decimals));
     }
-    let entries = capture::parse(hotline_replay::demo_capture_text())?;
-    let per_loop = entries.len() as u64;
-    let mempool = Mempool::start(args, entries)?;
+    let (mempool, per_loop) = Mempool::start(args)?;
     let endpoints = mempool.endpoints();
-    let feeds = endpoints.iter().map(|e| paper::feed_addr(e)).collect::<Result<Vec<_>, _>>()?;
+    let feeds = mempool.feeds()?;
     if !args.json {
         eprintln!("hotline demo: paper mode against the simulated exchange at {}", sim.url());
         eprintln!("  mempool feed: {} (bundled capture × {})", endpoints.join(", "), args.loops);
@@ -295,11 +302,9 @@ fn run_coinbase(args: &Args, log: Option<&std::path::Path>) -> Result<(), String
         }
     };
     let venue = coinbase::Venue::start(ticker).map_err(|e| format!("FIX acceptor: {e}"))?;
-    let entries = capture::parse(hotline_replay::demo_capture_text())?;
-    let per_loop = entries.len() as u64;
-    let mempool = Mempool::start(args, entries)?;
+    let (mempool, per_loop) = Mempool::start(args)?;
     let endpoints = mempool.endpoints();
-    let feeds = endpoints.iter().map(|e| paper::feed_addr(e)).collect::<Result<Vec<_>, _>>()?;
+    let feeds = mempool.feeds()?;
     if !args.json {
         eprintln!("hotline demo: paper mode against a QuickFIX acceptor playing Coinbase's FIX order entry");
         eprintln!("  venue: tcp+ssl://{} (stunnel, TLS 1.3) → FIX on {}", venue.addr()?, venue.peer.addr);
