@@ -14,7 +14,7 @@
 // panicking are refused outright, not merely avoided.
 #![cfg_attr(not(test), deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use super::answer::{AnswerError, Part, answer};
+use super::answer::{answer, from_answer_error};
 use super::user_data::{ASSET_DECIMALS, Balance};
 use crate::order::digits::{DecimalError, read_decimal};
 use crate::venue::json::{Elements, JsonError, Members, Value};
@@ -70,6 +70,8 @@ pub enum AccountField {
     Error,
     /// `error.code`.
     Code,
+    /// `error.msg`.
+    Msg,
 }
 
 /// Why an `account.status` answer did not decode.
@@ -116,28 +118,12 @@ pub fn decode_account(frame: &[u8]) -> Result<AccountAnswer<'_>, AccountError> {
             Ok(AccountBalances { elements })
         }
         Ok(_) => return Err(Invalid(F::Result)),
-        Err(code) => Err(code),
+        Err(refusal) => Err(refusal.code),
     };
     Ok(AccountAnswer { id: a.id, status: a.status, outcome })
 }
 
-impl From<AnswerError> for AccountError {
-    fn from(e: AnswerError) -> Self {
-        let field = |part| match part {
-            Part::RequestId => AccountField::RequestId,
-            Part::Status => AccountField::Status,
-            Part::Result => AccountField::Result,
-            Part::Error => AccountField::Error,
-            Part::Code => AccountField::Code,
-        };
-        match e {
-            AnswerError::Json(e) => Self::Json(e),
-            AnswerError::Missing(part) => Missing(field(part)),
-            AnswerError::Duplicate(part) => Duplicate(field(part)),
-            AnswerError::Invalid(part) => Invalid(field(part)),
-        }
-    }
-}
+from_answer_error!(AccountError, AccountField);
 
 /// One element of `balances`.
 fn balance(element: Value<'_>) -> Result<Balance<'_>, AccountError> {

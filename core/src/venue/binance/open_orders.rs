@@ -15,7 +15,7 @@
 // panicking are refused outright, not merely avoided.
 #![cfg_attr(not(test), deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-use super::answer::{AnswerError, Part, answer};
+use super::answer::{answer, from_answer_error};
 use crate::venue::json::{Elements, JsonError, Members, Value};
 use OpenOrdersError::{Duplicate, Invalid, Missing};
 
@@ -81,6 +81,8 @@ pub enum OpenOrderField {
     Error,
     /// `error.code`.
     Code,
+    /// `error.msg`.
+    Msg,
 }
 
 /// Why an `openOrders.status` answer did not decode.
@@ -102,23 +104,7 @@ impl From<JsonError> for OpenOrdersError {
     }
 }
 
-impl From<AnswerError> for OpenOrdersError {
-    fn from(e: AnswerError) -> Self {
-        let field = |part| match part {
-            Part::RequestId => OpenOrderField::RequestId,
-            Part::Status => OpenOrderField::Status,
-            Part::Result => OpenOrderField::Result,
-            Part::Error => OpenOrderField::Error,
-            Part::Code => OpenOrderField::Code,
-        };
-        match e {
-            AnswerError::Json(e) => Self::Json(e),
-            AnswerError::Missing(part) => Missing(field(part)),
-            AnswerError::Duplicate(part) => Duplicate(field(part)),
-            AnswerError::Invalid(part) => Invalid(field(part)),
-        }
-    }
-}
+from_answer_error!(OpenOrdersError, OpenOrderField);
 
 /// Decodes one complete text frame answering `openOrders.status`.
 pub fn decode_open_orders(frame: &[u8]) -> Result<OpenOrdersAnswer<'_>, OpenOrdersError> {
@@ -132,7 +118,7 @@ pub fn decode_open_orders(frame: &[u8]) -> Result<OpenOrdersAnswer<'_>, OpenOrde
             Ok(OpenOrders { elements })
         }
         Ok(_) => return Err(Invalid(OpenOrderField::Result)),
-        Err(code) => Err(code),
+        Err(refusal) => Err(refusal.code),
     };
     Ok(OpenOrdersAnswer { id: a.id, status: a.status, outcome })
 }

@@ -16,6 +16,7 @@
 // panicking are refused outright, not merely avoided.
 #![cfg_attr(not(test), deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+use super::answer::{Refusal, answer, from_answer_error};
 use super::user_data::ASSET_DECIMALS;
 use crate::order::Scale;
 use crate::order::digits::{DecimalError, read_decimal};
@@ -211,81 +212,24 @@ impl core::iter::FusedIterator for Trades<'_> {}
 /// and quantities in `scale` (the instrument of the symbol asked for).
 /// Every trade is checked here; [`TradesPage::trades`] reads them again.
 pub fn decode_trades(frame: &[u8], scale: Scale) -> Result<TradesPage<'_>, TradesError> {
-    let (mut id, mut status, mut result, mut error) = (None, None, None, None);
-    // Members are only collected in this pass and judged after it, so a
-    // frame cut short is `Truncated` whatever its last value looks like.
-    for member in Members::new(frame)? {
-        let (key, value) = member?;
-        let (slot, field) = match key {
-            b"id" => (&mut id, TradeField::RequestId),
-            b"status" => (&mut status, TradeField::Status),
-            b"result" => (&mut result, TradeField::Result),
-            b"error" => (&mut error, TradeField::Error),
-            _ => continue,
-        };
-        if slot.replace(value).is_some() {
-            return Err(Duplicate(field));
+    let a = answer(frame)?;
+    let outcome = match a.body {
+        Ok(Value::Array(list)) => {
+            let elements = Elements::new(list)?;
+            let mut left = 0usize;
+            for element in elements.clone() {
+                trade(element?, scale)?;
+                left += 1;
+            }
+            TradesOutcome::Trades(Trades { elements: Some(elements), scale, left })
         }
-    }
-    let id = match id.ok_or(Missing(TradeField::RequestId))? {
-        Value::Null => None,
-        // Binance echoes an integer id as an integer.
-        Value::Str(text) | Value::Num(text) => {
-            Some(core::str::from_utf8(text).map_err(|_| Invalid(TradeField::RequestId))?)
-        }
-        _ => return Err(Invalid(TradeField::RequestId)),
+        Ok(_) => return Err(Invalid(TradeField::Result)),
+        Err(Refusal { code, msg }) => TradesOutcome::Refused { code, msg },
     };
-    let status = status
-        .ok_or(Missing(TradeField::Status))?
-        .u64()
-        .and_then(|s| u16::try_from(s).ok())
-        .ok_or(Invalid(TradeField::Status))?;
-    let outcome = if (200..300).contains(&status) {
-        let Value::Array(list) = result.ok_or(Missing(TradeField::Result))? else {
-            return Err(Invalid(TradeField::Result));
-        };
-        let elements = Elements::new(list)?;
-        let mut left = 0usize;
-        for element in elements.clone() {
-            trade(element?, scale)?;
-            left += 1;
-        }
-        TradesOutcome::Trades(Trades { elements: Some(elements), scale, left })
-    } else {
-        let Value::Object(error) = error.ok_or(Missing(TradeField::Error))? else {
-            return Err(Invalid(TradeField::Error));
-        };
-        refusal(error)?
-    };
-    Ok(TradesPage { id, status, outcome })
+    Ok(TradesPage { id: a.id, status: a.status, outcome })
 }
 
-/// The `error` object's `code` and `msg`.
-fn refusal(error: &[u8]) -> Result<TradesOutcome<'_>, TradesError> {
-    let (mut code, mut msg) = (None, None);
-    for member in Members::new(error)? {
-        let (key, value) = member?;
-        let (slot, field) = match key {
-            b"code" => (&mut code, TradeField::Code),
-            b"msg" => (&mut msg, TradeField::Msg),
-            _ => continue,
-        };
-        if slot.replace(value).is_some() {
-            return Err(Duplicate(field));
-        }
-    }
-    Ok(TradesOutcome::Refused {
-        code: code
-            .ok_or(Missing(TradeField::Code))?
-            .i64()
-            .and_then(|c| i32::try_from(c).ok())
-            .ok_or(Invalid(TradeField::Code))?,
-        msg: match msg {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(v.str().ok_or(Invalid(TradeField::Msg))?),
-        },
-    })
-}
+from_answer_error!(TradesError, TradeField);
 
 /// The trade member a key names, if hotline reads it.
 fn trade_field(key: &[u8]) -> Option<TradeField> {
