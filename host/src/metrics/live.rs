@@ -193,7 +193,18 @@ impl Default for Snapshot {
 const BASE_WORDS: usize = 32;
 /// Words of one [`NodeCounts`].
 const NODE_WORDS: usize = 5;
-const WORDS: usize = BASE_WORDS + NODE_WORDS * MAX_NODES;
+/// Words of a cache line.
+const LINE_WORDS: usize = 8;
+/// A [`Snapshot`]'s words, padded to whole cache lines.
+const WORDS: usize = (BASE_WORDS + NODE_WORDS * MAX_NODES).next_multiple_of(LINE_WORDS);
+const LINES: usize = WORDS / LINE_WORDS;
+/// A [`Snapshot`] as the board holds it, by cache line.
+type Words = [[u64; LINE_WORDS]; LINES];
+
+/// One cache line of the board.
+#[derive(Debug)]
+#[repr(align(64))]
+struct Line([AtomicU64; LINE_WORDS]);
 
 impl Snapshot {
     /// Whether a feed node is up.
@@ -201,7 +212,7 @@ impl Snapshot {
         self.node.iter().take(self.nodes).any(|n| n.up)
     }
 
-    fn to_words(self) -> [u64; WORDS] {
+    fn words(&self) -> Words {
         let c = &self.counters;
         let base = [
             c.txs_seen,
@@ -237,17 +248,17 @@ impl Snapshot {
             u64::from(self.money_decimals),
             self.nodes as u64,
         ];
-        let mut words = [0; WORDS];
-        let (head, nodes) = words.split_at_mut(BASE_WORDS);
+        let mut words = [[0; LINE_WORDS]; LINES];
+        let (head, nodes) = words.as_flattened_mut().split_at_mut(BASE_WORDS);
         head.copy_from_slice(&base);
-        for (slot, n) in nodes.chunks_exact_mut(NODE_WORDS).zip(self.node) {
+        for (slot, n) in nodes.chunks_exact_mut(NODE_WORDS).zip(&self.node) {
             slot.copy_from_slice(&[u64::from(n.up), n.first_seen, n.later_seen, n.gaps, n.restarts]);
         }
         words
     }
 
-    fn from_words(w: [u64; WORDS]) -> Self {
-        let (head, nodes) = w.split_at(BASE_WORDS);
+    fn from_words(w: Words) -> Self {
+        let (head, nodes) = w.as_flattened().split_at(BASE_WORDS);
         let Ok(
             [
                 txs_seen,
@@ -409,22 +420,22 @@ impl<const N: usize> Buckets<N> {
 }
 
 /// The engine thread's pen on a [`Live`] board: of a turn's state only
-/// the words that differ from the last turn's are written, so a quiet turn
-/// costs a comparison in the engine's own memory, and a busy one a store
-/// per changed word, each a cache line a scrape in progress may hold.
+/// the cache lines that differ from the last turn's are written, so a
+/// quiet turn costs a comparison in the engine's own memory, and a busy
+/// one the stores of each changed line, which a scrape in progress may
+/// hold. A line is compared and written whole: eight words compare in
+/// a few vector instructions, where a branch per word mispredicts.
 #[derive(Debug)]
 pub struct Publisher<'a> {
     live: &'a Live,
-    last: Snapshot,
-    /// `last` as the board holds it.
-    last_words: [u64; WORDS],
+    /// The last turn's words, as the board holds them.
+    last: Words,
 }
 
 impl<'a> Publisher<'a> {
     /// The only writer of `live`.
     pub fn new(live: &'a Live) -> Self {
-        let last = live.read();
-        Self { live, last, last_words: last.to_words() }
+        Self { live, last: live.read().words() }
     }
 
     /// Publishes what changed in `snapshot`, and the lead and lag
@@ -432,28 +443,34 @@ impl<'a> Publisher<'a> {
     /// lead or lag gains a sample only with one, which some node's
     /// `later_seen` counts.
     pub fn publish(&mut self, snapshot: &Snapshot, nodes: &[NodeStats]) {
-        if *snapshot == self.last {
+        let new = snapshot.words();
+        if new.iter().zip(&self.last).all(|(new, old)| !differs(new, old)) {
             return;
         }
-        let words = snapshot.to_words();
-        // Each changed word is written to the board and kept, in one pass.
-        let changed = words.into_iter().zip(self.last_words.iter_mut()).enumerate().filter_map(|(i, (new, old))| {
-            let differs = new != *old;
-            *old = new;
-            differs.then_some((i, new))
-        });
-        self.live.write(changed);
-        let later = |s: &Snapshot| s.node.iter().map(|n| n.later_seen).fold(0u64, u64::wrapping_add);
-        if later(snapshot) != later(&self.last) {
+        let later_seen = later_seen(&new) != later_seen(&self.last);
+        self.live.write(&new, &mut self.last);
+        if later_seen {
             self.live.publish_nodes(nodes);
         }
-        self.last = *snapshot;
     }
 
     /// The board.
     pub fn live(&self) -> &'a Live {
         self.live
     }
+}
+
+/// Whether two lines differ: their words' differences or-ed together,
+/// which compiles to vector instructions where `!=` calls `memcmp`.
+fn differs(a: &[u64; LINE_WORDS], b: &[u64; LINE_WORDS]) -> bool {
+    a.iter().zip(b).fold(0, |acc, (a, b)| acc | (a ^ b)) != 0
+}
+
+/// The sum of the nodes' `later_seen` words, which changes with every
+/// later arrival.
+fn later_seen(lines: &Words) -> u64 {
+    let nodes = lines.as_flattened().get(BASE_WORDS..).unwrap_or_default();
+    nodes.chunks_exact(NODE_WORDS).map(|n| n[2]).fold(0, u64::wrapping_add)
 }
 
 /// A copy of one of the engine's [`LagHistogram`]s.
@@ -494,9 +511,9 @@ impl Mirror {
 /// The board the engine thread publishes on and the metrics thread reads.
 #[derive(Debug)]
 pub struct Live {
-    /// Odd while the engine thread writes `words`.
+    /// Odd while the engine thread writes `lines`.
     generation: AtomicU64,
-    words: [AtomicU64; WORDS],
+    lines: [Line; LINES],
     stages: [Buckets<STAGE_BUCKETS>; Stage::ALL.len()],
     /// Each node's lead and lag.
     nodes: [[Mirror; 2]; MAX_NODES],
@@ -511,10 +528,10 @@ impl Default for Live {
 impl Live {
     /// A board holding [`Snapshot::default`] and empty histograms.
     pub fn new() -> Self {
-        let words = Snapshot::default().to_words().map(AtomicU64::new);
+        let words = Snapshot::default().words();
         Self {
             generation: AtomicU64::new(0),
-            words,
+            lines: words.map(|line| Line(line.map(AtomicU64::new))),
             stages: std::array::from_fn(|_| Buckets::new()),
             nodes: std::array::from_fn(|_| [Mirror::new(), Mirror::new()]),
         }
@@ -522,20 +539,24 @@ impl Live {
 
     /// Publishes one turn's state. Engine thread only.
     pub fn publish(&self, snapshot: &Snapshot) {
-        self.write(snapshot.to_words().into_iter().enumerate());
+        let mut old = [[!0; LINE_WORDS]; LINES];
+        self.write(&snapshot.words(), &mut old);
     }
 
-    /// Writes words by index under the generation counter. Engine thread
-    /// only.
-    fn write(&self, words: impl Iterator<Item = (usize, u64)>) {
+    /// Writes each line of `new` that differs from `old` under the
+    /// generation counter, and keeps it in `old`. Engine thread only.
+    fn write(&self, new: &Words, old: &mut Words) {
         let generation = self.generation.load(Ordering::Relaxed);
         self.generation.store(generation.wrapping_add(1), Ordering::Relaxed);
         // Orders the odd generation before the words: a reader that sees
         // any new word then sees the odd generation on its second read.
         fence(Ordering::Release);
-        for (i, value) in words {
-            if let Some(word) = self.words.get(i) {
-                word.store(value, Ordering::Relaxed);
+        for ((line, new), old) in self.lines.iter().zip(new).zip(old) {
+            if differs(new, old) {
+                for (word, &value) in line.0.iter().zip(new) {
+                    word.store(value, Ordering::Relaxed);
+                }
+                *old = *new;
             }
         }
         self.generation.store(generation.wrapping_add(2), Ordering::Release);
@@ -549,7 +570,7 @@ impl Live {
                 std::hint::spin_loop();
                 continue;
             }
-            let words = std::array::from_fn(|i| self.words[i].load(Ordering::Relaxed));
+            let words = self.lines.each_ref().map(|line| line.0.each_ref().map(|word| word.load(Ordering::Relaxed)));
             fence(Ordering::Acquire);
             if self.generation.load(Ordering::Relaxed) == before {
                 return Snapshot::from_words(words);
@@ -625,7 +646,7 @@ mod tests {
                 }
             }),
         };
-        assert_eq!(Snapshot::from_words(snapshot.to_words()), snapshot);
+        assert_eq!(Snapshot::from_words(snapshot.words()), snapshot);
         for kill in [
             None,
             Some(KillCause::Manual),
