@@ -9,7 +9,7 @@ use core::hint::black_box;
 
 use super::State;
 use super::event::{Event, Skip, Stages};
-use super::fusion::{self, Arrival};
+use super::fusion::{self, Arrival, Slot};
 use super::link::Link;
 use super::orders::{Order, OrderState};
 use super::outbox::Outbox;
@@ -42,7 +42,7 @@ pub(super) struct PendingTxid {
     /// 0 when none waits.
     len: usize,
     /// Its fusion slot, whose wtxid is computed with the txid.
-    slot: Option<usize>,
+    slot: Option<Slot>,
 }
 
 impl Default for PendingTxid {

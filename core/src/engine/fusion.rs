@@ -5,9 +5,10 @@
 //! matched by a 64-bit tag of their first input's outpoint, confirmed by
 //! their wtxid when the tags collide, so a replacement spending the same
 //! outpoint is a new transaction. The table is fixed: a tag picks a bucket
-//! of eight whose tags share one cache line, so a first arrival costs one
-//! line read and two written, and the bucket's oldest entry makes room;
-//! nothing allocates.
+//! of four entries in one cache line, each its tag and one word with the
+//! first arrival's time and nodes, so a first arrival reads and writes one
+//! line and replaces the bucket's oldest entry; the wtxids, needed only on
+//! a collision, are apart. Nothing allocates.
 //!
 //! Per node it keeps what a trader compares nodes by: transactions first
 //! seen there, later arrivals, the lead over the next node and the lag
@@ -17,14 +18,11 @@
 pub const MAX_NODES: usize = 4;
 /// Buckets (a power of two): 2 048 transactions remembered, at 100 a
 /// second the last 20 s, longer than relay delays between nodes.
-const BUCKETS: usize = 256;
-/// Entries per bucket: eight 64-bit tags fill one cache line.
-const WAYS: usize = 8;
+const BUCKETS: usize = 512;
+/// Entries per bucket: four tags and their words fill one cache line.
+const WAYS: usize = 4;
 /// Buckets of a [`LagHistogram`].
 const LAG_BUCKETS: usize = 28;
-/// A wtxid not yet computed (its first arrival fired an order, which goes
-/// out before any hashing).
-const PENDING: u64 = 0;
 
 /// Nanosecond delays in power-of-two buckets from 1 µs to 67 s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,50 +110,61 @@ pub struct NodeStats {
 pub(super) enum Arrival {
     /// Nobody delivered it before: act on it. `slot` is where its wtxid
     /// goes once computed.
-    First { slot: usize },
+    First { slot: Slot },
     /// Another node delivered it first.
     Later,
 }
 
-/// What the table keeps of a transaction beside its tag.
+/// Where a first arrival's wtxid goes once computed, with its tag, so
+/// that an entry reused meanwhile is not given another transaction's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Seen {
-    /// The first 8 bytes of the wtxid, or [`PENDING`].
-    wtxid: u64,
-    /// Host time of the first arrival.
-    at: u64,
-    /// The node that delivered it first; `u8::MAX` for an empty entry.
-    first: u8,
-    /// Every node that delivered it, one bit each.
-    nodes: u8,
-    /// The first node's lead was recorded (at the second arrival).
-    led: bool,
+pub(super) struct Slot {
+    index: usize,
+    tag: u64,
 }
 
-const EMPTY: Seen = Seen { wtxid: PENDING, at: 0, first: u8::MAX, nodes: 0, led: false };
+/// One remembered transaction: its tag, and a word holding the first
+/// arrival's host time (its low 56 bits, shifted up: a lag is exact below
+/// 2^56 ns, two years) over eight bits of state: bits 0..4 every node
+/// that delivered it, one each; 4..6 the first of them; [`LED`];
+/// [`SETTLED`]. An empty entry's word is 0: a transaction always has its
+/// first node's bit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    tag: u64,
+    word: u64,
+}
 
-/// One bucket's tags: a cache line, scanned on every arrival.
+/// The node that delivered it first (two bits).
+const FIRST_SHIFT: u32 = 4;
+const _: () = assert!(MAX_NODES <= 4, "an entry's state holds four nodes' bits and a two-bit first node");
+/// The first node's lead was recorded (at the second arrival).
+const LED: u64 = 1 << 6;
+/// Its wtxid is in [`Fusion::wtxids`].
+const SETTLED: u64 = 1 << 7;
+/// The state bits below the time.
+const STATE_BITS: u32 = 8;
+const STATE_MASK: u64 = (1 << STATE_BITS) - 1;
+
+/// One bucket: a cache line, read on every arrival.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(align(64))]
-struct Tags([u64; WAYS]);
+struct Bucket([Entry; WAYS]);
 
 /// The table of transactions seen and the nodes' records.
 #[derive(Debug, Clone)]
 pub(super) struct Fusion {
-    tags: [Tags; BUCKETS],
-    seen: [[Seen; WAYS]; BUCKETS],
-    /// Per bucket, the way the next new entry takes: they fill in turn, so
-    /// it holds the oldest.
-    next: [u8; BUCKETS],
+    buckets: [Bucket; BUCKETS],
+    /// The first 8 bytes of each entry's wtxid, valid with [`SETTLED`].
+    wtxids: [[u64; WAYS]; BUCKETS],
     pub(super) nodes: [NodeStats; MAX_NODES],
 }
 
 impl Default for Fusion {
     fn default() -> Self {
         Self {
-            tags: [Tags([0; WAYS]); BUCKETS],
-            seen: [[EMPTY; WAYS]; BUCKETS],
-            next: [0; BUCKETS],
+            buckets: [Bucket([Entry { tag: 0, word: 0 }; WAYS]); BUCKETS],
+            wtxids: [[0; WAYS]; BUCKETS],
             nodes: [NodeStats::default(); MAX_NODES],
         }
     }
@@ -163,56 +172,54 @@ impl Default for Fusion {
 
 impl Fusion {
     /// How many remembered transactions carry `tag`, changing nothing: the
-    /// line [`arrive`](Self::arrive) scans first, read for a dry run.
+    /// line [`arrive`](Self::arrive) reads, read for a dry run.
     pub(super) fn probe(&self, tag: u64) -> usize {
-        let bucket = (tag as usize) & (BUCKETS - 1);
-        self.tags.get(bucket).map_or(0, |tags| tags.0.iter().filter(|&&t| t == tag).count())
+        self.buckets.get(bucket_of(tag)).map_or(0, |b| b.0.iter().filter(|e| e.tag == tag && e.word != 0).count())
     }
 
     /// A transaction from `node` whose first input's outpoint has `tag`;
     /// `wtxid` computes its wtxid's first 8 bytes, called only when a
-    /// remembered transaction has the same tag.
+    /// remembered transaction has the same tag and its wtxid is known.
     #[inline]
     pub(super) fn arrive(&mut self, node: usize, now: u64, tag: u64, wtxid: impl FnOnce() -> u64) -> Arrival {
-        let bit = 1u8 << node.min(7);
-        let bucket = (tag as usize) & (BUCKETS - 1);
-        let (Some(tags), Some(seen)) = (self.tags.get_mut(bucket), self.seen.get_mut(bucket)) else {
-            return Arrival::First { slot: 0 };
+        let node = node.min(MAX_NODES - 1);
+        let bit = 1u64 << node;
+        let index = bucket_of(tag);
+        let (Some(bucket), Some(wtxids)) = (self.buckets.get_mut(index), self.wtxids.get(index)) else {
+            return Arrival::First { slot: Slot { index: 0, tag } };
         };
+        let stamp = now << STATE_BITS;
         let mut wtxid = Some(wtxid);
         let mut mine = None;
         let mut republished = None;
-        // The ways whose tag matches, from the tags' line alone: a new
-        // transaction (the common case) reads no entry. Compared entry by
-        // entry, the compiler loaded each entry beside its tag.
-        let mut matches = tags.0.iter().enumerate().fold(0u32, |m, (way, &t)| m | (u32::from(t == tag) << way));
+        // The ways whose tag matches, from the line alone: a new
+        // transaction (the common case) reads nothing else.
+        let mut matches =
+            bucket.0.iter().enumerate().fold(0u32, |m, (way, e)| m | (u32::from(e.tag == tag && e.word != 0) << way));
         while matches != 0 {
             let way = matches.trailing_zeros() as usize;
             matches &= matches - 1;
-            let Some(entry) = seen.get_mut(way) else { break };
-            if entry.first == u8::MAX {
-                continue;
-            }
+            let Some(entry) = bucket.0.get_mut(way) else { break };
             // The same outpoint: the same transaction unless the wtxids
             // differ (a replacement, remembered beside the original).
-            if entry.wtxid != PENDING {
+            if entry.word & SETTLED != 0 {
                 if mine.is_none() {
                     mine = wtxid.take().map(|f| f() | 1);
                 }
-                if mine != Some(entry.wtxid) {
+                if mine != wtxids.get(way).copied() {
                     continue;
                 }
             }
             // A node sending it again is bitcoind republishing it (a block
             // connected), for the strategy to judge, not another node's copy.
-            if entry.nodes & bit != 0 {
+            if entry.word & bit != 0 {
                 republished = Some(way);
                 break;
             }
-            entry.nodes |= bit;
-            let lag = now.saturating_sub(entry.at);
-            let (first, led) = (usize::from(entry.first), entry.led);
-            entry.led = true;
+            let lag = stamp.wrapping_sub(entry.word & !STATE_MASK) >> STATE_BITS;
+            let first = (entry.word >> FIRST_SHIFT) as usize & (MAX_NODES - 1);
+            let led = entry.word & LED != 0;
+            entry.word |= bit | LED;
             if !led && let Some(leader) = self.nodes.get_mut(first) {
                 leader.lead_ns.record(lag);
             }
@@ -222,27 +229,32 @@ impl Fusion {
             }
             return Arrival::Later;
         }
+        // The entry republished, or else an empty one or the oldest.
         let way = republished.unwrap_or_else(|| {
-            self.next.get_mut(bucket).map_or(0, |n| {
-                let way = usize::from(*n);
-                *n = ((way + 1) % WAYS) as u8;
-                way
-            })
+            let age = |e: &Entry| if e.word == 0 { u64::MAX } else { stamp.wrapping_sub(e.word & !STATE_MASK) };
+            let ages = bucket.0.iter().map(age).enumerate();
+            ages.fold((0, 0), |(oldest, most), (way, age)| if age > most { (way, age) } else { (oldest, most) }).0
         });
-        if let (Some(t), Some(entry)) = (tags.0.get_mut(way), seen.get_mut(way)) {
-            *t = tag;
-            *entry = Seen { wtxid: PENDING, at: now, first: node as u8, nodes: bit, led: false };
+        if let Some(entry) = bucket.0.get_mut(way) {
+            *entry = Entry { tag, word: stamp | (node as u64) << FIRST_SHIFT | bit };
         }
         if let Some(stats) = self.nodes.get_mut(node) {
             stats.first_seen += 1;
         }
-        Arrival::First { slot: bucket * WAYS + way }
+        Arrival::First { slot: Slot { index: index * WAYS + way, tag } }
     }
 
     /// The wtxid of the first arrival in `slot`, once computed.
-    pub(super) fn settle(&mut self, slot: usize, wtxid: u64) {
-        if let Some(entry) = self.seen.get_mut(slot / WAYS).and_then(|b| b.get_mut(slot % WAYS)) {
-            entry.wtxid = wtxid | 1;
+    pub(super) fn settle(&mut self, slot: Slot, wtxid: u64) {
+        let (index, way) = (slot.index / WAYS, slot.index % WAYS);
+        let entry = self.buckets.get_mut(index).and_then(|b| b.0.get_mut(way));
+        let kept = self.wtxids.get_mut(index).and_then(|w| w.get_mut(way));
+        if let (Some(entry), Some(kept)) = (entry, kept)
+            && entry.tag == slot.tag
+            && entry.word != 0
+        {
+            *kept = wtxid | 1;
+            entry.word |= SETTLED;
         }
     }
 
@@ -256,6 +268,11 @@ impl Fusion {
             .enumerate()
             .any(|(i, n)| i != node && n.up && n.last_gap_ns.is_none_or(|at| now.saturating_sub(at) >= window_ns))
     }
+}
+
+/// The bucket of `tag`.
+fn bucket_of(tag: u64) -> usize {
+    (tag as usize) & (BUCKETS - 1)
 }
 
 /// The first 8 bytes of a wtxid, as the table keeps it.
@@ -310,6 +327,21 @@ mod tests {
         }
         assert!(matches!(f.arrive(1, 100, 0, || 0), Arrival::First { .. }), "the oldest was evicted");
         assert_eq!(f.arrive(1, 100, WAYS as u64 * BUCKETS as u64, || WAYS as u64), Arrival::Later);
+    }
+
+    #[test]
+    fn a_late_wtxid_does_not_settle_an_entry_reused_meanwhile() {
+        let mut f = Fusion::default();
+        let Arrival::First { slot } = f.arrive(0, 1, 0, || unreachable!()) else { panic!() };
+        // The bucket's other ways, then its oldest (tag 0) again, taken by
+        // new tags before tag 0's wtxid is known.
+        for i in 1..=WAYS as u64 {
+            assert!(matches!(f.arrive(0, 1 + i, i * BUCKETS as u64, || unreachable!()), Arrival::First { .. }));
+        }
+        f.settle(slot, 7);
+        // Tag WAYS * BUCKETS holds tag 0's way, still unsettled: a copy of
+        // it is a later arrival without any wtxid computed.
+        assert_eq!(f.arrive(1, 10, WAYS as u64 * BUCKETS as u64, || unreachable!()), Arrival::Later);
     }
 
     #[test]
