@@ -1015,6 +1015,28 @@ fn first_arrival_fires_and_later_arrivals_never_do() {
 }
 
 #[test]
+fn a_copy_in_the_whales_own_turn_is_a_later_arrival() {
+    let mut pair = three_nodes();
+    let whale = feed::whale(0);
+    // Both read in one turn, before the host polls an event: the whale's
+    // record, written after its order is out, is there when the copy is
+    // looked up.
+    pair.node_mut(0).publish(&whale);
+    pair.node_mut(1).publish(&whale);
+    pair.step();
+    assert_eq!(pair.sent(), [FIRST_ID]);
+    assert!(!pair.has(|e| matches!(e, Event::Suppressed { .. })), "the copy reached the strategy");
+    assert_eq!(pair.engine.counters().txs_duplicate, 1);
+    let nodes = pair.engine.node_stats();
+    assert_eq!((nodes[0].first_seen, nodes[1].later_seen), (1, 1));
+    // The record holds the whale's wtxid once settled: a third copy, read
+    // after the events, is recognised by it.
+    pair.publish_on(2, &whale);
+    assert_eq!(pair.engine.counters().txs_duplicate, 2);
+    pair.assert_accounting();
+}
+
+#[test]
 fn each_node_keeps_its_own_sequence_numbers() {
     let mut pair = three_nodes();
     // Node 2 has seen other traffic: its numbers run ahead, no gap.

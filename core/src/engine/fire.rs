@@ -9,7 +9,7 @@ use core::hint::black_box;
 
 use super::State;
 use super::event::{Event, Skip, Stages};
-use super::fusion::{self, Arrival, Slot};
+use super::fusion::{self, Arrival};
 use super::link::Link;
 use super::orders::{Order, OrderState};
 use super::outbox::Outbox;
@@ -41,13 +41,11 @@ pub(super) struct PendingTxid {
     bytes: [u8; WHALE_COPY],
     /// 0 when none waits.
     len: usize,
-    /// Its fusion slot, whose wtxid is computed with the txid.
-    slot: Option<Slot>,
 }
 
 impl Default for PendingTxid {
     fn default() -> Self {
-        Self { bytes: [0; WHALE_COPY], len: 0, slot: None }
+        Self { bytes: [0; WHALE_COPY], len: 0 }
     }
 }
 
@@ -64,8 +62,8 @@ impl<C: Stamp> State<'_, C> {
         pending.len = 0;
         // It parsed when it arrived.
         let Ok(tx) = Tx::parse(body) else { return };
-        if let Some(slot) = pending.slot.take() {
-            self.fusion.settle(slot, fusion::short(&tx.wtxid().0));
+        if self.node_count > 1 {
+            self.fusion.settle_deferred(fusion::short(&tx.wtxid().0));
         }
         let txid = self.detector.settle(&tx);
         for event in self.events.iter_mut() {
@@ -99,7 +97,7 @@ impl<C: Stamp> State<'_, C> {
             self.counters.txs_invalid += u64::from(live);
             return;
         };
-        let slot = if self.node_count > 1 {
+        let fused = if self.node_count > 1 {
             let tag = tx.inputs().next().map_or(0, |input| input.prevout.tag());
             if !live {
                 black_box(self.fusion.probe(tag));
@@ -110,7 +108,7 @@ impl<C: Stamp> State<'_, C> {
                         self.counters.txs_duplicate += 1;
                         return;
                     }
-                    Arrival::First { slot } => Some(slot),
+                    arrival => Some((arrival, tag)),
                 }
             }
         } else {
@@ -118,13 +116,20 @@ impl<C: Stamp> State<'_, C> {
         };
         let waiting = self.pending_txid.len != 0;
         self.fire(io, now, body, &tx, t0, pass);
-        if let Some(slot) = slot {
-            // A whale kept for hashing after its order is out gets its
-            // wtxid then; any other transaction now, as nothing waits on it.
-            if !waiting && self.pending_txid.len != 0 {
-                self.pending_txid.slot = Some(slot);
-            } else {
-                self.fusion.settle(slot, fusion::short(&tx.wtxid().0));
+        if let Some((arrival, tag)) = fused {
+            // A whale kept for hashing after its order is out is recorded
+            // (if new) and gets its wtxid then; any other transaction now,
+            // as nothing waits on it.
+            let kept = !waiting && self.pending_txid.len != 0;
+            match arrival {
+                Arrival::New if kept => self.fusion.defer(node, now, tag),
+                Arrival::First { slot } if kept => self.fusion.keep(slot),
+                Arrival::New => {
+                    let slot = self.fusion.insert(node, now, tag);
+                    self.fusion.settle(slot, fusion::short(&tx.wtxid().0));
+                }
+                Arrival::First { slot } => self.fusion.settle(slot, fusion::short(&tx.wtxid().0)),
+                Arrival::Later => {}
             }
         }
     }

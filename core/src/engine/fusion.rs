@@ -108,8 +108,12 @@ pub struct NodeStats {
 /// What a node's transaction is to the engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Arrival {
-    /// Nobody delivered it before: act on it. `slot` is where its wtxid
-    /// goes once computed.
+    /// No remembered transaction has its fingerprint: act on it, then
+    /// record it ([`Fusion::defer`] or [`Fusion::insert`]).
+    New,
+    /// Remembered transactions share its fingerprint, none is it: act on
+    /// it. It is recorded, and `slot` is where its wtxid goes once
+    /// computed.
     First { slot: Slot },
     /// Another node delivered it first.
     Later,
@@ -146,42 +150,115 @@ const SETTLED: u64 = 1 << 7;
 const STATE_BITS: u32 = 8;
 const STATE_MASK: u64 = (1 << STATE_BITS) - 1;
 
-/// One bucket: a cache line, read on every arrival.
+/// One bucket: a cache line, read when a fingerprint matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(align(64))]
 struct Bucket([Entry; WAYS]);
 
+/// Every entry's 16-bit fingerprint (0 when empty), by bucket: 4 KiB,
+/// eight buckets to a cache line, read on every arrival.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(align(64))]
+struct Prints([[u16; WAYS]; BUCKETS]);
+
+/// A first arrival that fired, not yet in the table, or in it and its
+/// wtxid not yet computed: recorded, then settled, after its order is out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unsettled {
+    Deferred { node: usize, at: u64, tag: u64 },
+    Inserted(Slot),
+}
+
 /// The table of transactions seen and the nodes' records.
 #[derive(Debug, Clone)]
 pub(super) struct Fusion {
+    prints: Prints,
     buckets: [Bucket; BUCKETS],
     /// The first 8 bytes of each entry's wtxid, valid with [`SETTLED`].
     wtxids: [[u64; WAYS]; BUCKETS],
+    /// The whale whose order went out before its record.
+    unsettled: Option<Unsettled>,
     pub(super) nodes: [NodeStats; MAX_NODES],
 }
 
 impl Default for Fusion {
     fn default() -> Self {
         Self {
+            prints: Prints([[0; WAYS]; BUCKETS]),
             buckets: [Bucket([Entry { tag: 0, word: 0 }; WAYS]); BUCKETS],
             wtxids: [[0; WAYS]; BUCKETS],
+            unsettled: None,
             nodes: [NodeStats::default(); MAX_NODES],
         }
     }
 }
 
 impl Fusion {
-    /// How many remembered transactions carry `tag`, changing nothing: the
-    /// line [`arrive`](Self::arrive) reads, read for a dry run.
+    /// How many remembered transactions may carry `tag`, changing nothing:
+    /// the line [`arrive`](Self::arrive) reads first, read for a dry run.
     pub(super) fn probe(&self, tag: u64) -> usize {
-        self.buckets.get(bucket_of(tag)).map_or(0, |b| b.0.iter().filter(|e| e.tag == tag && e.word != 0).count())
+        self.prints.0.get(bucket_of(tag)).map_or(0, |p| p.iter().filter(|&&p| p == print(tag)).count())
     }
 
     /// A transaction from `node` whose first input's outpoint has `tag`;
     /// `wtxid` computes its wtxid's first 8 bytes, called only when a
     /// remembered transaction has the same tag and its wtxid is known.
+    ///
+    /// A new transaction, the common case, costs one line of
+    /// fingerprints, which stays in cache (4 KiB for the table): it is
+    /// recorded after the caller acted on it, off the fire path. Only a
+    /// fingerprint's match reads the bucket's line.
     #[inline]
     pub(super) fn arrive(&mut self, node: usize, now: u64, tag: u64, wtxid: impl FnOnce() -> u64) -> Arrival {
+        if let Some(Unsettled::Deferred { node, at, tag }) = self.unsettled {
+            self.unsettled = Some(Unsettled::Inserted(self.insert(node, at, tag)));
+        }
+        match self.prints.0.get(bucket_of(tag)) {
+            Some(prints) if !prints.contains(&print(tag)) => Arrival::New,
+            _ => self.lookup(node, now, tag, wtxid),
+        }
+    }
+
+    /// Records a first arrival that fired once its order is out: in the
+    /// table at the next arrival or at [`settle_deferred`](Self::settle_deferred),
+    /// whichever comes first.
+    pub(super) fn defer(&mut self, node: usize, at: u64, tag: u64) {
+        if let Some(Unsettled::Deferred { node, at, tag }) = self.unsettled {
+            self.insert(node, at, tag);
+        }
+        self.unsettled = Some(Unsettled::Deferred { node, at, tag });
+    }
+
+    /// Keeps `slot` for [`settle_deferred`](Self::settle_deferred): its
+    /// transaction fired and its wtxid is computed after the order is out.
+    pub(super) fn keep(&mut self, slot: Slot) {
+        self.unsettled = Some(Unsettled::Inserted(slot));
+    }
+
+    /// Records the whale of [`defer`](Self::defer) or [`keep`](Self::keep),
+    /// if not yet, with its wtxid.
+    pub(super) fn settle_deferred(&mut self, wtxid: u64) {
+        let slot = match self.unsettled.take() {
+            Some(Unsettled::Deferred { node, at, tag }) => self.insert(node, at, tag),
+            Some(Unsettled::Inserted(slot)) => slot,
+            None => return,
+        };
+        self.settle(slot, wtxid);
+    }
+
+    /// Records a new transaction from `node` first seen at `at`: it takes
+    /// the oldest entry of its bucket.
+    pub(super) fn insert(&mut self, node: usize, at: u64, tag: u64) -> Slot {
+        match self.lookup(node, at, tag, || 0) {
+            Arrival::First { slot } => slot,
+            // Recorded since (a dry run's tag, or a flush): it stands.
+            Arrival::New | Arrival::Later => Slot { index: usize::MAX, tag },
+        }
+    }
+
+    /// The bucket's ways: a later arrival is counted, anything else
+    /// recorded as a first arrival.
+    fn lookup(&mut self, node: usize, now: u64, tag: u64, wtxid: impl FnOnce() -> u64) -> Arrival {
         let node = node.min(MAX_NODES - 1);
         let bit = 1u64 << node;
         let index = bucket_of(tag);
@@ -238,6 +315,9 @@ impl Fusion {
         if let Some(entry) = bucket.0.get_mut(way) {
             *entry = Entry { tag, word: stamp | (node as u64) << FIRST_SHIFT | bit };
         }
+        if let Some(p) = self.prints.0.get_mut(index).and_then(|p| p.get_mut(way)) {
+            *p = print(tag);
+        }
         if let Some(stats) = self.nodes.get_mut(node) {
             stats.first_seen += 1;
         }
@@ -275,6 +355,15 @@ fn bucket_of(tag: u64) -> usize {
     (tag as usize) & (BUCKETS - 1)
 }
 
+/// The fingerprint of `tag`, never 0 (an empty entry's): the top 16 bits
+/// of its product with 2^64 / φ (Fibonacci hashing), which every bit of
+/// the tag moves. A tag's own top bits would do for a random txid, but a
+/// txid's bytes 6 and 7 alone (its outpoint's index flips the low ones)
+/// make consecutive outpoints of a structured test look alike.
+fn print(tag: u64) -> u16 {
+    (tag.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 48) as u16 | 1
+}
+
 /// The first 8 bytes of a wtxid, as the table keeps it.
 pub(super) fn short(hash: &[u8; 32]) -> u64 {
     let [a, b, c, d, e, f, g, h, ..] = *hash;
@@ -285,10 +374,19 @@ pub(super) fn short(hash: &[u8; 32]) -> u64 {
 mod tests {
     use super::*;
 
+    /// A first arrival recorded at once (one that did not fire), its slot.
+    fn first(f: &mut Fusion, node: usize, now: u64, tag: u64, wtxid: u64) -> Slot {
+        match f.arrive(node, now, tag, || wtxid) {
+            Arrival::New => f.insert(node, now, tag),
+            Arrival::First { slot } => slot,
+            Arrival::Later => panic!("{tag} is a later arrival"),
+        }
+    }
+
     #[test]
     fn later_arrivals_count_with_their_lag_and_the_leader_its_lead() {
         let mut f = Fusion::default();
-        let Arrival::First { slot } = f.arrive(1, 1_000, 42, || unreachable!()) else { panic!() };
+        let slot = first(&mut f, 1, 1_000, 42, 0);
         f.settle(slot, 7);
         assert_eq!(f.arrive(0, 3_000_000, 42, || 7), Arrival::Later);
         assert_eq!(f.arrive(2, 9_000_000, 42, || 7), Arrival::Later);
@@ -302,16 +400,16 @@ mod tests {
     #[test]
     fn a_replacement_and_a_republish_are_first_arrivals() {
         let mut f = Fusion::default();
-        let Arrival::First { slot } = f.arrive(0, 0, 42, || unreachable!()) else { panic!() };
+        let slot = first(&mut f, 0, 0, 42, 0);
         f.settle(slot, 7);
         // Same outpoint, other wtxid: a replacement, remembered beside the
         // original, which another node may still deliver.
-        let Arrival::First { slot: replacement } = f.arrive(1, 5, 42, || 9) else { panic!() };
+        let replacement = first(&mut f, 1, 5, 42, 9);
         f.settle(replacement, 9);
         assert_eq!(f.arrive(2, 6, 42, || 7), Arrival::Later);
         assert_eq!(f.arrive(2, 7, 42, || 9), Arrival::Later);
         // The same node again: bitcoind republishing, for the strategy.
-        let Arrival::First { slot } = f.arrive(0, 0, 43, || unreachable!()) else { panic!() };
+        let slot = first(&mut f, 0, 0, 43, 0);
         f.settle(slot, 8);
         assert!(matches!(f.arrive(0, 5, 43, || 8), Arrival::First { .. }));
     }
@@ -322,26 +420,55 @@ mod tests {
         for i in 0..=WAYS as u64 {
             // Tags that share a bucket.
             let tag = i * BUCKETS as u64;
-            let Arrival::First { slot } = f.arrive(0, i + 1, tag, || unreachable!()) else { panic!() };
+            let slot = first(&mut f, 0, i + 1, tag, 0);
             f.settle(slot, i);
         }
-        assert!(matches!(f.arrive(1, 100, 0, || 0), Arrival::First { .. }), "the oldest was evicted");
+        assert_eq!(f.arrive(1, 100, 0, || 0), Arrival::New, "the oldest was evicted");
         assert_eq!(f.arrive(1, 100, WAYS as u64 * BUCKETS as u64, || WAYS as u64), Arrival::Later);
     }
 
     #[test]
     fn a_late_wtxid_does_not_settle_an_entry_reused_meanwhile() {
         let mut f = Fusion::default();
-        let Arrival::First { slot } = f.arrive(0, 1, 0, || unreachable!()) else { panic!() };
+        let slot = first(&mut f, 0, 1, 0, 0);
         // The bucket's other ways, then its oldest (tag 0) again, taken by
         // new tags before tag 0's wtxid is known.
         for i in 1..=WAYS as u64 {
-            assert!(matches!(f.arrive(0, 1 + i, i * BUCKETS as u64, || unreachable!()), Arrival::First { .. }));
+            first(&mut f, 0, 1 + i, i * BUCKETS as u64, 0);
         }
         f.settle(slot, 7);
         // Tag WAYS * BUCKETS holds tag 0's way, still unsettled: a copy of
         // it is a later arrival without any wtxid computed.
         assert_eq!(f.arrive(1, 10, WAYS as u64 * BUCKETS as u64, || unreachable!()), Arrival::Later);
+    }
+
+    #[test]
+    fn a_new_transaction_is_recorded_after_it_fired() {
+        let mut f = Fusion::default();
+        // Tags whose fingerprints (top 16 bits) differ from every other's.
+        let (a, b) = (0xabcd_0000_0000_0042, 0x1234_0000_0000_0042);
+        assert_eq!(f.arrive(0, 10, a, || unreachable!()), Arrival::New);
+        assert_eq!(f.probe(a), 0, "not recorded before its order is out");
+        f.defer(0, 10, a);
+        // The next arrival records it first: a copy is a later arrival.
+        assert_eq!(f.arrive(1, 30, a, || unreachable!()), Arrival::Later);
+        assert_eq!((f.nodes[0].first_seen, f.nodes[1].later_seen), (1, 1));
+        assert_eq!(f.nodes[1].lag_ns.sum_ns(), 20);
+        f.settle_deferred(7);
+        assert_eq!(f.arrive(2, 40, a, || 7), Arrival::Later);
+        // Settled before any other arrival: recorded then, wtxid and all.
+        assert_eq!(f.arrive(0, 50, b, || unreachable!()), Arrival::New);
+        f.defer(0, 50, b);
+        f.settle_deferred(9);
+        assert_eq!(f.arrive(1, 60, b, || 9), Arrival::Later);
+        assert!(matches!(f.arrive(1, 70, b, || 5), Arrival::First { .. }), "a replacement");
+        // One that did not fire is recorded at once.
+        let c = 0x5678_0000_0000_0042;
+        assert_eq!(f.arrive(2, 80, c, || unreachable!()), Arrival::New);
+        let slot = f.insert(2, 80, c);
+        f.settle(slot, 3);
+        assert_eq!(f.arrive(0, 90, c, || 3), Arrival::Later);
+        assert_eq!(f.nodes[2].first_seen, 1);
     }
 
     #[test]
