@@ -103,6 +103,30 @@ fn feed(client: &mut Client<'_, Handover>, input: &[u8], chunk: usize, plain: &m
     delivered
 }
 
+/// The client's own operations, kinds 2 and up of both record bodies: 2
+/// sends `bytes`, 3 makes a dry run of their length (which must not move
+/// the sequence number), 4 prepares a record and sends them, any other
+/// ends the stream.
+fn client_op(client: &mut Client<'_, Handover>, op: u8, bytes: &[u8]) {
+    match op {
+        2 => {
+            let _ = client.send(bytes);
+        }
+        3 => {
+            let seq = client.next_tx_seq();
+            let _ = client.dry_run(bytes.len());
+            assert_eq!(client.next_tx_seq(), seq, "a dry run moved the sequence number");
+        }
+        4 => {
+            client.prepare(bytes.len());
+            let _ = client.send(bytes);
+        }
+        _ => {
+            let _ = client.handle_eof();
+        }
+    }
+}
+
 pub fn handover() -> Handover {
     let keys = |fill: u8| Keys::new(Suite::Aes128GcmSha256, &[fill; 16], [fill; 12]).expect("16-byte key");
     Handover::new(Secrets { tx: keys(1), tx_seq: 0, rx: keys(2), rx_seq: 0 })
@@ -149,24 +173,13 @@ pub fn tls_records(data: &[u8]) {
                 record.truncate(n);
                 record
             }
-            2 => {
-                let _ = client.send(bytes);
-                Vec::new()
-            }
             3 => {
-                let seq = client.next_tx_seq();
-                let _ = client.dry_run(bytes.len());
-                assert_eq!(client.next_tx_seq(), seq, "a dry run moved the sequence number");
+                client_op(&mut client, 3, bytes);
                 assert!(!client.wants_write() || client.poll_transmit(&mut out) > 0);
                 Vec::new()
             }
-            4 => {
-                client.prepare(bytes.len());
-                let _ = client.send(bytes);
-                Vec::new()
-            }
-            _ => {
-                let _ = client.handle_eof();
+            op => {
+                client_op(&mut client, op, bytes);
                 Vec::new()
             }
         };
@@ -218,23 +231,8 @@ pub fn tls12_records(data: &[u8]) {
                 server_seq += 1;
                 reference_seal12(server_seq - 1, ty, *explicit, content)
             }
-            2 => {
-                let _ = client.send(bytes);
-                Vec::new()
-            }
-            3 => {
-                let seq = client.next_tx_seq();
-                let _ = client.dry_run(bytes.len());
-                assert_eq!(client.next_tx_seq(), seq, "a dry run moved the sequence number");
-                Vec::new()
-            }
-            4 => {
-                client.prepare(bytes.len());
-                let _ = client.send(bytes);
-                Vec::new()
-            }
-            _ => {
-                let _ = client.handle_eof();
+            op => {
+                client_op(&mut client, op, bytes);
                 Vec::new()
             }
         };
