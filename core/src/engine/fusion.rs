@@ -251,7 +251,8 @@ impl Fusion {
     pub(super) fn insert(&mut self, node: usize, at: u64, tag: u64) -> Slot {
         match self.lookup(node, at, tag, || 0) {
             Arrival::First { slot } => slot,
-            // Recorded since (a dry run's tag, or a flush): it stands.
+            // Its tag recorded since it was looked up, which nothing in
+            // between does: that record stands, and the slot settles none.
             Arrival::New | Arrival::Later => Slot { index: usize::MAX, tag },
         }
     }
@@ -269,8 +270,8 @@ impl Fusion {
         let mut wtxid = Some(wtxid);
         let mut mine = None;
         let mut republished = None;
-        // The ways whose tag matches, from the line alone: a new
-        // transaction (the common case) reads nothing else.
+        // The ways whose tag matches, from the bucket's line alone: the
+        // entries' wtxids are read only then.
         let mut matches =
             bucket.0.iter().enumerate().fold(0u32, |m, (way, e)| m | (u32::from(e.tag == tag && e.word != 0) << way));
         while matches != 0 {
