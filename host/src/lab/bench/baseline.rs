@@ -257,7 +257,7 @@ impl Harness for Baseline<'_> {
             let request_id = self.next_request;
             self.next_request += 1;
             let clock = self.clock;
-            pace.wait(|| ());
+            pace.wait(|_| ());
             let message = self.whales.next_message().to_vec();
 
             let t0 = clock.ticks();

@@ -293,8 +293,10 @@ pub trait Harness {
 /// How a pipeline waits before each whale: not at all (back to back, every
 /// cache line and branch the path needs is hot), or a gap as real whales
 /// leave, which the path spends asleep in the kernel or spinning on the
-/// clock, with dry runs of the fire path while it spins where the pipeline
-/// has them (hotline's warm path, docs/deploy.md §Warm path).
+/// clock. Spinning, each turn is an idle turn of the pipeline's loop
+/// (hotline's asks its venue for bytes to send, as `hotline run`'s loop
+/// does every turn), with dry runs of the fire path where the pipeline has
+/// them (hotline's warm path, docs/deploy.md §Warm path).
 #[derive(Debug, Clone, Default)]
 pub struct Pace {
     /// Time from the end of one whale to the next; zero: back to back.
@@ -319,8 +321,9 @@ impl Pace {
         Self { gap, spin, warm_every, sweep: vec![0; pollute_kb * 1024] }
     }
 
-    /// Waits the gap; `warm` runs one dry run.
-    pub fn wait(&mut self, mut warm: impl FnMut()) {
+    /// Waits the gap; `turn(dry_run)` runs one idle turn of the loop,
+    /// with a dry run when `dry_run`.
+    pub fn wait(&mut self, mut turn: impl FnMut(bool)) {
         if self.gap.is_zero() {
             return;
         }
@@ -340,10 +343,9 @@ impl Pace {
             if now.duration_since(start) >= self.gap {
                 return;
             }
-            if let Some(every) = self.warm_every
-                && now >= next_warm
-            {
-                warm();
+            let dry_run = self.warm_every.is_some_and(|_| now >= next_warm);
+            turn(dry_run);
+            if let Some(every) = self.warm_every.filter(|_| dry_run) {
                 next_warm = now + every;
             }
             std::hint::spin_loop();

@@ -394,12 +394,19 @@ impl<L: Link> Harness for Hotline<'_, '_, L> {
     fn run(&mut self, n: u64, tally: &mut Tally, pace: &mut Pace) -> Result<(), String> {
         for _ in 0..n {
             let clock = self.clock;
-            // While idle, the engine's dry runs, as `hotline run` makes them
-            // (with the head of the send buffer, as `Ring::warm` writes it).
-            let out = &mut self.out;
-            pace.wait(|| {
-                self.engine.warm(clock.now_ns());
-                std::hint::black_box(&mut out[..512]).fill(0);
+            // While idle, the loop's turns as `hotline run` makes them: the
+            // venue asked for bytes to send, and the engine's dry runs (with
+            // the head of the send buffer, as `Ring::warm` writes it).
+            let (engine, out, wire) = (&mut self.engine, &mut self.out, &mut self.wire);
+            pace.wait(|dry_run| {
+                let now = clock.now_ns();
+                while let Some(len) = engine.poll_transmit(now, Stream::Venue, out) {
+                    wire.extend_from_slice(&out[..len]);
+                }
+                if dry_run {
+                    engine.warm(now);
+                    std::hint::black_box(&mut out[..512]).fill(0);
+                }
             });
             // The whale arrives after the gap, just written, as the kernel
             // copies a message into the receive buffer.
@@ -608,7 +615,7 @@ impl<L: Link> Harness for Armed<'_, L> {
             }
             // No dry runs: the pre-armed pipelines are the fire path's
             // parts without the engine around them.
-            pace.wait(|| ());
+            pace.wait(|_| ());
             let message = self.whales.next_message();
             let now = clock.now_ns();
 
