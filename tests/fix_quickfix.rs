@@ -685,3 +685,177 @@ fn a_custom_book_is_used() {
     // 10 bps of 3000 * 1.5 = 4.5 USD.
     assert_eq!(peer.journal().expect("the acceptor's journal")[0].fee, "4.5");
 }
+
+/// One NoOrders (73) entry of a NewOrderBatch: ClOrdID, Symbol, Side,
+/// Price, OrderQty, TimeInForce; always a limit order (40=2).
+struct Entry<'a> {
+    id: String,
+    symbol: &'a str,
+    side: &'a str,
+    price: &'a str,
+    qty: &'a str,
+    tif: &'a str,
+}
+
+impl<'a> Entry<'a> {
+    fn new(symbol: &'a str, side: &'a str, price: &'a str, qty: &'a str, tif: &'a str) -> Self {
+        Entry { id: uuid4(), symbol, side, price, qty, tif }
+    }
+}
+
+impl Client {
+    /// NewOrderBatch (35=U6): BatchID (8014), NoOrders (73), then each
+    /// entry's fields in order, the group flattened onto the wire.
+    fn batch(&mut self, batch_id: &str, entries: &[Entry<'_>]) {
+        let count = entries.len().to_string();
+        let mut body: Vec<(u32, &str)> = vec![(8014, batch_id), (73, count.as_str())];
+        for e in entries {
+            body.extend([(11, e.id.as_str()), (55, e.symbol), (54, e.side), (40, "2")]);
+            body.extend([(44, e.price), (38, e.qty), (59, e.tif)]);
+        }
+        self.send("U6", &body);
+    }
+
+    /// Asserts that nothing but the answer to a TestRequest follows: no
+    /// ExecutionReport was queued before it.
+    fn expect_nothing_else(&mut self) {
+        let probe = uuid4();
+        self.send("1", &[(112, &probe)]);
+        let next = self.recv().expect("the acceptor answers the TestRequest");
+        assert_eq!((next.msg_type(), next.get(112)), ("0", Some(probe.as_str())), "{next:?}");
+    }
+}
+
+/// A batch is handled entry by entry, each as a NewOrderSingle would be, in
+/// entry order: an IOC buy that the ask fills in full, a GTC sell that
+/// rests, an IOC buy that takes the ask's remaining depth and expires.
+#[test]
+fn new_order_batch_handles_each_order_in_entry_order() {
+    let peer = Peer::start(Options::default()).expect("the acceptor starts");
+    let mut c = Client::tcp(peer.addr);
+    c.logon();
+    let entries = [
+        Entry::new("BTC-USD", "1", "60010", "0.1", "3"),
+        Entry::new("BTC-USD", "2", "60500", "0.2", "1"),
+        Entry::new("BTC-USD", "1", "60010", "0.4", "3"),
+    ];
+    let (a, b, d) = (entries[0].id.as_str(), entries[1].id.as_str(), entries[2].id.as_str());
+    c.batch(&uuid4(), &entries);
+
+    let reports: Vec<Msg> = (0..6).map(|_| c.expect("8")).collect();
+    let seen: Vec<(&str, &str, &str)> = reports.iter().map(|r| (r.req(11), r.req(150), r.req(39))).collect();
+    assert_eq!(
+        seen,
+        [(a, "0", "0"), (a, "F", "2"), (b, "0", "0"), (d, "0", "0"), (d, "F", "1"), (d, "C", "C")],
+        "{reports:?}"
+    );
+    let [a_new, a_fill, b_new, d_new, d_fill, d_done] = &reports[..] else { unreachable!() };
+    for r in [a_new, b_new, d_new] {
+        assert_uuid(r.req(37));
+    }
+    assert_ne!(a_new.req(37), d_new.req(37));
+    assert_eq!((a_new.req(54), a_new.req(44), a_new.req(38), a_new.req(59)), ("1", "60010", "0.1", "3"));
+    assert_eq!((b_new.req(54), b_new.req(44), b_new.req(38), b_new.req(59)), ("2", "60500", "0.2", "1"));
+    assert_eq!((a_fill.req(37), a_fill.req(31), a_fill.req(32)), (a_new.req(37), "60010", "0.1"));
+    assert_eq!((a_fill.req(14), a_fill.req(151), a_fill.req(1003)), ("0.1", "0", "1"));
+    // The ask had 0.25; the first order took 0.1, so the third gets 0.15.
+    assert_eq!((d_fill.req(37), d_fill.req(31), d_fill.req(32)), (d_new.req(37), "60010", "0.15"));
+    assert_eq!((d_fill.req(14), d_fill.req(151), d_fill.req(1003)), ("0.15", "0.25", "2"));
+    assert_eq!((d_done.req(14), d_done.req(151)), ("0.15", "0"));
+    assert_eq!((b_new.req(14), b_new.req(151)), ("0", "0.2"));
+
+    let journal = peer.journal().expect("the acceptor's journal");
+    let fills: Vec<(&str, &str)> = journal.iter().map(|j| (j.cl_ord_id.as_str(), j.qty.as_str())).collect();
+    assert_eq!(fills, [(a, "0.1"), (d, "0.15")]);
+
+    // The GTC sell rests.
+    c.send("H", &[(11, b), (55, "BTC-USD"), (54, "2")]);
+    let status = c.expect("8");
+    assert_eq!((status.req(150), status.req(39), status.req(151)), ("I", "0", "0.2"));
+    c.expect_nothing_else();
+}
+
+/// More than 15 entries: the whole batch is refused with a
+/// NewOrderBatchReject (35=U7) and none of its orders is handled.
+#[test]
+fn new_order_batch_of_sixteen_is_refused_with_u7() {
+    let peer = Peer::start(Options::default()).expect("the acceptor starts");
+    let mut c = Client::tcp(peer.addr);
+    c.logon();
+    let entries: Vec<Entry<'_>> = (0..16).map(|_| Entry::new("BTC-USD", "1", "60010", "0.01", "3")).collect();
+    let batch_id = uuid4();
+    c.batch(&batch_id, &entries);
+
+    let rej = c.expect("U7");
+    assert_eq!(rej.req(8014), batch_id);
+    assert!(rej.req(58).contains("NoOrders (73) must be 1 to 15, got 16"), "{rej:?}");
+    c.expect_nothing_else();
+    c.send("H", &[(11, &entries[0].id), (55, "BTC-USD"), (54, "1")]);
+    let status = c.expect("8");
+    assert_eq!((status.req(150), status.req(39), status.req(58)), ("I", "8", "unknown order"));
+    assert!(peer.journal().expect("the acceptor's journal").is_empty());
+
+    // Fifteen are accepted.
+    let entries: Vec<Entry<'_>> = (0..15).map(|_| Entry::new("BTC-USD", "1", "59000", "0.01", "1")).collect();
+    c.batch(&uuid4(), &entries);
+    for e in &entries {
+        let new = c.expect("8");
+        assert_eq!((new.req(11), new.req(150)), (e.id.as_str(), "0"));
+    }
+    c.expect_nothing_else();
+}
+
+/// All orders of a batch must have one symbol; a BatchID must be a
+/// lowercase UUIDv4. Either fault refuses the whole batch with U7.
+#[test]
+fn new_order_batch_mixing_symbols_is_refused_with_u7() {
+    let peer = Peer::start(Options::default()).expect("the acceptor starts");
+    let mut c = Client::tcp(peer.addr);
+    c.logon();
+    let entries = [Entry::new("BTC-USD", "1", "60010", "0.1", "3"), Entry::new("ETH-USD", "1", "60010", "0.1", "3")];
+    let batch_id = uuid4();
+    c.batch(&batch_id, &entries);
+    let rej = c.expect("U7");
+    assert_eq!(rej.req(8014), batch_id);
+    let text = rej.req(58);
+    assert!(text.contains("one Symbol (55): BTC-USD and ETH-USD"), "{text}");
+    assert!(text.contains(&entries[1].id), "{text}");
+    c.expect_nothing_else();
+
+    let upper = uuid4().to_uppercase();
+    c.batch(&upper, &entries[..1]);
+    let rej = c.expect("U7");
+    assert_eq!((rej.req(8014), rej.req(58)), (upper.as_str(), "BatchID (8014) must be a lowercase UUIDv4"));
+    c.expect_nothing_else();
+    assert!(peer.journal().expect("the acceptor's journal").is_empty());
+}
+
+/// Coinbase's page: U7 when every order of a batch is rejected; when only
+/// some are, each of those gets an ExecutionReport reject and the others
+/// are handled.
+#[test]
+fn new_order_batch_rejects_bad_entries_alone_and_refuses_an_all_bad_batch() {
+    let peer = Peer::start(Options::default()).expect("the acceptor starts");
+    let mut c = Client::tcp(peer.addr);
+    c.logon();
+    let entries = [Entry::new("BTC-USD", "1", "70000", "0.1", "1"), Entry::new("BTC-USD", "1", "59000", "0.1", "1")];
+    c.batch(&uuid4(), &entries);
+    let far = c.expect("8");
+    assert_eq!((far.req(11), far.req(150), far.req(39)), (entries[0].id.as_str(), "8", "8"));
+    assert_eq!(far.req(58), "price more than 10% away from the mid");
+    let new = c.expect("8");
+    assert_eq!((new.req(11), new.req(150), new.req(39)), (entries[1].id.as_str(), "0", "0"));
+    c.expect_nothing_else();
+
+    // Both bad: the second reuses the resting order's ClOrdID.
+    let mut dup = Entry::new("BTC-USD", "1", "59000", "0.1", "1");
+    dup.id = entries[1].id.clone();
+    let bad = [Entry::new("BTC-USD", "1", "50000", "0.1", "1"), dup];
+    let batch_id = uuid4();
+    c.batch(&batch_id, &bad);
+    let rej = c.expect("U7");
+    assert_eq!(rej.req(8014), batch_id);
+    let text = rej.req(58);
+    assert!(text.contains(&bad[0].id) && text.contains("price more than 10% away from the mid"), "{text}");
+    c.expect_nothing_else();
+}

@@ -37,6 +37,7 @@
 #include <mutex>
 #include <random>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -53,6 +54,10 @@ const int kDropCopyFlag = 9406;
 const int kSelfTradeType = 7928;
 const int kTradeId = 1003;
 const int kAggressorIndicator = 1057;
+// NewOrderBatch (U6) / NewOrderBatchReject (U7): Coinbase's BatchID, and the
+// most orders one batch may carry.
+const int kBatchId = 8014;
+const int kMaxBatchOrders = 15;
 
 // ---------------------------------------------------------------------------
 // Base64 and the Logon signature.
@@ -309,6 +314,8 @@ class Gateway : public FIX::Application {
       status(m, sid);
     else if (type == "q")
       mass_cancel(m, sid);
+    else if (type == "U6")
+      new_order_batch(m, sid);
     else
       throw FIX::UnsupportedMessageType();
   }
@@ -369,7 +376,8 @@ class Gateway : public FIX::Application {
     return r;
   }
 
-  void reject(const FIX::Message& m, const FIX::SessionID& sid, const std::string& reason, int code) {
+  // `m` is a NewOrderSingle or one NoOrders entry of a NewOrderBatch.
+  void reject(const FIX::FieldMap& m, const FIX::SessionID& sid, const std::string& reason, int code) {
     FIX::Message r;
     r.getHeader().setField(FIX::FIELD::MsgType, "8");
     r.setField(FIX::FIELD::OrderID, "NONE");
@@ -388,33 +396,116 @@ class Gateway : public FIX::Application {
     FIX::Session::sendToTarget(r, sid);
   }
 
-  void new_order(const FIX::Message& m, const FIX::SessionID& sid) {
-    Order o;
+  // The checks a NewOrderSingle gets, on a D or on one NoOrders entry of a
+  // U6. Fills `o` and returns true, or returns false with the reason and
+  // OrdRejReason (103): 0 broker option, 1 unknown symbol, 5 unknown order,
+  // 6 duplicate order, 99 other (FIX 5.0 SP2 field 103). Price (44) and
+  // OrderQty (38) are read with getField: when missing they throw
+  // FieldNotFound, which QuickFIX answers on a D with a BusinessMessageReject.
+  bool validate(const FIX::FieldMap& m, Order& o, std::string& reason, int& code) {
     o.cl_ord_id = m.getField(FIX::FIELD::ClOrdID);
     o.symbol = m.getField(FIX::FIELD::Symbol);
     const std::string side = m.getField(FIX::FIELD::Side);
     const std::string ord_type = m.getField(FIX::FIELD::OrdType);
     const std::string tif = m.getField(FIX::FIELD::TimeInForce);
     const std::string stt = field(m, kSelfTradeType);
-    // OrdRejReason (103): 0 broker option, 1 unknown symbol, 5 unknown order,
-    // 6 duplicate order, 99 other (FIX 5.0 SP2 field 103).
-    if (!is_lowercase_uuid4(o.cl_ord_id)) return reject(m, sid, "ClOrdID must be a lowercase UUIDv4", 0);
-    if (orders_.count(o.cl_ord_id)) return reject(m, sid, "duplicate ClOrdID", 6);
-    if (o.symbol != opt_.symbol) return reject(m, sid, "unknown product " + o.symbol, 1);
-    if (side != "1" && side != "2") return reject(m, sid, "Side (54) must be 1 or 2", 0);
-    if (ord_type != "2") return reject(m, sid, "only limit orders (40=2) are modelled", 0);
-    if (tif != "1" && tif != "3" && tif != "4") return reject(m, sid, "TimeInForce (59) must be 1, 3 or 4", 0);
+    auto no = [&](const std::string& why, int c) {
+      reason = why;
+      code = c;
+      return false;
+    };
+    if (!is_lowercase_uuid4(o.cl_ord_id)) return no("ClOrdID must be a lowercase UUIDv4", 0);
+    if (orders_.count(o.cl_ord_id)) return no("duplicate ClOrdID", 6);
+    if (o.symbol != opt_.symbol) return no("unknown product " + o.symbol, 1);
+    if (side != "1" && side != "2") return no("Side (54) must be 1 or 2", 0);
+    if (ord_type != "2") return no("only limit orders (40=2) are modelled", 0);
+    if (tif != "1" && tif != "3" && tif != "4") return no("TimeInForce (59) must be 1, 3 or 4", 0);
     if (!stt.empty() && stt != "D" && stt != "O" && stt != "N" && stt != "B")
-      return reject(m, sid, "SelfTradeType (7928) must be D, O, N or B", 0);
+      return no("SelfTradeType (7928) must be D, O, N or B", 0);
     if (!parse_decimal(m.getField(FIX::FIELD::Price), o.price) || o.price == 0)
-      return reject(m, sid, "Price (44) must be a positive decimal", 0);
+      return no("Price (44) must be a positive decimal", 0);
     if (!parse_decimal(m.getField(FIX::FIELD::OrderQty), o.qty) || o.qty == 0)
-      return reject(m, sid, "OrderQty (38) must be a positive decimal", 0);
+      return no("OrderQty (38) must be a positive decimal", 0);
     const int64_t mid = (opt_.bid + opt_.ask) / 2;
     const int64_t band = mid / 10;
-    if (o.price > mid + band || o.price < mid - band) return reject(m, sid, "price more than 10% away from the mid", 0);
+    if (o.price > mid + band || o.price < mid - band) return no("price more than 10% away from the mid", 0);
     o.side = side[0];
     o.tif = tif[0];
+    return true;
+  }
+
+  void new_order(const FIX::Message& m, const FIX::SessionID& sid) {
+    Order o;
+    std::string reason;
+    int code = 0;
+    if (!validate(m, o, reason, code)) return reject(m, sid, reason, code);
+    execute(o, sid);
+  }
+
+  // NewOrderBatch (U6): 8014 BatchID and the NoOrders (73) group, each entry
+  // a NewOrderSingle's fields. Coinbase's order-entry page: all orders of a
+  // batch share one symbol; a NewOrderBatchReject (U7, 8014 and 58) answers
+  // a batch whose orders are all rejected, and when only some are, each of
+  // those gets its own ExecutionReport reject. So here:
+  // - a fault of the batch itself (BatchID not a lowercase UUIDv4, other
+  //   than 1 to 15 entries, two symbols, a ClOrdID twice in the batch) or
+  //   every entry failing the NewOrderSingle checks: U7 only, naming the
+  //   cause (and the first entry's ClOrdID when the entries failed), and
+  //   no entry is handled;
+  // - otherwise the entries are handled in order, each exactly as a D: an
+  //   entry failing the checks gets 150=8, the others 150=0 and their fills
+  //   or expiry.
+  void new_order_batch(const FIX::Message& m, const FIX::SessionID& sid) {
+    const std::string batch_id = m.getField(kBatchId);
+    auto refuse = [&](const std::string& why) {
+      FIX::Message r;
+      r.getHeader().setField(FIX::FIELD::MsgType, "U7");
+      r.setField(kBatchId, batch_id);
+      r.setField(FIX::FIELD::Text, why);
+      FIX::Session::sendToTarget(r, sid);
+    };
+    if (!is_lowercase_uuid4(batch_id)) return refuse("BatchID (8014) must be a lowercase UUIDv4");
+    const int n = static_cast<int>(m.groupCount(FIX::FIELD::NoOrders));
+    if (n < 1 || n > kMaxBatchOrders)
+      return refuse("NoOrders (73) must be 1 to " + std::to_string(kMaxBatchOrders) + ", got " + std::to_string(n));
+    std::vector<FIX::Group> entries;
+    std::set<std::string> seen;
+    for (int i = 1; i <= n; ++i) {
+      FIX::Group g(FIX::FIELD::NoOrders, FIX::FIELD::ClOrdID);
+      m.getGroup(static_cast<unsigned>(i), g);
+      const std::string cl = field(g, FIX::FIELD::ClOrdID);
+      if (!seen.insert(cl).second) return refuse("ClOrdID " + cl + " appears twice in the batch");
+      const std::string sym = field(g, FIX::FIELD::Symbol);
+      const std::string first = field(entries.empty() ? g : entries.front(), FIX::FIELD::Symbol);
+      if (sym != first)
+        return refuse("all orders of a batch must have one Symbol (55): " + first + " and " + sym + " (ClOrdID " +
+                      cl + ")");
+      entries.push_back(g);
+    }
+    std::vector<Order> orders(entries.size());
+    std::vector<std::string> reasons(entries.size());
+    std::vector<int> codes(entries.size(), 0);
+    size_t valid = 0;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      try {
+        if (validate(entries[i], orders[i], reasons[i], codes[i])) ++valid;
+      } catch (const FIX::FieldNotFound& e) {
+        reasons[i] = "required tag (" + std::to_string(e.field) + ") missing";
+      }
+    }
+    if (valid == 0)
+      return refuse("every order of the batch is rejected; ClOrdID " + field(entries[0], FIX::FIELD::ClOrdID) +
+                    ": " + reasons[0]);
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (reasons[i].empty())
+        execute(orders[i], sid);
+      else
+        reject(entries[i], sid, reasons[i], codes[i]);
+    }
+  }
+
+  // A validated order: 150=0, then its fills and expiry against the book.
+  void execute(Order o, const FIX::SessionID& sid) {
     o.order_id = ids_.uuid4();
 
     const bool buy = o.side == '1';
