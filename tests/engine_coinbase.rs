@@ -152,6 +152,7 @@ fn run_case(case: Case) -> Run {
         }),
         // 0.001 BTC per unit of signal, at most 0.01.
         sizing: Sizing { base_qty: 100_000, max_qty: 1_000_000 },
+        ladder: hotline_core::engine::Ladder::SINGLE,
         pricing: match priced {
             Priced::Fixed => Pricing::Fixed { limit: BID, reference: MID },
             Priced::Ticker => Pricing::Book(BookPricing {

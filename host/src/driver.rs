@@ -355,7 +355,10 @@ fn drive(
                 Event::MarketConnect => sockets[MARKET].connect_requested = true,
                 Event::MarketClose => sockets[MARKET].close_requested = true,
                 Event::FeedFailed { node, .. } => sockets[FEED + node].close_requested = true,
-                Event::OrderSent { stages, .. } => record_stages(&mut metrics, live, clock, stages, submitted_at),
+                // One sample per request: a batch's later orders carry none.
+                Event::OrderSent { stages: Some(stages), .. } => {
+                    record_stages(&mut metrics, live, clock, stages, submitted_at);
+                }
                 Event::OrderAcked { rtt_ns, .. } => record(&mut metrics, live, Stage::WireToAck, *rtt_ns),
                 _ => {}
             }

@@ -169,6 +169,7 @@ fn settings(config: &Config) -> Settings<'static> {
             recv_window: None,
         }),
         sizing: Sizing { base_qty: 100, max_qty: 1_000 },
+        ladder: hotline_core::engine::Ladder::SINGLE,
         pricing: match config.book {
             None => Pricing::Fixed { limit: 9_500_000, reference: 9_500_000 },
             Some(book) => Pricing::Book(BookPricing {

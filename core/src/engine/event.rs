@@ -293,8 +293,10 @@ pub enum Event {
         /// The mid of the touch it was priced from, in half ticks: where
         /// the market stood at the decision (`None` without a book).
         mid_half_ticks: Option<u64>,
-        /// Stage timestamps.
-        stages: Stages,
+        /// Stage timestamps of the request that carried it; `None` for
+        /// the second and later orders of a batch, which share the
+        /// first one's.
+        stages: Option<Stages>,
     },
     /// The venue accepted an order.
     OrderAcked {

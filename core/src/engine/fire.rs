@@ -20,6 +20,7 @@ use crate::order::Side;
 use crate::risk::OrderRequest;
 use crate::strategy::whale::{Decision, Rule, Signal};
 use crate::venue::NewOrder;
+use crate::venue::coinbase::order::MAX_BATCH;
 
 /// Whether a pass down the fire path is a whale's, committing what it
 /// does, or a dry run's, committing nothing (`warm.rs`).
@@ -66,12 +67,12 @@ impl<C: Stamp> State<'_, C> {
             self.fusion.settle_deferred(fusion::short(&tx.wtxid().0));
         }
         let txid = self.detector.settle(&tx);
+        // Its events: one per order of a ladder, or its skip.
         for event in self.events.iter_mut() {
             if let Event::OrderSent { signal, .. } | Event::Skipped { signal, .. } = event
                 && signal.txid == TxHash::UNKNOWN
             {
                 signal.txid = txid;
-                return;
             }
         }
     }
@@ -202,6 +203,10 @@ impl<C: Stamp> State<'_, C> {
             Err(_) => (OrderRequest { side: signal.side, qty, price: 0, collar_mid_half_ticks: None }, None),
         };
         let price = if priced { request.price } else { 0 };
+        if self.settings.ladder.orders > 1 {
+            let stages = Stages { start: t0, decoded, decided, ..Stages::default() };
+            return self.fire_ladder(io, now, signal, &request, mid_half_ticks, stages, pass);
+        }
         if live {
             if self.gate.check(now, &request).is_err() {
                 self.counters.denied += 1;
@@ -220,34 +225,16 @@ impl<C: Stamp> State<'_, C> {
             timestamp: self.timestamp(now),
         };
         if live {
-            let record = Order {
-                client_order_id: order.client_order_id,
-                request_id: order.request_id,
-                status_request: None,
-                side: order.side,
-                qty,
-                price,
-                timestamp: order.timestamp,
-                sent_ns: now,
-                state: OrderState::Sent,
-                done: false,
-                venue_id: None,
-                recheck: false,
-                filled: 0,
-                unreported: 0,
-            };
-            if !self.orders.insert(record) {
-                return self.unsent(&order, signal, Skip::TableFull);
+            if !self.record(&order, now) {
+                return self.unsent(&[order], signal, Skip::TableFull);
             }
-            self.next_client_order_id += 1;
-            self.next_request += 1;
         } else {
             black_box(self.orders.has_room());
         }
         let request = match self.venue.place(&order, live) {
             Ok(request) => request,
             Err(_) if !live => return,
-            Err(e) => return self.unsent(&order, signal, Skip::Request(e)),
+            Err(e) => return self.unsent(&[order], signal, Skip::Request(e)),
         };
         let signed = self.clock.stamp();
         let framed_at = io.frame_text(request, &mut self.rng, pass);
@@ -260,7 +247,7 @@ impl<C: Stamp> State<'_, C> {
         }
         if !matches!(sealed, Ok(Ok(()))) {
             // Never on the wire: the connection is failing.
-            return self.unsent(&order, signal, Skip::SendFailed);
+            return self.unsent(&[order], signal, Skip::SendFailed);
         }
         self.counters.orders_sent += 1;
         let stages = Stages { start: t0, decoded, decided, checked, signed, framed, sealed: sealed_at };
@@ -270,8 +257,125 @@ impl<C: Stamp> State<'_, C> {
             qty,
             price,
             mid_half_ticks,
-            stages,
+            stages: Some(stages),
         });
+    }
+
+    /// The rest of [`fire`](Self::fire) for a ladder of orders
+    /// ([`Ladder`](super::Ladder)): each order through the gate, the first
+    /// taking the rate tokens for the one request they share, up to the
+    /// first one denied; then one request for all of them (a single order
+    /// when only one is left), framed and sealed once.
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn fire_ladder<L: Link>(
+        &mut self,
+        io: &mut Outbox<'_, L>,
+        now: u64,
+        signal: Signal,
+        first: &OrderRequest,
+        mid_half_ticks: Option<u64>,
+        mut stages: Stages,
+        pass: Pass,
+    ) {
+        let live = pass == Pass::Live;
+        let ladder = self.settings.ladder;
+        let priced = self.settings.venue.priced();
+        let timestamp = self.timestamp(now);
+        let mut orders = heapless::Vec::<NewOrder, MAX_BATCH>::new();
+        for k in 0..ladder.orders {
+            let request = OrderRequest { price: ladder.price(first.price, first.side, k), ..*first };
+            let verdict = match (live, k) {
+                (true, 0) => self.gate.check(now, &request),
+                (true, _) => self.gate.check_batched(now, &request),
+                (false, 0) => black_box(self.gate.rehearse(now, &request)),
+                (false, _) => black_box(self.gate.rehearse_batched(&request)),
+            };
+            if live && verdict.is_err() {
+                self.counters.denied += 1;
+                break;
+            }
+            // A dry pass moves no id: its orders count on from the next.
+            let at = if live { 0 } else { u64::from(k) };
+            let order = NewOrder {
+                request_id: self.next_request + at,
+                client_order_id: self.next_client_order_id + at,
+                side: request.side,
+                qty: request.qty,
+                price: if priced { request.price } else { 0 },
+                timestamp,
+            };
+            if live && !self.record(&order, now) {
+                self.gate.on_closed(order.side, order.qty);
+                break;
+            }
+            if !live {
+                black_box(self.orders.has_room());
+            }
+            if orders.push(order).is_err() {
+                break;
+            }
+        }
+        let Some(only) = orders.first() else {
+            return;
+        };
+        stages.checked = self.clock.stamp();
+        let request =
+            if orders.len() == 1 { self.venue.place(only, live) } else { self.venue.place_batch(&orders, live) };
+        let request = match request {
+            Ok(request) => request,
+            Err(_) if !live => return,
+            Err(e) => return self.unsent(&orders, signal, Skip::Request(e)),
+        };
+        stages.signed = self.clock.stamp();
+        let framed_at = io.frame_text(request, &mut self.rng, pass);
+        stages.framed = self.clock.stamp();
+        let sealed = framed_at.map(|framed| io.send_framed(framed, pass));
+        stages.sealed = self.clock.stamp();
+        if !live {
+            self.dry_sealed = matches!(sealed, Ok(Ok(())));
+            return;
+        }
+        if !matches!(sealed, Ok(Ok(()))) {
+            return self.unsent(&orders, signal, Skip::SendFailed);
+        }
+        self.counters.orders_sent += orders.len() as u64;
+        for (k, order) in orders.iter().enumerate() {
+            self.push(Event::OrderSent {
+                client_order_id: order.client_order_id,
+                signal,
+                qty: order.qty,
+                price: order.price,
+                mid_half_ticks,
+                stages: (k == 0).then_some(stages),
+            });
+        }
+    }
+
+    /// Records `order` as sent at `now` in the order table; false when the
+    /// table is full.
+    fn record(&mut self, order: &NewOrder, now: u64) -> bool {
+        let recorded = self.orders.insert(Order {
+            client_order_id: order.client_order_id,
+            request_id: order.request_id,
+            status_request: None,
+            side: order.side,
+            qty: order.qty,
+            price: order.price,
+            timestamp: order.timestamp,
+            sent_ns: now,
+            state: OrderState::Sent,
+            done: false,
+            venue_id: None,
+            recheck: false,
+            filled: 0,
+            unreported: 0,
+        });
+        if recorded {
+            self.next_client_order_id += 1;
+            self.next_request += 1;
+        }
+        recorded
     }
 
     /// The order's price for `side`: its limit price (`priced`) or the
@@ -322,13 +426,16 @@ impl<C: Stamp> State<'_, C> {
         }
     }
 
-    /// A signal whose order was not sent: the gate gives its room back, a
-    /// recorded order is settled as never placed, and the host is told.
-    fn unsent(&mut self, order: &NewOrder, signal: Signal, reason: Skip) {
-        if let Some(o) = self.orders.by_request(order.request_id) {
-            o.state = OrderState::ReconciledAbsent;
+    /// A signal whose orders were not sent: the gate gives their room
+    /// back, recorded orders are settled as never placed, and the host is
+    /// told.
+    fn unsent(&mut self, orders: &[NewOrder], signal: Signal, reason: Skip) {
+        for order in orders {
+            if let Some(o) = self.orders.by_request(order.request_id) {
+                o.state = OrderState::ReconciledAbsent;
+            }
+            self.gate.on_closed(order.side, order.qty);
         }
-        self.gate.on_closed(order.side, order.qty);
         self.counters.skipped += 1;
         self.push(Event::Skipped { signal, reason });
     }

@@ -52,7 +52,7 @@ pub use event::{Counters, ERROR_TEXT, Event, MarketState, Skip, Stages, Stream, 
 pub use fusion::{LagHistogram, MAX_NODES, NodeStats};
 pub use link::Link;
 pub use orders::{CAPACITY as ORDER_CAPACITY, Order, OrderState, Orders, UnknownCause};
-pub use settings::{BookPricing, MarketFeed, NoStamp, Pricing, Settings, SetupError, Stamp, Timers};
+pub use settings::{BookPricing, Ladder, MarketFeed, NoStamp, Pricing, Settings, SetupError, Stamp, Timers};
 
 use backoff::Backoff;
 use feed::Feed;
@@ -155,6 +155,10 @@ impl<'a, L: Link, C: Stamp> Engine<'a, L, C> {
         let nodes = settings.nodes;
         if !(1..=MAX_NODES).contains(&nodes) {
             return Err(SetupError::Nodes(nodes));
+        }
+        let ladder = settings.ladder.orders;
+        if ladder == 0 || usize::from(ladder) > settings.venue.max_batch() {
+            return Err(SetupError::Ladder(ladder));
         }
         let mut feeds = heapless::Vec::new();
         let share = feed_buffer.len() / nodes;

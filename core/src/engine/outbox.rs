@@ -18,7 +18,7 @@ use super::fire::Pass;
 use super::link::Link;
 use crate::tls;
 use crate::venue::coinbase::fix::{self, Framing};
-use crate::venue::{REQUEST_CAP, RequestError, Transport};
+use crate::venue::{ORDER_CAP, REQUEST_CAP, RequestError, Transport};
 use crate::ws::{self, Client, MAX_HEADER_LEN, Opcode};
 
 /// Plaintext read from TLS per step.
@@ -28,8 +28,9 @@ const BACKLOG: usize = 4096;
 /// Room for a request and its WebSocket header.
 const FRAME: usize = MAX_HEADER_LEN + REQUEST_CAP;
 /// Plaintext the next record is prepared for while idle: one whole
-/// request frame (the record layer caps it at its keystream).
-pub(super) const PRESEALED: usize = FRAME;
+/// one-order request frame (the record layer caps it at its keystream;
+/// a batch's longer record computes the rest as it seals).
+pub(super) const PRESEALED: usize = MAX_HEADER_LEN + ORDER_CAP;
 
 /// Transport, WebSocket, and the buffers that move bytes.
 pub(super) struct Outbox<'a, L> {

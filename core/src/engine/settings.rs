@@ -3,7 +3,7 @@
 //! source. Everything here is plain data the engine reads; nothing in it
 //! changes while the engine runs.
 
-use crate::order::Scale;
+use crate::order::{Scale, Side};
 use crate::strategy::whale::Sizing;
 use crate::venue;
 use crate::ws;
@@ -78,6 +78,8 @@ pub struct Settings<'a> {
     pub venue: venue::Settings<'a>,
     /// Signal strength to quantity.
     pub sizing: Sizing,
+    /// How many orders a signal places.
+    pub ladder: Ladder,
     /// Where order prices come from.
     pub pricing: Pricing<'a>,
     /// Largest transaction read from the feed.
@@ -96,6 +98,35 @@ pub struct Settings<'a> {
     /// close on the venue's word of them (`docs/market-data.md` §Fills,
     /// position and P&L). Off, an order's answer alone settles it.
     pub user_data: bool,
+}
+
+/// How many orders one signal places, and at what prices: the first as a
+/// single order would be, each next one `step_ticks` further through the
+/// book (a buy higher, a sell lower), each of the signal's quantity, all
+/// in one request (Coinbase's NewOrderBatch; `docs/protocols/coinbase-fix.md`
+/// §Orders). Every order passes the risk gate on its own; the first one
+/// denied ends the ladder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ladder {
+    /// Orders per signal, 1 to the venue's
+    /// [`max_batch`](crate::venue::Settings::max_batch).
+    pub orders: u8,
+    /// Ticks between two orders' prices.
+    pub step_ticks: u64,
+}
+
+impl Ladder {
+    /// One order per signal.
+    pub const SINGLE: Self = Self { orders: 1, step_ticks: 0 };
+
+    /// The price of order `k` (from 0) of a ladder starting at `first`.
+    pub fn price(&self, first: u64, side: Side, k: u8) -> u64 {
+        let step = self.step_ticks.saturating_mul(u64::from(k));
+        match side {
+            Side::Buy => first.saturating_add(step),
+            Side::Sell => first.saturating_sub(step),
+        }
+    }
 }
 
 /// Where an order's limit price, and the price the risk gate values it
@@ -173,4 +204,7 @@ pub enum SetupError {
     FeedBuffer(usize),
     /// `nodes` is not 1 to [`MAX_NODES`](super::MAX_NODES).
     Nodes(usize),
+    /// The ladder's orders are not 1 to what one request of the venue
+    /// may place ([`max_batch`](crate::venue::Settings::max_batch)).
+    Ladder(u8),
 }

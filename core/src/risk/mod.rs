@@ -229,23 +229,58 @@ impl Gate {
                 self.daily.available(now_ns);
                 self.short.take();
                 self.daily.take();
-                self.open_orders += 1;
-                match order.side {
-                    Side::Buy => self.open_buy_qty = self.open_buy_qty.saturating_add(order.qty),
-                    Side::Sell => {
-                        self.open_sell_qty = self.open_sell_qty.saturating_add(order.qty);
-                    }
-                }
+                self.open(order);
             }
             Err(reason) => self.push(Event::Denied { at_ns: now_ns, reason, order: *order }),
         }
         verdict
     }
 
+    /// Checks an order that rides in the message of the order checked just
+    /// before it (a Coinbase NewOrderBatch, which the venue counts as one
+    /// message: `docs/protocols/coinbase-fix.md` §Rate limits). Every limit applies but the
+    /// rates, whose tokens that order took; when allowed, it is open as
+    /// after [`check`](Self::check).
+    pub fn check_batched(&mut self, now_ns: u64, order: &OrderRequest) -> Result<(), Reason> {
+        let verdict = self.order_limits(order);
+        match verdict {
+            Ok(()) => self.open(order),
+            Err(reason) => self.push(Event::Denied { at_ns: now_ns, reason, order: *order }),
+        }
+        verdict
+    }
+
+    /// [`check_batched`](Self::check_batched)'s verdict, changing nothing
+    /// (a dry run's).
+    pub fn rehearse_batched(&self, order: &OrderRequest) -> Result<(), Reason> {
+        self.order_limits(order)
+    }
+
+    fn open(&mut self, order: &OrderRequest) {
+        self.open_orders += 1;
+        match order.side {
+            Side::Buy => self.open_buy_qty = self.open_buy_qty.saturating_add(order.qty),
+            Side::Sell => self.open_sell_qty = self.open_sell_qty.saturating_add(order.qty),
+        }
+    }
+
     /// The verdict [`check`](Self::check) would give at `now_ns`, changing
     /// nothing: no token taken, nothing opened, no event. The engine's dry
     /// runs take this path while idle to keep it warm.
     pub fn rehearse(&self, now_ns: u64, order: &OrderRequest) -> Result<(), Reason> {
+        self.order_limits(order)?;
+        if !self.short.would_admit(now_ns) {
+            return Err(Reason::ShortRate);
+        }
+        if !self.daily.would_admit(now_ns) {
+            return Err(Reason::DailyRate);
+        }
+        Ok(())
+    }
+
+    /// Every limit but the rates.
+    #[inline]
+    fn order_limits(&self, order: &OrderRequest) -> Result<(), Reason> {
         let l = &self.limits;
         if self.killed.is_some() {
             return Err(Reason::KillSwitch);
@@ -275,12 +310,6 @@ impl Gate {
         };
         if worst > i128::from(l.max_position) {
             return Err(Reason::Position);
-        }
-        if !self.short.would_admit(now_ns) {
-            return Err(Reason::ShortRate);
-        }
-        if !self.daily.would_admit(now_ns) {
-            return Err(Reason::DailyRate);
         }
         Ok(())
     }

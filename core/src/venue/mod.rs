@@ -18,13 +18,18 @@ use crate::order::Side;
 
 pub use json::JsonError;
 
-/// What one message from the venue means to the engine, in order (a FIX
-/// execution report can answer an order and report its fill).
-pub type Decoded = heapless::Vec<Inbound, 2>;
+/// What one message from the venue means to the engine, in order: a FIX
+/// execution report can answer an order and report its fill, and a
+/// refused batch answers each of its orders.
+pub type Decoded = heapless::Vec<Inbound, { coinbase::order::MAX_BATCH + 1 }>;
 
-/// The longest request any venue renders.
-pub const REQUEST_CAP: usize =
+/// The longest one-order request any venue renders.
+pub const ORDER_CAP: usize =
     if binance::REQUEST_CAP > coinbase::REQUEST_CAP { binance::REQUEST_CAP } else { coinbase::REQUEST_CAP };
+
+/// The longest request any venue renders, a batch of orders included.
+pub const REQUEST_CAP: usize =
+    if ORDER_CAP > coinbase::order::BATCH_CAP { ORDER_CAP } else { coinbase::order::BATCH_CAP };
 
 /// How a venue's messages travel over TLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +65,16 @@ impl Settings<'_> {
         match self {
             Self::Binance(s) => s.order.instrument.scale(),
             Self::Coinbase(s) => s.instrument.scale(),
+        }
+    }
+
+    /// The most orders one request may place: Coinbase's NewOrderBatch
+    /// carries up to 15; Binance's WebSocket API places one order per
+    /// request.
+    pub fn max_batch(&self) -> usize {
+        match self {
+            Self::Binance(_) => 1,
+            Self::Coinbase(_) => coinbase::order::MAX_BATCH,
         }
     }
 
@@ -427,6 +442,17 @@ impl Venue {
         match self {
             Self::Binance(v) => v.place(order),
             Self::Coinbase(v) => v.place(order, commit),
+        }
+    }
+
+    /// The request that places `orders` at once (a Coinbase
+    /// NewOrderBatch), within [`Settings::max_batch`]; `commit` as for
+    /// [`place`](Self::place).
+    #[inline]
+    pub(crate) fn place_batch(&mut self, orders: &[NewOrder], commit: bool) -> Result<&[u8], RequestError> {
+        match self {
+            Self::Binance(_) => Err(RequestError::Unsupported),
+            Self::Coinbase(v) => v.place_batch(orders, commit),
         }
     }
 

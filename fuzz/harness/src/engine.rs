@@ -49,6 +49,7 @@ pub fn engine_streams(data: &[u8]) {
             recv_window: None,
         }),
         sizing: hotline_core::strategy::whale::Sizing { base_qty: 1, max_qty: 10 },
+        ladder: hotline_core::engine::Ladder::SINGLE,
         pricing: Pricing::Book(BookPricing {
             offset_ticks: 5,
             max_age_ns: 1_000_000_000,

@@ -240,7 +240,14 @@ mod tests {
 
     fn sent(client_order_id: u64, side: Side, mid_half_ticks: Option<u64>) -> Event {
         let signal = Signal { txid: TxHash([0; 32]), value_sat: 1, rule: Rule::SingleOutput, side, strength: 1 };
-        Event::OrderSent { client_order_id, signal, qty: 100, price: 0, mid_half_ticks, stages: Stages::default() }
+        Event::OrderSent {
+            client_order_id,
+            signal,
+            qty: 100,
+            price: 0,
+            mid_half_ticks,
+            stages: Some(Stages::default()),
+        }
     }
 
     fn filled(client_order_id: u64, side: Side, price: u64) -> Event {

@@ -183,6 +183,7 @@ fn trade(args: &Args, config: &config::Config) -> Result<(), String> {
         path: url.path,
         venue: venue_settings,
         sizing: config.strategy.sizing(),
+        ladder: config.strategy.ladder(),
         pricing,
         max_tx_bytes: config.node.max_tx_bytes,
         nodes: feeds.len(),

@@ -81,6 +81,11 @@ pub(super) fn strategy_max_strength() -> u32 {
     8
 }
 
+/// `strategy.ladder_orders`: one order per signal.
+pub(super) fn strategy_ladder_orders() -> u8 {
+    1
+}
+
 /// `risk.max_open_orders`.
 pub(super) fn risk_max_open_orders() -> u32 {
     4

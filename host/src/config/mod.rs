@@ -145,7 +145,11 @@ impl Config {
                 );
             }
         }
-        self.strategy.validate(&mut p);
+        let max_batch = match self.venue.kind {
+            VenueKind::Binance => 1,
+            VenueKind::Coinbase => coinbase::order::MAX_BATCH,
+        };
+        self.strategy.validate(&mut p, max_batch, self.risk.max_open_orders);
         self.risk.validate(&mut p, self.instrument.core().scale(), self.venue.kind);
         self.host.validate(&mut p);
         let max_qty = self.instrument.max_qty();

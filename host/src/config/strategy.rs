@@ -1,6 +1,7 @@
 //! `[strategy]`: the whale detector's table turns into its rules, its
 //! watch list of labelled scripts and the order sizing.
 
+use hotline_core::engine::Ladder;
 use hotline_core::order;
 use hotline_core::strategy::whale::{self, WatchEntry};
 use serde::Deserialize;
@@ -44,6 +45,14 @@ pub struct Strategy {
     pub base_qty: u64,
     /// Largest quantity of one order.
     pub max_qty: u64,
+    /// Orders one signal places, each of the sized quantity, sent as one
+    /// NewOrderBatch (Coinbase only).
+    #[serde(default = "defaults::strategy_ladder_orders")]
+    pub ladder_orders: u8,
+    /// Ticks between the ladder's prices, each order further through the
+    /// book than the one before.
+    #[serde(default)]
+    pub ladder_step_ticks: u64,
     /// Labelled output scripts (`[[strategy.watch]]`).
     #[serde(default)]
     pub watch: Vec<Watch>,
@@ -134,7 +143,33 @@ impl Strategy {
         whale::Sizing { base_qty: self.base_qty, max_qty: self.max_qty }
     }
 
-    pub(super) fn validate(&self, p: &mut Problems) {
+    /// How many orders a signal places, and their prices.
+    pub fn ladder(&self) -> Ladder {
+        Ladder { orders: self.ladder_orders, step_ticks: self.ladder_step_ticks }
+    }
+
+    /// `max_batch`: the most orders one request of the venue places;
+    /// `max_open_orders`: the risk gate's cap.
+    pub(super) fn validate(&self, p: &mut Problems, max_batch: usize, max_open_orders: u32) {
+        p.require(
+            self.ladder_orders >= 1 && usize::from(self.ladder_orders) <= max_batch,
+            "strategy.ladder_orders",
+            if max_batch > 1 {
+                format!("must be 1 to {max_batch} (one NewOrderBatch)")
+            } else {
+                "must be 1 with venue.kind = \"binance\" (one order per request; batches are Coinbase's)".to_owned()
+            },
+        );
+        p.require(
+            u32::from(self.ladder_orders) <= max_open_orders,
+            "strategy.ladder_orders",
+            "must not exceed risk.max_open_orders (the gate would deny the rest of every ladder)",
+        );
+        p.require(
+            self.ladder_orders > 1 || self.ladder_step_ticks == 0,
+            "strategy.ladder_step_ticks",
+            "is not used with one order per signal (strategy.ladder_orders = 1)",
+        );
         p.require(
             self.min_total_sat.is_some() || self.min_output_sat.is_some() || self.min_watch_sat.is_some(),
             "strategy",

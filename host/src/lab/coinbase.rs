@@ -116,6 +116,7 @@ pub fn settings<'a>(secret: &'a HmacKey, clock: &Clock, nodes: usize, id_random:
             id_random,
         }),
         sizing: SIZING,
+        ladder: hotline_core::engine::Ladder::SINGLE,
         pricing: Pricing::Fixed { limit: BID, reference: (BID + ASK) / 2 },
         max_tx_bytes: 4_000_000,
         nodes,

@@ -53,6 +53,7 @@ pub fn settings<'a>(host: &'a str, auth: Auth<'a>, clock: &Clock) -> Settings<'a
             recv_window: None,
         }),
         sizing: SIZING,
+        ladder: hotline_core::engine::Ladder::SINGLE,
         pricing: Pricing::Fixed { limit: 0, reference: REFERENCE_PRICE },
         max_tx_bytes: 4_000_000,
         nodes: 1,

@@ -372,6 +372,7 @@ mod engine {
                 recv_window: None,
             }),
             sizing: Sizing { base_qty: 1, max_qty: 10 },
+            ladder: hotline_core::engine::Ladder::SINGLE,
             pricing,
             max_tx_bytes: black_box(4096),
             nodes: black_box(2),

@@ -97,6 +97,7 @@ pub mod tag {
     pub const DEFAULT_APPL_VER_ID: u32 = 1137;
     pub const DEFAULT_SELF_TRADE_PREVENTION: u32 = 8001;
     pub const CANCEL_ORDERS_ON_DISCONNECT: u32 = 8013;
+    pub const BATCH_ID: u32 = 8014;
 }
 
 /// A message, or the bytes before one, that breaks FIX's framing or field
@@ -368,21 +369,30 @@ impl<'a> Writer<'a> {
         if self.overflow {
             return Err(Overflow);
         }
-        let body = self.len - HEADER_ROOM;
-        let mut digits = [0u8; U64_DIGITS];
-        let length = shortest(body as u64, &mut digits);
-        let start = HEADER_ROOM - 1 - length.len() - HEAD.len();
-        let head = self.buf.get_mut(start..HEADER_ROOM).ok_or(Overflow)?;
-        let (begin, rest) = head.split_at_mut(HEAD.len());
-        begin.copy_from_slice(HEAD);
-        let (len_digits, soh) = rest.split_at_mut(length.len());
-        len_digits.copy_from_slice(length);
-        soh.fill(SOH);
-        let sum = checksum(self.buf.get(start..self.len).ok_or(Overflow)?);
-        let trailer = self.buf.get_mut(self.len..self.len + TRAILER).ok_or(Overflow)?;
-        trailer.copy_from_slice(&trailer_bytes(sum));
-        Ok(start..self.len + TRAILER)
+        enclose(self.buf, HEADER_ROOM..self.len)
     }
+}
+
+/// Writes `8=FIXT.1.1␁9=<length>␁` right before the body `buf[body]`
+/// (which starts with MsgType) and the CheckSum right after it; the
+/// message is `buf[range]`.
+pub fn enclose(buf: &mut [u8], body: Range<usize>) -> Result<Range<usize>, Overflow> {
+    let mut digits = [0u8; U64_DIGITS];
+    let length = shortest(body.len() as u64, &mut digits);
+    if length.len() > BODY_LENGTH_DIGITS {
+        return Err(Overflow);
+    }
+    let start = body.start.checked_sub(HEAD.len() + length.len() + 1).ok_or(Overflow)?;
+    let head = buf.get_mut(start..body.start).ok_or(Overflow)?;
+    let (begin, rest) = head.split_at_mut(HEAD.len());
+    begin.copy_from_slice(HEAD);
+    let (len_digits, soh) = rest.split_at_mut(length.len());
+    len_digits.copy_from_slice(length);
+    soh.fill(SOH);
+    let sum = checksum(buf.get(start..body.end).ok_or(Overflow)?);
+    let trailer = buf.get_mut(body.end..body.end + TRAILER).ok_or(Overflow)?;
+    trailer.copy_from_slice(&trailer_bytes(sum));
+    Ok(start..body.end + TRAILER)
 }
 
 /// `10=ddd␁` for `sum`.

@@ -28,7 +28,7 @@ use core::ops::Range;
 use self::execution::{ExecType, ExecutionReport, OrdStatus, decode_cancel_reject, decode_execution};
 use self::fix::{FixError, Message, parse_utc_timestamp, tag};
 use self::logon::{Credentials, LogonParams};
-use self::order::{IdPrefix, OrderTemplate, Patch};
+use self::order::{BatchTemplate, Entry, IdPrefix, OrderTemplate, Patch, PatchError};
 use self::session::{Event, Session, SessionError};
 use super::{
     Accepted, Decoded, Execution, Field, Inbound, NewOrder, OrderStatus, RejectKind, Rejection, Reply, RequestError,
@@ -48,7 +48,8 @@ pub const ORDERS_PER_10S: u64 = MESSAGES_PER_SECOND * 10 * 9 / 10;
 /// Coinbase logs every session out weekly; a connection lives at most a
 /// week.
 pub const CONNECTION_LIFETIME_NS: u64 = 7 * 86_400 * 1_000_000_000;
-/// The longest request this venue renders (an order or a Logon).
+/// The longest single request this venue renders (an order or a Logon);
+/// a NewOrderBatch may be up to [`order::BATCH_CAP`].
 pub const REQUEST_CAP: usize = 512;
 /// Messages remembered to match answers to (the engine's order table has
 /// as many slots).
@@ -118,6 +119,7 @@ struct Sent {
 #[derive(Clone)]
 pub(crate) struct Coinbase {
     template: OrderTemplate,
+    batch: BatchTemplate,
     session: Session,
     logon: LogonParams,
     api_key: heapless::String<64>,
@@ -161,6 +163,8 @@ impl Coinbase {
             .copy_from_slice(creds.passphrase.as_bytes());
         Ok(Self {
             template: OrderTemplate::new(creds.api_key, &settings.instrument, settings.order_type, prefix)
+                .map_err(BuildError::Order)?,
+            batch: BatchTemplate::new(creds.api_key, &settings.instrument, settings.order_type, prefix)
                 .map_err(BuildError::Order)?,
             session: Session::new(0, settings.logon.heartbeat_secs),
             logon: settings.logon,
@@ -278,18 +282,53 @@ impl Coinbase {
             qty: order.qty,
             price: if self.priced { order.price } else { 0 },
         };
-        self.template.patch(&patch).map_err(|e| match e {
-            order::PatchError::Seq => RequestError::Overflow(Field::RequestId),
-            order::PatchError::ClientOrderId => RequestError::Overflow(Field::ClientOrderId),
-            order::PatchError::Price => RequestError::Overflow(Field::Price),
-            order::PatchError::Quantity => RequestError::Overflow(Field::Quantity),
-        })?;
+        self.template.patch(&patch).map_err(request_error)?;
         if commit {
             self.session.take_seq(order.timestamp);
-            let kind = Kind::Order { client_order_id: order.client_order_id, side: order.side, answered: false };
-            self.remember(seq, order.request_id, kind);
+            self.remember_order(seq, order);
         }
         Ok(self.template.bytes())
+    }
+
+    /// The NewOrderBatch (U6) for `orders` (1 to [`order::MAX_BATCH`], all
+    /// sent at the first one's timestamp) as one message numbered with the
+    /// session's next MsgSeqNum; `commit` as for [`place`](Self::place).
+    /// Each order is answered on its own, as a NewOrderSingle is, unless
+    /// the venue refuses the whole batch (NewOrderBatchReject, U7).
+    #[inline]
+    pub(crate) fn place_batch(&mut self, orders: &[NewOrder], commit: bool) -> Result<&[u8], RequestError> {
+        let seq = self.session.next_out();
+        let unix_ns = orders.first().map_or(0, |o| o.timestamp);
+        let priced = self.priced;
+        let entries = orders.iter().map(|o| Entry {
+            client_order_id: o.client_order_id,
+            side: o.side,
+            qty: o.qty,
+            price: if priced { o.price } else { 0 },
+        });
+        self.batch.patch(seq, unix_ns, entries).map_err(request_error)?;
+        if commit {
+            self.session.take_seq(unix_ns);
+            for order in orders {
+                self.remember_order(seq, order);
+            }
+        }
+        Ok(self.batch.bytes())
+    }
+
+    fn remember_order(&mut self, seq: u64, order: &NewOrder) {
+        let kind = Kind::Order { client_order_id: order.client_order_id, side: order.side, answered: false };
+        self.remember(seq, order.request_id, kind);
+    }
+}
+
+fn request_error(e: PatchError) -> RequestError {
+    match e {
+        PatchError::BatchSize => RequestError::TooLong,
+        PatchError::Seq => RequestError::Overflow(Field::RequestId),
+        PatchError::ClientOrderId => RequestError::Overflow(Field::ClientOrderId),
+        PatchError::Price => RequestError::Overflow(Field::Price),
+        PatchError::Quantity => RequestError::Overflow(Field::Quantity),
     }
 }
 
@@ -311,7 +350,10 @@ impl Coinbase {
             }
             Event::LoggedOut(_) => Some(Inbound::Closing),
             Event::Gap(_) => Some(Inbound::Gap),
-            Event::Rejected { ref_seq, .. } => self.refuse_seq(ref_seq, 0),
+            Event::Rejected { ref_seq, .. } => {
+                self.refuse_seq(ref_seq, 0, &mut out);
+                None
+            }
             Event::Application(m) => return self.application(&m, out),
         };
         if let Some(inbound) = inbound {
@@ -336,8 +378,20 @@ impl Coinbase {
             b"j" => {
                 let ref_seq = m.uint(tag::REF_SEQ_NUM).map_err(DecodeError::Fix)?;
                 let code = m.uint(tag::BUSINESS_REJECT_REASON).ok().and_then(|c| i32::try_from(c).ok()).unwrap_or(0);
-                if let Some(inbound) = self.refuse_seq(ref_seq, code) {
-                    let _ = out.push(inbound);
+                self.refuse_seq(ref_seq, code, &mut out);
+            }
+            // NewOrderBatchReject: none of the batch was placed. Its
+            // BatchID names the batch's first order, whose MsgSeqNum
+            // every order of the batch shares.
+            b"U7" => {
+                let batch_id = m.get(tag::BATCH_ID).ok_or(DecodeError::Fix(FixError::Missing(tag::BATCH_ID)))?;
+                let first = self.template.prefix().batch_first(batch_id);
+                let seq = self.sent.iter().find_map(|s| match s.kind {
+                    Kind::Order { client_order_id, .. } if Some(client_order_id) == first => Some(s.seq),
+                    _ => None,
+                });
+                if let Some(seq) = seq {
+                    self.refuse_seq(seq, 0, &mut out);
                 }
             }
             // OrderMassCancelReport: MassCancelResponse (531) 0 is a refusal.
@@ -469,13 +523,16 @@ impl Coinbase {
         Some(sent)
     }
 
-    /// The reply refusing the message numbered `ref_seq`, if we remember
-    /// it.
-    fn refuse_seq(&mut self, ref_seq: u64, code: i32) -> Option<Inbound> {
-        let at = self.sent.iter().position(|s| s.seq == ref_seq)?;
-        let sent = self.take(at)?;
-        let kind = if sent.kind == Kind::Logon { RejectKind::BadSignature } else { RejectKind::Other };
-        Some(Inbound::Reply(Reply { id: Some(sent.request_id), status: 400, outcome: refused(code, kind) }))
+    /// The replies refusing the message numbered `ref_seq`, if we
+    /// remember it: one per order of a batch.
+    fn refuse_seq(&mut self, ref_seq: u64, code: i32, out: &mut Decoded) {
+        while let Some(at) = self.sent.iter().position(|s| s.seq == ref_seq)
+            && let Some(sent) = self.take(at)
+        {
+            let kind = if sent.kind == Kind::Logon { RejectKind::BadSignature } else { RejectKind::Other };
+            let reply = Reply { id: Some(sent.request_id), status: 400, outcome: refused(code, kind) };
+            let _ = out.push(Inbound::Reply(reply));
+        }
     }
 
     fn fee_asset(&self, fee: u64, currency: Option<&[u8]>) -> FeeAsset {
@@ -566,6 +623,7 @@ fn fnv64(bytes: &[u8]) -> u64 {
 mod tests {
     use super::fix::Writer;
     use super::*;
+    use crate::order::Instrument;
 
     fn message(msg_type: &[u8], fields: &[(u32, &[u8])]) -> heapless::Vec<u8, 512> {
         let mut buf = [0u8; 512];
@@ -576,6 +634,107 @@ mod tests {
         }
         let range = w.finish().unwrap();
         heapless::Vec::from_slice(&buf[range]).unwrap()
+    }
+
+    /// A message from the venue numbered `seq`.
+    fn from_venue(msg_type: &[u8], seq: u64, fields: &[(u32, &[u8])]) -> heapless::Vec<u8, 512> {
+        let mut buf = [0u8; 512];
+        let mut w = Writer::new(&mut buf, msg_type);
+        w.uint(tag::MSG_SEQ_NUM, seq)
+            .field(tag::SENDER_COMP_ID, b"Coinbase")
+            .field(tag::SENDING_TIME, b"20260801-12:00:00.000")
+            .field(tag::TARGET_COMP_ID, b"key123");
+        for (t, v) in fields {
+            w.field(*t, v);
+        }
+        let range = w.finish().unwrap();
+        heapless::Vec::from_slice(&buf[range]).unwrap()
+    }
+
+    fn refusals(decoded: &Decoded) -> heapless::Vec<u64, 16> {
+        decoded
+            .iter()
+            .filter_map(|i| match i {
+                Inbound::Reply(Reply { id, outcome: super::super::Outcome::Rejected(_), .. }) => *id,
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_batch_is_refused_whole_by_its_batch_reject_or_a_session_reject_and_else_answered_per_order() {
+        let secret = HmacKey::new(b"secret");
+        let settings = Settings {
+            instrument: Instrument {
+                symbol: "BTC-USD",
+                price: crate::order::Decimal { int_digits: 7, decimals: 2 },
+                quantity: crate::order::Decimal { int_digits: 4, decimals: 8 },
+            },
+            order_type: OrderType::Limit(crate::order::TimeInForce::Ioc),
+            credentials: Credentials { api_key: "key123", passphrase: "pass", secret: &secret },
+            logon: LogonParams {
+                heartbeat_secs: 30,
+                reset_seq: true,
+                cancel_on_disconnect: logon::CancelOnDisconnect::Profile,
+            },
+            id_random: 42,
+        };
+        let mut c = Coinbase::new(&settings).unwrap();
+        let t = 1_785_585_600_000_000_000;
+        c.logon(1, t).unwrap();
+        let logged_on = c.decode(&from_venue(b"A", 1, &[(tag::HEART_BT_INT, b"30")]), t).unwrap();
+        assert!(matches!(logged_on[..], [Inbound::Reply(Reply { id: Some(1), .. })]), "{logged_on:?}");
+        let order = |id: u64| NewOrder {
+            request_id: id,
+            client_order_id: id,
+            side: Side::Buy,
+            qty: 100,
+            price: 6_000_000,
+            timestamp: t,
+        };
+        let prefix = *c.template.prefix();
+
+        // Refused whole by its BatchID, which names the first order.
+        c.place_batch(&[order(10), order(11), order(12)], true).unwrap();
+        let batch_id = prefix.batch_id(10).unwrap();
+        let r = c.decode(&from_venue(b"U7", 2, &[(tag::BATCH_ID, &batch_id), (tag::TEXT, b"no")]), t).unwrap();
+        assert_eq!(refusals(&r), [10, 11, 12]);
+        // An unknown BatchID answers nothing.
+        let r = c.decode(&from_venue(b"U7", 3, &[(tag::BATCH_ID, &batch_id)]), t).unwrap();
+        assert!(r.is_empty(), "{r:?}");
+
+        // A session Reject names the batch's MsgSeqNum (3: the Logon was 1).
+        c.place_batch(&[order(20), order(21)], true).unwrap();
+        let r = c.decode(&from_venue(b"3", 4, &[(tag::REF_SEQ_NUM, b"3")]), t).unwrap();
+        assert_eq!(refusals(&r), [20, 21]);
+
+        // Otherwise each order is answered by its own report.
+        let bytes =
+            heapless::Vec::<u8, 2560>::from_slice(c.place_batch(&[order(30), order(31)], true).unwrap()).unwrap();
+        let (m, _) = Message::parse(&bytes).unwrap().unwrap();
+        assert_eq!(m.seq(), Ok(4));
+        for (seq, id, exec) in [(5, 31, b"0"), (6, 30, b"8")] {
+            let cl = prefix.cl_ord_id(id).unwrap();
+            let status: &[u8] = if exec == b"0" { b"0" } else { b"8" };
+            let fields: [(u32, &[u8]); 8] = [
+                (tag::CL_ORD_ID, &cl),
+                (tag::ORDER_ID, b"7c1d1a2f-0000-4000-8000-000000000001"),
+                (tag::EXEC_ID, b"e1"),
+                (tag::EXEC_TYPE, exec),
+                (tag::ORD_STATUS, status),
+                (tag::SIDE, b"1"),
+                (tag::ORDER_QTY, b"0.00000100"),
+                (tag::CUM_QTY, b"0"),
+            ];
+            let r = c.decode(&from_venue(b"8", seq, &fields), t).unwrap();
+            let reply = r.iter().find_map(|i| match i {
+                Inbound::Reply(reply) => Some(*reply),
+                _ => None,
+            });
+            assert_eq!(reply.and_then(|r| r.id), Some(id), "{r:?}");
+            let refused = matches!(reply.map(|r| r.outcome), Some(super::super::Outcome::Rejected(_)));
+            assert_eq!(refused, exec == b"8");
+        }
     }
 
     #[test]

@@ -146,6 +146,7 @@ pub fn priced<R>(
             recv_window: None,
         }),
         sizing: SIZING,
+        ladder: hotline_core::engine::Ladder::SINGLE,
         pricing,
         max_tx_bytes: MAX_TX_BYTES,
         nodes,
@@ -431,7 +432,7 @@ impl<L: Link> Harness for Hotline<'_, '_, L> {
             }
             let mut order = None;
             self.drain_events(|e| {
-                if let Event::OrderSent { client_order_id, stages, .. } = e {
+                if let Event::OrderSent { client_order_id, stages: Some(stages), .. } = e {
                     order = Some((*client_order_id, *stages));
                 }
                 Ok(())
