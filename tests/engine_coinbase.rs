@@ -30,7 +30,7 @@ use hotline::net::ring::RingConfig;
 use hotline::net::socket::SocketOptions;
 use hotline::tls::Versions;
 use hotline_core::engine::{
-    BookPricing, Event, MarketFeed, MarketState, Pricing, Settings, UnknownCause, VenueLoss, VenueState,
+    BookPricing, Event, Ladder, MarketFeed, MarketState, Pricing, Settings, UnknownCause, VenueLoss, VenueState,
 };
 use hotline_core::order::{Decimal, Instrument, OrderType, Side, TimeInForce, read_decimal};
 use hotline_core::risk::{self, KillCause, Limits, RateLimit};
@@ -66,6 +66,8 @@ struct Run {
     published: u64,
     /// Orders the acceptor acknowledged, by its own message log.
     accepted: u64,
+    /// NewOrderBatch messages the acceptor received.
+    batches: u64,
     /// QuickFIX's session event log.
     event_log: String,
     /// Subscriptions the ticker feed accepted.
@@ -101,6 +103,8 @@ struct Case {
     order_type: OrderType,
     /// The risk gate's loss limit.
     max_loss: Option<u128>,
+    /// Orders per signal.
+    ladder: Ladder,
 }
 
 impl Default for Case {
@@ -113,12 +117,13 @@ impl Default for Case {
             reset_seq: true,
             order_type: OrderType::Limit(TimeInForce::Ioc),
             max_loss: None,
+            ladder: Ladder::SINGLE,
         }
     }
 }
 
 fn run_case(case: Case) -> Run {
-    let Case { loops, version, priced, acceptor, reset_seq, order_type, max_loss } = case;
+    let Case { loops, version, priced, acceptor, reset_seq, order_type, max_loss, ladder } = case;
     let chain = tls_support::chain(Alg::Rsa2048, Flaws::default());
     let tls = Tls {
         version,
@@ -152,7 +157,7 @@ fn run_case(case: Case) -> Run {
         }),
         // 0.001 BTC per unit of signal, at most 0.01.
         sizing: Sizing { base_qty: 100_000, max_qty: 1_000_000 },
-        ladder: hotline_core::engine::Ladder::SINGLE,
+        ladder,
         pricing: match priced {
             Priced::Fixed => Pricing::Fixed { limit: BID, reference: MID },
             Priced::Ticker => Pricing::Book(BookPricing {
@@ -195,9 +200,10 @@ fn run_case(case: Case) -> Run {
     let (report, events, published) = drive(&plan, settings, feed, &scenario, &clock, &journal);
     let journal = peer.journal().expect("the acceptor's journal");
     let accepted = peer.orders_accepted().expect("QuickFIX's message log");
+    let batches = peer.batches_received().expect("QuickFIX's message log");
     let event_log = peer.event_log().expect("QuickFIX's event log");
     let subscriptions = peer.ticker_subscriptions();
-    Run { report, events, journal, published, accepted, event_log, subscriptions }
+    Run { report, events, journal, published, accepted, batches, event_log, subscriptions }
 }
 
 /// The acceptor's decimal text in lots or ticks of `decimals` digits.
@@ -287,6 +293,38 @@ fn orders_over_fix_are_answered_once_and_fills_equal_the_acceptors_journal() {
     assert!(!r.event_log.contains("too high"), "the engine skipped MsgSeqNums:\n{}", r.event_log);
     assert_eq!(r.report.hot_path_allocations, Some(0));
     // Each IOC closes, filled or expired.
+    let done = r.events.iter().filter(|e| matches!(e, Event::OrderDone { .. })).count() as u64;
+    assert_eq!(done, c.orders_sent, "every IOC closed: {:?}", r.events);
+}
+
+/// A ladder of three IOC sells, at the bid and one and two ticks under
+/// it, goes out per whale as one NewOrderBatch that passes QuickFIX's data
+/// dictionary and the acceptor's batch checks; each order is answered on
+/// its own, once, and fills the way the acceptor's journal says.
+#[test]
+fn a_ladder_goes_out_as_one_new_order_batch_whose_orders_are_answered_each() {
+    let r = run_case(Case { ladder: Ladder { orders: 3, step_ticks: 1 }, ..Case::default() });
+    let c = &r.report.counters;
+    assert_eq!(r.batches, WHALES_PER_LOOP, "one batch per whale: {:?}", r.events);
+    assert_eq!(c.orders_sent, 3 * WHALES_PER_LOOP, "{:?}", r.events);
+    let prices: Vec<u64> = r
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::OrderSent { price, .. } => Some(*price),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(&prices[..3], [BID, BID - 1, BID - 2]);
+    let timed = r.events.iter().filter(|e| matches!(e, Event::OrderSent { stages: Some(_), .. })).count() as u64;
+    assert_eq!(timed, WHALES_PER_LOOP, "one stage sample per request");
+    assert_eq!(c.orders_acked, c.orders_sent, "every order answered, none refused: {:?}", r.events);
+    assert_eq!((c.orders_rejected, c.orders_unknown), (0, 0));
+    assert_eq!(r.accepted, c.orders_sent, "the acceptor acknowledged each order once");
+    assert_fills_are_the_journals(&r);
+    assert!(c.dry_runs > 0, "no dry run");
+    assert!(!r.event_log.contains("too high"), "the engine skipped MsgSeqNums:\n{}", r.event_log);
+    assert_eq!(r.report.hot_path_allocations, Some(0));
     let done = r.events.iter().filter(|e| matches!(e, Event::OrderDone { .. })).count() as u64;
     assert_eq!(done, c.orders_sent, "every IOC closed: {:?}", r.events);
 }

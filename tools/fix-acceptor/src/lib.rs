@@ -331,17 +331,28 @@ impl Peer {
     /// New (150=0) it sent, counted in QuickFIX's message log (written
     /// before the message leaves).
     pub fn orders_accepted(&self) -> Result<u64, String> {
+        self.messages_with(&["35=8", "49=Coinbase", "150=0"])
+    }
+
+    /// NewOrderBatch messages (35=U6) the acceptor received from the
+    /// engine, counted in QuickFIX's message log.
+    pub fn batches_received(&self) -> Result<u64, String> {
+        self.messages_with(&["35=U6", &format!("49={KEY}")])
+    }
+
+    /// Messages in QuickFIX's message log holding every field of `fields`.
+    fn messages_with(&self, fields: &[&str]) -> Result<u64, String> {
         let path = self.dir.path().join(format!("log/FIXT.1.1-Coinbase-{KEY}.messages.current.log"));
         let text = match fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(format!("{}: {e}", path.display())),
         };
-        let accepted = |line: &&str| {
-            let fields: Vec<&str> = line.split('\x01').collect();
-            ["35=8", "49=Coinbase", "150=0"].iter().all(|f| fields.contains(f))
+        let holds = |line: &&str| {
+            let line: Vec<&str> = line.split('\x01').collect();
+            fields.iter().all(|f| line.contains(f))
         };
-        Ok(text.lines().filter(accepted).count() as u64)
+        Ok(text.lines().filter(holds).count() as u64)
     }
 
     /// Every fill the acceptor has made so far, in order. Each line is
