@@ -1,10 +1,12 @@
-//! A Coinbase NewOrderSingle from order to sealed TLS record, hotline
-//! against the conventional Rust build, in one criterion group.
+//! A Coinbase NewOrderSingle, and a NewOrderBatch of 3 and of 15 orders,
+//! from order to sealed TLS record, hotline against the conventional Rust
+//! build, in one criterion group.
 //!
 //! - hotline: `venue::coinbase::order::OrderTemplate` patches its
 //!   fixed-width slots (MsgSeqNum, SendingTime, ClOrdID, side, price,
 //!   quantity) and the CheckSum into the pre-rendered message, which is
-//!   copied into a record and sealed by `core::tls`'s record layer.
+//!   copied into a record and sealed by `core::tls`'s record layer; a
+//!   batch is `BatchTemplate`'s patch of its entries, header and CheckSum.
 //! - conventional: what a competent developer writes without a FIX
 //!   engine: the fields in a `BTreeMap<u32, String>` filled per order, the
 //!   body joined with `format!`, BodyLength and CheckSum computed over the
@@ -13,7 +15,8 @@
 //!   additional data, as rustls builds them).
 //!
 //! Both produce a message QuickFIX accepts (`tests/engine_coinbase.rs`
-//! proves hotline's; the conventional one is parsed back here).
+//! proves hotline's; the conventional one is parsed back here). The
+//! conventional batch is one map per entry, joined the same way.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -26,7 +29,7 @@ use hotline_core::order::{Decimal, Instrument, OrderType, Side, TimeInForce};
 use hotline_core::tls::record::{ContentType, Sealer};
 use hotline_core::tls::{Keys, Suite};
 use hotline_core::venue::coinbase::fix::{self, Message};
-use hotline_core::venue::coinbase::order::{IdPrefix, OrderTemplate, Patch};
+use hotline_core::venue::coinbase::order::{BatchTemplate, Entry, IdPrefix, OrderTemplate, Patch};
 
 const BTC_USD: Instrument<'static> = Instrument {
     symbol: "BTC-USD",
@@ -38,10 +41,11 @@ const IV: [u8; 12] = [9; 12];
 /// 2026-08-01 12:00:00 UTC.
 const T0: u64 = 1_785_585_600_000_000_000;
 
-/// The conventional build of order `n`, sealed as a TLS 1.3 record into
-/// `out`; returns the record's length.
-fn conventional(n: u64, cipher: &Aes128Gcm, out: &mut Vec<u8>) -> usize {
-    let message = render(n);
+/// The conventional build of order `n` (a batch of `batch` orders from
+/// it, when not 0), sealed as a TLS 1.3 record into `out`; returns the
+/// record's length.
+fn conventional(n: u64, batch: u64, cipher: &Aes128Gcm, out: &mut Vec<u8>) -> usize {
+    let message = if batch == 0 { render(n) } else { render_batch(n, batch) };
     // TLS 1.3 record: inner plaintext + content type, AEAD in place.
     out.clear();
     out.extend_from_slice(&[23, 3, 3, 0, 0]);
@@ -60,16 +64,14 @@ fn conventional(n: u64, cipher: &Aes128Gcm, out: &mut Vec<u8>) -> usize {
     out.len()
 }
 
-/// Order `n` as a FIX message, built the conventional way.
-fn render(n: u64) -> String {
+/// The header fields of message `n`.
+fn header(n: u64) -> BTreeMap<u32, String> {
     let unix_ns = T0 + n * 1_000_000;
     let ms = unix_ns / 1_000_000;
     let secs = ms / 1000;
-    // SendingTime the way most hand-written clients do: civil time per order.
-    let days = secs / 86_400;
-    let (y, m, d) = civil(days);
+    let (y, m, d) = civil(secs / 86_400);
     let rest = secs % 86_400;
-    let mut fields: BTreeMap<u32, String> = BTreeMap::new();
+    let mut fields = BTreeMap::new();
     fields.insert(34, (n + 2).to_string());
     fields.insert(49, "key123".to_owned());
     fields.insert(
@@ -77,6 +79,42 @@ fn render(n: u64) -> String {
         format!("{y:04}{m:02}{d:02}-{:02}:{:02}:{:02}.{:03}", rest / 3600, rest / 60 % 60, rest % 60, ms % 1000),
     );
     fields.insert(56, "Coinbase".to_owned());
+    fields
+}
+
+/// Orders `n..n + k` as a NewOrderBatch, built the conventional way: the
+/// header, BatchID and NoOrders, then one map per order in the group's
+/// field order.
+fn render_batch(n: u64, k: u64) -> String {
+    let head = header(n);
+    let mut body = String::from("35=U6\x01");
+    for (tag, value) in &head {
+        let _ = write!(body, "{tag}={value}\x01");
+    }
+    let _ = write!(body, "8014=5eed1234-abcd-4000-9000-{n:012x}\x0173={k}\x01");
+    for i in n..n + k {
+        let mut entry: BTreeMap<u32, String> = BTreeMap::new();
+        entry.insert(11, format!("5eed1234-abcd-4000-8000-{i:012x}"));
+        entry.insert(55, "BTC-USD".to_owned());
+        entry.insert(54, "2".to_owned());
+        entry.insert(40, "2".to_owned());
+        entry.insert(44, format!("{}.{:02}", 60_000 - i % 7, i % 100));
+        entry.insert(38, format!("0.{:08}", 100_000 + i % 9));
+        entry.insert(59, "3".to_owned());
+        for tag in [11u32, 55, 54, 40, 44, 38, 59] {
+            let _ = write!(body, "{tag}={}\x01", entry[&tag]);
+        }
+    }
+    let mut message = format!("8=FIXT.1.1\x019={}\x01{body}", body.len());
+    let sum = message.bytes().fold(0u8, |s, b| s.wrapping_add(b));
+    let _ = write!(message, "10={sum:03}\x01");
+    message
+}
+
+/// Order `n` as a FIX message, built the conventional way.
+fn render(n: u64) -> String {
+    // SendingTime the way most hand-written clients do: civil time per order.
+    let mut fields = header(n);
     fields.insert(11, format!("5eed1234-abcd-4000-8000-{:012x}", n));
     fields.insert(55, "BTC-USD".to_owned());
     fields.insert(54, if n.is_multiple_of(2) { "1" } else { "2" }.to_owned());
@@ -115,7 +153,10 @@ fn bench(c: &mut Criterion) {
             .expect("template");
     let keys = Keys::new(Suite::Aes128GcmSha256, &KEY, IV).expect("keys");
     let mut sealer = Sealer::new(&keys, 0).expect("sealer");
-    let mut record = [0u8; 1024];
+    let mut record = [0u8; 4096];
+    let mut batch =
+        BatchTemplate::new("key123", &BTC_USD, OrderType::Limit(TimeInForce::Ioc), IdPrefix::new(0x5eed_1234_abcd))
+            .expect("batch template");
     let cipher = Aes128Gcm::new((&KEY).into());
     let mut out = Vec::with_capacity(1024);
 
@@ -128,6 +169,11 @@ fn bench(c: &mut Criterion) {
     let (m, _) = Message::parse(message).expect("frames").expect("complete");
     assert_eq!(m.msg_type(), b"D");
     assert_eq!(m.get(fix::tag::SENDING_TIME), Some(&b"20260801-12:00:00.000"[..]));
+    for k in [3, 15] {
+        let theirs = render_batch(0, k);
+        let (m, _) = Message::parse(theirs.as_bytes()).expect("frames").expect("complete");
+        assert_eq!(m.uint(fix::tag::NO_ORDERS), Ok(k));
+    }
 
     let mut group = c.benchmark_group("fix");
     let mut i = 0u64;
@@ -152,9 +198,34 @@ fn bench(c: &mut Criterion) {
     group.bench_function("nos_conventional", |b| {
         b.iter(|| {
             j += 1;
-            black_box(conventional(black_box(j), &cipher, &mut out))
+            black_box(conventional(black_box(j), 0, &cipher, &mut out))
         });
     });
+    for k in [3u64, 15] {
+        let mut i = 0u64;
+        group.bench_function(format!("batch{k}_hotline"), |b| {
+            b.iter(|| {
+                i += 1;
+                let entries = (0..k).map(|e| Entry {
+                    client_order_id: i * 16 + e,
+                    side: Side::Sell,
+                    qty: 100_000 + i % 9,
+                    price: 6_000_000 - e - i % 7,
+                });
+                let message = batch.patch(i + 2, T0 + i * 1_000_000, entries).expect("patch");
+                let len = message.len();
+                record[5..5 + len].copy_from_slice(message);
+                black_box(sealer.seal(ContentType::ApplicationData, &mut record, len).expect("seal"))
+            });
+        });
+        let mut j = 0u64;
+        group.bench_function(format!("batch{k}_conventional"), |b| {
+            b.iter(|| {
+                j += 1;
+                black_box(conventional(black_box(j * 16), k, &cipher, &mut out))
+            });
+        });
+    }
     group.finish();
 }
 

@@ -64,7 +64,11 @@ fn demo_serves_metrics_and_health_while_it_trades() {
         } else if health.0 != "HTTP/1.1 200 OK" {
             assert_eq!(health.0, "HTTP/1.1 503 Service Unavailable");
             assert!(
-                !health.1.is_empty() && health.1.lines().all(|l| l.starts_with("venue ") || l == "feed down"),
+                !health.1.is_empty()
+                    && health
+                        .1
+                        .lines()
+                        .all(|l| l.starts_with("venue ") || l.starts_with("market data ") || l == "feed down"),
                 "{}",
                 health.1
             );

@@ -175,12 +175,18 @@ pub fn binance_open_orders(data: &[u8]) {
 /// connection does: each complete message must frame at exactly its
 /// length with every strict prefix partial, re-render field for field
 /// through the writer, decode as an ExecutionReport or OrderCancelReject
-/// without panicking when it claims to be one, and drive a session whose
-/// owed admin messages render and parse back.
+/// without panicking when it claims to be one, name one of the session's
+/// orders by its ClOrdID (8) or BatchID (U7) only if rendering that order's
+/// id gives the same bytes back, and drive a session whose owed admin
+/// messages render and parse back.
 pub fn coinbase_fix(data: &[u8]) {
     use hotline_core::venue::coinbase::execution::{decode_cancel_reject, decode_execution};
-    use hotline_core::venue::coinbase::fix::{self, Framing, Message as FixMessage, Writer};
+    use hotline_core::venue::coinbase::fix::{self, Framing, Message as FixMessage, Writer, tag};
+    use hotline_core::venue::coinbase::order::IdPrefix;
     use hotline_core::venue::coinbase::session::Session;
+
+    // All zeros: the prefix arbitrary input reaches most easily.
+    let prefix = IdPrefix::new(0);
 
     let mut session = Session::new(0, 10);
     let mut rest = data;
@@ -203,9 +209,21 @@ pub fn coinbase_fix(data: &[u8]) {
         match message.msg_type() {
             b"8" => {
                 let _ = decode_execution(&message);
+                if let Some(cl) = message.get(tag::CL_ORD_ID)
+                    && let Some(id) = prefix.client_order_id(cl)
+                {
+                    assert_eq!(prefix.cl_ord_id(id).as_ref().map(|c| &c[..]), Ok(cl));
+                }
             }
             b"9" => {
                 let _ = decode_cancel_reject(&message);
+            }
+            b"U7" => {
+                if let Some(batch) = message.get(tag::BATCH_ID)
+                    && let Some(first) = prefix.batch_first(batch)
+                {
+                    assert_eq!(prefix.batch_id(first).as_ref().map(|b| &b[..]), Ok(batch));
+                }
             }
             _ => {}
         }

@@ -28,7 +28,7 @@ use hotline::lab::{coinbase, paper};
 use hotline::metrics;
 use hotline::net::ring::RingConfig;
 use hotline::signals::Signals;
-use hotline_core::engine::{Event, LagHistogram, MAX_NODES};
+use hotline_core::engine::{Event, Ladder, LagHistogram, MAX_NODES};
 use hotline_core::order::{Instrument, read_decimal};
 use hotline_core::risk::{Limits, RateLimit};
 use hotline_core::sign::HmacKey;
@@ -113,6 +113,10 @@ pub(crate) struct Args {
     /// needs libquickfix-dev, g++ and stunnel4).
     #[arg(long, value_enum, default_value_t = DemoVenue::Binance)]
     venue: DemoVenue,
+    /// Orders per whale, a tick apart through the book, sent as one
+    /// NewOrderBatch (U6): 1 to 15, with `--venue coinbase` only.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=15))]
+    ladder: u8,
 }
 
 /// The venue of a demo.
@@ -199,6 +203,9 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
     }
     if args.venue == DemoVenue::Coinbase {
         return run_coinbase(args, log);
+    }
+    if args.ladder > 1 {
+        return Err("--ladder: batches are Coinbase's (--venue coinbase); Binance places one order per request".into());
     }
     let journal = std::env::temp_dir().join(format!("hotline-demo-{}.jsonl", std::process::id()));
     // The simulator's market always moves and matches; `--market off`
@@ -325,6 +332,7 @@ fn run_coinbase(args: &Args, log: Option<&std::path::Path>) -> Result<(), String
     let secret = coinbase::secret()?;
     let id_random = u64::from_ne_bytes(hotline::entropy()?);
     let mut settings = coinbase::settings(&secret, &clock, feeds.len(), id_random);
+    settings.ladder = Ladder { orders: args.ladder, step_ticks: 1 };
     // Coinbase's 100 messages per second per session, well under.
     let limits = Limits {
         max_open_orders: 10_000,

@@ -403,6 +403,32 @@ mod tests {
     }
 
     #[test]
+    fn a_ladder_is_coinbases_and_fits_one_batch_and_the_open_order_cap() {
+        const COINBASE: &str = include_str!("../../../config/coinbase.example.toml");
+        let ladder = |orders: &str, step: &str| {
+            COINBASE.replacen("# ladder_orders = 3", &format!("ladder_orders = {orders}"), 1).replacen(
+                "# ladder_step_ticks = 1",
+                &format!("ladder_step_ticks = {step}"),
+                1,
+            )
+        };
+        assert_eq!(parse(COINBASE).unwrap().strategy.ladder(), hotline_core::engine::Ladder::SINGLE);
+        let three = parse(&ladder("3", "2")).unwrap();
+        assert_eq!(three.strategy.ladder(), hotline_core::engine::Ladder { orders: 3, step_ticks: 2 });
+        let err = parse(&ladder("16", "1")).unwrap_err();
+        assert!(err.contains("strategy.ladder_orders: must be 1 to 15 (one NewOrderBatch)"), "{err}");
+        let err = parse(&ladder("0", "1")).unwrap_err();
+        assert!(err.contains("strategy.ladder_orders: must be 1 to 15"), "{err}");
+        let err = parse(&ladder("5", "1")).unwrap_err();
+        assert!(err.contains("strategy.ladder_orders: must not exceed risk.max_open_orders"), "{err}");
+        let err = parse(&ladder("1", "1")).unwrap_err();
+        assert!(err.contains("strategy.ladder_step_ticks: is not used with one order per signal"), "{err}");
+        let binance = EXAMPLE.replacen("# ladder_orders = 1", "ladder_orders = 2", 1);
+        let err = parse(&binance).unwrap_err();
+        assert!(err.contains("strategy.ladder_orders: must be 1 with venue.kind = \"binance\""), "{err}");
+    }
+
+    #[test]
     fn the_loss_limit_is_a_quote_amount_on_the_instruments_grid() {
         let loss = |v: &str| EXAMPLE.replacen("# max_loss = \"250.00\"", &format!("max_loss = {v}"), 1);
         // 250 USDT at 2 price and 5 quantity decimals: 250 · 10^7 lots × ticks.

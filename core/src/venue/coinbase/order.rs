@@ -98,7 +98,11 @@ fn read_id(prefix: &[u8], uuid: &[u8]) -> Option<u64> {
     }
     let tail = uuid.get(prefix.len()..)?;
     // The tail is `ccc-cccccccccccc`.
-    tail.iter().filter(|&&b| b != b'-').try_fold(0u64, |n, &b| Some(n << 4 | u64::from(hex_value(b)?)))
+    if tail.get(3) != Some(&b'-') {
+        return None;
+    }
+    let mut digits = tail.iter().enumerate().filter(|&(i, _)| i != 3);
+    digits.try_fold(0u64, |n, (_, &b)| Some(n << 4 | u64::from(hex_value(b)?)))
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -582,6 +586,10 @@ mod tests {
         assert_eq!(prefix.cl_ord_id(MAX_CLIENT_ORDER_ID + 1), Err(Overflow));
         assert_eq!(IdPrefix::new(7).client_order_id(&id), None);
         assert_eq!(prefix.client_order_id(b"1985ca2d-61ef-49f1-bfce-6c39d8462914"), None);
+        // The tail's one dash must be where a UUID has it.
+        let mut moved = id;
+        moved.swap(23, 24);
+        assert_eq!(prefix.client_order_id(&moved), None);
     }
 
     #[test]
