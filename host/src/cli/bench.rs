@@ -83,6 +83,10 @@ pub(crate) struct Args {
     /// alone; no pre-armed pipelines, baseline or round trip).
     #[arg(long, value_enum, default_value_t = Exchange::Binance)]
     venue: Exchange,
+    /// Orders per whale, a tick apart, sent as one NewOrderBatch (1 to 15;
+    /// `--venue coinbase` only): tick-to-wire is the batch's.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=15))]
+    ladder: u8,
 }
 
 /// Give up on the round trip after this long.
@@ -95,6 +99,9 @@ const SPARE_LOOPS: u64 = 10;
 pub(crate) fn run(args: &Args) -> Result<(), String> {
     if args.count == 0 {
         return Err("--count must be at least 1".to_owned());
+    }
+    if args.ladder > 1 && args.venue != Exchange::Coinbase {
+        return Err("--ladder: batches are Coinbase's (--venue coinbase); Binance places one order per request".into());
     }
     let clock = Clock::new();
     let started = Instant::now();
@@ -110,7 +117,7 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
         args.nodes,
         clock.source()
     ));
-    let runs = report::in_process(args.venue, args.count, &clock, usize::from(args.nodes))?;
+    let runs = report::in_process(args.venue, args.count, &clock, usize::from(args.nodes), args.ladder)?;
     progress("in-process pipelines back to back done");
     let sparse = if args.gap_us == 0 || args.sparse_count == 0 {
         None
@@ -127,7 +134,8 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
             args.gap_us,
             (args.sparse_count * pipelines * args.gap_us) as f64 / 1e6
         ));
-        let sparse = report::sparse(args.venue, args.sparse_count, &clock, usize::from(args.nodes), gap)?;
+        let shape = (usize::from(args.nodes), args.ladder);
+        let sparse = report::sparse(args.venue, args.sparse_count, &clock, shape, gap)?;
         progress("sparse pipelines done");
         Some(sparse)
     };

@@ -38,6 +38,7 @@ const COINBASE: &str = "Coinbase";
 /// 1003 TradeID and 1057 AggressorIndicator).
 mod tag {
     pub(super) const AVG_PX: u32 = 6;
+    pub(super) const CHECK_SUM: u32 = 10;
     pub(super) const CL_ORD_ID: u32 = 11;
     pub(super) const CUM_QTY: u32 = 14;
     pub(super) const EXEC_ID: u32 = 17;
@@ -58,6 +59,7 @@ mod tag {
     pub(super) const TEXT: u32 = 58;
     pub(super) const TIME_IN_FORCE: u32 = 59;
     pub(super) const TRANSACT_TIME: u32 = 60;
+    pub(super) const NO_ORDERS: u32 = 73;
     pub(super) const RAW_DATA_LENGTH: u32 = 95;
     pub(super) const RAW_DATA: u32 = 96;
     pub(super) const ENCRYPT_METHOD: u32 = 98;
@@ -72,6 +74,7 @@ mod tag {
     pub(super) const TRADE_ID: u32 = 1003;
     pub(super) const AGGRESSOR_INDICATOR: u32 = 1057;
     pub(super) const DEFAULT_APPL_VER_ID: u32 = 1137;
+    pub(super) const BATCH_ID: u32 = 8014;
 }
 
 /// One client's Coinbase exchange: TLS, the plaintext stream, the session.
@@ -263,6 +266,7 @@ impl Gateway {
             // TestRequest: a Heartbeat naming it.
             "1" => self.render("0", &[(tag::TEST_REQ_ID, f.need(tag::TEST_REQ_ID)?)]).map(Some),
             "D" => self.order(&f).map(Some),
+            "U6" => self.batch(&f).map(Some),
             "H" => self.status(&f).map(Some),
             // Logout: answered with one, and the session is over.
             "5" => {
@@ -366,6 +370,30 @@ impl Gateway {
         self.filled.insert(cl_ord_id.to_owned(), Filled { order_id, side: side.to_owned(), qty, price });
         self.placed += 1;
         Ok(report)
+    }
+
+    /// Checks a NewOrderBatch (docs/protocols/coinbase-fix.md §Batches):
+    /// a lowercase UUIDv4 BatchID, NoOrders entries each opened by its
+    /// ClOrdID, 1 to 15 of them, each checked and filled as a
+    /// NewOrderSingle; the answer is their reports back to back.
+    fn batch(&mut self, f: &Fields<'_>) -> Result<String, String> {
+        if !is_uuid4(f.need(tag::BATCH_ID)?) {
+            return Err(format!("BatchID is not a lowercase UUIDv4: {}", f.shown()));
+        }
+        let count = number(f.need(tag::NO_ORDERS)?.as_bytes()).ok_or("bad NoOrders")?;
+        let group = f.0.iter().position(|(t, _)| *t == tag::NO_ORDERS).map_or(0, |at| at + 1);
+        let mut entries: Vec<Fields<'_>> = Vec::new();
+        for &(t, value) in f.0.iter().skip(group).filter(|(t, _)| *t != tag::CHECK_SUM) {
+            if t == tag::CL_ORD_ID {
+                entries.push(Fields(Vec::new()));
+            }
+            let entry = entries.last_mut().ok_or_else(|| format!("an entry not opened by ClOrdID: {}", f.shown()))?;
+            entry.0.push((t, value));
+        }
+        if entries.len() as u64 != count || !(1..=15).contains(&count) {
+            return Err(format!("NoOrders {count} with {} entries: {}", entries.len(), f.shown()));
+        }
+        entries.iter().map(|e| self.order(e)).collect()
     }
 
     /// Answers an OrderStatusRequest: where the order stands, or

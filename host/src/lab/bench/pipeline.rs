@@ -19,7 +19,7 @@
 
 use hotline_core::btc::tx::Tx;
 use hotline_core::engine::{
-    BookPricing, Engine, Event, Link, MarketState, Pricing, Settings, Stages, Stream, Timers, VenueState,
+    BookPricing, Engine, Event, Ladder, Link, MarketState, Pricing, Settings, Stages, Stream, Timers, VenueState,
 };
 use hotline_core::feed::bitcoind::{self, Subscriber, Topic};
 use hotline_core::feed::zmtp;
@@ -98,17 +98,19 @@ pub fn hotline<R>(pki: &Pki, clock: &Clock, nodes: usize, f: impl FnOnce(&mut dy
     priced(pki, clock, nodes, Priced::Market, f)
 }
 
-/// [`hotline`] on `exchange`: on Coinbase, [`coinbase()`].
+/// [`hotline`] on `exchange`: on Coinbase, [`coinbase()`] placing
+/// `ladder` orders per whale.
 pub fn engine<R>(
     exchange: Exchange,
     pki: &Pki,
     clock: &Clock,
     nodes: usize,
+    ladder: u8,
     f: impl FnOnce(&mut dyn Harness) -> R,
 ) -> Result<R, String> {
     match exchange {
         Exchange::Binance => hotline(pki, clock, nodes, f),
-        Exchange::Coinbase => coinbase(pki, clock, nodes, f),
+        Exchange::Coinbase => coinbase(pki, clock, nodes, ladder, f),
     }
 }
 
@@ -165,12 +167,21 @@ pub fn priced<R>(
 
 /// [`hotline`] on Coinbase's FIX order entry, connected over TLS 1.3 to a
 /// fresh in-memory FIX responder: IOC limits at a fixed price, as `hotline
-/// demo --venue coinbase` trades ([`crate::lab::coinbase`]).
-pub fn coinbase<R>(pki: &Pki, clock: &Clock, nodes: usize, f: impl FnOnce(&mut dyn Harness) -> R) -> Result<R, String> {
+/// demo --venue coinbase` trades ([`crate::lab::coinbase`]); `ladder`
+/// orders per whale, a tick apart, as one NewOrderBatch when more than
+/// one.
+pub fn coinbase<R>(
+    pki: &Pki,
+    clock: &Clock,
+    nodes: usize,
+    ladder: u8,
+    f: impl FnOnce(&mut dyn Harness) -> R,
+) -> Result<R, String> {
     let secret = coinbase::secret()?;
     let settings = Settings {
         max_tx_bytes: MAX_TX_BYTES,
         first_client_order_id: FIRST_CLIENT_ORDER_ID,
+        ladder: Ladder { orders: ladder, step_ticks: 1 },
         ..coinbase::settings(&secret, clock, nodes, u64::from_ne_bytes(crate::entropy()?))
     };
     connected(pki, clock, settings, Peer::Coinbase(FixVenue::new(pki.server.clone())?), None, f)
@@ -431,9 +442,14 @@ impl<L: Link> Harness for Hotline<'_, '_, L> {
                 self.engine.handle_feed(node, now, message).map_err(|e| format!("feed {node}: {e:?}"))?;
             }
             let mut order = None;
+            let mut sent = 0;
             self.drain_events(|e| {
-                if let Event::OrderSent { client_order_id, stages: Some(stages), .. } = e {
-                    order = Some((*client_order_id, *stages));
+                if let Event::OrderSent { client_order_id, stages, .. } = e {
+                    sent += 1;
+                    // A batch's stamps ride on its first order.
+                    if let Some(stages) = stages {
+                        order = Some((*client_order_id, *stages));
+                    }
                 }
                 Ok(())
             })?;
@@ -444,7 +460,7 @@ impl<L: Link> Harness for Hotline<'_, '_, L> {
                 let payload = self.engine.canonical_payload(client_order_id).unwrap_or_default().to_vec();
                 orders.push(SentOrder { client_order_id, timestamp, payload, signature: String::new() });
             }
-            self.in_flight += 1;
+            self.in_flight += sent;
             if self.in_flight >= SETTLE_EVERY {
                 self.settle(tally)?;
             }

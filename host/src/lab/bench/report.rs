@@ -27,6 +27,8 @@ pub struct Runs {
     /// The venue traded on: on Coinbase only hotline's engine runs, and
     /// the other tallies stay empty.
     pub exchange: Exchange,
+    /// Orders per whale (a Coinbase NewOrderBatch when more than one).
+    pub ladder: u8,
     /// hotline's engine.
     pub hotline: Tally,
     /// hotline with the order pre-armed.
@@ -53,10 +55,10 @@ const SPARSE_ROUND: u64 = 50;
 /// that the noise of a shared machine falls on all alike. The baseline
 /// replays hotline's client order ids and timestamps, and the two must
 /// have signed every order alike.
-pub fn in_process(exchange: Exchange, count: u64, clock: &Clock, nodes: usize) -> Result<Runs, String> {
+pub fn in_process(exchange: Exchange, count: u64, clock: &Clock, nodes: usize, ladder: u8) -> Result<Runs, String> {
     let warm = (count / 10).max(SETTLE_EVERY);
     let mut paces = [(); 4].map(|()| Pace::back_to_back());
-    run_pipelines(exchange, count, warm, ROUND, clock, nodes, &mut paces, &mut [])
+    run_pipelines(exchange, count, warm, ROUND, clock, (nodes, ladder), &mut paces, &mut [])
 }
 
 /// Whales as they come: a gap before each one.
@@ -89,12 +91,19 @@ pub struct Sparse {
 /// Runs every pipeline on `exchange` for `count` whales with `gap` before
 /// each, taking turns a few whales at a time, after a short back-to-back
 /// warm-up.
-pub fn sparse(exchange: Exchange, count: u64, clock: &Clock, nodes: usize, gap: Gap) -> Result<Sparse, String> {
+pub fn sparse(
+    exchange: Exchange,
+    count: u64,
+    clock: &Clock,
+    (nodes, ladder): (usize, u8),
+    gap: Gap,
+) -> Result<Sparse, String> {
     let sleep = || Pace::sparse(gap.every, gap.pollute_kb, false, None);
     let spin = |warm: Option<Duration>| Pace::sparse(gap.every, gap.pollute_kb, true, warm);
     let mut paces = [spin(Some(gap.warm_every)), spin(None), spin(None), sleep()];
     let mut extra = [(spin(None), Tally::new(false)), (sleep(), Tally::new(false))];
-    let runs = run_pipelines(exchange, count, SETTLE_EVERY, SPARSE_ROUND, clock, nodes, &mut paces, &mut extra)?;
+    let runs =
+        run_pipelines(exchange, count, SETTLE_EVERY, SPARSE_ROUND, clock, (nodes, ladder), &mut paces, &mut extra)?;
     let [(_, spin), (_, cold)] = extra;
     Ok(Sparse { gap, runs, spin, cold })
 }
@@ -128,11 +137,11 @@ fn run_pipelines(
     warm: u64,
     round: u64,
     clock: &Clock,
-    nodes: usize,
+    shape: (usize, u8),
     paces: &mut [Pace; 4],
     extra: &mut [(Pace, Tally)],
 ) -> Result<Runs, String> {
-    on_big_stack(|| run_on_this_thread(exchange, count, warm, round, clock, nodes, paces, extra))?
+    on_big_stack(|| run_on_this_thread(exchange, count, warm, round, clock, shape, paces, extra))?
 }
 
 /// The pre-armed pipeline, on Binance; none on Coinbase.
@@ -153,7 +162,7 @@ fn run_on_this_thread(
     warm: u64,
     round: u64,
     clock: &Clock,
-    nodes: usize,
+    (nodes, ladder): (usize, u8),
     paces: &mut [Pace; 4],
     extra: &mut [(Pace, Tally)],
 ) -> Result<Runs, String> {
@@ -165,9 +174,9 @@ fn run_on_this_thread(
     let mut baseline = Tally::new(true);
     let mut b = if conventional { Some(Baseline::new(&pki, clock)?) } else { None };
     let [hot_pace, armed_pace, sealed_pace, base_pace] = paces;
-    pipeline::engine(exchange, &pki, clock, nodes, |h| {
-        pipeline::engine(exchange, &pki, clock, nodes, |x| {
-            pipeline::engine(exchange, &pki, clock, nodes, |y| {
+    pipeline::engine(exchange, &pki, clock, nodes, ladder, |h| {
+        pipeline::engine(exchange, &pki, clock, nodes, ladder, |x| {
+            pipeline::engine(exchange, &pki, clock, nodes, ladder, |y| {
                 pre_armed_on(exchange, &pki, clock, false, |mut a| {
                     pre_armed_on(exchange, &pki, clock, true, |mut s| {
                         let mut others: Vec<&mut dyn Harness> = vec![x, y];
@@ -217,7 +226,7 @@ fn run_on_this_thread(
     } else {
         None
     };
-    Ok(Runs { exchange, hotline, pre_armed, pre_sealed, baseline, identical })
+    Ok(Runs { exchange, ladder, hotline, pre_armed, pre_sealed, baseline, identical })
 }
 
 /// `p50`, `p99`, `p999`, `count` and `max`, or `null` without samples.
@@ -350,6 +359,7 @@ impl Runs {
     pub fn json(&self) -> Value {
         json!({
             "venue": self.exchange.name(),
+            "ladder": self.ladder,
             "count": self.hotline.metrics.quantiles(Stage::TickToWire).map_or(0, |q| q.count),
             "orders_delivered": self.hotline.delivered,
             "hot_path_allocations": allocations(&[&self.hotline]),
