@@ -22,7 +22,7 @@ static ALLOCATOR: CountingAlloc = CountingAlloc;
 #[test]
 fn every_pipeline_sends_each_whale_and_hotline_signs_like_the_baseline() {
     let clock = Clock::new();
-    let runs = in_process(Exchange::Binance, 70, &clock, 3).expect("the pipelines run");
+    let runs = in_process(Exchange::Binance, 70, &clock, 3, 1).expect("the pipelines run");
     assert_eq!(runs.identical, Some(70));
     for tally in [&runs.hotline, &runs.pre_armed, &runs.baseline] {
         assert_eq!(tally.metrics.quantiles(Stage::TickToWire).map(|q| q.count), Some(70));
@@ -48,7 +48,7 @@ fn every_pipeline_sends_each_whale_and_hotline_signs_like_the_baseline() {
 #[test]
 fn on_coinbase_every_order_reaches_the_fix_responder_and_is_filled() {
     let clock = Clock::new();
-    let runs = in_process(Exchange::Coinbase, 70, &clock, 2).expect("the Coinbase pipelines run");
+    let runs = in_process(Exchange::Coinbase, 70, &clock, 2, 1).expect("the Coinbase pipelines run");
     assert_eq!(runs.exchange, Exchange::Coinbase);
     assert_eq!(runs.identical, None, "no baseline to compare with");
     assert_eq!(runs.hotline.delivered, 70);
@@ -65,6 +65,19 @@ fn on_coinbase_every_order_reaches_the_fix_responder_and_is_filled() {
     assert_eq!(json["venue"], "coinbase");
     assert_eq!(json["orders_delivered"], 70);
     assert!(json["orders_identical"].is_null() && json["baseline_ns"].is_null(), "{json}");
+}
+
+/// A ladder of three per whale reaches the responder as one NewOrderBatch
+/// whose every order it checks and fills; tick-to-wire is timed once per
+/// batch.
+#[test]
+fn on_coinbase_a_ladder_goes_out_as_one_batch_per_whale() {
+    let clock = Clock::new();
+    let runs = in_process(Exchange::Coinbase, 40, &clock, 1, 3).expect("the Coinbase pipelines run");
+    assert_eq!(runs.hotline.delivered, 120, "three orders per whale");
+    assert_eq!(runs.hotline.metrics.quantiles(Stage::TickToWire).map(|q| q.count), Some(40));
+    assert_eq!(runs.hotline.allocations, 0, "the engine's batch path allocates nothing");
+    assert_eq!(runs.json()["ladder"], 3);
 }
 
 #[test]
@@ -119,7 +132,7 @@ fn sparse_pipelines_wait_before_every_whale_and_still_sign_alike() {
     let clock = Clock::new();
     let gap = Gap { every: Duration::from_micros(500), pollute_kb: 64, warm_every: Duration::from_micros(50) };
     let started = std::time::Instant::now();
-    let s = sparse(Exchange::Binance, 8, &clock, 1, gap).expect("the sparse pipelines run");
+    let s = sparse(Exchange::Binance, 8, &clock, (1, 1), gap).expect("the sparse pipelines run");
     // Six pipelines, eight gaps each, at least: the waits happened.
     assert!(started.elapsed() >= Duration::from_micros(6 * 8 * 500));
     assert_eq!(s.runs.identical, Some(8));
