@@ -51,7 +51,7 @@ fn bench(g: &mut BenchmarkGroup<'_, WallTime>, name: &str, h: &mut dyn Harness, 
 fn pipelines(c: &mut Criterion) {
     let clock = Clock::new();
     let identical =
-        in_process(Exchange::Binance, CHECKED, &clock, 1).expect("hotline and the baseline sign alike").identical;
+        in_process(Exchange::Binance, CHECKED, &clock, 1, 1).expect("hotline and the baseline sign alike").identical;
     let pki = Pki::generate().expect("certificates");
     let mut runs = Runs {
         exchange: Exchange::Binance,
