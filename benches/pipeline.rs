@@ -55,6 +55,7 @@ fn pipelines(c: &mut Criterion) {
     let pki = Pki::generate().expect("certificates");
     let mut runs = Runs {
         exchange: Exchange::Binance,
+        ladder: 1,
         hotline: Tally::new(false),
         pre_armed: Tally::new(false),
         pre_sealed: Tally::new(false),
