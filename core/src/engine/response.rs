@@ -8,7 +8,9 @@ use super::State;
 use super::event::{Event, VenueLoss};
 use super::orders::{Order, OrderState, UnknownCause};
 use crate::ledger::Recorded;
-use crate::venue::{Accepted, DecodeError, Execution, Inbound, OrderStatus, Outcome, RejectKind, Reply, coinbase};
+use crate::venue::{
+    Accepted, DecodeError, Decoded, Execution, Inbound, OrderStatus, Outcome, RejectKind, Reply, coinbase,
+};
 
 impl<C> State<'_, C> {
     /// One complete message from the venue. A message that breaks the
@@ -20,10 +22,13 @@ impl<C> State<'_, C> {
             let text = super::event::text([core::str::from_utf8(text).unwrap_or("(not UTF-8)")]);
             self.push(Event::VenueLogout { text });
         }
-        match self.venue.decode(message, unix_ns) {
-            Ok(decoded) => {
-                for inbound in decoded {
-                    self.on_inbound(now, message, inbound);
+        // Filled in place: a batch's refusal answers up to 15 orders, too
+        // many to hand back by value on every message.
+        let mut decoded = Decoded::new();
+        match self.venue.decode(message, unix_ns, &mut decoded) {
+            Ok(()) => {
+                for inbound in &decoded {
+                    self.on_inbound(now, message, *inbound);
                 }
             }
             Err(e @ DecodeError::Coinbase(coinbase::DecodeError::Session(_))) => {

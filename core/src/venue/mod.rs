@@ -467,15 +467,14 @@ impl Venue {
     }
 
     /// One complete message from the venue, received at venue time
-    /// `unix_ns`: what it means to the engine, in order.
-    pub(crate) fn decode(&mut self, message: &[u8], unix_ns: u64) -> Result<Decoded, DecodeError> {
+    /// `unix_ns`: what it means to the engine, in order, appended to `out`.
+    pub(crate) fn decode(&mut self, message: &[u8], unix_ns: u64, out: &mut Decoded) -> Result<(), DecodeError> {
         match self {
             Self::Binance(v) => {
-                let mut out = Decoded::new();
                 let _ = out.push(v.decode(message).map_err(DecodeError::Binance)?);
-                Ok(out)
+                Ok(())
             }
-            Self::Coinbase(v) => v.decode(message, unix_ns).map_err(DecodeError::Coinbase),
+            Self::Coinbase(v) => v.decode(message, unix_ns, out).map_err(DecodeError::Coinbase),
         }
     }
 

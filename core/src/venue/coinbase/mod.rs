@@ -333,10 +333,10 @@ fn request_error(e: PatchError) -> RequestError {
 }
 
 impl Coinbase {
-    /// One complete message from the venue, received at `unix_ns`.
-    pub(crate) fn decode(&mut self, message: &[u8], unix_ns: u64) -> Result<Decoded, DecodeError> {
+    /// One complete message from the venue, received at `unix_ns`: what
+    /// it means, appended to `out`.
+    pub(crate) fn decode(&mut self, message: &[u8], unix_ns: u64, out: &mut Decoded) -> Result<(), DecodeError> {
         let (m, _) = Message::parse(message).map_err(DecodeError::Fix)?.ok_or(DecodeError::Fix(FixError::Trailer))?;
-        let mut out = Decoded::new();
         let event = self.session.on_message(unix_ns, &m).map_err(DecodeError::Session)?;
         let inbound = match event {
             Event::None => match m.msg_type() {
@@ -351,7 +351,7 @@ impl Coinbase {
             Event::LoggedOut(_) => Some(Inbound::Closing),
             Event::Gap(_) => Some(Inbound::Gap),
             Event::Rejected { ref_seq, .. } => {
-                self.refuse_seq(ref_seq, 0, &mut out);
+                self.refuse_seq(ref_seq, 0, out);
                 None
             }
             Event::Application(m) => return self.application(&m, out),
@@ -359,14 +359,14 @@ impl Coinbase {
         if let Some(inbound) = inbound {
             let _ = out.push(inbound);
         }
-        Ok(out)
+        Ok(())
     }
 
-    fn application(&mut self, m: &Message<'_>, mut out: Decoded) -> Result<Decoded, DecodeError> {
+    fn application(&mut self, m: &Message<'_>, out: &mut Decoded) -> Result<(), DecodeError> {
         match m.msg_type() {
             b"8" => {
                 let r = decode_execution(m).map_err(DecodeError::Fix)?;
-                self.execution(&r, &mut out)?;
+                self.execution(&r, out)?;
             }
             // The engine cancels with OrderMassCancelRequest, never one
             // order at a time: a cancel reject answers nothing of its. It
@@ -378,7 +378,7 @@ impl Coinbase {
             b"j" => {
                 let ref_seq = m.uint(tag::REF_SEQ_NUM).map_err(DecodeError::Fix)?;
                 let code = m.uint(tag::BUSINESS_REJECT_REASON).ok().and_then(|c| i32::try_from(c).ok()).unwrap_or(0);
-                self.refuse_seq(ref_seq, code, &mut out);
+                self.refuse_seq(ref_seq, code, out);
             }
             // NewOrderBatchReject: none of the batch was placed. Its
             // BatchID names the batch's first order, whose MsgSeqNum
@@ -391,7 +391,7 @@ impl Coinbase {
                     _ => None,
                 });
                 if let Some(seq) = seq {
-                    self.refuse_seq(seq, 0, &mut out);
+                    self.refuse_seq(seq, 0, out);
                 }
             }
             // OrderMassCancelReport: MassCancelResponse (531) 0 is a refusal.
@@ -404,7 +404,7 @@ impl Coinbase {
             }
             _ => {}
         }
-        Ok(out)
+        Ok(())
     }
 
     fn execution(&mut self, r: &ExecutionReport<'_>, out: &mut Decoded) -> Result<(), DecodeError> {
@@ -651,6 +651,12 @@ mod tests {
         heapless::Vec::from_slice(&buf[range]).unwrap()
     }
 
+    fn decode(c: &mut Coinbase, message: &[u8], t: u64) -> Decoded {
+        let mut out = Decoded::new();
+        c.decode(message, t, &mut out).unwrap();
+        out
+    }
+
     fn refusals(decoded: &Decoded) -> heapless::Vec<u64, 16> {
         decoded
             .iter()
@@ -682,7 +688,7 @@ mod tests {
         let mut c = Coinbase::new(&settings).unwrap();
         let t = 1_785_585_600_000_000_000;
         c.logon(1, t).unwrap();
-        let logged_on = c.decode(&from_venue(b"A", 1, &[(tag::HEART_BT_INT, b"30")]), t).unwrap();
+        let logged_on = decode(&mut c, &from_venue(b"A", 1, &[(tag::HEART_BT_INT, b"30")]), t);
         assert!(matches!(logged_on[..], [Inbound::Reply(Reply { id: Some(1), .. })]), "{logged_on:?}");
         let order = |id: u64| NewOrder {
             request_id: id,
@@ -697,15 +703,15 @@ mod tests {
         // Refused whole by its BatchID, which names the first order.
         c.place_batch(&[order(10), order(11), order(12)], true).unwrap();
         let batch_id = prefix.batch_id(10).unwrap();
-        let r = c.decode(&from_venue(b"U7", 2, &[(tag::BATCH_ID, &batch_id), (tag::TEXT, b"no")]), t).unwrap();
+        let r = decode(&mut c, &from_venue(b"U7", 2, &[(tag::BATCH_ID, &batch_id), (tag::TEXT, b"no")]), t);
         assert_eq!(refusals(&r), [10, 11, 12]);
         // An unknown BatchID answers nothing.
-        let r = c.decode(&from_venue(b"U7", 3, &[(tag::BATCH_ID, &batch_id)]), t).unwrap();
+        let r = decode(&mut c, &from_venue(b"U7", 3, &[(tag::BATCH_ID, &batch_id)]), t);
         assert!(r.is_empty(), "{r:?}");
 
         // A session Reject names the batch's MsgSeqNum (3: the Logon was 1).
         c.place_batch(&[order(20), order(21)], true).unwrap();
-        let r = c.decode(&from_venue(b"3", 4, &[(tag::REF_SEQ_NUM, b"3")]), t).unwrap();
+        let r = decode(&mut c, &from_venue(b"3", 4, &[(tag::REF_SEQ_NUM, b"3")]), t);
         assert_eq!(refusals(&r), [20, 21]);
 
         // Otherwise each order is answered by its own report.
@@ -726,7 +732,7 @@ mod tests {
                 (tag::ORDER_QTY, b"0.00000100"),
                 (tag::CUM_QTY, b"0"),
             ];
-            let r = c.decode(&from_venue(b"8", seq, &fields), t).unwrap();
+            let r = decode(&mut c, &from_venue(b"8", seq, &fields), t);
             let reply = r.iter().find_map(|i| match i {
                 Inbound::Reply(reply) => Some(*reply),
                 _ => None,

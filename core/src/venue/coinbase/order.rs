@@ -204,8 +204,9 @@ impl Slots {
         })
     }
 
-    /// Writes `order` into `bytes`, ClOrdID under `prefix`.
-    #[inline]
+    /// Writes `order` into `bytes`, ClOrdID under `prefix`. Inlined into
+    /// both templates' patches, the NewOrderSingle's on the fire path.
+    #[inline(always)]
     fn write(&self, bytes: &mut [u8], prefix: &IdPrefix, order: &Entry) -> Result<(), PatchError> {
         let id = prefix.cl_ord_id(order.client_order_id).map_err(|_| PatchError::ClientOrderId)?;
         if let Some(slot) = bytes.get_mut(self.id.clone()) {
