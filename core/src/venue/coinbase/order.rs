@@ -188,10 +188,7 @@ impl Slots {
     /// The slots in `bytes`, rendered for `instrument` (`priced`: with a
     /// price).
     fn find(bytes: &[u8], instrument: &Instrument<'_>, priced: bool) -> Result<Self, BuildError> {
-        let slot = |tag: &[u8], width: usize| -> Result<Range<usize>, BuildError> {
-            let at = find(bytes, tag).ok_or(BuildError::TooLong)? + tag.len();
-            Ok(at..at + width)
-        };
+        let slot = |tag: &[u8], width: usize| slot(bytes, tag, width);
         Ok(Self {
             id: slot(b"\x0111=", UUID_LEN)?,
             side: slot(b"\x0154=", 1)?.start,
@@ -255,6 +252,24 @@ fn order_fields(w: &mut Writer<'_>, instrument: &Instrument<'_>, order_type: Ord
     Ok(())
 }
 
+/// A writer of a template's message `msg_type` from `api_key`: the
+/// standard header with MsgSeqNum and SendingTime left as zeros for their
+/// slots.
+fn template_header<'b>(buf: &'b mut [u8], msg_type: &[u8], api_key: &str) -> Writer<'b> {
+    let mut w = Writer::new(buf, msg_type);
+    w.field(tag::MSG_SEQ_NUM, &[b'0'; SEQ_DIGITS])
+        .field(tag::SENDER_COMP_ID, api_key.as_bytes())
+        .field(tag::SENDING_TIME, &[b'0'; TIMESTAMP_LEN])
+        .field(tag::TARGET_COMP_ID, TARGET_COMP_ID.as_bytes());
+    w
+}
+
+/// The `width` bytes after the first `tag` (`␁NN=`) in `bytes`.
+fn slot(bytes: &[u8], tag: &[u8], width: usize) -> Result<Range<usize>, BuildError> {
+    let at = find(bytes, tag).ok_or(BuildError::TooLong)? + tag.len();
+    Ok(at..at + width)
+}
+
 /// A rendered NewOrderSingle and where its slots lie.
 #[derive(Debug, Clone)]
 pub struct OrderTemplate {
@@ -287,21 +302,13 @@ impl OrderTemplate {
         prefix: IdPrefix,
     ) -> Result<Self, BuildError> {
         let mut buf = [0u8; MAX_MESSAGE];
-        let mut w = Writer::new(&mut buf, b"D");
-        w.field(tag::MSG_SEQ_NUM, &[b'0'; SEQ_DIGITS])
-            .field(tag::SENDER_COMP_ID, api_key.as_bytes())
-            .field(tag::SENDING_TIME, &[b'0'; TIMESTAMP_LEN])
-            .field(tag::TARGET_COMP_ID, TARGET_COMP_ID.as_bytes());
+        let mut w = template_header(&mut buf, b"D", api_key);
         order_fields(&mut w, instrument, order_type)?;
         let range = w.finish().map_err(|_| BuildError::TooLong)?;
         let bytes = heapless::Vec::from_slice(buf.get(range).unwrap_or_default()).map_err(|_| BuildError::TooLong)?;
-        let slot = |tag: &[u8], width: usize| -> Result<Range<usize>, BuildError> {
-            let at = find(&bytes, tag).ok_or(BuildError::TooLong)? + tag.len();
-            Ok(at..at + width)
-        };
         Ok(Self {
-            seq: slot(b"\x0134=", SEQ_DIGITS)?,
-            time: slot(b"\x0152=", TIMESTAMP_LEN)?,
+            seq: slot(&bytes, b"\x0134=", SEQ_DIGITS)?,
+            time: slot(&bytes, b"\x0152=", TIMESTAMP_LEN)?,
             slots: Slots::find(&bytes, instrument, order_type.is_priced())?,
             trailer: bytes.len() - 7,
             bytes,
@@ -387,13 +394,8 @@ impl BatchTemplate {
         prefix: IdPrefix,
     ) -> Result<Self, BuildError> {
         let mut buf = [0u8; MAX_MESSAGE];
-        let mut w = Writer::new(&mut buf, b"U6");
-        w.field(tag::MSG_SEQ_NUM, &[b'0'; SEQ_DIGITS])
-            .field(tag::SENDER_COMP_ID, api_key.as_bytes())
-            .field(tag::SENDING_TIME, &[b'0'; TIMESTAMP_LEN])
-            .field(tag::TARGET_COMP_ID, TARGET_COMP_ID.as_bytes())
-            .field(tag::BATCH_ID, &[b'0'; UUID_LEN])
-            .uint(tag::NO_ORDERS, 1);
+        let mut w = template_header(&mut buf, b"U6", api_key);
+        w.field(tag::BATCH_ID, &[b'0'; UUID_LEN]).uint(tag::NO_ORDERS, 1);
         order_fields(&mut w, instrument, order_type)?;
         let range = w.finish().map_err(|_| BuildError::TooLong)?;
         let one = buf.get(range).unwrap_or_default();
@@ -418,14 +420,10 @@ impl BatchTemplate {
         lead.get_mut(1..).unwrap_or_default().copy_from_slice(entry);
         let slots = Slots::find(lead, instrument, order_type.is_priced())?;
         let minus_one = |r: Range<usize>| r.start - 1..r.end - 1;
-        let slot = |tag: &[u8], width: usize| -> Result<Range<usize>, BuildError> {
-            let at = find(&head, tag).ok_or(BuildError::TooLong)? + tag.len();
-            Ok(at..at + width)
-        };
         Ok(Self {
-            seq: slot(b"\x0134=", SEQ_DIGITS)?,
-            time: slot(b"\x0152=", TIMESTAMP_LEN)?,
-            batch_id: slot(b"\x018014=", UUID_LEN)?,
+            seq: slot(&head, b"\x0134=", SEQ_DIGITS)?,
+            time: slot(&head, b"\x0152=", TIMESTAMP_LEN)?,
+            batch_id: slot(&head, b"\x018014=", UUID_LEN)?,
             entries_at,
             entry_len: entry.len(),
             slots: Slots {
