@@ -28,8 +28,8 @@ const BACKLOG: usize = 4096;
 /// Room for a request and its WebSocket header.
 const FRAME: usize = MAX_HEADER_LEN + REQUEST_CAP;
 /// Plaintext the next record is prepared for while idle: one whole
-/// one-order request frame (the record layer caps it at its keystream;
-/// a batch's longer record computes the rest as it seals).
+/// one-order request frame (the record layer caps it at its keystream);
+/// a longer batch is sealed in full when it goes.
 pub(super) const PRESEALED: usize = MAX_HEADER_LEN + ORDER_CAP;
 
 /// Transport, WebSocket, and the buffers that move bytes.
