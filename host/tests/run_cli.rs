@@ -107,6 +107,7 @@ fn demo_on_coinbase_fix_matches_the_acceptors_journal() {
     assert!(n("orders_sent") >= 4, "{json}");
     assert_eq!(n("orders_acked"), n("orders_sent"), "{json}");
     assert_eq!(n("orders_acked"), n("venue_accepted"), "the acceptor's message log and the engine disagree");
+    assert_eq!(n("venue_batches"), 0, "one order per whale goes as a NewOrderSingle");
     assert!(n("fills") > 0, "{json}");
     assert_eq!(n("fills"), n("fills_journaled"), "{json}");
     assert_eq!(json["hot_path_allocations"], serde_json::json!(0));
@@ -114,6 +115,31 @@ fn demo_on_coinbase_fix_matches_the_acceptors_journal() {
     let lines = std::fs::read_to_string(journal).expect("the acceptor's journal is kept");
     assert_eq!(lines.lines().count() as u64, n("fills"));
     let _ = std::fs::remove_file(journal);
+}
+
+/// `--ladder 2`: each whale's two orders reach the acceptor as one
+/// NewOrderBatch, every order acknowledged and the fills its journal's.
+#[test]
+fn demo_on_coinbase_sends_a_ladder_as_new_order_batches() {
+    let out = hotline()
+        .args(["demo", "--venue", "coinbase", "--ladder", "2", "--json", "--loops", "1", "--speed", "20"])
+        .args(["--markout-wait-secs", "0"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "demo failed: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let n = |k: &str| json[k].as_u64().unwrap_or_else(|| panic!("{k} missing in {json}"));
+    assert!(n("venue_batches") > 0, "{json}");
+    assert_eq!(n("orders_sent"), 2 * n("venue_batches"), "{json}");
+    assert_eq!(n("orders_acked"), n("orders_sent"), "{json}");
+    assert_eq!(n("venue_accepted"), n("orders_sent"), "{json}");
+    assert_eq!(n("fills"), n("fills_journaled"), "{json}");
+    assert_eq!(json["hot_path_allocations"], serde_json::json!(0));
+    let _ = std::fs::remove_file(json["journal"].as_str().expect("journal path"));
+    let out = hotline().args(["demo", "--ladder", "2"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--ladder: batches are Coinbase's"), "{out:?}");
 }
 
 #[test]

@@ -284,6 +284,7 @@ pub(crate) fn run(args: &Args, log: Option<&std::path::Path>) -> Result<(), Stri
         instrument: paper::INSTRUMENT,
         quote_asset: "USDT",
         accepted: sim.orders().len() as u64,
+        batches: None,
         journaled: Journaled::of_sim(&sim.fills())?,
         journal: journal.display().to_string(),
         market: Some(args.market),
@@ -367,6 +368,7 @@ fn run_coinbase(args: &Args, log: Option<&std::path::Path>) -> Result<(), String
         instrument: coinbase::INSTRUMENT,
         quote_asset: "USD",
         accepted: venue.peer.orders_accepted()?,
+        batches: Some(venue.peer.batches_received()?),
         journaled: Journaled::of_fix(&fills)?,
         journal: journal.display().to_string(),
         market: ticker.then_some(args.market),
@@ -395,6 +397,8 @@ struct PaperVenue {
     quote_asset: &'static str,
     /// Orders the venue accepted, by its own record.
     accepted: u64,
+    /// NewOrderBatch messages it received (Coinbase; `None` on Binance).
+    batches: Option<u64>,
     /// Its fills, as the engine counts them.
     journaled: Journaled,
     /// Where its journal is.
@@ -615,6 +619,7 @@ fn summarize(
         let mut json = metrics::summary_json(&report.metrics, &counters);
         json["published"] = published.into();
         json["venue_accepted"] = venue_accepted.into();
+        json["venue_batches"] = paper.batches.into();
         json["hot_path_allocations"] = report.hot_path_allocations.into();
         json["cipher_suite"] = report.cipher_suite.into();
         json["multishot_receive"] = report.multishot.into();
@@ -650,7 +655,8 @@ fn summarize(
             if report.multishot { "multishot" } else { "single-shot" }
         );
         println!("warm path: {}; {} dry runs, none sent", warm_status(plan), report.counters.dry_runs);
-        println!("venue journal: {} ({venue_accepted} orders accepted)", paper.journal);
+        let batches = paper.batches.map(|n| format!(", {n} NewOrderBatch messages")).unwrap_or_default();
+        println!("venue journal: {} ({venue_accepted} orders accepted{batches})", paper.journal);
         let q = paper.quote_asset;
         println!(
             "market: {market}, {} book updates; fills: {} (journal: {}), position {} BTC, P&L realized {} / marked {} {q}, fees {} {q}",
