@@ -132,7 +132,7 @@ fn sparse_pipelines_wait_before_every_whale_and_still_sign_alike() {
     let clock = Clock::new();
     let gap = Gap { every: Duration::from_micros(500), pollute_kb: 64, warm_every: Duration::from_micros(50) };
     let started = std::time::Instant::now();
-    let s = sparse(Exchange::Binance, 8, &clock, (1, 1), gap).expect("the sparse pipelines run");
+    let s = sparse(Exchange::Binance, 8, &clock, 1, 1, gap).expect("the sparse pipelines run");
     // Six pipelines, eight gaps each, at least: the waits happened.
     assert!(started.elapsed() >= Duration::from_micros(6 * 8 * 500));
     assert_eq!(s.runs.identical, Some(8));

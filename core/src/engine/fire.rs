@@ -7,6 +7,8 @@
 
 use core::hint::black_box;
 
+use rand_chacha::ChaCha20Rng;
+
 use super::State;
 use super::event::{Event, Skip, Stages};
 use super::fusion::{self, Arrival};
@@ -35,6 +37,23 @@ pub(super) enum Pass {
 /// Largest whale kept to hash after its order is out; a bigger one is
 /// hashed before.
 const WHALE_COPY: usize = 4096;
+
+/// Frames `request` and seals it into a TLS record (a dry pass where it
+/// lies, sending nothing): the stamps after framing and after sealing,
+/// and whether it sealed.
+#[inline(always)]
+fn frame_and_seal<L: Link>(
+    io: &mut Outbox<'_, L>,
+    rng: &mut ChaCha20Rng,
+    clock: &impl Stamp,
+    request: &[u8],
+    pass: Pass,
+) -> (u64, u64, bool) {
+    let framed_at = io.frame_text(request, rng, pass);
+    let framed = clock.stamp();
+    let sealed = framed_at.map(|framed| io.send_framed(framed, pass));
+    (framed, clock.stamp(), matches!(sealed, Ok(Ok(()))))
+}
 
 /// The signalled whale whose txid is still to be computed.
 #[derive(Debug)]
@@ -237,15 +256,12 @@ impl<C: Stamp> State<'_, C> {
             Err(e) => return self.unsent(&[order], signal, Skip::Request(e)),
         };
         let signed = self.clock.stamp();
-        let framed_at = io.frame_text(request, &mut self.rng, pass);
-        let framed = self.clock.stamp();
-        let sealed = framed_at.map(|framed| io.send_framed(framed, pass));
-        let sealed_at = self.clock.stamp();
+        let (framed, sealed_at, sealed) = frame_and_seal(io, &mut self.rng, &self.clock, request, pass);
         if !live {
-            self.dry_sealed = matches!(sealed, Ok(Ok(())));
+            self.dry_sealed = sealed;
             return;
         }
-        if !matches!(sealed, Ok(Ok(()))) {
+        if !sealed {
             // Never on the wire: the connection is failing.
             return self.unsent(&[order], signal, Skip::SendFailed);
         }
@@ -332,15 +348,13 @@ impl<C: Stamp> State<'_, C> {
             Err(e) => return self.unsent(&orders, signal, Skip::Request(e)),
         };
         stages.signed = self.clock.stamp();
-        let framed_at = io.frame_text(request, &mut self.rng, pass);
-        stages.framed = self.clock.stamp();
-        let sealed = framed_at.map(|framed| io.send_framed(framed, pass));
-        stages.sealed = self.clock.stamp();
+        let sealed;
+        (stages.framed, stages.sealed, sealed) = frame_and_seal(io, &mut self.rng, &self.clock, request, pass);
         if !live {
-            self.dry_sealed = matches!(sealed, Ok(Ok(())));
+            self.dry_sealed = sealed;
             return;
         }
-        if !matches!(sealed, Ok(Ok(()))) {
+        if !sealed {
             return self.unsent(&orders, signal, Skip::SendFailed);
         }
         self.counters.orders_sent += orders.len() as u64;

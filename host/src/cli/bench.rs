@@ -134,8 +134,8 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
             args.gap_us,
             (args.sparse_count * pipelines * args.gap_us) as f64 / 1e6
         ));
-        let shape = (usize::from(args.nodes), args.ladder);
-        let sparse = report::sparse(args.venue, args.sparse_count, &clock, shape, gap)?;
+        let nodes = usize::from(args.nodes);
+        let sparse = report::sparse(args.venue, args.sparse_count, &clock, nodes, args.ladder, gap)?;
         progress("sparse pipelines done");
         Some(sparse)
     };

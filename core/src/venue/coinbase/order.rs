@@ -201,6 +201,18 @@ impl Slots {
         })
     }
 
+    /// The same slots `by` bytes earlier (found in a whole message, used in
+    /// one entry of it).
+    fn shifted(self, by: usize) -> Self {
+        let back = |r: Range<usize>| r.start - by..r.end - by;
+        Self {
+            id: back(self.id),
+            side: self.side - by,
+            price: self.price.map(|(r, d)| (back(r), d)),
+            qty: (back(self.qty.0), self.qty.1),
+        }
+    }
+
     /// Writes `order` into `bytes`, ClOrdID under `prefix`. Inlined into
     /// both templates' patches, the NewOrderSingle's on the fire path.
     #[inline(always)]
@@ -404,7 +416,9 @@ impl BatchTemplate {
         let entry_at = find(one, b"\x0173=1\x01").ok_or(BuildError::TooLong)? + 1;
         let head = heapless::Vec::from_slice(one.get(head_at..entry_at).unwrap_or_default())
             .map_err(|_| BuildError::TooLong)?;
-        let entry = one.get(entry_at + 5..one.len() - 7).unwrap_or_default();
+        // The entry follows `73=1␁`; its slots are the message's, from there.
+        let entry_start = entry_at + 5;
+        let entry = one.get(entry_start..one.len() - 7).unwrap_or_default();
         let entries_at = BATCH_ROOM + head.len();
         let mut bytes = [0u8; BATCH_CAP];
         let room = bytes.get_mut(entries_at..BATCH_CAP - 7).unwrap_or_default();
@@ -412,26 +426,14 @@ impl BatchTemplate {
         for _ in 0..MAX_BATCH {
             chunks.next().ok_or(BuildError::TooLong)?.copy_from_slice(entry);
         }
-        // Slots are found after the field's SOH: search from the SOH
-        // ending the head.
-        let mut lead = [0u8; 1 + 512];
-        let lead = lead.get_mut(..1 + entry.len()).ok_or(BuildError::TooLong)?;
-        lead[0] = fix::SOH;
-        lead.get_mut(1..).unwrap_or_default().copy_from_slice(entry);
-        let slots = Slots::find(lead, instrument, order_type.is_priced())?;
-        let minus_one = |r: Range<usize>| r.start - 1..r.end - 1;
+        let slots = Slots::find(one, instrument, order_type.is_priced())?.shifted(entry_start);
         Ok(Self {
             seq: slot(&head, b"\x0134=", SEQ_DIGITS)?,
             time: slot(&head, b"\x0152=", TIMESTAMP_LEN)?,
             batch_id: slot(&head, b"\x018014=", UUID_LEN)?,
             entries_at,
             entry_len: entry.len(),
-            slots: Slots {
-                id: minus_one(slots.id),
-                side: slots.side - 1,
-                price: slots.price.map(|(r, d)| (minus_one(r), d)),
-                qty: (minus_one(slots.qty.0), slots.qty.1),
-            },
+            slots,
             head,
             bytes,
             prefix,

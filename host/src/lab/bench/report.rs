@@ -58,7 +58,7 @@ const SPARSE_ROUND: u64 = 50;
 pub fn in_process(exchange: Exchange, count: u64, clock: &Clock, nodes: usize, ladder: u8) -> Result<Runs, String> {
     let warm = (count / 10).max(SETTLE_EVERY);
     let mut paces = [(); 4].map(|()| Pace::back_to_back());
-    run_pipelines(exchange, count, warm, ROUND, clock, (nodes, ladder), &mut paces, &mut [])
+    run_pipelines(exchange, count, warm, ROUND, clock, nodes, ladder, &mut paces, &mut [])
 }
 
 /// Whales as they come: a gap before each one.
@@ -95,7 +95,8 @@ pub fn sparse(
     exchange: Exchange,
     count: u64,
     clock: &Clock,
-    (nodes, ladder): (usize, u8),
+    nodes: usize,
+    ladder: u8,
     gap: Gap,
 ) -> Result<Sparse, String> {
     let sleep = || Pace::sparse(gap.every, gap.pollute_kb, false, None);
@@ -103,7 +104,7 @@ pub fn sparse(
     let mut paces = [spin(Some(gap.warm_every)), spin(None), spin(None), sleep()];
     let mut extra = [(spin(None), Tally::new(false)), (sleep(), Tally::new(false))];
     let runs =
-        run_pipelines(exchange, count, SETTLE_EVERY, SPARSE_ROUND, clock, (nodes, ladder), &mut paces, &mut extra)?;
+        run_pipelines(exchange, count, SETTLE_EVERY, SPARSE_ROUND, clock, nodes, ladder, &mut paces, &mut extra)?;
     let [(_, spin), (_, cold)] = extra;
     Ok(Sparse { gap, runs, spin, cold })
 }
@@ -137,11 +138,12 @@ fn run_pipelines(
     warm: u64,
     round: u64,
     clock: &Clock,
-    shape: (usize, u8),
+    nodes: usize,
+    ladder: u8,
     paces: &mut [Pace; 4],
     extra: &mut [(Pace, Tally)],
 ) -> Result<Runs, String> {
-    on_big_stack(|| run_on_this_thread(exchange, count, warm, round, clock, shape, paces, extra))?
+    on_big_stack(|| run_on_this_thread(exchange, count, warm, round, clock, nodes, ladder, paces, extra))?
 }
 
 /// The pre-armed pipeline, on Binance; none on Coinbase.
@@ -162,7 +164,8 @@ fn run_on_this_thread(
     warm: u64,
     round: u64,
     clock: &Clock,
-    (nodes, ladder): (usize, u8),
+    nodes: usize,
+    ladder: u8,
     paces: &mut [Pace; 4],
     extra: &mut [(Pace, Tally)],
 ) -> Result<Runs, String> {
